@@ -1,0 +1,147 @@
+/* tapiq - native API: configuration, statistics and the provider interface.
+ *
+ * Everything here is optional: an application that only uses <tapiq/tapi.h>
+ * gets the defaults, or the configuration in the TAPIQ_CONFIG environment
+ * variable.
+ */
+#ifndef TAPIQ_TAPIQ_H
+#define TAPIQ_TAPIQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tapiq/tapi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- config */
+
+/* tapiq_configure - set the configuration taken by the next first
+ * phoneInitializeEx (a comma-separated key=value list, grammar in the README).
+ * It overrides TAPIQ_CONFIG. NULL clears it (TAPIQ_CONFIG applies again).
+ * Concurrency: any thread; serialised with phoneInitializeEx / phoneShutdown.
+ * Returns: 0; -EINVAL for an unknown key or a bad value (tapiq_last_error()
+ * says which); -EBUSY while any application is initialized; -ENOMEM. */
+TAPIQ_API int tapiq_configure(const char *config);
+
+/* tapiq_last_error - the message of the last configuration failure of the
+ * calling thread (tapiq_configure, or a phoneInitializeEx that returned
+ * PHONEERR_INIFILECORRUPT / PHONEERR_NOMEM / PHONEERR_NODRIVER); "" if none.
+ * The string stays valid until the thread's next tapiq call. */
+TAPIQ_API const char *tapiq_last_error(void);
+
+/* ------------------------------------------------------------ statistics */
+
+/* Reasons a phoneSetLamp was refused (index into tapiq_stats.rejected). */
+enum tapiq_reject {
+    TAPIQ_REJECT_UNINITIALIZED = 0,
+    TAPIQ_REJECT_INVALPHONEHANDLE,
+    TAPIQ_REJECT_NOTOWNER,
+    TAPIQ_REJECT_OPERATIONUNAVAIL,
+    TAPIQ_REJECT_INVALBUTTONLAMPID,
+    TAPIQ_REJECT_INVALLAMPMODE,
+    TAPIQ_REJECT_INVALPHONESTATE,
+    TAPIQ_REJECT_RESOURCEUNAVAIL,
+    TAPIQ_REJECT_MAX
+};
+
+typedef struct tapiq_stats {
+    uint64_t accepted;            /* phoneSetLamp calls that returned a request id */
+    uint64_t rejected[TAPIQ_REJECT_MAX]; /* refused synchronously, per reason */
+    uint64_t batches;             /* device batches handed to the backend */
+    uint64_t updates_applied;     /* lamp updates the backend saw */
+    uint64_t updates_coalesced;   /* requests folded into a later update of the same lamp */
+    uint64_t updates_failed;      /* requests replied with an error (OPERATIONFAILED ...) */
+    uint64_t replies;             /* PHONE_REPLY posted to an application */
+    uint64_t replies_suppressed;  /* replies dropped because the handle was closed */
+    uint64_t in_flight;           /* accepted, not yet replied or suppressed */
+    uint64_t state_events;        /* PHONE_STATE messages posted */
+    uint64_t state_coalesced;     /* lamp notifications folded into a pending one */
+    uint64_t requests_hwm;        /* high-water mark of request slots in use */
+    uint64_t requests_capacity;   /* the `queue` key */
+    uint64_t runq_hwm;            /* high-water mark of devices waiting for a worker */
+    uint64_t worker_sleeps;       /* times a worker went to sleep */
+    uint64_t worker_wakeups;      /* wake-ups sent to sleeping workers */
+} tapiq_stats;
+
+/* tapiq_get_stats - a snapshot of the counters of the running instance
+ * (counters start at 0 when the first application initializes).
+ * @size is sizeof(tapiq_stats) as the caller knows it (fields added later are
+ * appended). Counters are summed from per-thread shards: each is exact once
+ * the system is quiescent, approximate while requests are moving.
+ * Returns: 0; -EINVAL for NULL; -ENODEV when no application is initialized. */
+TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size);
+
+/* ---------------------------------------------------- provider interface
+ *
+ * A backend owns devices (consoles). tapiq hands it one device's pending lamp
+ * updates at a time as a batch: at most one batch per device is outstanding,
+ * each lamp appears at most once in a batch, in the order of its last request.
+ * The backend sets each update's status (0, or a negative PHONEERR_*, usually
+ * PHONEERR_OPERATIONFAILED) and calls tapiq_batch_complete() exactly once,
+ * from any thread, either inside apply() or later.
+ */
+typedef struct tapiq_host tapiq_host;
+typedef struct tapiq_batch tapiq_batch;
+
+typedef struct tapiq_update {
+    uint32_t lamp;  /* 0 .. nlamps-1 */
+    uint32_t mode;  /* one PHONELAMPMODE_* bit, supported by that lamp */
+    int32_t status; /* set by the backend: 0 or a negative PHONEERR_* */
+} tapiq_update;
+
+typedef struct tapiq_backend_ops {
+    const char *name; /* the value of the `backend` key */
+    /* Create an empty backend configuration. Returns NULL on ENOMEM. */
+    void *(*config_new)(void);
+    /* Take one key that the core does not know. Returns 0; -ENOENT when the
+     * key is unknown to this backend; -EINVAL for a bad value (write a
+     * message into err). */
+    int (*config_key)(void *cfg, const char *key, const char *value, char *err, size_t errlen);
+    void (*config_free)(void *cfg);
+    /* Start: register devices with tapiq_host_add_device() (the core's
+     * `devices` and `lamps` keys are passed for convenience), start threads.
+     * Returns 0 or -errno with a message in err; nothing may stay running on
+     * failure. */
+    int (*start)(tapiq_host *host, void *cfg, uint32_t devices, uint32_t lamps, void **state,
+                 char *err, size_t errlen);
+    /* Apply one batch of @device. Called from tapiq's worker threads; must not
+     * block for long unless the backend means to (a simulated latency). */
+    void (*apply)(void *state, uint32_t device, tapiq_batch *batch);
+    /* Stop: complete (or fail) every outstanding batch, stop threads, free. */
+    void (*stop)(void *state);
+} tapiq_backend_ops;
+
+/* tapiq_register_backend - make a backend selectable by `backend=<name>`.
+ * @ops must stay valid for the life of the process.
+ * Returns: 0; -EEXIST when the name is taken; -EINVAL; -ENOSPC (16 at most). */
+TAPIQ_API int tapiq_register_backend(const tapiq_backend_ops *ops);
+
+/* During start() only: add a device with @nlamps lamps; @lamp_modes gives, per
+ * lamp, the PHONELAMPMODE_* bits it supports (NULL: OFF, STEADY, WINK, FLASH,
+ * FLUTTER and BROKENFLUTTER on every lamp; a lamp whose entry is
+ * PHONELAMPMODE_DUMMY is a dummy position). Returns the device id (0, 1, ...)
+ * or -ENOSPC when more devices than the `devices` key allows, -EINVAL. */
+TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uint32_t *lamp_modes,
+                                    int connected);
+
+/* Any time after start: report that a device (dis)connected. Handles whose
+ * status filter has PHONESTATE_CONNECTED / PHONESTATE_DISCONNECTED get a
+ * PHONE_STATE; phoneSetLamp then gives PHONEERR_INVALPHONESTATE while it is
+ * disconnected. Returns 0 or -EINVAL. */
+TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int connected);
+
+/* The updates of a batch; the backend writes their status. */
+TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *batch, size_t *count);
+
+/* Exactly once per batch, from any thread. After it returns the batch is
+ * gone. */
+TAPIQ_API void tapiq_batch_complete(tapiq_batch *batch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TAPIQ_TAPIQ_H */
