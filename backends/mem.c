@@ -1,0 +1,160 @@
+/* backends/mem.c - simulated consoles in memory.
+ *
+ * Every console has the configured number of lamps, each supporting OFF,
+ * STEADY, WINK, FLASH, FLUTTER and BROKENFLUTTER, no dummy positions, all OFF
+ * at start. Fault injection:
+ *   fail_ppm   updates per million that fail (PHONEERR_OPERATIONFAILED);
+ *   latency_us delay per applied batch (the worker sleeps, like a slow link);
+ *   offline    the last N consoles are disconnected.
+ * The backend keeps its own copy of each console's lamps (what the "hardware"
+ * shows), written only by the worker that applies that console's batch (at
+ * most one batch per console is outstanding), so it needs no lock.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backends/backend.h"
+#include "core/config.h"
+
+struct mem_cfg {
+    uint32_t fail_ppm;
+    uint32_t latency_us;
+    uint32_t offline;
+};
+
+struct mem_state {
+    tapiq_host *host;
+    struct mem_cfg cfg;
+    uint32_t ndev;
+    uint32_t lamps;
+    uint32_t *shown; /* ndev * lamps: what each console shows */
+};
+
+static void *mem_config_new(void)
+{
+    return calloc(1, sizeof(struct mem_cfg));
+}
+
+static void mem_config_free(void *cfg)
+{
+    free(cfg);
+}
+
+static int mem_config_key(void *vcfg, const char *key, const char *value, char *err, size_t errlen)
+{
+    struct mem_cfg *cfg = vcfg;
+    uint32_t *dst, max;
+    if (strcmp(key, "fail_ppm") == 0) {
+        dst = &cfg->fail_ppm;
+        max = 1000000;
+    } else if (strcmp(key, "latency_us") == 0) {
+        dst = &cfg->latency_us;
+        max = 10000000;
+    } else if (strcmp(key, "offline") == 0) {
+        dst = &cfg->offline;
+        max = TAPIQ_MAX_DEVICES;
+    } else {
+        return -ENOENT;
+    }
+    if (tapiq_parse_u32(value, 0, max, dst)) {
+        snprintf(err, errlen, "bad value '%s' for '%s': expected an integer from 0 to %u", value,
+                 key, max);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int mem_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t lamps, void **state,
+                     char *err, size_t errlen)
+{
+    struct mem_cfg *cfg = vcfg;
+    struct mem_state *st;
+    if (cfg->offline > devices) {
+        snprintf(err, errlen, "offline=%u is more than devices=%u", cfg->offline, devices);
+        return -EINVAL;
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    st->shown = malloc((size_t)devices * (lamps ? lamps : 1) * sizeof(uint32_t));
+    if (!st->shown) {
+        free(st);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < (size_t)devices * lamps; i++)
+        st->shown[i] = PHONELAMPMODE_OFF;
+    st->host = host;
+    st->cfg = *cfg;
+    st->ndev = devices;
+    st->lamps = lamps;
+    for (uint32_t d = 0; d < devices; d++) {
+        int id = tapiq_host_add_device(host, lamps, NULL, d < devices - cfg->offline);
+        if (id < 0) {
+            snprintf(err, errlen, "cannot add device %u", d);
+            free(st->shown);
+            free(st);
+            return id;
+        }
+    }
+    *state = st;
+    return 0;
+}
+
+/* xorshift64*, one stream per thread. */
+static uint32_t mem_random(void)
+{
+    static _Thread_local uint64_t x;
+    if (!x)
+        x = (uint64_t)(uintptr_t)&x * 0x9E3779B97F4A7C15ull | 1;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
+{
+    struct mem_state *st = vstate;
+    size_t n;
+    tapiq_update *u = tapiq_batch_updates(batch, &n);
+    uint32_t *shown = st->shown + (size_t)device * st->lamps;
+
+    if (st->cfg.latency_us) {
+        struct timespec ts = {st->cfg.latency_us / 1000000, (long)(st->cfg.latency_us % 1000000) * 1000};
+        while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+            ;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (st->cfg.fail_ppm && mem_random() % 1000000u < st->cfg.fail_ppm) {
+            u[i].status = (int32_t)PHONEERR_OPERATIONFAILED;
+            continue;
+        }
+        shown[u[i].lamp] = u[i].mode;
+        u[i].status = 0;
+    }
+    tapiq_batch_complete(batch);
+}
+
+static void mem_stop(void *vstate)
+{
+    struct mem_state *st = vstate;
+    if (!st)
+        return;
+    free(st->shown);
+    free(st);
+}
+
+const tapiq_backend_ops tapiq_mem_backend = {
+    .name = "mem",
+    .config_new = mem_config_new,
+    .config_key = mem_config_key,
+    .config_free = mem_config_free,
+    .start = mem_start,
+    .apply = mem_apply,
+    .stop = mem_stop,
+};

@@ -1,0 +1,170 @@
+/* core/cring.c - completion ring; see cring.h. */
+#include "core/cring.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+int tapiq_cring_init(struct tapiq_cring *c, uint32_t replies, uint32_t events, int level)
+{
+    int rc = tapiq_cmq_init(&c->q, (size_t)replies + events);
+    if (rc)
+        return rc;
+    c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (c->efd < 0) {
+        rc = -errno;
+        tapiq_cmq_destroy(&c->q);
+        return rc;
+    }
+    atomic_init(&c->credits, replies);
+    atomic_init(&c->events, events);
+    atomic_init(&c->need_signal, level ? 1 : 0);
+    atomic_init(&c->closed, 0);
+    c->level = level;
+    return 0;
+}
+
+void tapiq_cring_destroy(struct tapiq_cring *c)
+{
+    close(c->efd);
+    tapiq_cmq_destroy(&c->q);
+}
+
+uint32_t tapiq_cring_take_credits(struct tapiq_cring *c, uint32_t n)
+{
+    /* relaxed load: the CAS below re-reads. */
+    int64_t cur = atomic_load_explicit(&c->credits, memory_order_relaxed);
+    for (;;) {
+        int64_t take = cur < (int64_t)n ? cur : (int64_t)n;
+        if (take <= 0)
+            return 0;
+        /* acquire: pairs with the release in put_credits (see cring.h). */
+        if (atomic_compare_exchange_weak_explicit(&c->credits, &cur, cur - take,
+                                                  memory_order_acquire, memory_order_relaxed))
+            return (uint32_t)take;
+    }
+}
+
+void tapiq_cring_put_credits(struct tapiq_cring *c, uint32_t n)
+{
+    /* release: pairs with the acquire in take_credits. */
+    atomic_fetch_add_explicit(&c->credits, n, memory_order_release);
+}
+
+int tapiq_cring_reserve_events(struct tapiq_cring *c, uint32_t n)
+{
+    int64_t cur = atomic_load_explicit(&c->events, memory_order_relaxed);
+    do {
+        if (cur < (int64_t)n)
+            return -EAGAIN;
+        /* acq_rel: room, like credits; pairs with release_events. */
+    } while (!atomic_compare_exchange_weak_explicit(&c->events, &cur, cur - n,
+                                                    memory_order_acq_rel, memory_order_relaxed));
+    return 0;
+}
+
+void tapiq_cring_release_events(struct tapiq_cring *c, uint32_t n)
+{
+    /* release: pairs with the acq_rel CAS in reserve_events. */
+    atomic_fetch_add_explicit(&c->events, n, memory_order_release);
+}
+
+static void signal_fd(struct tapiq_cring *c)
+{
+    uint64_t one = 1;
+    ssize_t r = write(c->efd, &one, sizeof(one));
+    (void)r; /* EAGAIN only when the counter is near 2^64: already readable */
+}
+
+static void drain_fd(struct tapiq_cring *c)
+{
+    uint64_t v;
+    ssize_t r = read(c->efd, &v, sizeof(v));
+    (void)r; /* EAGAIN: nothing to drain */
+}
+
+void tapiq_cring_post(struct tapiq_cring *c, const struct tapiq_cmsg *m, uint32_t n)
+{
+    uint32_t done = 0;
+    while (done < n) {
+        done += (uint32_t)tapiq_cmq_push_try(&c->q, m + done, n - done);
+        /* Room is reserved, so a short push only meets a consumer that is
+         * still reading a cell a lap behind; let it finish. */
+    }
+    /* seq_cst: the pushes above are ordered before the load of need_signal;
+     * pairs with the seq_cst store of need_signal in wait()/settle(). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&c->need_signal, memory_order_relaxed) &&
+        atomic_exchange_explicit(&c->need_signal, 0, memory_order_acq_rel))
+        signal_fd(c);
+}
+
+int tapiq_cring_pop(struct tapiq_cring *c, struct tapiq_cmsg *m)
+{
+    return tapiq_cmq_pop_try(&c->q, m, 1) == 1;
+}
+
+void tapiq_cring_settle(struct tapiq_cring *c)
+{
+    if (tapiq_cmq_count(&c->q) != 0)
+        return;
+    drain_fd(c);
+    /* seq_cst: armed before the re-check; pairs with the fence in post(). */
+    atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
+    if (tapiq_cmq_count(&c->q) != 0 || atomic_load_explicit(&c->closed, memory_order_acquire))
+        signal_fd(c);
+}
+
+int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
+{
+    struct timespec now;
+    int64_t deadline_ms = 0, left;
+    struct pollfd pfd = {.fd = c->efd, .events = POLLIN};
+
+    if (timeout_ms != UINT32_MAX) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + timeout_ms;
+    }
+    /* acquire: pairs with the release store in close(). */
+    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+        return -ESHUTDOWN;
+    drain_fd(c);
+    /* seq_cst: armed before the re-check; pairs with the fence in post(). */
+    atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
+    if (tapiq_cmq_count(&c->q) != 0) {
+        /* Others may be asleep on the fd we just drained: keep it readable. */
+        signal_fd(c);
+        return 0;
+    }
+    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+        return -ESHUTDOWN;
+    for (;;) {
+        int r;
+        if (timeout_ms == UINT32_MAX) {
+            left = -1;
+        } else {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            left = deadline_ms - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+            if (left <= 0)
+                return -ETIMEDOUT;
+        }
+        r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (r > 0)
+            break;
+        if (r < 0 && errno != EINTR)
+            return -errno;
+    }
+    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+        return -ESHUTDOWN;
+    return 0;
+}
+
+void tapiq_cring_close(struct tapiq_cring *c)
+{
+    /* release: pairs with the acquire loads of closed in wait(). */
+    atomic_store_explicit(&c->closed, 1, memory_order_release);
+    signal_fd(c);
+}

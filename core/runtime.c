@@ -1,0 +1,520 @@
+/* core/runtime.c - runtime lifecycle, workers, batches, provider host calls.
+ * See runtime.h for the synchronization table and the request path. */
+#include "core/runtime.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rcu.h"
+
+_Atomic(struct tapiq_rt *) tapiq_g_rt;
+pthread_mutex_t tapiq_g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t tapiq_next_epoch = 1;
+
+#define WORKER_POP 16
+#define WORKER_SPIN 256
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* --------------------------------------------------------------- schedule */
+
+void tapiq_rt_schedule(struct tapiq_rt *rt, struct tapiq_dev *dev)
+{
+    uint32_t expected = 0;
+    uint64_t v = dev->id;
+    /* seq_cst: ordered after the mailbox push that preceded this call and
+     * against the worker's store of sched = 0 and its re-check of the
+     * mailbox in finish_device() (Dekker: one of the two sides sees the
+     * other). */
+    if (!atomic_compare_exchange_strong_explicit(&dev->sched, &expected, 1, memory_order_seq_cst,
+                                                 memory_order_seq_cst))
+        return; /* queued or running: that worker will see the mailbox */
+    /* The run queue holds every device at most once and has room for twice
+     * that many, so this fits; a short push only meets a consumer that is
+     * still reading a cell a lap behind. */
+    while (tapiq_mpmc_push_try(&rt->runq, &v, 1) == 0)
+        sched_yield();
+    if (tapiq_wake_signal(&rt->wake))
+        tapiq_stat_add(rt->stats, TAPIQ_C_WAKEUPS, 1);
+}
+
+static void finish_device(struct tapiq_rt *rt, struct tapiq_dev *dev)
+{
+    /* seq_cst: see tapiq_rt_schedule(). Also releases the batch structure to
+     * the next worker that processes this device. */
+    atomic_store_explicit(&dev->sched, 0, memory_order_seq_cst);
+    if (atomic_load_explicit(&dev->mbox, memory_order_seq_cst) != NULL)
+        tapiq_rt_schedule(rt, dev);
+}
+
+/* ------------------------------------------------------------ notification */
+
+/* Post one PHONE_STATE token for handle slot @hs, unless one is pending for
+ * the same (handle, @bitword bit). Inside an RCU read-side critical section. */
+static void post_token(struct tapiq_rt *rt, struct tapiq_handle *hs, uint32_t hv,
+                       _Atomic uint64_t *word, uint64_t bit, _Atomic uint32_t *word32,
+                       uint32_t bit32, uint32_t p1, uint32_t p2)
+{
+    uint32_t t;
+    struct tapiq_cmsg m = {hv, PHONE_STATE, p1, p2};
+    if (word) {
+        /* acq_rel: pairs with the fetch_and in the consumer that clears the
+         * bit before delivering (runtime consumer in tapi.c). */
+        if (atomic_fetch_or_explicit(word, bit, memory_order_acq_rel) & bit) {
+            tapiq_stat_add(rt->stats, TAPIQ_C_STATE_COALESCED, 1);
+            return;
+        }
+    } else {
+        if (atomic_fetch_or_explicit(word32, bit32, memory_order_acq_rel) & bit32) {
+            tapiq_stat_add(rt->stats, TAPIQ_C_STATE_COALESCED, 1);
+            return;
+        }
+    }
+    /* seq_cst: against the fetch_or of TAPIQ_TOKENS_CLOSED in phoneClose: a
+     * token counted before the close keeps its room reserved until it is
+     * consumed; one counted after is not posted. */
+    t = atomic_fetch_add_explicit(&hs->tokens, 1, memory_order_seq_cst);
+    if (t & TAPIQ_TOKENS_CLOSED) {
+        atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
+        return;
+    }
+    tapiq_cring_post(&hs->app->ring, &m, 1);
+    tapiq_stat_add(rt->stats, TAPIQ_C_STATE_EVENTS, 1);
+}
+
+void tapiq_notify_lamp(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t lamp)
+{
+    /* acquire: pairs with the release store that publishes a new list. */
+    struct tapiq_subs *s = atomic_load_explicit(&dev->subs, memory_order_acquire);
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->n; i++) {
+        struct tapiq_handle *hs = &rt->handles[s->slot[i]];
+        /* acquire: pairs with the release store of hval in phoneOpen. */
+        uint32_t hv = atomic_load_explicit(&hs->hval, memory_order_acquire);
+        if (!hv)
+            continue;
+        /* relaxed: the filter is a plain setting; the reservation it depends
+         * on was made before it was stored (both under g_lock). */
+        if (!(atomic_load_explicit(&hs->states, memory_order_acquire) & PHONESTATE_LAMP))
+            continue;
+        post_token(rt, hs, hv, &hs->lampbits[lamp / 64], (uint64_t)1 << (lamp % 64), NULL, 0,
+                   PHONESTATE_LAMP, lamp);
+    }
+}
+
+void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t state)
+{
+    struct tapiq_subs *s = atomic_load_explicit(&dev->subs, memory_order_acquire);
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->n; i++) {
+        struct tapiq_handle *hs = &rt->handles[s->slot[i]];
+        uint32_t hv = atomic_load_explicit(&hs->hval, memory_order_acquire);
+        if (!hv || !(atomic_load_explicit(&hs->states, memory_order_acquire) & state))
+            continue;
+        post_token(rt, hs, hv, NULL, 0, &hs->statebits, state, state, 0);
+    }
+}
+
+/* ----------------------------------------------------------------- batches */
+
+static void run_device(struct tapiq_rt *rt, struct tapiq_dev *dev)
+{
+    struct tapiq_batch *b = &dev->batch;
+    struct tapiq_req *list, *fifo = NULL;
+    uint32_t nreq = 0;
+
+    /* acquire: pairs with the release CAS of every push, so the request
+     * fields written before each push are visible. */
+    list = atomic_exchange_explicit(&dev->mbox, NULL, memory_order_acquire);
+    if (!list) {
+        finish_device(rt, dev);
+        return;
+    }
+    /* The mailbox is a stack: reverse it into issue order. */
+    while (list) {
+        struct tapiq_req *next = list->next;
+        list->next = fifo;
+        fifo = list;
+        list = next;
+    }
+    b->nupd = 0;
+    for (struct tapiq_req *r = fifo; r; r = r->next) {
+        int32_t pos = b->lamp_pos[r->lamp];
+        if (pos < 0) {
+            pos = (int32_t)b->nupd++;
+            b->lamp_pos[r->lamp] = pos;
+            b->upd[pos].lamp = r->lamp;
+        }
+        b->upd[pos].mode = r->mode; /* last request wins */
+        b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
+        nreq++;
+    }
+    b->reqs = fifo;
+    b->nreqs = nreq;
+    tapiq_stat_add(rt->stats, TAPIQ_C_BATCHES, 1);
+    tapiq_stat_add(rt->stats, TAPIQ_C_APPLIED, b->nupd);
+    tapiq_stat_add(rt->stats, TAPIQ_C_COALESCED, nreq - b->nupd);
+    rt->cfg.backend->apply(rt->be_state, dev->id, b);
+}
+
+TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *b, size_t *count)
+{
+    if (count)
+        *count = b->nupd;
+    return b->upd;
+}
+
+static void flush_replies(struct tapiq_rt *rt, struct tapiq_app *app, struct tapiq_cmsg *buf,
+                          uint32_t n)
+{
+    if (!n)
+        return;
+    tapiq_cring_post(&app->ring, buf, n);
+    tapiq_stat_add(rt->stats, TAPIQ_C_REPLIES, n);
+}
+
+TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
+{
+    struct tapiq_rt *rt = b->rt;
+    struct tapiq_dev *dev = b->dev;
+    struct tapiq_cmsg buf[64];
+    uint32_t nbuf = 0, ids[64], nids = 0, failed = 0, suppressed = 0;
+    struct tapiq_app *app = NULL;
+    uint32_t app_h = 0;
+
+    tapiq_rcu_read_lock();
+    /* Lamp state first, then PHONE_STATE, then the replies. */
+    for (uint32_t i = 0; i < b->nupd; i++) {
+        tapiq_update *u = &b->upd[i];
+        uint32_t old;
+        if (u->status != 0)
+            continue;
+        /* relaxed: only this batch's owner writes the lamp. */
+        old = atomic_load_explicit(&dev->lamp[u->lamp], memory_order_relaxed);
+        if (old == u->mode)
+            continue;
+        /* release: pairs with the acquire load in phoneGetLamp/phoneGetStatus. */
+        atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
+        tapiq_notify_lamp(rt, dev, u->lamp);
+    }
+    for (struct tapiq_req *r = b->reqs; r;) {
+        struct tapiq_req *next = r->next;
+        int32_t st = b->upd[b->lamp_pos[r->lamp]].status;
+        uint32_t hv = r->handle;
+        if (st != 0)
+            failed++;
+        if (r->happ != app_h) {
+            if (app)
+                flush_replies(rt, app, buf, nbuf);
+            nbuf = 0;
+            app_h = r->happ;
+            app = tapiq_app_lookup(rt, app_h);
+        }
+        if (!app) {
+            suppressed++;
+        } else if (!tapiq_handle_lookup(rt, hv)) {
+            suppressed++;
+            tapiq_cring_put_credits(&app->ring, 1);
+        } else {
+            buf[nbuf].handle = hv;
+            buf[nbuf].msg = PHONE_REPLY;
+            buf[nbuf].p1 = r->id;
+            buf[nbuf].p2 = (uint32_t)st;
+            if (++nbuf == 64) {
+                flush_replies(rt, app, buf, nbuf);
+                nbuf = 0;
+            }
+        }
+        ids[nids++] = r->id;
+        if (nids == 64) {
+            tapiq_reqid_free_bulk(&rt->reqid, ids, nids);
+            nids = 0;
+        }
+        r = next;
+    }
+    if (app)
+        flush_replies(rt, app, buf, nbuf);
+    tapiq_reqid_free_bulk(&rt->reqid, ids, nids);
+    for (uint32_t i = 0; i < b->nupd; i++)
+        b->lamp_pos[b->upd[i].lamp] = -1;
+    b->reqs = NULL;
+    b->nreqs = 0;
+    b->nupd = 0;
+    if (failed)
+        tapiq_stat_add(rt->stats, TAPIQ_C_FAILED, failed);
+    if (suppressed)
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED, suppressed);
+    tapiq_rcu_read_unlock();
+    finish_device(rt, dev);
+}
+
+/* ----------------------------------------------------------------- workers */
+
+static void *worker_main(void *arg)
+{
+    struct tapiq_rt *rt = arg;
+    uint64_t devs[WORKER_POP];
+
+    for (;;) {
+        size_t n = tapiq_mpmc_pop_try(&rt->runq, devs, WORKER_POP);
+        if (n) {
+            tapiq_stat_max(&rt->stats->runq_hwm, n + tapiq_mpmc_count(&rt->runq));
+            for (size_t i = 0; i < n; i++)
+                run_device(rt, &rt->devs[devs[i]]);
+            continue;
+        }
+        /* acquire: pairs with the release store of stop in rt_destroy. */
+        if (atomic_load_explicit(&rt->stop, memory_order_acquire))
+            break;
+        /* Idle: spin briefly, then sleep until a schedule() wakes us. */
+        for (int i = 0; i < WORKER_SPIN && tapiq_mpmc_count(&rt->runq) == 0; i++)
+            cpu_relax();
+        if (tapiq_mpmc_count(&rt->runq) == 0) {
+            uint32_t t = tapiq_wake_prepare(&rt->wake);
+            if (tapiq_mpmc_count(&rt->runq) != 0 ||
+                atomic_load_explicit(&rt->stop, memory_order_acquire)) {
+                tapiq_wake_cancel(&rt->wake);
+            } else {
+                tapiq_stat_add(rt->stats, TAPIQ_C_SLEEPS, 1);
+                tapiq_wake_wait(&rt->wake, t);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* -------------------------------------------------------------- host calls */
+
+TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uint32_t *lamp_modes,
+                                    int connected)
+{
+    struct tapiq_rt *rt = (struct tapiq_rt *)host;
+    struct tapiq_dev *d;
+    const uint32_t all = PHONELAMPMODE_OFF | PHONELAMPMODE_STEADY | PHONELAMPMODE_WINK |
+                         PHONELAMPMODE_FLASH | PHONELAMPMODE_FLUTTER |
+                         PHONELAMPMODE_BROKENFLUTTER;
+    if (!rt || nlamps > TAPIQ_MAX_LAMPS)
+        return -EINVAL;
+    if (rt->ndev >= rt->cfg.devices)
+        return -ENOSPC;
+    d = &rt->devs[rt->ndev];
+    d->modes = calloc(nlamps ? nlamps : 1, sizeof(uint32_t));
+    d->lamp = calloc(nlamps ? nlamps : 1, sizeof(*d->lamp));
+    d->batch.upd = calloc(nlamps ? nlamps : 1, sizeof(tapiq_update));
+    d->batch.lamp_pos = malloc((nlamps ? nlamps : 1) * sizeof(int32_t));
+    if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos) {
+        free(d->modes);
+        free(d->lamp);
+        free(d->batch.upd);
+        free(d->batch.lamp_pos);
+        memset(d, 0, sizeof(*d));
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < nlamps; i++) {
+        uint32_t m = lamp_modes ? lamp_modes[i] : all;
+        if (m & PHONELAMPMODE_DUMMY)
+            m = PHONELAMPMODE_DUMMY;
+        d->modes[i] = m & (PHONELAMPMODE_DUMMY | all);
+        atomic_init(&d->lamp[i], m == PHONELAMPMODE_DUMMY ? PHONELAMPMODE_DUMMY
+                                                          : PHONELAMPMODE_OFF);
+        d->batch.lamp_pos[i] = -1;
+    }
+    d->id = rt->ndev;
+    d->nlamps = nlamps;
+    d->batch.rt = rt;
+    d->batch.dev = d;
+    atomic_init(&d->mbox, NULL);
+    atomic_init(&d->sched, 0);
+    atomic_init(&d->connected, connected ? 1 : 0);
+    atomic_init(&d->subs, NULL);
+    atomic_init(&d->nowners, 0);
+    atomic_init(&d->nmonitors, 0);
+    return (int)rt->ndev++;
+}
+
+TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int connected)
+{
+    struct tapiq_rt *rt = (struct tapiq_rt *)host;
+    struct tapiq_dev *d;
+    uint32_t v = connected ? 1 : 0;
+    if (!rt || device >= rt->ndev)
+        return -EINVAL;
+    d = &rt->devs[device];
+    /* relaxed: a status flag; phoneSetLamp reads it with no data behind it. */
+    if (atomic_exchange_explicit(&d->connected, v, memory_order_acq_rel) == v)
+        return 0;
+    tapiq_rcu_read_lock();
+    tapiq_notify_states(rt, d, v ? PHONESTATE_CONNECTED : PHONESTATE_DISCONNECTED);
+    tapiq_rcu_read_unlock();
+    return 0;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void rt_free(struct tapiq_rt *rt)
+{
+    if (rt->devs) {
+        for (uint32_t i = 0; i < rt->cfg.devices; i++) {
+            struct tapiq_dev *d = &rt->devs[i];
+            free(d->modes);
+            free(d->lamp);
+            free(d->batch.upd);
+            free(d->batch.lamp_pos);
+            free(atomic_load_explicit(&d->subs, memory_order_relaxed));
+        }
+        free(rt->devs);
+    }
+    if (rt->handles) {
+        for (uint32_t i = 0; i < TAPIQ_MAX_HANDLES; i++)
+            free(rt->handles[i].lampbits);
+        free(rt->handles);
+    }
+    free(rt->free_handles);
+    free(rt->limbo_handles);
+    if (rt->reqid.gen)
+        tapiq_reqid_destroy(&rt->reqid);
+    free(rt->reqs);
+    if (rt->runq.cells)
+        tapiq_mpmc_destroy(&rt->runq);
+    free(rt->stats);
+    free(rt->workers);
+    tapiq_config_free(&rt->cfg);
+    free(rt);
+}
+
+int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, size_t errlen)
+{
+    struct tapiq_rt *rt = calloc(1, sizeof(*rt));
+    int rc;
+    if (!rt) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rt->cfg = *cfg; /* takes ownership of the backend configuration */
+    memset(cfg, 0, sizeof(*cfg));
+    rt->epoch = tapiq_next_epoch++;
+    rt->stats = aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
+    rt->devs = aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->devs) * rt->cfg.devices);
+    rt->reqs = calloc(rt->cfg.queue, sizeof(*rt->reqs));
+    rt->handles = calloc(TAPIQ_MAX_HANDLES, sizeof(*rt->handles));
+    rt->free_handles = malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
+    rt->limbo_handles = malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
+    rt->workers = calloc(rt->cfg.workers, sizeof(pthread_t));
+    if (!rt->stats || !rt->devs || !rt->reqs || !rt->handles || !rt->free_handles ||
+        !rt->limbo_handles || !rt->workers) {
+        if (rt->devs)
+            memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
+        rt_free(rt);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    memset(rt->stats, 0, sizeof(*rt->stats));
+    memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
+    for (uint32_t i = TAPIQ_MAX_HANDLES - 1; i >= 1; i--)
+        rt->free_handles[rt->nfree_handles++] = i;
+    if ((rc = tapiq_reqid_init(&rt->reqid, rt->cfg.queue)) ||
+        (rc = tapiq_mpmc_init(&rt->runq, (size_t)rt->cfg.devices * 2))) {
+        rt_free(rt);
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    rt->cache_batch = rt->cfg.queue / 256;
+    if (rt->cache_batch < 1)
+        rt->cache_batch = 1;
+    if (rt->cache_batch > 32)
+        rt->cache_batch = 32;
+    tapiq_wake_init(&rt->wake);
+    atomic_init(&rt->stop, 0);
+
+    rc = rt->cfg.backend->start((tapiq_host *)rt, rt->cfg.backend_cfg, rt->cfg.devices,
+                                rt->cfg.lamps, &rt->be_state, err, errlen);
+    if (rc) {
+        if (!err[0])
+            snprintf(err, errlen, "backend %s failed to start: %s", rt->cfg.backend->name,
+                     strerror(-rc));
+        rt_free(rt);
+        return rc;
+    }
+    for (uint32_t i = 0; i < rt->cfg.workers; i++) {
+        rc = pthread_create(&rt->workers[i], NULL, worker_main, rt);
+        if (rc) {
+            atomic_store_explicit(&rt->stop, 1, memory_order_release);
+            tapiq_wake_broadcast(&rt->wake);
+            for (uint32_t j = 0; j < i; j++)
+                pthread_join(rt->workers[j], NULL);
+            rt->cfg.backend->stop(rt->be_state);
+            rt_free(rt);
+            snprintf(err, errlen, "cannot start worker threads: %s", strerror(rc));
+            return -rc;
+        }
+        rt->nworkers++;
+    }
+    *out = rt;
+    return 0;
+}
+
+void tapiq_rt_destroy(struct tapiq_rt *rt)
+{
+    /* The caller unpublished rt and waited for a grace period: no TAPI call
+     * can reach it any more. */
+    /* release: pairs with the acquire load of stop in worker_main. */
+    atomic_store_explicit(&rt->stop, 1, memory_order_release);
+    tapiq_wake_broadcast(&rt->wake);
+    for (uint32_t i = 0; i < rt->nworkers; i++)
+        pthread_join(rt->workers[i], NULL);
+    rt->cfg.backend->stop(rt->be_state);
+    rt_free(rt);
+}
+
+/* --------------------------------------------------------------- statistics */
+
+TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
+{
+    tapiq_stats s;
+    struct tapiq_rt *rt;
+    if (!out)
+        return -EINVAL;
+    memset(&s, 0, sizeof(s));
+    tapiq_rcu_read_lock();
+    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
+    if (!rt) {
+        tapiq_rcu_read_unlock();
+        return -ENODEV;
+    }
+    s.accepted = tapiq_stats_sum(rt->stats, TAPIQ_C_ACCEPTED);
+    for (int i = 0; i < TAPIQ_REJECT_MAX; i++)
+        s.rejected[i] = tapiq_stats_sum(rt->stats, (enum tapiq_ctr)(TAPIQ_C_REJECTED0 + i));
+    s.batches = tapiq_stats_sum(rt->stats, TAPIQ_C_BATCHES);
+    s.updates_applied = tapiq_stats_sum(rt->stats, TAPIQ_C_APPLIED);
+    s.updates_coalesced = tapiq_stats_sum(rt->stats, TAPIQ_C_COALESCED);
+    s.updates_failed = tapiq_stats_sum(rt->stats, TAPIQ_C_FAILED);
+    s.replies = tapiq_stats_sum(rt->stats, TAPIQ_C_REPLIES);
+    s.replies_suppressed = tapiq_stats_sum(rt->stats, TAPIQ_C_SUPPRESSED);
+    s.in_flight = s.accepted > s.replies + s.replies_suppressed
+                      ? s.accepted - s.replies - s.replies_suppressed
+                      : 0;
+    /* Replies posted, then dropped by phoneGetMessage because the handle
+     * closed meanwhile: out of flight already, suppressed all the same. */
+    s.replies_suppressed += tapiq_stats_sum(rt->stats, TAPIQ_C_SUPPRESSED_LATE);
+    s.state_events = tapiq_stats_sum(rt->stats, TAPIQ_C_STATE_EVENTS);
+    s.state_coalesced = tapiq_stats_sum(rt->stats, TAPIQ_C_STATE_COALESCED);
+    s.requests_hwm = atomic_load_explicit(&rt->stats->requests_hwm, memory_order_relaxed);
+    s.requests_capacity = rt->cfg.queue;
+    s.runq_hwm = atomic_load_explicit(&rt->stats->runq_hwm, memory_order_relaxed);
+    s.worker_sleeps = tapiq_stats_sum(rt->stats, TAPIQ_C_SLEEPS);
+    s.worker_wakeups = tapiq_stats_sum(rt->stats, TAPIQ_C_WAKEUPS);
+    tapiq_rcu_read_unlock();
+    memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));
+    return 0;
+}

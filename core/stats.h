@@ -1,0 +1,74 @@
+/* core/stats.h - sharded statistics counters.
+ *
+ * Each thread adds to one of TAPIQ_STATS_SHARDS shards (chosen once per
+ * thread, round robin), so counting never puts a shared cache line on the
+ * request path. A snapshot sums the shards.
+ *
+ * Concurrency: tapiq_stat_add from any number of threads; tapiq_stats_sum
+ * from any thread at any time. Progress: wait-free.
+ * Ordering: relaxed everywhere; counters order nothing. A snapshot taken while
+ * requests move is approximate; once the system is quiescent it is exact.
+ */
+#ifndef TAPIQ_CORE_STATS_H
+#define TAPIQ_CORE_STATS_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/mpmc.h"
+#include "tapiq/tapiq.h"
+
+enum tapiq_ctr {
+    TAPIQ_C_ACCEPTED,
+    TAPIQ_C_REJECTED0,
+    TAPIQ_C_BATCHES = TAPIQ_C_REJECTED0 + TAPIQ_REJECT_MAX,
+    TAPIQ_C_APPLIED,
+    TAPIQ_C_COALESCED,
+    TAPIQ_C_FAILED,
+    TAPIQ_C_REPLIES,
+    TAPIQ_C_SUPPRESSED,      /* at completion: handle or app already gone */
+    TAPIQ_C_SUPPRESSED_LATE, /* in phoneGetMessage: handle closed meanwhile */
+    TAPIQ_C_STATE_EVENTS,
+    TAPIQ_C_STATE_COALESCED,
+    TAPIQ_C_SLEEPS,
+    TAPIQ_C_WAKEUPS,
+    TAPIQ_C_MAX
+};
+
+#define TAPIQ_STATS_SHARDS 64
+
+struct tapiq_stats_shard {
+    alignas(TAPIQ_CACHELINE) _Atomic uint64_t c[TAPIQ_C_MAX];
+};
+
+struct tapiq_stats_set {
+    struct tapiq_stats_shard shard[TAPIQ_STATS_SHARDS];
+    alignas(TAPIQ_CACHELINE) _Atomic uint64_t requests_hwm;
+    _Atomic uint64_t runq_hwm;
+};
+
+/* The calling thread's shard index (assigned on first use). */
+unsigned tapiq_stats_thread_shard(void);
+
+static inline void tapiq_stat_add(struct tapiq_stats_set *s, enum tapiq_ctr c, uint64_t n)
+{
+    /* relaxed: a statistic; see the file comment. */
+    atomic_fetch_add_explicit(&s->shard[tapiq_stats_thread_shard()].c[c], n,
+                              memory_order_relaxed);
+}
+
+/* Raise *hwm to v if v is larger (lock-free CAS-max; rare once warm). */
+static inline void tapiq_stat_max(_Atomic uint64_t *hwm, uint64_t v)
+{
+    /* relaxed: a statistic. */
+    uint64_t cur = atomic_load_explicit(hwm, memory_order_relaxed);
+    while (v > cur && !atomic_compare_exchange_weak_explicit(hwm, &cur, v, memory_order_relaxed,
+                                                             memory_order_relaxed))
+        ;
+}
+
+/* Sum of counter c over all shards. */
+uint64_t tapiq_stats_sum(struct tapiq_stats_set *s, enum tapiq_ctr c);
+
+#endif /* TAPIQ_CORE_STATS_H */

@@ -1,0 +1,44 @@
+/* core/wake.h - sleep and wake idle workers without missed wake-ups.
+ *
+ * An event count over a futex. A waiter announces itself (prepare), checks
+ * its condition once more, then sleeps only if the count did not move. A
+ * waker that changed the condition calls signal(), which costs one fence and
+ * one load when nobody sleeps (the common case under load): no system call.
+ *
+ * Synchronization table: prepare/wait/cancel from any number of waiter
+ * threads; signal/broadcast from any thread; all may run concurrently.
+ * Progress: signal is wait-free; wait is blocking (that is its job).
+ *
+ * Protocol (Dekker-style, both sides sequentially consistent):
+ *   waiter:  t = prepare(w); if (condition) { cancel(w); } else { wait(w, t); }
+ *   waker:   make condition true (any store); signal(w);
+ * Either the waiter's re-check sees the condition, or the waker sees the
+ * sleeper count and bumps the sequence, which makes a pending wait return.
+ */
+#ifndef TAPIQ_CORE_WAKE_H
+#define TAPIQ_CORE_WAKE_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/mpmc.h"
+
+struct tapiq_wake {
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t seq;
+    _Atomic uint32_t sleepers;
+};
+
+void tapiq_wake_init(struct tapiq_wake *w);
+/* Announce a sleeper; returns the ticket for tapiq_wake_wait(). */
+uint32_t tapiq_wake_prepare(struct tapiq_wake *w);
+/* Sleep until signalled or the sequence moved past @ticket; then un-announce. */
+void tapiq_wake_wait(struct tapiq_wake *w, uint32_t ticket);
+/* Un-announce without sleeping. */
+void tapiq_wake_cancel(struct tapiq_wake *w);
+/* Wake one sleeper if any; returns 1 if a wake-up was sent. */
+int tapiq_wake_signal(struct tapiq_wake *w);
+/* Wake every sleeper (shutdown). */
+void tapiq_wake_broadcast(struct tapiq_wake *w);
+
+#endif /* TAPIQ_CORE_WAKE_H */
