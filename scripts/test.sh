@@ -37,7 +37,7 @@ jobs=2
 # The compiler is fixed when a build dir is first set up.
 export CC="${CC:-gcc}" CXX="${CXX:-g++}"
 
-results=()   # "dir|state|meson test exit status"
+results=()   # "dir|state|meson test exit status|test log"
 
 # run_build DIR TEST_SETUP MESON_OPTION...
 run_build() {
@@ -51,20 +51,24 @@ run_build() {
     meson setup "$dir" "$@"
   fi
   if [ $? -ne 0 ]; then
-    results+=("$dir|configure failed|1")
+    results+=("$dir|configure failed|1|")
     return
   fi
   if ! meson compile -C "$dir" -j "$jobs"; then
-    results+=("$dir|compile failed|1")
+    results+=("$dir|compile failed|1|")
     return
   fi
-  local test_args=(--print-errorlogs --num-processes "$jobs")
+  # Meson names the log after the test setup: testlog.json, testlog-tsan.json.
+  local test_args=(--print-errorlogs --num-processes "$jobs") log="$dir/meson-logs/testlog.json"
   if [ -n "$setup" ]; then
     test_args+=(--setup "$setup")
+    log="$dir/meson-logs/testlog-$setup.json"
   fi
-  rm -f "$dir/meson-logs/testlog.json"
+  rm -f "$log"
+  # The test log has no suites (Meson 1.0): take them from the build's test list.
+  meson introspect "$dir" --tests > "$dir/meson-logs/tests.json" || rm -f "$dir/meson-logs/tests.json"
   meson test -C "$dir" "${test_args[@]}"
-  results+=("$dir|tested|$?")
+  results+=("$dir|tested|$?|$log")
 }
 
 run_build build-test "" -Dwerror=true
@@ -88,14 +92,24 @@ SKIPPED = {"SKIP"}
 def main():
     total = collections.Counter()
     for arg in sys.argv[1:]:
-        d, state, rc = arg.split("|")
+        d, state, rc, log = arg.split("|")
         rc = int(rc)
         if state != "tested":
             print(f"{d}: {state}: counted as 1 failed")
             total["failed"] += 1
             continue
+        # Test name -> suites ("project:suite"), from `meson introspect --tests`.
+        suites_of = collections.defaultdict(list)
         try:
-            with open(f"{d}/meson-logs/testlog.json", encoding="utf-8") as f:
+            with open(f"{d}/meson-logs/tests.json", encoding="utf-8") as f:
+                for t in json.load(f):
+                    for s in t.get("suite") or []:
+                        if s not in suites_of[t["name"]]:
+                            suites_of[t["name"]].append(s)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        try:
+            with open(log, encoding="utf-8") as f:
                 lines = [line for line in f if line.strip()]
         except OSError:
             print(f"{d}: no test log (meson test exited {rc}): counted as 1 failed")
@@ -112,7 +126,8 @@ def main():
             if kind == "failed":
                 failed_names.append(f"{t.get('name', '?')} ({result})")
             # Suites are listed as "project:suite"; a test may be in several.
-            for s in t.get("suite") or ["(no suite)"]:
+            names = t.get("suite") or suites_of.get(t.get("name")) or ["(no suite)"]
+            for s in names:
                 s = s.split(":", 1)[-1]
                 suites.setdefault(s, collections.Counter())[kind] += 1
         print(f"{d}: {build['passed']} passed, {build['failed']} failed, {build['skipped']} skipped")
