@@ -13,4 +13,9 @@
  * latency_us, offline (see the README). */
 extern const tapiq_backend_ops tapiq_mem_backend;
 
+#ifdef TAPIQ_HAVE_MQTT
+/* Publishes console lamp state to an MQTT broker (backends/mqtt). */
+extern const tapiq_backend_ops tapiq_mqtt_backend;
+#endif
+
 #endif /* TAPIQ_BACKENDS_BACKEND_H */

@@ -12,8 +12,18 @@
 
 #define TAPIQ_MAX_BACKENDS 16
 
-static const tapiq_backend_ops *tapiq_backends[TAPIQ_MAX_BACKENDS] = {&tapiq_mem_backend};
-static unsigned tapiq_nbackends = 1;
+static const tapiq_backend_ops *tapiq_backends[TAPIQ_MAX_BACKENDS] = {
+    &tapiq_mem_backend,
+#ifdef TAPIQ_HAVE_MQTT
+    &tapiq_mqtt_backend,
+#endif
+};
+static unsigned tapiq_nbackends =
+#ifdef TAPIQ_HAVE_MQTT
+    2;
+#else
+    1;
+#endif
 
 const tapiq_backend_ops *tapiq_backend_find(const char *name)
 {
@@ -188,6 +198,18 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
         int done = 0;
         if (strcmp(key, "backend") == 0)
             continue;
+        if (strcmp(key, "ring") == 0) {
+            if (strcmp(value, "lockfree") == 0) {
+                out->ring_mutex = 0;
+            } else if (strcmp(value, "mutex") == 0) {
+                out->ring_mutex = 1;
+            } else {
+                seterr(err, errlen, "bad value '%s' for 'ring': expected lockfree or mutex", value);
+                rc = -EINVAL;
+                goto out;
+            }
+            continue;
+        }
         for (size_t k = 0; k < sizeof(core_keys) / sizeof(core_keys[0]); k++) {
             const struct core_key *ck = &core_keys[k];
             if (strcmp(key, ck->name) != 0)

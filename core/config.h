@@ -32,6 +32,7 @@ struct tapiq_config {
     uint32_t workers;  /* default 2 */
     uint32_t queue;    /* request slots, default 65536 */
     uint32_t events;   /* per-application room for PHONE_STATE, default 65536 */
+    int ring_mutex;    /* ring=mutex: bench baseline, every ring under a mutex */
 };
 
 /* Parse @text (NULL = "") into @out. Returns 0, -EINVAL (message in @err),

@@ -40,6 +40,7 @@
 #define TAPIQ_CORE_MPMC_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -58,6 +59,7 @@
         alignas(TAPIQ_CACHELINE) _Atomic uint64_t head; /* consumers */                        \
         alignas(TAPIQ_CACHELINE) uint64_t mask;                                                \
         struct name##_cell *cells;                                                             \
+        pthread_mutex_t *baseline_mu; /* bench baseline only: see set_baseline_mutex */        \
     };                                                                                         \
                                                                                                \
     /* name##_init - capacity rounded up to a power of two (>= 2).                          \
@@ -76,6 +78,7 @@
         for (size_t i = 0; i < cap; i++)                                                       \
             atomic_init(&r->cells[i].seq, (uint64_t)i);                                        \
         r->mask = cap - 1;                                                                     \
+        r->baseline_mu = NULL;                                                                 \
         atomic_init(&r->head, 0);                                                              \
         atomic_init(&r->tail, 0);                                                              \
         return 0;                                                                              \
@@ -94,7 +97,7 @@
      * Ordering:    release; see the file comment.                                             \
      * Ownership:   the ring copies the elements pushed.                                       \
      * Returns:     how many were pushed (0 when full); the first ones of @v. */               \
-    static inline size_t name##_push_try(struct name *r, const type *v, size_t n)              \
+    static inline size_t name##_push_lf(struct name *r, const type *v, size_t n)               \
     {                                                                                          \
         /* relaxed: only a hint; the seq loads below decide. */                                \
         uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);                   \
@@ -136,7 +139,7 @@
      * Concurrency: any; lock-free, never waits for another thread.                            \
      * Ordering:    acquire; see the file comment.                                             \
      * Returns:     how many were popped (0 when empty). */                                    \
-    static inline size_t name##_pop_try(struct name *r, type *out, size_t n)                   \
+    static inline size_t name##_pop_lf(struct name *r, type *out, size_t n)                    \
     {                                                                                          \
         /* relaxed: a hint, as in push_try. */                                                 \
         uint64_t pos = atomic_load_explicit(&r->head, memory_order_relaxed);                   \
@@ -171,6 +174,37 @@
                 return k;                                                                      \
             }                                                                                  \
         }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    /* name##_set_baseline_mutex - BENCH BASELINE ONLY: every push and pop of this          \
+     * ring then runs under @mu (what a hand-written dispatcher would do), so the            \
+     * bench can compare against the same dispatcher with a mutex ring. NULL: lock-free.      \
+     * Concurrency: none (set before the ring is shared). */                                   \
+    static inline void name##_set_baseline_mutex(struct name *r, pthread_mutex_t *mu)          \
+    {                                                                                          \
+        r->baseline_mu = mu;                                                                   \
+    }                                                                                          \
+                                                                                               \
+    static inline size_t name##_push_try(struct name *r, const type *v, size_t n)              \
+    {                                                                                          \
+        size_t k;                                                                              \
+        if (__builtin_expect(r->baseline_mu == NULL, 1))                                       \
+            return name##_push_lf(r, v, n);                                                    \
+        pthread_mutex_lock(r->baseline_mu);                                                    \
+        k = name##_push_lf(r, v, n);                                                           \
+        pthread_mutex_unlock(r->baseline_mu);                                                  \
+        return k;                                                                              \
+    }                                                                                          \
+                                                                                               \
+    static inline size_t name##_pop_try(struct name *r, type *out, size_t n)                   \
+    {                                                                                          \
+        size_t k;                                                                              \
+        if (__builtin_expect(r->baseline_mu == NULL, 1))                                       \
+            return name##_pop_lf(r, out, n);                                                   \
+        pthread_mutex_lock(r->baseline_mu);                                                    \
+        k = name##_pop_lf(r, out, n);                                                          \
+        pthread_mutex_unlock(r->baseline_mu);                                                  \
+        return k;                                                                              \
     }                                                                                          \
                                                                                                \
     /* name##_count - elements in the ring; exact when quiescent, an estimate              \

@@ -429,6 +429,12 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
         snprintf(err, errlen, "out of memory");
         return rc;
     }
+    if (rt->cfg.ring_mutex) {
+        pthread_mutex_init(&rt->baseline_mu[0], NULL);
+        pthread_mutex_init(&rt->baseline_mu[1], NULL);
+        tapiq_mpmc_set_baseline_mutex(&rt->runq, &rt->baseline_mu[0]);
+        tapiq_mpmc_set_baseline_mutex(&rt->reqid.free, &rt->baseline_mu[1]);
+    }
     rt->cache_batch = rt->cfg.queue / 256;
     if (rt->cache_batch < 1)
         rt->cache_batch = 1;

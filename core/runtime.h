@@ -133,6 +133,7 @@ struct tapiq_app {
     pthread_t cb_thread;
     int has_cb_thread;
     _Atomic uint32_t waiters; /* threads blocked in phoneGetMessage */
+    pthread_mutex_t baseline_mu; /* ring=mutex only */
     char name[64];
 };
 
@@ -158,7 +159,7 @@ struct tapiq_rt {
     _Atomic(struct tapiq_app *) apps[TAPIQ_MAX_APPS];
     uint32_t napps;
     struct tapiq_stats_set *stats;
-    char last_err[256];
+    pthread_mutex_t baseline_mu[2]; /* ring=mutex only: run queue, slot pool */
 };
 
 /* The running instance, or NULL (read inside an RCU critical section). */

@@ -471,6 +471,10 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
         set_last_error(idx < TAPIQ_MAX_APPS ? "out of memory" : "too many applications");
         return idx < TAPIQ_MAX_APPS ? PHONEERR_NOMEM : PHONEERR_RESOURCEUNAVAIL;
     }
+    if (rt->cfg.ring_mutex) {
+        pthread_mutex_init(&app->baseline_mu, NULL);
+        tapiq_cmq_set_baseline_mutex(&app->ring.q, &app->baseline_mu);
+    }
     if (++g_app_gen[idx] == 0)
         g_app_gen[idx] = 1;
     app->h = (uint32_t)g_app_gen[idx] << TAPIQ_APP_BITS | idx;
