@@ -188,6 +188,7 @@ struct options {
     unsigned threads;
     unsigned seconds;
     unsigned consoles;
+    unsigned long rate; /* requests/s over all issuing threads; 0: as fast as possible */
     const char *extra; /* more configuration keys, appended */
     unsigned long fail_ppm;
     unsigned long offline;
@@ -254,6 +255,7 @@ struct issuer {
     uint64_t rejected_bad;         /* any other synchronous error */
     LONG first_bad;
     uint64_t stuck;                /* requests abandoned after the stop (never accepted) */
+    uint64_t sent;                 /* phoneSetLamp requests made (for --rate) */
     struct demo *d;
     unsigned index;
     pthread_t tid;
@@ -326,6 +328,7 @@ static void issue(struct issuer *me, uint32_t console, uint32_t lamp, DWORD mode
     struct demo *d = me->d;
     unsigned tries = 0;
     uint64_t stop_seen = 0;
+    me->sent++;
     for (;;) {
         uint32_t t = now32(d);
         LONG rc = phoneSetLamp(d->phones[console], lamp, mode);
@@ -397,8 +400,16 @@ static void *issuer_main(void *arg)
     struct issuer *me = arg;
     struct demo *d = me->d;
     unsigned threads = d->opt.threads;
+    /* --rate: this thread's share, as nanoseconds per request. */
+    double ns_per_req = d->opt.rate ? 1e9 * threads / (double)d->opt.rate : 0;
+    uint64_t t_start = mono_ns();
 
     while (me->nteams > 0 && !atomic_load_explicit(&d->stop_issuing, memory_order_relaxed)) {
+        if (ns_per_req > 0) {
+            uint64_t due = t_start + (uint64_t)(ns_per_req * (double)me->sent), now = mono_ns();
+            if (due > now + 50000)
+                sleep_ns(due - now);
+        }
         uint32_t local = rng_below(&me->rng, me->nteams);
         uint32_t team = me->index + local * threads;
         if (d->qlamps == 0 || rng_below(&me->rng, 100) < 85) {
@@ -515,10 +526,12 @@ static void *reader_main(void *arg)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: tapiq-demo [--threads N] [--seconds S] [--consoles N] [--config KEYS]\n"
+            "usage: tapiq-demo [--threads N] [--seconds S] [--consoles N] [--rate R] [--config KEYS]\n"
             "  --threads N   issuing threads (default 4)\n"
             "  --seconds S   how long to issue (default 10)\n"
             "  --consoles N  consoles, the `devices` key (default 500)\n"
+            "  --rate R      requests/s over all threads (default 0: as fast as possible;\n"
+            "                then the request queue stays full and latency is queueing)\n"
             "  --config KEYS more configuration keys, e.g. fail_ppm=100,latency_us=50\n"
             "                (OPERATIONFAILED replies are expected when fail_ppm > 0,\n"
             "                INVALPHONESTATE when offline > 0)\n");
@@ -571,16 +584,18 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->extra = val;
             continue;
         }
-        if (!parse_uint(val, 1000000, &v) || v == 0) {
+        if (!parse_uint(val, 1000000000, &v)) {
             fprintf(stderr, "tapiq-demo: bad value for %s: %s\n", a, val);
             return -1;
         }
-        if (strcmp(a, "--threads") == 0 && v <= 256)
+        if (strcmp(a, "--threads") == 0 && v >= 1 && v <= 256)
             o->threads = (unsigned)v;
-        else if (strcmp(a, "--seconds") == 0 && v <= 86400)
+        else if (strcmp(a, "--seconds") == 0 && v >= 1 && v <= 86400)
             o->seconds = (unsigned)v;
-        else if (strcmp(a, "--consoles") == 0)
+        else if (strcmp(a, "--consoles") == 0 && v >= 1 && v <= 1048576)
             o->consoles = (unsigned)v;
+        else if (strcmp(a, "--rate") == 0)
+            o->rate = v;
         else {
             fprintf(stderr, "tapiq-demo: unknown option or value out of range: %s %s\n", a, val);
             return -1;
@@ -766,10 +781,13 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    char rate[48] = "as fast as possible";
+    if (d->opt.rate)
+        snprintf(rate, sizeof(rate), "%lu requests/s", d->opt.rate);
     printf("tapiq-demo: %u consoles x %u lamps (%u agent, %u queue), %u teams, "
-           "%u issuing threads, %u s\n  config: %s\n",
+           "%u issuing threads, %u s, %s\n  config: %s\n",
            (unsigned)d->consoles, (unsigned)d->lamps, (unsigned)d->alamps, (unsigned)d->qlamps,
-           (unsigned)d->teams, d->opt.threads, d->opt.seconds, config);
+           (unsigned)d->teams, d->opt.threads, d->opt.seconds, rate, config);
     if (d->opt.threads > d->teams)
         printf("  note: %u teams for %u threads: %u threads stay idle\n", (unsigned)d->teams,
                d->opt.threads, d->opt.threads - (unsigned)d->teams);
