@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/alloc.h"
 #include "backends/backend.h"
 #include "core/config.h"
 
@@ -37,7 +38,7 @@ struct mem_state {
 
 static void *mem_config_new(void)
 {
-    return calloc(1, sizeof(struct mem_cfg));
+    return tapiq_calloc(1, sizeof(struct mem_cfg));
 }
 
 static void mem_config_free(void *cfg)
@@ -78,10 +79,10 @@ static int mem_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t la
         snprintf(err, errlen, "offline=%u is more than devices=%u", cfg->offline, devices);
         return -EINVAL;
     }
-    st = calloc(1, sizeof(*st));
+    st = tapiq_calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
-    st->shown = malloc((size_t)devices * (lamps ? lamps : 1) * sizeof(uint32_t));
+    st->shown = tapiq_malloc((size_t)devices * (lamps ? lamps : 1) * sizeof(uint32_t));
     if (!st->shown) {
         free(st);
         return -ENOMEM;

@@ -1,4 +1,5 @@
 /* core/config.c - configuration grammar and backend registry; see config.h. */
+#include "core/alloc.h"
 #include "core/config.h"
 
 #include <ctype.h>
@@ -121,7 +122,7 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
     out->events = 65536;
     seterr(err, errlen, "%s", "");
 
-    buf = strdup(text ? text : "");
+    buf = tapiq_strdup(text ? text : "");
     if (!buf) {
         seterr(err, errlen, "out of memory");
         return -ENOMEM;
@@ -157,7 +158,7 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
             }
             if (nitems == cap) {
                 size_t ncap = cap ? cap * 2 : 8;
-                struct item *n = realloc(items, ncap * sizeof(*n));
+                struct item *n = tapiq_realloc(items, ncap * sizeof(*n));
                 if (!n) {
                     seterr(err, errlen, "out of memory");
                     rc = -ENOMEM;

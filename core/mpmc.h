@@ -47,6 +47,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
+
 #define TAPIQ_CACHELINE 64
 
 #define TAPIQ_MPMC_DEFINE(name, type)                                                          \
@@ -71,7 +73,7 @@
             return -EINVAL;                                                                    \
         while (cap < capacity)                                                                 \
             cap <<= 1;                                                                         \
-        r->cells = (struct name##_cell *)aligned_alloc(TAPIQ_CACHELINE,                        \
+        r->cells = (struct name##_cell *)tapiq_aligned_alloc(TAPIQ_CACHELINE,                        \
                                                        sizeof(*r->cells) * cap);               \
         if (!r->cells)                                                                         \
             return -ENOMEM;                                                                    \

@@ -1,4 +1,5 @@
 /* core/reqid.c - request slots and ids; see reqid.h. */
+#include "core/alloc.h"
 #include "core/reqid.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@ int tapiq_reqid_init(struct tapiq_reqid *r, uint32_t nslots)
     r->idx_mask = (1u << r->idx_bits) - 1;
     r->gen_max = (1u << (31 - r->idx_bits)) - 1;
     r->nslots = nslots;
-    r->gen = calloc(nslots, sizeof(*r->gen));
+    r->gen = tapiq_calloc(nslots, sizeof(*r->gen));
     if (!r->gen)
         return -ENOMEM;
     rc = tapiq_mpmc_init(&r->free, nslots);

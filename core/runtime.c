@@ -1,5 +1,6 @@
 /* core/runtime.c - runtime lifecycle, workers, batches, provider host calls.
  * See runtime.h for the synchronization table and the request path. */
+#include "core/alloc.h"
 #include "core/runtime.h"
 
 #include <errno.h>
@@ -309,10 +310,10 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     if (rt->ndev >= rt->cfg.devices)
         return -ENOSPC;
     d = &rt->devs[rt->ndev];
-    d->modes = calloc(nlamps ? nlamps : 1, sizeof(uint32_t));
-    d->lamp = calloc(nlamps ? nlamps : 1, sizeof(*d->lamp));
-    d->batch.upd = calloc(nlamps ? nlamps : 1, sizeof(tapiq_update));
-    d->batch.lamp_pos = malloc((nlamps ? nlamps : 1) * sizeof(int32_t));
+    d->modes = tapiq_calloc(nlamps ? nlamps : 1, sizeof(uint32_t));
+    d->lamp = tapiq_calloc(nlamps ? nlamps : 1, sizeof(*d->lamp));
+    d->batch.upd = tapiq_calloc(nlamps ? nlamps : 1, sizeof(tapiq_update));
+    d->batch.lamp_pos = tapiq_malloc((nlamps ? nlamps : 1) * sizeof(int32_t));
     if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos) {
         free(d->modes);
         free(d->lamp);
@@ -395,7 +396,7 @@ static void rt_free(struct tapiq_rt *rt)
 
 int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, size_t errlen)
 {
-    struct tapiq_rt *rt = calloc(1, sizeof(*rt));
+    struct tapiq_rt *rt = tapiq_calloc(1, sizeof(*rt));
     int rc;
     if (!rt) {
         snprintf(err, errlen, "out of memory");
@@ -404,13 +405,13 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
     rt->cfg = *cfg; /* takes ownership of the backend configuration */
     memset(cfg, 0, sizeof(*cfg));
     rt->epoch = tapiq_next_epoch++;
-    rt->stats = aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
-    rt->devs = aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->devs) * rt->cfg.devices);
-    rt->reqs = calloc(rt->cfg.queue, sizeof(*rt->reqs));
-    rt->handles = calloc(TAPIQ_MAX_HANDLES, sizeof(*rt->handles));
-    rt->free_handles = malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
-    rt->limbo_handles = malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
-    rt->workers = calloc(rt->cfg.workers, sizeof(pthread_t));
+    rt->stats = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
+    rt->devs = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->devs) * rt->cfg.devices);
+    rt->reqs = tapiq_calloc(rt->cfg.queue, sizeof(*rt->reqs));
+    rt->handles = tapiq_calloc(TAPIQ_MAX_HANDLES, sizeof(*rt->handles));
+    rt->free_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
+    rt->limbo_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
+    rt->workers = tapiq_calloc(rt->cfg.workers, sizeof(pthread_t));
     if (!rt->stats || !rt->devs || !rt->reqs || !rt->handles || !rt->free_handles ||
         !rt->limbo_handles || !rt->workers) {
         if (rt->devs)

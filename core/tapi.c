@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/rcu.h"
 #include "core/runtime.h"
 
@@ -462,7 +463,7 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
     for (idx = 1; idx < TAPIQ_MAX_APPS; idx++)
         if (!atomic_load_explicit(&rt->apps[idx], memory_order_relaxed))
             break;
-    app = idx < TAPIQ_MAX_APPS ? calloc(1, sizeof(*app)) : NULL;
+    app = idx < TAPIQ_MAX_APPS ? tapiq_calloc(1, sizeof(*app)) : NULL;
     if (!app || tapiq_cring_init(&app->ring, rt->cfg.queue, rt->cfg.events, level)) {
         free(app);
         if (started)
@@ -483,7 +484,7 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
     atomic_init(&app->waiters, 0);
     snprintf(app->name, sizeof(app->name), "%s", name ? name : "");
     if (cb) {
-        struct cb_arg *a = malloc(sizeof(*a));
+        struct cb_arg *a = tapiq_malloc(sizeof(*a));
         if (a) {
             a->happ = app->h;
             a->cb = cb;
@@ -548,7 +549,7 @@ static struct tapiq_subs *subs_change_locked(struct tapiq_dev *dev, uint32_t idx
 {
     struct tapiq_subs *old = atomic_load_explicit(&dev->subs, memory_order_relaxed);
     uint32_t n = old ? old->n : 0, k = 0;
-    struct tapiq_subs *s = malloc(sizeof(*s) + sizeof(uint32_t) * (n + 1));
+    struct tapiq_subs *s = tapiq_malloc(sizeof(*s) + sizeof(uint32_t) * (n + 1));
     *nomem = 0;
     if (!s) {
         *nomem = 1;
@@ -614,7 +615,7 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
         pthread_mutex_unlock(&tapiq_g_lock);
         return PHONEERR_INVALAPPHANDLE;
     }
-    garbage = malloc(sizeof(*garbage) * TAPIQ_MAX_HANDLES);
+    garbage = tapiq_malloc(sizeof(*garbage) * TAPIQ_MAX_HANDLES);
     for (uint32_t i = 1; i < TAPIQ_MAX_HANDLES; i++) {
         struct tapiq_handle *hs = &rt->handles[i];
         if (atomic_load_explicit(&hs->hval, memory_order_relaxed) && hs->app == app) {
@@ -762,7 +763,7 @@ TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhon
     hs = &rt->handles[idx];
     words = (dev->nlamps + 63) / 64;
     if (words > hs->lampbits_words) {
-        _Atomic uint64_t *nb = calloc(words, sizeof(*nb));
+        _Atomic uint64_t *nb = tapiq_calloc(words, sizeof(*nb));
         if (!nb) {
             rc = PHONEERR_NOMEM;
             goto out;
@@ -1119,7 +1120,7 @@ TAPIQ_API int tapiq_configure(const char *config)
             return rc;
         }
         tapiq_config_free(&cfg);
-        copy = strdup(config);
+        copy = tapiq_strdup(config);
         if (!copy) {
             pthread_mutex_unlock(&tapiq_g_lock);
             set_last_error("out of memory");

@@ -1,0 +1,4 @@
+/* core/alloc.c - the allocation hook; see alloc.h. */
+#include "core/alloc.h"
+
+int (*tapiq_alloc_fail_hook)(size_t size);
