@@ -238,7 +238,7 @@ struct demo {
     _Atomic uint64_t replies_bad;          /* any other error in a reply */
     LONG first_bad_reply;
     uint64_t other_messages;
-    LONG reader_error;
+    _Atomic LONG reader_error;  /* phoneGetMessage failed (not a timeout) */
     uint64_t deferred_total;
     uint64_t defer_overflow;
     uint32_t ndefer;
@@ -507,7 +507,7 @@ static void *reader_main(void *arg)
             continue;
         }
         if (rc != PHONEERR_OPERATIONFAILED) { /* not a timeout */
-            d->reader_error = rc;
+            atomic_store_explicit(&d->reader_error, rc, memory_order_relaxed);
             break;
         }
         if (d->ndefer > 0)
@@ -840,7 +840,7 @@ int main(int argc, char **argv)
     uint64_t last_progress = mono_ns(), seen = 0;
     for (;;) {
         uint64_t rep = atomic_load_explicit(&d->replies, memory_order_relaxed);
-        if (rep >= tot.accepted || d->reader_error)
+        if (rep >= tot.accepted || atomic_load_explicit(&d->reader_error, memory_order_relaxed))
             break;
         if (rep != seen) {
             seen = rep;
@@ -948,8 +948,9 @@ int main(int argc, char **argv)
                   tot.stuck);
     if (mismatched)
         DEMO_FAIL("%" PRIu64 " lamps differ from their last request\n", mismatched);
-    if (d->reader_error)
-        DEMO_FAIL("phoneGetMessage failed: %s\n", phoneerr_name(d->reader_error));
+    LONG reader_error = atomic_load_explicit(&d->reader_error, memory_order_relaxed);
+    if (reader_error)
+        DEMO_FAIL("phoneGetMessage failed: %s\n", phoneerr_name(reader_error));
     if (d->defer_overflow)
         DEMO_FAIL("%" PRIu64 " replies could not be matched (deferred list full)\n",
                   d->defer_overflow);
