@@ -12,6 +12,7 @@
 #include "core/rcu.h"
 
 _Atomic(struct tapiq_rt *) tapiq_g_rt;
+uint16_t tapiq_handle_gen[TAPIQ_MAX_HANDLES];
 pthread_mutex_t tapiq_g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t tapiq_next_epoch = 1;
@@ -423,7 +424,8 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
     memset(rt->stats, 0, sizeof(*rt->stats));
     memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
     for (uint32_t i = TAPIQ_MAX_HANDLES - 1; i >= 1; i--)
-        rt->free_handles[rt->nfree_handles++] = i;
+        if (tapiq_handle_gen[i] != UINT16_MAX) /* else retired */
+            rt->free_handles[rt->nfree_handles++] = i;
     if ((rc = tapiq_reqid_init(&rt->reqid, rt->cfg.queue)) ||
         (rc = tapiq_mpmc_init(&rt->runq, (size_t)rt->cfg.devices * 2))) {
         rt_free(rt);

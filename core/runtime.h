@@ -90,20 +90,24 @@ struct tapiq_batch {
 
 /* RCU-published list of handle slots on a device with a status filter. */
 struct tapiq_subs {
+    struct tapiq_subs *garbage_next; /* chains replaced lists until freed */
     uint32_t n;
     uint32_t slot[];
 };
 
 struct tapiq_dev {
+    /* Written per request: its own cache line. */
     alignas(TAPIQ_CACHELINE) _Atomic(struct tapiq_req *) mbox;
     _Atomic uint32_t sched;     /* 1 while queued or being processed */
-    _Atomic uint32_t connected; /* 0/1 */
+    /* Read per request, written rarely. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t connected; /* 0/1 */
     uint32_t id;
     uint32_t nlamps;
     uint32_t *modes;            /* supported modes per lamp (immutable) */
     _Atomic uint32_t *lamp;     /* current mode per lamp */
     _Atomic(struct tapiq_subs *) subs;
-    _Atomic uint32_t nowners, nmonitors;
+    /* Written by open/close and by the worker that owns the batch. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t nowners, nmonitors;
     struct tapiq_batch batch;
 };
 
@@ -161,6 +165,10 @@ struct tapiq_rt {
     struct tapiq_stats_set *stats;
     pthread_mutex_t baseline_mu[2]; /* ring=mutex only: run queue, slot pool */
 };
+
+/* Handle generations outlive runtimes, so a handle value is never reused;
+ * a slot whose generation is used up is retired (under g_lock). */
+extern uint16_t tapiq_handle_gen[TAPIQ_MAX_HANDLES];
 
 /* The running instance, or NULL (read inside an RCU critical section). */
 extern _Atomic(struct tapiq_rt *) tapiq_g_rt;

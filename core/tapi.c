@@ -19,7 +19,7 @@
 static char *g_config_text; /* tapiq_configure(); NULL: use TAPIQ_CONFIG */
 static int g_config_set;
 /* Generations survive runtimes, so a handle value is never reused. */
-static uint16_t g_handle_gen[TAPIQ_MAX_HANDLES];
+#define g_handle_gen tapiq_handle_gen
 static uint16_t g_app_gen[TAPIQ_MAX_APPS];
 
 static _Thread_local char t_last_error[256];
@@ -243,19 +243,21 @@ out:
 
 /* ---------------------------------------------------------- phoneGetMessage */
 
-enum take { TAKE_NONE, TAKE_MSG };
-
-/* Take the next deliverable message of @app; inside RCU. */
-static enum take take_message(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *out)
+/* Take up to @max deliverable messages of @app; inside RCU. Reply credits go
+ * back once per call. Returns how many were written to @outv. */
+static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
+                              uint32_t max)
 {
     struct tapiq_cmsg m;
-    while (tapiq_cring_pop(&app->ring, &m)) {
+    uint32_t got = 0, credits = 0;
+    while (got < max && tapiq_cring_pop(&app->ring, &m)) {
+        PHONEMESSAGE *out = &outv[got];
         uint32_t idx = m.handle & (TAPIQ_MAX_HANDLES - 1);
         struct tapiq_handle *hs = &rt->handles[idx];
         /* acquire: pairs with the release store of hval in phoneOpen. */
         int open = atomic_load_explicit(&hs->hval, memory_order_acquire) == m.handle;
         if (m.msg == PHONE_REPLY) {
-            tapiq_cring_put_credits(&app->ring, 1);
+            credits++;
             if (!open) {
                 tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1);
                 continue;
@@ -287,9 +289,11 @@ static enum take take_message(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
          * (LONG)dwParam2 and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
         out->dwParam2 = m.msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)m.p2 : m.p2;
         out->dwParam3 = 0;
-        return TAKE_MSG;
+        got++;
     }
-    return TAKE_NONE;
+    if (credits)
+        tapiq_cring_put_credits(&app->ring, credits);
+    return got;
 }
 
 static int64_t now_ms(void)
@@ -299,7 +303,9 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static LONG get_message(HPHONEAPP hApp, PHONEMESSAGE *msg, DWORD timeout, int from_callback)
+/* Returns the number of messages (>= 1) or a negative PHONEERR_*. */
+static LONG get_messages(HPHONEAPP hApp, PHONEMESSAGE *msg, uint32_t max, DWORD timeout,
+                         int from_callback)
 {
     int64_t deadline = timeout == INFINITE ? 0 : now_ms() + timeout;
     int last_look = 0;
@@ -324,12 +330,12 @@ static LONG get_message(HPHONEAPP hApp, PHONEMESSAGE *msg, DWORD timeout, int fr
             tapiq_rcu_read_unlock();
             return PHONEERR_OPERATIONUNAVAIL; /* messages go to the callback */
         }
-        r = take_message(rt, app, msg) == TAKE_MSG;
+        r = (int)take_messages(rt, app, msg, max);
         if (app->ring.level)
             tapiq_cring_settle(&app->ring);
         if (r) {
             tapiq_rcu_read_unlock();
-            return 0;
+            return r;
         }
         if (timeout != INFINITE) {
             int64_t l = deadline - now_ms();
@@ -357,7 +363,16 @@ static LONG get_message(HPHONEAPP hApp, PHONEMESSAGE *msg, DWORD timeout, int fr
 
 TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DWORD dwTimeout)
 {
-    return get_message(hPhoneApp, lpMessage, dwTimeout, 0);
+    LONG r = get_messages(hPhoneApp, lpMessage, 1, dwTimeout, 0);
+    return r > 0 ? 0 : r;
+}
+
+TAPIQ_API LONG tapiq_get_messages(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessages, DWORD dwMax,
+                                  DWORD dwTimeout)
+{
+    if (dwMax == 0)
+        return PHONEERR_INVALPARAM;
+    return get_messages(hPhoneApp, lpMessages, dwMax, dwTimeout, 0);
 }
 
 /* The delivery thread of an application that gave a callback. */
@@ -371,13 +386,13 @@ static void *callback_main(void *varg)
     struct cb_arg a = *(struct cb_arg *)varg;
     free(varg);
     for (;;) {
-        PHONEMESSAGE m;
-        LONG r = get_message(a.happ, &m, INFINITE, 1);
+        PHONEMESSAGE m[32];
+        LONG r = get_messages(a.happ, m, 32, INFINITE, 1);
         if (r == PHONEERR_INVALAPPHANDLE)
             break;
-        if (r == 0)
-            a.cb(m.hDevice, m.dwMessageID, m.dwCallbackInstance, m.dwParam1, m.dwParam2,
-                 m.dwParam3);
+        for (LONG i = 0; i < r; i++)
+            a.cb(m[i].hDevice, m[i].dwMessageID, m[i].dwCallbackInstance, m[i].dwParam1,
+                 m[i].dwParam2, m[i].dwParam3);
     }
     return NULL;
 }
@@ -605,8 +620,7 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
 {
     struct tapiq_rt *rt;
     struct tapiq_app *app;
-    struct tapiq_subs **garbage = NULL;
-    uint32_t ngarbage = 0;
+    struct tapiq_subs *garbage = NULL;
 
     pthread_mutex_lock(&tapiq_g_lock);
     rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
@@ -615,14 +629,13 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
         pthread_mutex_unlock(&tapiq_g_lock);
         return PHONEERR_INVALAPPHANDLE;
     }
-    garbage = tapiq_malloc(sizeof(*garbage) * TAPIQ_MAX_HANDLES);
     for (uint32_t i = 1; i < TAPIQ_MAX_HANDLES; i++) {
         struct tapiq_handle *hs = &rt->handles[i];
         if (atomic_load_explicit(&hs->hval, memory_order_relaxed) && hs->app == app) {
             struct tapiq_subs *old = close_handle_locked(rt, hs);
             if (old) {
-                if (garbage)
-                    garbage[ngarbage++] = old;
+                old->garbage_next = garbage;
+                garbage = old;
             }
         }
     }
@@ -632,16 +645,18 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
     pthread_mutex_unlock(&tapiq_g_lock);
 
     tapiq_rcu_synchronize();
-    for (uint32_t i = 0; i < ngarbage; i++)
-        free(garbage[i]);
-    free(garbage);
+    while (garbage) {
+        struct tapiq_subs *next = garbage->garbage_next;
+        free(garbage);
+        garbage = next;
+    }
     if (app->has_cb_thread) {
         if (pthread_equal(app->cb_thread, pthread_self()))
             pthread_detach(app->cb_thread);
         else
             pthread_join(app->cb_thread, NULL);
     }
-    /* acquire: pairs with the release decrement in get_message(). */
+    /* acquire: pairs with the release decrement in get_messages(). */
     while (atomic_load_explicit(&app->waiters, memory_order_acquire) != 0)
         sched_yield();
 

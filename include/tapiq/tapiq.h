@@ -32,6 +32,19 @@ TAPIQ_API int tapiq_configure(const char *config);
  * The string stays valid until the thread's next tapiq call. */
 TAPIQ_API const char *tapiq_last_error(void);
 
+/* --------------------------------------------------------------- messages */
+
+/* tapiq_get_messages - phoneGetMessage for many messages at once: waits like
+ * phoneGetMessage for the first one (0 polls, INFINITE blocks), then takes up
+ * to @dwMax messages that are already queued, in order, with one pass over
+ * the application's queue (cheaper per message than phoneGetMessage).
+ * Returns: the number of messages written (1..dwMax), or a negative
+ * PHONEERR_*: OPERATIONFAILED (nothing within the timeout), INVALAPPHANDLE,
+ * INVALPOINTER, INVALPARAM (dwMax 0), OPERATIONUNAVAIL (the application
+ * gets its messages through a callback). */
+TAPIQ_API LONG tapiq_get_messages(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessages, DWORD dwMax,
+                                  DWORD dwTimeout);
+
 /* ------------------------------------------------------------ statistics */
 
 /* Reasons a phoneSetLamp was refused (index into tapiq_stats.rejected). */
