@@ -1,0 +1,68 @@
+/* Configuration grammar: defaults, every key, ranges, blanks, and every kind
+ * of error with a message that names the culprit. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "unit.h"
+
+static void ok(const char *text, struct tapiq_config *c)
+{
+    char err[256];
+    int r = tapiq_config_parse(text, c, err, sizeof(err));
+    if (r)
+        fprintf(stderr, "'%s': %s\n", text, err);
+    CHECK(r == 0);
+    CHECK(err[0] == '\0');
+}
+
+static void bad(const char *text, const char *needle)
+{
+    struct tapiq_config c;
+    char err[256];
+    CHECK(tapiq_config_parse(text, &c, err, sizeof(err)) == -EINVAL);
+    if (!strstr(err, needle))
+        fprintf(stderr, "'%s': message '%s' lacks '%s'\n", text, err, needle);
+    CHECK(strstr(err, needle) != NULL);
+}
+
+int main(void)
+{
+    struct tapiq_config c;
+    ok(NULL, &c);
+    CHECK(c.devices == 16 && c.lamps == 16 && c.workers == 2 && c.queue == 65536);
+    CHECK(strcmp(c.backend->name, "mem") == 0 && !c.ring_mutex);
+    tapiq_config_free(&c);
+    ok("", &c);
+    tapiq_config_free(&c);
+    ok("backend=mem,devices=500,lamps=64,workers=3,queue=1024,events=77,ring=mutex", &c);
+    CHECK(c.devices == 500 && c.lamps == 64 && c.workers == 3 && c.queue == 1024 &&
+          c.events == 77 && c.ring_mutex);
+    tapiq_config_free(&c);
+    ok(" devices = 3 , lamps=0 ,fail_ppm=1000000,latency_us=0,offline=2", &c);
+    CHECK(c.devices == 3 && c.lamps == 0);
+    tapiq_config_free(&c);
+    ok("queue=16777216,devices=1048576,lamps=4096,workers=64", &c);
+    tapiq_config_free(&c);
+
+    bad("devices=abc", "devices");
+    bad("devices=", "devices");
+    bad("devices=0", "devices");
+    bad("devices=-1", "devices");
+    bad("devices=4294967296", "devices");
+    bad("devices=1048577", "devices");
+    bad("lamps=4097", "lamps");
+    bad("workers=0", "workers");
+    bad("queue=16777217", "queue");
+    bad("fail_ppm=1000001", "fail_ppm");
+    bad("colour=blue", "colour");
+    bad("devices=1,devices=2", "twice");
+    bad("devices=1,,lamps=2", "key=value");
+    bad("devices", "devices");
+    bad("=5", "empty key");
+    bad("backend=carrier-pigeon", "carrier-pigeon");
+    bad("ring=spin", "ring");
+    bad("devices=1,", "key=value");
+    printf("config: ok\n");
+    return 0;
+}

@@ -1,0 +1,129 @@
+/* Completion ring: credits are exact (no more than the reply capacity can be
+ * taken; put returns them), event reservations are bounded, posts keep FIFO
+ * order, pop on empty returns 0, wait times out, wakes on post, and returns
+ * -ESHUTDOWN after close; a level-triggered ring's fd is readable exactly
+ * while messages are pending. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "core/cring.h"
+#include "unit.h"
+
+static int readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+static void test_credits(void)
+{
+    struct tapiq_cring c;
+    CHECK(tapiq_cring_init(&c, 8, 4, 0) == 0);
+    CHECK(tapiq_cring_take_credits(&c, 5) == 5);
+    CHECK(tapiq_cring_take_credits(&c, 5) == 3);
+    CHECK(tapiq_cring_take_credits(&c, 1) == 0);
+    tapiq_cring_put_credits(&c, 2);
+    CHECK(tapiq_cring_take_credits(&c, 9) == 2);
+    CHECK(tapiq_cring_reserve_events(&c, 3) == 0);
+    CHECK(tapiq_cring_reserve_events(&c, 2) == -EAGAIN);
+    tapiq_cring_release_events(&c, 3);
+    CHECK(tapiq_cring_reserve_events(&c, 4) == 0);
+    tapiq_cring_destroy(&c);
+}
+
+static void test_fifo(void)
+{
+    struct tapiq_cring c;
+    struct tapiq_cmsg m[12], out;
+    CHECK(tapiq_cring_init(&c, 8, 4, 0) == 0);
+    CHECK(!tapiq_cring_pop(&c, &out));
+    /* several laps: capacity 12 rounds up to 16 cells */
+    for (uint32_t lap = 0; lap < 10; lap++) {
+        for (uint32_t i = 0; i < 12; i++)
+            m[i] = (struct tapiq_cmsg){i + 1, 17, lap * 100 + i, 0};
+        tapiq_cring_post(&c, m, 12);
+        for (uint32_t i = 0; i < 12; i++) {
+            CHECK(tapiq_cring_pop(&c, &out));
+            CHECK(out.handle == i + 1 && out.p1 == lap * 100 + i);
+        }
+        CHECK(!tapiq_cring_pop(&c, &out));
+    }
+    tapiq_cring_destroy(&c);
+}
+
+static struct tapiq_cring g_c;
+
+static void *poster(void *arg)
+{
+    struct tapiq_cmsg m = {1, 17, 42, 0};
+    (void)arg;
+    usleep(20000);
+    tapiq_cring_post(&g_c, &m, 1);
+    return NULL;
+}
+
+static void *closer(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+    tapiq_cring_close(&g_c);
+    return NULL;
+}
+
+static void test_wait(void)
+{
+    pthread_t t;
+    struct tapiq_cmsg out;
+    int r;
+    CHECK(tapiq_cring_init(&g_c, 4, 4, 0) == 0);
+    CHECK(tapiq_cring_wait(&g_c, 10) == -ETIMEDOUT);
+    /* a post from another thread ends an unbounded wait */
+    CHECK(pthread_create(&t, NULL, poster, NULL) == 0);
+    do {
+        r = tapiq_cring_wait(&g_c, UINT32_MAX);
+        CHECK(r == 0);
+    } while (!tapiq_cring_pop(&g_c, &out));
+    CHECK(out.p1 == 42);
+    pthread_join(t, NULL);
+    /* close ends an unbounded wait with -ESHUTDOWN */
+    CHECK(pthread_create(&t, NULL, closer, NULL) == 0);
+    do
+        r = tapiq_cring_wait(&g_c, UINT32_MAX);
+    while (r == 0);
+    CHECK(r == -ESHUTDOWN);
+    pthread_join(t, NULL);
+    tapiq_cring_destroy(&g_c);
+}
+
+static void test_level(void)
+{
+    struct tapiq_cring c;
+    struct tapiq_cmsg m = {1, 17, 1, 0}, out;
+    CHECK(tapiq_cring_init(&c, 4, 0, 1) == 0);
+    CHECK(!readable(c.efd));
+    tapiq_cring_post(&c, &m, 1);
+    tapiq_cring_post(&c, &m, 1);
+    CHECK(readable(c.efd));
+    CHECK(tapiq_cring_pop(&c, &out));
+    tapiq_cring_settle(&c);
+    CHECK(readable(c.efd)); /* one still pending */
+    CHECK(tapiq_cring_pop(&c, &out));
+    tapiq_cring_settle(&c);
+    CHECK(!readable(c.efd));
+    tapiq_cring_post(&c, &m, 1);
+    CHECK(readable(c.efd));
+    tapiq_cring_destroy(&c);
+}
+
+int main(void)
+{
+    test_credits();
+    test_fifo();
+    test_wait();
+    test_level();
+    printf("cring: ok\n");
+    return 0;
+}
