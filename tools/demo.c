@@ -189,6 +189,7 @@ struct options {
     unsigned seconds;
     unsigned consoles;
     unsigned long rate; /* requests/s over all issuing threads; 0: as fast as possible */
+    unsigned reap;      /* messages per reap: 1 phoneGetMessage, more tapiq_get_messages */
     const char *extra; /* more configuration keys, appended */
     unsigned long fail_ppm;
     unsigned long offline;
@@ -486,21 +487,34 @@ static void reader_reply(struct demo *d, uint32_t id, LONG result)
     d->ndefer++;
 }
 
+#define REAP_MAX 256
+
 static void *reader_main(void *arg)
 {
     struct demo *d = arg;
     unsigned since_retry = 0;
     bool stopping = false;
+    PHONEMESSAGE msgs[REAP_MAX];
     for (;;) {
-        PHONEMESSAGE m;
         /* After the stop, one last short wait catches stray (duplicate) replies. */
-        LONG rc = phoneGetMessage(d->app, &m, stopping ? 200 : 20);
+        DWORD timeout = stopping ? 200 : 20;
+        LONG rc, n = 1;
+        if (d->opt.reap > 1) {
+            rc = n = tapiq_get_messages(d->app, msgs, d->opt.reap, timeout);
+            if (rc > 0)
+                rc = 0;
+        } else {
+            rc = phoneGetMessage(d->app, &msgs[0], timeout);
+        }
         if (rc == 0) {
-            if (m.dwMessageID == PHONE_REPLY)
-                reader_reply(d, (uint32_t)m.dwParam1, (LONG)m.dwParam2);
-            else
-                d->other_messages++;
-            if (d->ndefer > 0 && ++since_retry >= 256) {
+            for (LONG i = 0; i < n; i++) {
+                if (msgs[i].dwMessageID == PHONE_REPLY)
+                    reader_reply(d, (uint32_t)msgs[i].dwParam1, (LONG)msgs[i].dwParam2);
+                else
+                    d->other_messages++;
+            }
+            since_retry += (unsigned)n;
+            if (d->ndefer > 0 && since_retry >= 256) {
                 since_retry = 0;
                 reader_retry_deferred(d);
             }
@@ -532,6 +546,8 @@ static void usage(FILE *f)
             "  --consoles N  consoles, the `devices` key (default 500)\n"
             "  --rate R      requests/s over all threads (default 0: as fast as possible;\n"
             "                then the request queue stays full and latency is queueing)\n"
+            "  --reap N      reap up to N messages per call with tapiq_get_messages\n"
+            "                (default 1: one phoneGetMessage per message; at most 256)\n"
             "  --config KEYS more configuration keys, e.g. fail_ppm=100,latency_us=50\n"
             "                (OPERATIONFAILED replies are expected when fail_ppm > 0,\n"
             "                INVALPHONESTATE when offline > 0)\n");
@@ -567,7 +583,7 @@ static unsigned long config_value(const char *list, const char *key)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.threads = 4, .seconds = 10, .consoles = 500, .extra = ""};
+    *o = (struct options){.threads = 4, .seconds = 10, .consoles = 500, .reap = 1, .extra = ""};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         unsigned long v;
@@ -596,6 +612,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->consoles = (unsigned)v;
         else if (strcmp(a, "--rate") == 0)
             o->rate = v;
+        else if (strcmp(a, "--reap") == 0 && v >= 1 && v <= REAP_MAX)
+            o->reap = (unsigned)v;
         else {
             fprintf(stderr, "tapiq-demo: unknown option or value out of range: %s %s\n", a, val);
             return -1;
@@ -784,10 +802,13 @@ int main(int argc, char **argv)
     char rate[48] = "as fast as possible";
     if (d->opt.rate)
         snprintf(rate, sizeof(rate), "%lu requests/s", d->opt.rate);
+    char reap[48] = "phoneGetMessage";
+    if (d->opt.reap > 1)
+        snprintf(reap, sizeof(reap), "tapiq_get_messages x%u", d->opt.reap);
     printf("tapiq-demo: %u consoles x %u lamps (%u agent, %u queue), %u teams, "
-           "%u issuing threads, %u s, %s\n  config: %s\n",
+           "%u issuing threads, %u s, %s, reaping with %s\n  config: %s\n",
            (unsigned)d->consoles, (unsigned)d->lamps, (unsigned)d->alamps, (unsigned)d->qlamps,
-           (unsigned)d->teams, d->opt.threads, d->opt.seconds, rate, config);
+           (unsigned)d->teams, d->opt.threads, d->opt.seconds, rate, reap, config);
     if (d->opt.threads > d->teams)
         printf("  note: %u teams for %u threads: %u threads stay idle\n", (unsigned)d->teams,
                d->opt.threads, d->opt.threads - (unsigned)d->teams);
