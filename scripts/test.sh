@@ -125,9 +125,14 @@ def main():
             build[kind] += 1
             if kind == "failed":
                 failed_names.append(f"{t.get('name', '?')} ({result})")
-            # Suites are listed as "project:suite"; a test may be in several.
-            names = t.get("suite") or suites_of.get(t.get("name")) or ["(no suite)"]
-            for s in names:
+            # Suites are "project:suite"; a test may be in several. Meson 1.0
+            # names a test "project:suite / name" once a project has several
+            # suites, and plain "name" otherwise.
+            name = t.get("name", "?")
+            names = t.get("suite") or suites_of.get(name)
+            if not names and " / " in name:
+                names = [name.split(" / ", 1)[0]]
+            for s in names or ["(no suite)"]:
                 s = s.split(":", 1)[-1]
                 suites.setdefault(s, collections.Counter())[kind] += 1
         print(f"{d}: {build['passed']} passed, {build['failed']} failed, {build['skipped']} skipped")
