@@ -112,7 +112,8 @@ def main():
             with open(log, encoding="utf-8") as f:
                 lines = [line for line in f if line.strip()]
         except OSError:
-            print(f"{d}: no test log (meson test exited {rc}): counted as 1 failed")
+            print(f"{d}: no test log {log} (meson test exited {rc}; see its output above): "
+                  "counted as 1 failed")
             total["failed"] += 1
             continue
         build = collections.Counter()
