@@ -1,0 +1,266 @@
+// bench/bench.cc - the Google Benchmark suite of tapiq.
+//
+// Every scenario runs for a fixed wall time (TAPIQ_BENCH_SECONDS, default
+// 0.5 s) once per repetition and reports its own rate as the counter `rate`
+// (items per second) plus the manual time of the window; baselines are
+// registered beside each scenario so one run measures both. Names:
+//   ring/<queue>/<single|bulk>/p:<producers>/c:<consumers>
+//   reqid/<tapiq|fetch_add>/batch:<n>/threads:<t>
+//   e2e/<lockfree|mutex>/<spread|hot>/consoles:<n>/threads:<t>
+//   fanout/<lockfree|mutex>/consoles:500/threads:<t>
+//   latency/<lockfree|mutex>/load:<percent of peak>
+// Run with --benchmark_repetitions=N --benchmark_report_aggregates_only=true
+// and read the medians (bench/run.sh does).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "bench/e2e.h"
+#include "bench/rawq.h"
+
+namespace {
+
+bool g_failed = false; // a scenario failed its checks: exit non-zero
+
+void fail(benchmark::State &state, const char *why)
+{
+    g_failed = true;
+    fprintf(stderr, "FAILED: %s\n", why);
+    state.SkipWithError(why);
+}
+
+double seconds()
+{
+    const char *s = getenv("TAPIQ_BENCH_SECONDS");
+    double v = s ? atof(s) : 0.5;
+    return v > 0 ? v : 0.5;
+}
+
+void report_raw(benchmark::State &state, const bench_result &r)
+{
+    double sec = (double)r.elapsed_ns / 1e9;
+    state.SetIterationTime(sec);
+    state.SetItemsProcessed((int64_t)r.items);
+    state.counters["rate"] = (double)r.items / sec;
+}
+
+void ring_bench(benchmark::State &state, int kind, int bin, int bout, int np, int nc)
+{
+    for (auto _ : state) {
+        bench_result r;
+        int rc = bench_rawq_run(kind, np, nc, bin, bout, seconds(), &r);
+        if (rc != 0) {
+            fail(state, r.err[0] ? r.err : "run failed");
+            break;
+        }
+        report_raw(state, r);
+        state.counters["empty_polls_per_item"] =
+            r.items ? (double)r.empty_polls / (double)r.items : 0.0;
+    }
+}
+
+void reqid_bench(benchmark::State &state, int kind, int batch, int threads)
+{
+    for (auto _ : state) {
+        bench_result r;
+        int rc = bench_reqid_run(kind, threads, batch, seconds(), &r);
+        if (rc != 0) {
+            fail(state, r.err[0] ? r.err : "run failed");
+            break;
+        }
+        report_raw(state, r);
+    }
+}
+
+bool report_e2e(benchmark::State &state, const E2ERes &r)
+{
+    if (!r.ok) {
+        fail(state, r.err.c_str());
+        return false;
+    }
+    double sec = (double)r.elapsed_ns / 1e9;
+    state.SetIterationTime(sec);
+    state.SetItemsProcessed((int64_t)r.replies);
+    state.counters["rate"] = (double)r.replies / sec;
+    state.counters["accepted_rate"] = (double)r.accepted / sec;
+    state.counters["unavail_per_req"] =
+        r.accepted_total ? (double)r.unavail / (double)r.accepted_total : 0.0;
+    state.counters["applied_per_req"] =
+        r.accepted_total ? (double)r.applied / (double)r.accepted_total : 0.0;
+    state.counters["wakeups_per_kreq"] =
+        r.accepted_total ? 1000.0 * (double)r.worker_wakeups / (double)r.accepted_total : 0.0;
+    return true;
+}
+
+void e2e_bench(benchmark::State &state, bool mutex, Work work, int consoles, int threads)
+{
+    for (auto _ : state) {
+        E2EOpts o;
+        o.devices = consoles;
+        o.issuers = threads;
+        o.mutex = mutex;
+        o.work = work;
+        o.seconds = seconds();
+        if (!report_e2e(state, e2e_run(o)))
+            break;
+    }
+}
+
+void fanout_bench(benchmark::State &state, bool mutex, int threads)
+{
+    for (auto _ : state) {
+        E2EOpts o;
+        o.devices = 500;
+        o.issuers = threads;
+        o.mutex = mutex;
+        o.work = Work::Fanout;
+        o.seconds = seconds();
+        E2ERes r = e2e_run(o);
+        if (!report_e2e(state, r))
+            break;
+        state.counters["events_rate"] = (double)r.events / ((double)r.elapsed_ns / 1e9);
+    }
+}
+
+// Latency at a fixed offered load: the peak of the same configuration (closed
+// loop) is measured once per ring in this process, then requests are offered
+// open loop at pct% of it and timed from their intended send time.
+constexpr int kLatIssuers = 2;
+constexpr int kLatConsoles = 500;
+
+double peak_for(bool mutex)
+{
+    static std::mutex mu;
+    static std::map<bool, double> peaks;
+    std::lock_guard<std::mutex> g(mu);
+    auto it = peaks.find(mutex);
+    if (it != peaks.end())
+        return it->second;
+    double best = 0;
+    for (int i = 0; i < 3; i++) { // the best of three short closed-loop runs
+        E2EOpts o;
+        o.devices = kLatConsoles;
+        o.issuers = kLatIssuers;
+        o.mutex = mutex;
+        o.seconds = seconds();
+        E2ERes r = e2e_run(o);
+        if (!r.ok)
+            return 0;
+        double v = (double)r.replies / ((double)r.elapsed_ns / 1e9);
+        if (v > best)
+            best = v;
+    }
+    peaks[mutex] = best;
+    return best;
+}
+
+void latency_bench(benchmark::State &state, bool mutex, int pct)
+{
+    for (auto _ : state) {
+        double peak = peak_for(mutex);
+        if (peak <= 0) {
+            fail(state, "peak run failed");
+            break;
+        }
+        E2EOpts o;
+        o.devices = kLatConsoles;
+        o.issuers = kLatIssuers;
+        o.mutex = mutex;
+        o.seconds = seconds() * 2;
+        o.rate = peak * pct / 100.0;
+        E2ERes r = e2e_run(o);
+        if (!report_e2e(state, r))
+            break;
+        state.counters["peak_rate"] = peak;
+        state.counters["offered_rate"] = o.rate;
+        state.counters["p50_us"] = (double)r.lat.quantile(0.50) / 1e3;
+        state.counters["p99_us"] = (double)r.lat.quantile(0.99) / 1e3;
+        state.counters["p999_us"] = (double)r.lat.quantile(0.999) / 1e3;
+        state.counters["max_us"] = (double)r.lat.max() / 1e3;
+        state.counters["late_frac"] =
+            r.accepted_total ? (double)r.late / (double)r.accepted_total : 0.0;
+    }
+}
+
+template <class F> void reg(const std::string &name, F f)
+{
+    benchmark::RegisterBenchmark(name.c_str(), f)
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+}
+
+void register_all()
+{
+    const int pc[][2] = {{1, 1}, {2, 2}, {4, 4}, {8, 8}, {16, 2}};
+    struct {
+        int kind, bin, bout;
+        const char *mode;
+    } rings[] = {
+        {BENCH_Q_TAPIQ, 1, 1, "single"},  {BENCH_Q_TAPIQ, 8, 32, "bulk"},
+        {BENCH_Q_VYUKOV, 1, 1, "single"}, {BENCH_Q_CK, 1, 1, "single"},
+        {BENCH_Q_MUTEX, 1, 1, "single"},  {BENCH_Q_MUTEX, 8, 32, "bulk"},
+        {BENCH_Q_WFCQ, 1, 1, "single"},   {BENCH_Q_WFCQ, 8, 32, "bulk"},
+    };
+    for (auto &p : pc)
+        for (auto &q : rings) {
+            if (!bench_queue_available(q.kind))
+                continue;
+            std::string name = std::string("ring/") + bench_queue_name(q.kind) + "/" + q.mode +
+                               "/p:" + std::to_string(p[0]) + "/c:" + std::to_string(p[1]);
+            int kind = q.kind, bin = q.bin, bout = q.bout, np = p[0], nc = p[1];
+            reg(name, [=](benchmark::State &s) { ring_bench(s, kind, bin, bout, np, nc); });
+        }
+
+    for (int t : {1, 2, 4, 8, 16})
+        for (int batch : {1, 32}) {
+            std::string suffix = "/batch:" + std::to_string(batch) + "/threads:" + std::to_string(t);
+            reg("reqid/tapiq" + suffix, [=](benchmark::State &s) {
+                reqid_bench(s, BENCH_ID_TAPIQ, batch, t);
+            });
+            reg("reqid/fetch_add" + suffix, [=](benchmark::State &s) {
+                reqid_bench(s, BENCH_ID_FETCHADD, batch, t);
+            });
+        }
+
+    for (Work w : {Work::Spread, Work::Hot})
+        for (int consoles : {10, 500, 10000})
+            for (int t : {1, 2, 4, 8, 16, 64})
+                for (bool mutex : {false, true}) {
+                    std::string name = std::string("e2e/") + (mutex ? "mutex" : "lockfree") + "/" +
+                                       (w == Work::Spread ? "spread" : "hot") + "/consoles:" +
+                                       std::to_string(consoles) + "/threads:" + std::to_string(t);
+                    reg(name, [=](benchmark::State &s) { e2e_bench(s, mutex, w, consoles, t); });
+                }
+
+    for (int t : {1, 4})
+        for (bool mutex : {false, true})
+            reg(std::string("fanout/") + (mutex ? "mutex" : "lockfree") +
+                    "/consoles:500/threads:" + std::to_string(t),
+                [=](benchmark::State &s) { fanout_bench(s, mutex, t); });
+
+    for (bool mutex : {false, true})
+        for (int pct : {25, 50, 75})
+            reg(std::string("latency/") + (mutex ? "mutex" : "lockfree") +
+                    "/load:" + std::to_string(pct),
+                [=](benchmark::State &s) { latency_bench(s, mutex, pct); });
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 1;
+    benchmark::AddCustomContext("workers", "2");
+    benchmark::AddCustomContext("window_seconds", std::to_string(seconds()));
+    size_t n = benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return n && !g_failed ? 0 : 1;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Instructions per request end to end, under valgrind --tool=callgrind.
+
+usage: callgrind.py DRIVER OUTDIR [--consoles 10,10000] [--requests 4096,36864]
+
+For every console count the fixed workload of tapiq-cg-driver runs twice, with
+two request counts N1 < N2. (Ir(N2) - Ir(N1)) / (N2 - N1) is the cost of one
+request (issue, dispatch, backend apply, reply, reap) with setup and shutdown
+cancelled out; the same difference per function (callgrind_annotate,
+exclusive counts) says where those instructions go. Callgrind counts are
+repeatable: they do not depend on the machine's load.
+Writes OUTDIR/callgrind.json and OUTDIR/annotate-<consoles>-<n>.txt.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?)\s*$")
+
+
+def annotate(outfile):
+    txt = subprocess.run(
+        ["callgrind_annotate", "--inclusive=no", "--threshold=100", outfile],
+        check=True, capture_output=True, text=True).stdout
+    total, fns = 0, {}
+    for line in txt.splitlines():
+        m = LINE.match(line)
+        if not m:
+            continue
+        ir = int(m.group(1).replace(",", ""))
+        what = m.group(2)
+        if what.startswith("PROGRAM TOTALS"):
+            total = ir
+            continue
+        # "file:function [object]" -> "function (object basename)"
+        obj = ""
+        mo = re.match(r"^(.*?)\s+\[(.*)\]$", what)
+        if mo:
+            what, obj = mo.group(1), os.path.basename(mo.group(2))
+        fn = what.split(":", 1)[1] if ":" in what else what
+        key = fn + (" (" + obj + ")" if obj else "")
+        fns[key] = fns.get(key, 0) + ir
+    return total, fns, txt
+
+
+def run(driver, outdir, consoles, n):
+    out = os.path.join(outdir, "callgrind.out.%d.%d" % (consoles, n))
+    r = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, driver,
+         str(consoles), str(n)],
+        capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        raise SystemExit("driver failed under callgrind (%d consoles, %d requests)" % (consoles, n))
+    total, fns, txt = annotate(out)
+    with open(os.path.join(outdir, "annotate-%d-%d.txt" % (consoles, n)), "w") as f:
+        f.write(txt)
+    os.unlink(out)
+    return total, fns, r.stdout.strip()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("driver")
+    ap.add_argument("outdir")
+    ap.add_argument("--consoles", default="10,10000")
+    ap.add_argument("--requests", default="4096,36864")
+    a = ap.parse_args()
+    os.makedirs(a.outdir, exist_ok=True)
+    n1, n2 = (int(x) for x in a.requests.split(","))
+    res = {"requests": [n1, n2], "runs": []}
+    for c in (int(x) for x in a.consoles.split(",")):
+        t1, f1, s1 = run(a.driver, a.outdir, c, n1)
+        t2, f2, s2 = run(a.driver, a.outdir, c, n2)
+        per = (t2 - t1) / (n2 - n1)
+        top = []
+        for k in set(f1) | set(f2):
+            d = (f2.get(k, 0) - f1.get(k, 0)) / (n2 - n1)
+            if abs(d) >= 0.5:
+                top.append({"function": k, "ir_per_request": round(d, 1)})
+        top.sort(key=lambda e: -e["ir_per_request"])
+        res["runs"].append({"consoles": c, "ir_total": [t1, t2], "ir_per_request": round(per, 1),
+                            "driver_stats": [s1, s2], "functions": top})
+        print("%6d consoles: %.1f instructions per request" % (c, per))
+        for e in top[:15]:
+            print("    %8.1f  %s" % (e["ir_per_request"], e["function"]))
+    with open(os.path.join(a.outdir, "callgrind.json"), "w") as f:
+        json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

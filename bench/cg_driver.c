@@ -1,0 +1,95 @@
+/* bench/cg_driver.c - a fixed single-threaded workload for callgrind.
+ *
+ *   tapiq-cg-driver CONSOLES REQUESTS
+ *
+ * One application thread opens every console, then issues REQUESTS
+ * phoneSetLamp calls in rounds of 256 (console i*7919 mod CONSOLES, lamp
+ * i mod 64, the mode changing every round so every update is a real change)
+ * and reaps the 256 PHONE_REPLY messages of each round with phoneGetMessage
+ * before the next round. One worker (workers=1), the mem backend.
+ *
+ * Run it twice under `valgrind --tool=callgrind` with two request counts: the
+ * difference of the instruction counts divided by the difference of the
+ * counts is the cost of one request end to end (issue, dispatch, backend
+ * apply, reply, reap), with the setup (configuration, opens, shutdown)
+ * cancelled out. bench/callgrind.sh does that, per function as well.
+ * Exits non-zero unless every request got exactly one successful reply.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <tapiq/tapi.h>
+#include <tapiq/tapiq.h>
+
+#define ROUND 256u
+
+int main(int argc, char **argv)
+{
+    uint32_t consoles, requests;
+    char cfg[200];
+    HPHONEAPP app;
+    HPHONE *h;
+    DWORD ndev = 0, api = TAPI_VERSION2_2;
+    const DWORD modes[2] = {PHONELAMPMODE_STEADY, PHONELAMPMODE_OFF};
+    LONG rc;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s CONSOLES REQUESTS\n", argv[0]);
+        return 2;
+    }
+    consoles = (uint32_t)strtoul(argv[1], NULL, 10);
+    requests = (uint32_t)strtoul(argv[2], NULL, 10);
+    snprintf(cfg, sizeof(cfg), "backend=mem,devices=%u,lamps=64,workers=1,queue=65536", consoles);
+    if (tapiq_configure(cfg) != 0) {
+        fprintf(stderr, "configure: %s\n", tapiq_last_error());
+        return 1;
+    }
+    rc = phoneInitializeEx(&app, NULL, NULL, "cg", &ndev, &api, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "phoneInitializeEx: %08x\n", (unsigned)rc);
+        return 1;
+    }
+    h = calloc(consoles, sizeof(*h));
+    if (!h)
+        return 1;
+    for (uint32_t d = 0; d < consoles; d++) {
+        if (phoneOpen(app, d, &h[d], TAPI_VERSION2_2, 0, 0, PHONEPRIVILEGE_OWNER) != 0) {
+            fprintf(stderr, "phoneOpen %u failed\n", d);
+            return 1;
+        }
+    }
+    for (uint32_t done = 0, round = 0; done < requests; round++) {
+        uint32_t n = requests - done < ROUND ? requests - done : ROUND;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t k = done + i;
+            rc = phoneSetLamp(h[(uint64_t)k * 7919u % consoles], k % 64u, modes[round & 1]);
+            if (rc <= 0) {
+                fprintf(stderr, "phoneSetLamp: %08x\n", (unsigned)rc);
+                return 1;
+            }
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            PHONEMESSAGE m;
+            rc = phoneGetMessage(app, &m, INFINITE);
+            if (rc != 0 || m.dwMessageID != PHONE_REPLY || m.dwParam2 != 0) {
+                fprintf(stderr, "phoneGetMessage: %08x msg %u\n", (unsigned)rc,
+                        (unsigned)m.dwMessageID);
+                return 1;
+            }
+        }
+        done += n;
+    }
+    {
+        tapiq_stats st;
+        tapiq_get_stats(&st, sizeof(st));
+        printf("accepted %llu replies %llu batches %llu applied %llu worker_sleeps %llu\n",
+               (unsigned long long)st.accepted, (unsigned long long)st.replies,
+               (unsigned long long)st.batches, (unsigned long long)st.updates_applied,
+               (unsigned long long)st.worker_sleeps);
+        if (st.accepted != requests || st.replies != requests)
+            return 1;
+    }
+    phoneShutdown(app);
+    free(h);
+    return 0;
+}
