@@ -1,0 +1,1052 @@
+/* backends/mqtt/mqtt.c - console lamp state through an MQTT broker (libmosquitto).
+ *
+ * Wire format: backends/mqtt/wire.h and the README ("MQTT backend").
+ *
+ * Threads and ownership
+ *   tapiq's workers call apply(); one I/O thread of this backend owns the
+ *   MQTT connection and every per-console field below. apply() only stores
+ *   the batch in the console's hand-off slot and pushes the console id on a
+ *   bounded MPMC ring (capacity >= consoles: at most one batch per console is
+ *   outstanding, so the push cannot fail), then wakes the I/O thread through
+ *   an eventfd if it sleeps. apply() takes no lock and never blocks.
+ *
+ * Synchronization table
+ *                 apply      I/O thread   start/stop
+ *   apply         yes        yes          no (the core excludes)
+ *   I/O thread    yes        (one)        stop joins it
+ *
+ * The I/O thread (one poll loop over the eventfd and the MQTT socket):
+ *   - takes handed-off batches; each gets deadline = arrival + timeout_ms;
+ *   - publishes, while fewer than `inflight` messages are unacknowledged, one
+ *     retained QoS 1 message per console batch (the console's full state with
+ *     the batch applied), batches before resyncs; at most one message per
+ *     console is unacknowledged, so a console's messages reach the broker in
+ *     order;
+ *   - on PUBACK applies the batch to the console's acknowledged state, sets
+ *     each update's status 0 and completes the batch;
+ *   - past the deadline completes the batch with PHONEERR_OPERATIONFAILED
+ *     (sent or not); a message that was sent and may still land marks the
+ *     console for a resync, so the broker converges back to tapiq's state;
+ *   - reconnects with exponential backoff (100 ms .. 5 s) across the url list;
+ *     a new connection starts a fresh client (nothing queued in libmosquitto
+ *     survives), sends again the batches whose message was not acknowledged,
+ *     and republishes every console (resync); so does the resync_s timer;
+ *   - subscribes to <prefix>/console/+/online and reports presence with
+ *     tapiq_host_set_connected().
+ *
+ * Bounded memory: per console the acknowledged lamp state, a sequence number
+ * and a few flags; two FIFOs of console ids (capacity = consoles); at most
+ * `inflight` messages in libmosquitto. Backpressure: a console whose batch
+ * waits keeps its later requests in tapiq's mailbox, which is bounded by the
+ * `queue` key (phoneSetLamp gives RESOURCEUNAVAIL when it is full).
+ *
+ * seq: seeded at start with the wall clock in milliseconds times 1000, then
+ * +1 per publish of that console. A console is published at most once per
+ * PUBACK round trip (far fewer than 1000 times per millisecond), so a later
+ * run of tapiq starts above every seq an earlier run used, as long as the
+ * wall clock does not step back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include "backends/backend.h"
+#include "backends/mqtt/mqtt_internal.h"
+#include "backends/mqtt/wire.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/mpmc.h"
+
+#define MQTT_MAX_URLS 8
+#define MQTT_BACKOFF_MIN_MS 100u
+#define MQTT_BACKOFF_MAX_MS 5000u
+#define MQTT_CONNECT_TIMEOUT_MS 3000u
+#define MQTT_KEEPALIVE_S 10
+#define MQTT_TICK_MS 20
+
+TAPIQ_MPMC_DEFINE(mqtt_handoff, uint32_t)
+
+struct mqtt_url {
+    char *host;
+    int port;
+    int tls;
+};
+
+struct mqtt_cfg {
+    struct mqtt_url urls[MQTT_MAX_URLS];
+    unsigned nurls;
+    char *prefix;
+    char *client_id;
+    char *username;
+    char *password_file;
+    char *cafile, *certfile, *keyfile;
+    int protocol; /* MQTT_PROTOCOL_V311 or MQTT_PROTOCOL_V5 */
+    uint32_t inflight;
+    uint32_t timeout_ms;
+    uint32_t resync_s;
+    int per_update; /* publish=update: one message per lamp update (bench baseline) */
+};
+
+/* Per console. hand_* are written by apply() and read by the I/O thread
+ * after it pops the id; everything else belongs to the I/O thread. */
+struct mqtt_dev {
+    tapiq_batch *hand_batch;
+    uint64_t hand_ms;
+
+    tapiq_batch *batch; /* taken, not yet completed */
+    uint64_t deadline_ms;
+    uint64_t seq;
+    uint32_t *shown;  /* acknowledged state: what the broker retains */
+    uint32_t upd_acked; /* publish=update: updates of the batch acknowledged */
+    uint32_t upd_sent;  /* publish=update: updates carried by the message in flight */
+    int mid;          /* the unacknowledged message, or -1 */
+    uint8_t sent;     /* the message in flight carries the batch */
+    uint8_t q_batch;  /* listed in st->qb */
+    uint8_t q_sync;   /* listed in st->qs */
+    uint8_t need_sync;
+};
+
+/* A FIFO of console ids, I/O thread only; capacity = consoles. */
+struct mqtt_fifo {
+    uint32_t *v;
+    uint32_t cap, head, n;
+};
+
+struct mqtt_state {
+    tapiq_host *host;
+    struct mqtt_cfg cfg;
+    char password[256];
+    int have_password;
+    uint32_t ndev, nlamps;
+    struct mqtt_dev *dev;
+    uint32_t *shown_all;
+    struct mqtt_handoff hand;
+    int efd;
+    _Atomic int sleeping; /* the I/O thread is (about to be) in poll() */
+    _Atomic int stop;
+    pthread_t io;
+
+    /* I/O thread only. */
+    struct mosquitto *mosq;
+    int connected;  /* CONNACK received on the current client */
+    int lost;       /* the current client failed: drop it */
+    uint64_t conn_deadline_ms;
+    uint64_t next_try_ms;
+    uint32_t backoff_ms;
+    unsigned url;
+    uint32_t nflight;
+    int32_t *mid_dev; /* 65536 entries: console of an unacknowledged mid, or -1 */
+    struct mqtt_fifo qb, qs;
+    uint64_t next_resync_ms;
+    char *topic;
+    size_t topic_cap;
+    char *buf;
+    size_t buf_cap;
+    uint32_t *scratch; /* nlamps: a console's state with a batch applied */
+    int debug;
+};
+
+/* Process-wide counters for tests and diagnostics (tapiq_stats has no
+ * backend-specific fields). */
+static _Atomic uint64_t mqtt_malformed;
+static _Atomic uint64_t mqtt_connects;
+static _Atomic uint64_t mqtt_publishes;
+
+uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which)
+{
+    switch (which) {
+    case TAPIQ_MQTT_MALFORMED:
+        /* relaxed: a statistic. */
+        return atomic_load_explicit(&mqtt_malformed, memory_order_relaxed);
+    case TAPIQ_MQTT_CONNECTS:
+        return atomic_load_explicit(&mqtt_connects, memory_order_relaxed);
+    case TAPIQ_MQTT_PUBLISHES:
+        return atomic_load_explicit(&mqtt_publishes, memory_order_relaxed);
+    }
+    return 0;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+#define DBG(st, ...)                                                                           \
+    do {                                                                                       \
+        if ((st)->debug)                                                                       \
+            fprintf(stderr, "tapiq-mqtt: " __VA_ARGS__);                                       \
+    } while (0)
+
+/* ------------------------------------------------------------ configuration */
+
+static void *mqtt_config_new(void)
+{
+    struct mqtt_cfg *c = tapiq_calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->protocol = MQTT_PROTOCOL_V311;
+    c->inflight = 64;
+    c->timeout_ms = 5000;
+    c->resync_s = 300;
+    return c;
+}
+
+static void urls_free(struct mqtt_cfg *c)
+{
+    for (unsigned i = 0; i < c->nurls; i++)
+        free(c->urls[i].host);
+    c->nurls = 0;
+}
+
+static void mqtt_config_free(void *vcfg)
+{
+    struct mqtt_cfg *c = vcfg;
+    if (!c)
+        return;
+    urls_free(c);
+    free(c->prefix);
+    free(c->client_id);
+    free(c->username);
+    free(c->password_file);
+    free(c->cafile);
+    free(c->certfile);
+    free(c->keyfile);
+    free(c);
+}
+
+/* One url: mqtt://host[:port] or mqtts://host[:port]; host may be [v6]. */
+static int parse_url(const char *s, size_t len, struct mqtt_url *out)
+{
+    char tmp[300];
+    char *h, *colon;
+    uint32_t port;
+    if (len >= sizeof(tmp))
+        return -EINVAL;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    if (strncmp(tmp, "mqtt://", 7) == 0) {
+        out->tls = 0;
+        h = tmp + 7;
+    } else if (strncmp(tmp, "mqtts://", 8) == 0) {
+        out->tls = 1;
+        h = tmp + 8;
+    } else {
+        return -EINVAL;
+    }
+    port = out->tls ? 8883 : 1883;
+    if (*h == '[') {
+        char *rb = strchr(h, ']');
+        if (!rb || rb == h + 1)
+            return -EINVAL;
+        *rb = '\0';
+        colon = rb[1] == ':' ? rb + 1 : NULL;
+        if (!colon && rb[1])
+            return -EINVAL;
+        h++;
+    } else {
+        colon = strchr(h, ':');
+        if (colon)
+            *colon = '\0';
+    }
+    if (colon && tapiq_parse_u32(colon + 1, 1, 65535, &port))
+        return -EINVAL;
+    if (!*h || strchr(h, '/'))
+        return -EINVAL;
+    out->host = tapiq_strdup(h);
+    if (!out->host)
+        return -ENOMEM;
+    out->port = (int)port;
+    return 0;
+}
+
+static int set_str(char **dst, const char *value)
+{
+    char *s = tapiq_strdup(value);
+    if (!s)
+        return -ENOMEM;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static int mqtt_config_key(void *vcfg, const char *key, const char *value, char *err, size_t errlen)
+{
+    struct mqtt_cfg *c = vcfg;
+    if (strcmp(key, "url") == 0) {
+        const char *p = value;
+        urls_free(c);
+        for (;;) {
+            size_t l = strcspn(p, ";|");
+            int r;
+            while (l && (*p == ' ' || *p == '\t')) {
+                p++;
+                l--;
+            }
+            while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+                l--;
+            if (c->nurls == MQTT_MAX_URLS) {
+                snprintf(err, errlen, "bad value for 'url': more than %d urls", MQTT_MAX_URLS);
+                urls_free(c);
+                return -EINVAL;
+            }
+            r = parse_url(p, l, &c->urls[c->nurls]);
+            if (r) {
+                snprintf(err, errlen,
+                         "bad value '%s' for 'url': expected mqtt://host:port or mqtts://host:port, "
+                         "several separated by ';' or '|'",
+                         value);
+                urls_free(c);
+                return r;
+            }
+            c->nurls++;
+            p += strcspn(p, ";|");
+            if (!*p)
+                break;
+            p++;
+        }
+        return 0;
+    }
+    if (strcmp(key, "prefix") == 0) {
+        if (!*value || strpbrk(value, "+#") || value[strlen(value) - 1] == '/' ||
+            strlen(value) > 200) {
+            snprintf(err, errlen,
+                     "bad value '%s' for 'prefix': a topic without '+', '#' or a trailing '/'",
+                     value);
+            return -EINVAL;
+        }
+        return set_str(&c->prefix, value);
+    }
+    if (strcmp(key, "client_id") == 0) {
+        if (!*value || strlen(value) > 128) {
+            snprintf(err, errlen, "bad value '%s' for 'client_id': 1 to 128 characters", value);
+            return -EINVAL;
+        }
+        return set_str(&c->client_id, value);
+    }
+    if (strcmp(key, "username") == 0)
+        return set_str(&c->username, value);
+    if (strcmp(key, "password_file") == 0)
+        return set_str(&c->password_file, value);
+    if (strcmp(key, "cafile") == 0)
+        return set_str(&c->cafile, value);
+    if (strcmp(key, "certfile") == 0)
+        return set_str(&c->certfile, value);
+    if (strcmp(key, "keyfile") == 0)
+        return set_str(&c->keyfile, value);
+    if (strcmp(key, "protocol") == 0) {
+        if (strcmp(value, "3.1.1") == 0) {
+            c->protocol = MQTT_PROTOCOL_V311;
+        } else if (strcmp(value, "5") == 0) {
+            c->protocol = MQTT_PROTOCOL_V5;
+        } else {
+            snprintf(err, errlen, "bad value '%s' for 'protocol': expected 3.1.1 or 5", value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "publish") == 0) {
+        if (strcmp(value, "batch") == 0) {
+            c->per_update = 0;
+        } else if (strcmp(value, "update") == 0) {
+            c->per_update = 1;
+        } else {
+            snprintf(err, errlen, "bad value '%s' for 'publish': expected batch or update", value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    {
+        uint32_t *dst, min, max;
+        if (strcmp(key, "inflight") == 0) {
+            dst = &c->inflight;
+            min = 1;
+            max = 65535;
+        } else if (strcmp(key, "timeout_ms") == 0) {
+            dst = &c->timeout_ms;
+            min = 1;
+            max = 3600000;
+        } else if (strcmp(key, "resync_s") == 0) {
+            dst = &c->resync_s;
+            min = 0;
+            max = 86400;
+        } else {
+            return -ENOENT;
+        }
+        if (tapiq_parse_u32(value, min, max, dst)) {
+            snprintf(err, errlen, "bad value '%s' for '%s': expected an integer from %u to %u",
+                     value, key, min, max);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ FIFOs */
+
+static int fifo_init(struct mqtt_fifo *f, uint32_t cap)
+{
+    f->v = tapiq_malloc((size_t)(cap ? cap : 1) * sizeof(uint32_t));
+    f->cap = cap;
+    f->head = f->n = 0;
+    return f->v ? 0 : -ENOMEM;
+}
+
+static void fifo_push(struct mqtt_fifo *f, uint32_t d)
+{
+    /* Each console is listed at most once (q_batch / q_sync flags), so the
+     * FIFO never holds more than cap entries. */
+    f->v[(f->head + f->n) % f->cap] = d;
+    f->n++;
+}
+
+static uint32_t fifo_pop(struct mqtt_fifo *f)
+{
+    uint32_t d = f->v[f->head];
+    f->head = (f->head + 1) % f->cap;
+    f->n--;
+    return d;
+}
+
+static void want_batch(struct mqtt_state *st, uint32_t d)
+{
+    if (!st->dev[d].q_batch) {
+        st->dev[d].q_batch = 1;
+        fifo_push(&st->qb, d);
+    }
+}
+
+static void want_sync(struct mqtt_state *st, uint32_t d)
+{
+    st->dev[d].need_sync = 1;
+    if (!st->dev[d].q_sync) {
+        st->dev[d].q_sync = 1;
+        fifo_push(&st->qs, d);
+    }
+}
+
+/* -------------------------------------------------------------- completion */
+
+/* Complete @d's batch: updates [0, upd_acked) in per-update mode, or all when
+ * @ok, succeed; the rest fail. */
+static void finish_batch(struct mqtt_state *st, uint32_t d, int ok)
+{
+    struct mqtt_dev *dv = &st->dev[d];
+    tapiq_batch *b = dv->batch;
+    size_t n;
+    tapiq_update *u;
+    if (!b)
+        return;
+    u = tapiq_batch_updates(b, &n);
+    for (size_t i = 0; i < n; i++) {
+        int good = ok || (st->cfg.per_update && i < dv->upd_acked);
+        if (ok && !(st->cfg.per_update && i < dv->upd_acked))
+            dv->shown[u[i].lamp] = u[i].mode;
+        u[i].status = good ? 0 : (int32_t)PHONEERR_OPERATIONFAILED;
+    }
+    dv->batch = NULL;
+    dv->sent = 0;
+    dv->upd_acked = dv->upd_sent = 0;
+    /* After this call the core may hand us this console's next batch. */
+    tapiq_batch_complete(b);
+}
+
+/* ------------------------------------------------------------ MQTT client */
+
+static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
+                       const mosquitto_property *props)
+{
+    struct mqtt_state *st = obj;
+    char sub[300];
+    (void)flags;
+    (void)props;
+    if (rc != 0) {
+        DBG(st, "connection refused: %s\n", mosquitto_reason_string(rc));
+        st->lost = 1;
+        return;
+    }
+    st->connected = 1;
+    st->backoff_ms = MQTT_BACKOFF_MIN_MS;
+    /* relaxed: a statistic. */
+    atomic_fetch_add_explicit(&mqtt_connects, 1, memory_order_relaxed);
+    DBG(st, "connected to %s:%d\n", st->cfg.urls[st->url].host, st->cfg.urls[st->url].port);
+    snprintf(sub, sizeof(sub), "%s/console/+/online", st->cfg.prefix);
+    if (mosquitto_subscribe(m, NULL, sub, 1) != MOSQ_ERR_SUCCESS)
+        st->lost = 1;
+    /* Resync: republish every console on the new connection. */
+    for (uint32_t d = 0; d < st->ndev; d++)
+        want_sync(st, d);
+    st->next_resync_ms = st->cfg.resync_s ? now_ms() + st->cfg.resync_s * 1000ull : 0;
+}
+
+static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitto_property *props)
+{
+    struct mqtt_state *st = obj;
+    (void)m;
+    (void)props;
+    DBG(st, "disconnected (%d)\n", rc);
+    st->lost = 1;
+}
+
+static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
+                       const mosquitto_property *props)
+{
+    struct mqtt_state *st = obj;
+    int32_t d;
+    struct mqtt_dev *dv;
+    (void)m;
+    (void)props;
+    if (mid < 0 || mid > 65535 || (d = st->mid_dev[mid]) < 0)
+        return;
+    st->mid_dev[mid] = -1;
+    st->nflight--;
+    dv = &st->dev[d];
+    dv->mid = -1;
+    if (reason >= 0x80) {
+        /* The broker refused the message (MQTT 5): fail and resync. */
+        if (dv->sent)
+            finish_batch(st, (uint32_t)d, 0);
+        want_sync(st, (uint32_t)d);
+        return;
+    }
+    if (dv->sent && dv->batch) {
+        if (st->cfg.per_update) {
+            size_t n;
+            tapiq_update *u = tapiq_batch_updates(dv->batch, &n);
+            for (uint32_t i = dv->upd_acked; i < dv->upd_sent; i++)
+                dv->shown[u[i].lamp] = u[i].mode;
+            dv->upd_acked = dv->upd_sent;
+            dv->sent = 0;
+            if (dv->upd_acked < n) {
+                want_batch(st, (uint32_t)d);
+                return;
+            }
+            finish_batch(st, (uint32_t)d, 0); /* every update acknowledged */
+        } else {
+            finish_batch(st, (uint32_t)d, 1);
+        }
+    }
+    if (dv->batch)
+        want_batch(st, (uint32_t)d);
+    if (dv->need_sync)
+        want_sync(st, (uint32_t)d);
+}
+
+static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
+                       const mosquitto_property *props)
+{
+    struct mqtt_state *st = obj;
+    uint32_t d;
+    int online;
+    (void)m;
+    (void)props;
+    if (tapiq_mqtt_parse_presence(st->cfg.prefix, msg->topic, msg->payload,
+                                  msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, st->ndev,
+                                  &d, &online) != 0) {
+        /* relaxed: a statistic. */
+        atomic_fetch_add_explicit(&mqtt_malformed, 1, memory_order_relaxed);
+        DBG(st, "ignored malformed presence message on '%s'\n", msg->topic);
+        return;
+    }
+    tapiq_host_set_connected(st->host, d, online);
+}
+
+/* Drop the current client; messages not acknowledged go out again on the
+ * next connection. */
+static void drop_client(struct mqtt_state *st)
+{
+    if (!st->mosq)
+        return;
+    mosquitto_destroy(st->mosq);
+    st->mosq = NULL;
+    if (st->connected)
+        st->backoff_ms = MQTT_BACKOFF_MIN_MS;
+    st->connected = 0;
+    st->lost = 0;
+    for (uint32_t d = 0; d < st->ndev; d++) {
+        struct mqtt_dev *dv = &st->dev[d];
+        if (dv->mid >= 0) {
+            st->mid_dev[dv->mid] = -1;
+            dv->mid = -1;
+            if (dv->sent) {
+                dv->sent = 0;
+                dv->upd_sent = dv->upd_acked;
+                want_batch(st, d);
+            }
+        }
+    }
+    st->nflight = 0;
+    st->next_try_ms = now_ms() + st->backoff_ms;
+    st->backoff_ms = st->backoff_ms * 2 > MQTT_BACKOFF_MAX_MS ? MQTT_BACKOFF_MAX_MS
+                                                              : st->backoff_ms * 2;
+    st->url = (st->url + 1) % st->cfg.nurls;
+}
+
+static void try_connect(struct mqtt_state *st)
+{
+    const struct mqtt_url *u = &st->cfg.urls[st->url];
+    struct mosquitto *m = mosquitto_new(st->cfg.client_id, true, st);
+    int rc;
+    if (!m) {
+        st->next_try_ms = now_ms() + st->backoff_ms;
+        return;
+    }
+    st->mosq = m;
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, st->cfg.protocol);
+    mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, (int)st->cfg.inflight);
+    mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_connect_v5_callback_set(m, on_connect);
+    mosquitto_disconnect_v5_callback_set(m, on_disconnect);
+    mosquitto_publish_v5_callback_set(m, on_publish);
+    mosquitto_message_v5_callback_set(m, on_message);
+    if (st->cfg.username)
+        mosquitto_username_pw_set(m, st->cfg.username, st->have_password ? st->password : NULL);
+    if (u->tls) {
+        rc = mosquitto_tls_set(m, st->cfg.cafile, st->cfg.cafile ? NULL : "/etc/ssl/certs",
+                               st->cfg.certfile, st->cfg.keyfile, NULL);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            DBG(st, "TLS setup failed: %s\n", mosquitto_strerror(rc));
+            drop_client(st);
+            return;
+        }
+    }
+    st->connected = 0;
+    st->lost = 0;
+    st->conn_deadline_ms = now_ms() + MQTT_CONNECT_TIMEOUT_MS;
+    DBG(st, "connecting to %s:%d\n", u->host, u->port);
+    rc = mosquitto_connect_async(m, u->host, u->port, MQTT_KEEPALIVE_S);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        DBG(st, "connect to %s:%d failed: %s\n", u->host, u->port, mosquitto_strerror(rc));
+        drop_client(st);
+    }
+}
+
+/* Publish console @d's message: its acknowledged state with the batch (or,
+ * per update, its next update) applied. Returns 0, or -1 when the client
+ * failed (the caller drops it). */
+static int publish_dev(struct mqtt_state *st, uint32_t d)
+{
+    struct mqtt_dev *dv = &st->dev[d];
+    int len, mid = 0, rc;
+    uint32_t upto = 0;
+
+    memcpy(st->scratch, dv->shown, st->nlamps * sizeof(uint32_t));
+    if (dv->batch) {
+        size_t n;
+        tapiq_update *u = tapiq_batch_updates(dv->batch, &n);
+        upto = st->cfg.per_update ? dv->upd_acked + 1 : (uint32_t)n;
+        if (upto > n)
+            upto = (uint32_t)n;
+        for (uint32_t i = 0; i < upto; i++)
+            st->scratch[u[i].lamp] = u[i].mode;
+    }
+    len = tapiq_mqtt_encode_lamps(st->buf, st->buf_cap, d, dv->seq + 1, st->scratch, st->nlamps);
+    snprintf(st->topic, st->topic_cap, "%s/console/%" PRIu32 "/lamps", st->cfg.prefix, d);
+    if (len < 0) {
+        /* A mode without a name cannot happen (the core validates modes). */
+        finish_batch(st, d, 0);
+        return 0;
+    }
+    rc = mosquitto_publish(st->mosq, &mid, st->topic, len, st->buf, 1, true);
+    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO ||
+        rc == MOSQ_ERR_NOMEM || rc == MOSQ_ERR_PROTOCOL) {
+        if (dv->batch)
+            want_batch(st, d);
+        if (dv->need_sync)
+            want_sync(st, d);
+        return -1;
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        /* The broker cannot take it (size, QoS, retain not supported). */
+        DBG(st, "publish refused: %s\n", mosquitto_strerror(rc));
+        finish_batch(st, d, 0);
+        return 0;
+    }
+    /* relaxed: a statistic. */
+    atomic_fetch_add_explicit(&mqtt_publishes, 1, memory_order_relaxed);
+    dv->seq++;
+    dv->need_sync = 0;
+    dv->mid = mid;
+    st->mid_dev[mid & 0xFFFF] = (int32_t)d;
+    st->nflight++;
+    if (dv->batch) {
+        dv->sent = 1;
+        dv->upd_sent = upto;
+    }
+    return 0;
+}
+
+/* Send waiting batches, then resyncs, while the inflight window allows. */
+static void pump(struct mqtt_state *st)
+{
+    while (st->mosq && st->connected && !st->lost && st->nflight < st->cfg.inflight) {
+        uint32_t d;
+        struct mqtt_dev *dv;
+        if (st->qb.n) {
+            d = fifo_pop(&st->qb);
+            st->dev[d].q_batch = 0;
+        } else if (st->qs.n) {
+            d = fifo_pop(&st->qs);
+            st->dev[d].q_sync = 0;
+        } else {
+            break;
+        }
+        dv = &st->dev[d];
+        if (dv->mid >= 0)
+            continue; /* re-listed when its message is acknowledged */
+        if ((dv->batch && !dv->sent) || dv->need_sync) {
+            if (publish_dev(st, d) != 0) {
+                st->lost = 1;
+                break;
+            }
+        }
+    }
+}
+
+/* Take the batches handed off by apply(). */
+static void take_handoff(struct mqtt_state *st)
+{
+    uint32_t ids[64];
+    size_t n;
+    while ((n = mqtt_handoff_pop_try(&st->hand, ids, 64)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct mqtt_dev *dv = &st->dev[ids[i]];
+            dv->batch = dv->hand_batch;
+            dv->deadline_ms = dv->hand_ms + st->cfg.timeout_ms;
+            dv->sent = 0;
+            dv->upd_acked = dv->upd_sent = 0;
+            want_batch(st, ids[i]);
+        }
+    }
+}
+
+/* Fail the batches past their deadline; returns the next deadline. */
+static uint64_t expire(struct mqtt_state *st, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    for (uint32_t d = 0; d < st->ndev; d++) {
+        struct mqtt_dev *dv = &st->dev[d];
+        if (!dv->batch)
+            continue;
+        if (now >= dv->deadline_ms) {
+            if (dv->sent)
+                dv->need_sync = 1; /* it may still land: put tapiq's state back after it */
+            finish_batch(st, d, 0);
+            if (dv->need_sync && dv->mid < 0)
+                want_sync(st, d);
+        } else if (dv->deadline_ms < next) {
+            next = dv->deadline_ms;
+        }
+    }
+    return next;
+}
+
+static void *io_main(void *arg)
+{
+    struct mqtt_state *st = arg;
+    uint64_t next_deadline = UINT64_MAX;
+
+    for (;;) {
+        uint64_t now = now_ms();
+        struct pollfd pfd[2];
+        int nfd = 1, timeout, sock = -1;
+
+        take_handoff(st);
+        /* acquire: pairs with the release store in mqtt_stop(). */
+        if (atomic_load_explicit(&st->stop, memory_order_acquire))
+            break;
+        if (st->lost)
+            drop_client(st);
+        if (!st->mosq && now >= st->next_try_ms)
+            try_connect(st);
+        if (st->mosq && !st->connected && now >= st->conn_deadline_ms) {
+            DBG(st, "no CONNACK within %u ms\n", MQTT_CONNECT_TIMEOUT_MS);
+            drop_client(st);
+        }
+        if (st->mosq && st->connected && st->next_resync_ms && now >= st->next_resync_ms) {
+            for (uint32_t d = 0; d < st->ndev; d++)
+                want_sync(st, d);
+            st->next_resync_ms = now + st->cfg.resync_s * 1000ull;
+        }
+        pump(st);
+        if (now >= next_deadline || next_deadline == UINT64_MAX)
+            next_deadline = expire(st, now);
+
+        pfd[0].fd = st->efd;
+        pfd[0].events = POLLIN;
+        if (st->mosq && (sock = mosquitto_socket(st->mosq)) >= 0) {
+            pfd[1].fd = sock;
+            pfd[1].events = POLLIN | (mosquitto_want_write(st->mosq) ? POLLOUT : 0);
+            nfd = 2;
+        }
+        timeout = MQTT_TICK_MS;
+        /* seq_cst: a Dekker pair with the push + load of sleeping in
+         * mqtt_apply(): either we see its console in the ring, or it sees
+         * sleeping == 1 and writes the eventfd. */
+        atomic_store_explicit(&st->sleeping, 1, memory_order_seq_cst);
+        if (mqtt_handoff_count(&st->hand) != 0)
+            timeout = 0;
+        if (poll(pfd, (nfds_t)nfd, timeout) > 0 && (pfd[0].revents & POLLIN)) {
+            uint64_t v;
+            if (read(st->efd, &v, sizeof(v)) < 0) {
+                /* EAGAIN: another reader raced; nothing to do. */
+            }
+        }
+        atomic_store_explicit(&st->sleeping, 0, memory_order_relaxed);
+        if (nfd == 2 && st->mosq) {
+            int rc = MOSQ_ERR_SUCCESS;
+            if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+                rc = mosquitto_loop_read(st->mosq, 1000);
+            if (rc == MOSQ_ERR_SUCCESS && st->mosq && (pfd[1].revents & POLLOUT))
+                rc = mosquitto_loop_write(st->mosq, 1000);
+            if (rc != MOSQ_ERR_SUCCESS)
+                st->lost = 1;
+        }
+        if (st->mosq && !st->lost && mosquitto_loop_misc(st->mosq) != MOSQ_ERR_SUCCESS)
+            st->lost = 1;
+    }
+
+    /* Stop: wait briefly for the messages already sent, then fail the rest. */
+    if (st->mosq && st->connected && !st->lost && st->nflight) {
+        uint64_t until = now_ms() + (st->cfg.timeout_ms < 2000 ? st->cfg.timeout_ms : 2000);
+        while (st->nflight && !st->lost && now_ms() < until) {
+            struct pollfd p = {mosquitto_socket(st->mosq), POLLIN, 0};
+            if (p.fd < 0)
+                break;
+            if (mosquitto_want_write(st->mosq))
+                p.events |= POLLOUT;
+            if (poll(&p, 1, MQTT_TICK_MS) > 0) {
+                if ((p.revents & (POLLIN | POLLHUP | POLLERR)) &&
+                    mosquitto_loop_read(st->mosq, 1000) != MOSQ_ERR_SUCCESS)
+                    break;
+                if ((p.revents & POLLOUT) && mosquitto_loop_write(st->mosq, 1000) != MOSQ_ERR_SUCCESS)
+                    break;
+            }
+            mosquitto_loop_misc(st->mosq);
+        }
+    }
+    for (uint32_t d = 0; d < st->ndev; d++)
+        finish_batch(st, d, 0);
+    if (st->mosq) {
+        if (st->connected && !st->lost) {
+            mosquitto_disconnect(st->mosq);
+            mosquitto_loop_write(st->mosq, 1);
+        }
+        mosquitto_destroy(st->mosq);
+        st->mosq = NULL;
+    }
+    return NULL;
+}
+
+/* --------------------------------------------------------------- interface */
+
+static void state_free(struct mqtt_state *st)
+{
+    if (!st)
+        return;
+    if (st->efd >= 0)
+        close(st->efd);
+    if (st->hand.cells)
+        mqtt_handoff_destroy(&st->hand);
+    free(st->dev);
+    free(st->shown_all);
+    free(st->mid_dev);
+    free(st->qb.v);
+    free(st->qs.v);
+    free(st->topic);
+    free(st->buf);
+    free(st->scratch);
+    free(st->cfg.client_id);
+    free(st->cfg.prefix);
+    free(st);
+}
+
+static pthread_once_t mqtt_lib_once = PTHREAD_ONCE_INIT;
+static void mqtt_lib_init(void)
+{
+    mosquitto_lib_init();
+}
+
+static int read_password(struct mqtt_state *st, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    size_t l;
+    if (!f) {
+        snprintf(err, errlen, "mqtt: cannot read password_file '%s': %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    if (!fgets(st->password, sizeof(st->password), f))
+        st->password[0] = '\0';
+    fclose(f);
+    l = strlen(st->password);
+    while (l && (st->password[l - 1] == '\n' || st->password[l - 1] == '\r'))
+        st->password[--l] = '\0';
+    st->have_password = 1;
+    return 0;
+}
+
+static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t lamps, void **state,
+                      char *err, size_t errlen)
+{
+    struct mqtt_cfg *cfg = vcfg;
+    struct mqtt_state *st;
+    struct timespec rt;
+    uint64_t seed;
+    int rc;
+
+    if (!cfg || cfg->nurls == 0) {
+        snprintf(err, errlen, "mqtt: the 'url' key is required (e.g. url=mqtt://127.0.0.1:1883)");
+        return -EINVAL;
+    }
+    if ((cfg->certfile == NULL) != (cfg->keyfile == NULL)) {
+        snprintf(err, errlen, "mqtt: 'certfile' and 'keyfile' go together");
+        return -EINVAL;
+    }
+    pthread_once(&mqtt_lib_once, mqtt_lib_init);
+
+    st = tapiq_calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    st->efd = -1;
+    st->host = host;
+    st->cfg = *cfg; /* urls and files stay owned by cfg, which outlives us */
+    st->cfg.prefix = NULL;
+    st->cfg.client_id = NULL;
+    st->ndev = devices;
+    st->nlamps = lamps;
+    st->debug = getenv("TAPIQ_MQTT_DEBUG") != NULL;
+    if (set_str(&st->cfg.prefix, cfg->prefix ? cfg->prefix : "tapiq")) {
+        state_free(st);
+        return -ENOMEM;
+    }
+    if (cfg->client_id) {
+        if (set_str(&st->cfg.client_id, cfg->client_id)) {
+            state_free(st);
+            return -ENOMEM;
+        }
+    } else {
+        char id[32];
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        snprintf(id, sizeof(id), "tapiq-%ld-%06lx", (long)getpid(),
+                 (unsigned long)(ts.tv_nsec ^ ts.tv_sec) & 0xFFFFFFul);
+        if (set_str(&st->cfg.client_id, id)) {
+            state_free(st);
+            return -ENOMEM;
+        }
+    }
+    if (cfg->password_file && (rc = read_password(st, cfg->password_file, err, errlen))) {
+        state_free(st);
+        return rc;
+    }
+    st->dev = tapiq_calloc(devices, sizeof(*st->dev));
+    st->shown_all = tapiq_malloc((size_t)devices * (lamps ? lamps : 1) * sizeof(uint32_t));
+    st->mid_dev = tapiq_malloc(65536 * sizeof(int32_t));
+    st->topic_cap = strlen(st->cfg.prefix) + 40;
+    st->topic = tapiq_malloc(st->topic_cap);
+    st->buf_cap = TAPIQ_MQTT_LAMPS_MAX(lamps) + 1;
+    st->buf = tapiq_malloc(st->buf_cap);
+    st->scratch = tapiq_malloc((lamps ? lamps : 1) * sizeof(uint32_t));
+    if (!st->dev || !st->shown_all || !st->mid_dev || !st->topic || !st->buf || !st->scratch ||
+        fifo_init(&st->qb, devices) || fifo_init(&st->qs, devices) ||
+        mqtt_handoff_init(&st->hand, devices)) {
+        state_free(st);
+        return -ENOMEM;
+    }
+    st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (st->efd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "mqtt: eventfd: %s", strerror(errno));
+        state_free(st);
+        return rc;
+    }
+    for (int i = 0; i < 65536; i++)
+        st->mid_dev[i] = -1;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    seed = ((uint64_t)rt.tv_sec * 1000u + (uint64_t)rt.tv_nsec / 1000000u) * 1000u;
+    for (uint32_t d = 0; d < devices; d++) {
+        st->dev[d].shown = st->shown_all + (size_t)d * lamps;
+        st->dev[d].mid = -1;
+        st->dev[d].seq = seed;
+        for (uint32_t l = 0; l < lamps; l++)
+            st->dev[d].shown[l] = PHONELAMPMODE_OFF;
+        /* A console that has published nothing counts as connected. */
+        rc = tapiq_host_add_device(host, lamps, NULL, 1);
+        if (rc < 0) {
+            snprintf(err, errlen, "mqtt: cannot add console %u", d);
+            state_free(st);
+            return rc;
+        }
+    }
+    st->backoff_ms = MQTT_BACKOFF_MIN_MS;
+    atomic_init(&st->sleeping, 0);
+    atomic_init(&st->stop, 0);
+    rc = pthread_create(&st->io, NULL, io_main, st);
+    if (rc) {
+        snprintf(err, errlen, "mqtt: cannot start the I/O thread: %s", strerror(rc));
+        state_free(st);
+        return -rc;
+    }
+    *state = st;
+    return 0;
+}
+
+static void mqtt_apply(void *vstate, uint32_t device, tapiq_batch *batch)
+{
+    struct mqtt_state *st = vstate;
+    struct mqtt_dev *dv = &st->dev[device];
+    dv->hand_batch = batch;
+    dv->hand_ms = now_ms();
+    /* release (inside push): the hand_* fields above happen-before the
+     * I/O thread's pop of this id. Cannot fail: one batch per console is
+     * outstanding and the ring holds every console. */
+    mqtt_handoff_push_try(&st->hand, &device, 1);
+    /* seq_cst: see io_main(). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&st->sleeping, memory_order_seq_cst) &&
+        atomic_exchange_explicit(&st->sleeping, 0, memory_order_seq_cst)) {
+        uint64_t one = 1;
+        if (write(st->efd, &one, sizeof(one)) < 0) {
+            /* EAGAIN: the counter is already non-zero, the thread wakes. */
+        }
+    }
+}
+
+static void mqtt_stop(void *vstate)
+{
+    struct mqtt_state *st = vstate;
+    uint64_t one = 1;
+    if (!st)
+        return;
+    /* release: pairs with the acquire load in io_main(). */
+    atomic_store_explicit(&st->stop, 1, memory_order_release);
+    if (write(st->efd, &one, sizeof(one)) < 0) {
+        /* The counter is already non-zero. */
+    }
+    pthread_join(st->io, NULL);
+    state_free(st);
+}
+
+const tapiq_backend_ops tapiq_mqtt_backend = {
+    .name = "mqtt",
+    .config_new = mqtt_config_new,
+    .config_key = mqtt_config_key,
+    .config_free = mqtt_config_free,
+    .start = mqtt_start,
+    .apply = mqtt_apply,
+    .stop = mqtt_stop,
+};
