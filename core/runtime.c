@@ -177,25 +177,75 @@ TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *b, size_t *count)
     return b->upd;
 }
 
-static void flush_replies(struct tapiq_rt *rt, struct tapiq_app *app, struct tapiq_cmsg *buf,
-                          uint32_t n)
+/* Completion context: replies and freed request ids are gathered and handed
+ * on in bulk. A worker keeps one for a whole round (every device it popped
+ * at once, with one RCU critical section), so that the per-batch cost stays
+ * flat however many devices share the load; a backend thread completing a
+ * batch later uses one on its stack for that batch. */
+#define CTX_BUF 256
+struct complete_ctx {
+    struct tapiq_rt *rt;
+    int in_round;
+    uint32_t app_h; /* the application buf[] is for */
+    uint32_t nbuf, nids;
+    uint32_t replies, failed, suppressed;
+    struct tapiq_cmsg buf[CTX_BUF];
+    uint32_t ids[CTX_BUF];
+};
+
+static TAPIQ_TLS struct complete_ctx *t_worker_ctx;
+
+/* Post the gathered replies of application c->app_h. Inside RCU. */
+static void ctx_flush_replies(struct complete_ctx *c)
 {
-    if (!n)
+    struct tapiq_app *app;
+    if (!c->nbuf)
         return;
-    tapiq_cring_post(&app->ring, buf, n);
-    tapiq_stat_add(rt->stats, TAPIQ_C_REPLIES, n);
+    app = tapiq_app_lookup(c->rt, c->app_h);
+    if (app) {
+        tapiq_cring_post(&app->ring, c->buf, c->nbuf);
+        c->replies += c->nbuf;
+    } else {
+        c->suppressed += c->nbuf; /* shut down meanwhile */
+    }
+    c->nbuf = 0;
 }
 
-TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
+/* Hand everything on. Inside RCU. */
+static void ctx_flush(struct complete_ctx *c)
+{
+    struct tapiq_rt *rt = c->rt;
+    ctx_flush_replies(c);
+    c->app_h = 0;
+    if (c->nids) {
+        tapiq_reqid_free_bulk(&rt->reqid, c->ids, c->nids);
+        c->nids = 0;
+    }
+    if (c->replies)
+        tapiq_stat_add(rt->stats, TAPIQ_C_REPLIES, c->replies);
+    if (c->failed)
+        tapiq_stat_add(rt->stats, TAPIQ_C_FAILED, c->failed);
+    if (c->suppressed)
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED, c->suppressed);
+    c->replies = c->failed = c->suppressed = 0;
+}
+
+static void ctx_init(struct complete_ctx *c, struct tapiq_rt *rt)
+{
+    c->rt = rt;
+    c->in_round = 0;
+    c->app_h = 0;
+    c->nbuf = c->nids = 0;
+    c->replies = c->failed = c->suppressed = 0;
+}
+
+/* Inside RCU. */
+static void complete_into(struct complete_ctx *c, struct tapiq_batch *b)
 {
     struct tapiq_rt *rt = b->rt;
     struct tapiq_dev *dev = b->dev;
-    struct tapiq_cmsg buf[64];
-    uint32_t nbuf = 0, ids[64], nids = 0, failed = 0, suppressed = 0;
-    struct tapiq_app *app = NULL;
-    uint32_t app_h = 0;
+    struct tapiq_app *app = c->app_h ? tapiq_app_lookup(rt, c->app_h) : NULL;
 
-    tapiq_rcu_read_lock();
     /* Lamp state first, then PHONE_STATE, then the replies. */
     for (uint32_t i = 0; i < b->nupd; i++) {
         tapiq_update *u = &b->upd[i];
@@ -210,54 +260,62 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
         atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
         tapiq_notify_lamp(rt, dev, u->lamp);
     }
-    for (struct tapiq_req *r = b->reqs; r;) {
-        struct tapiq_req *next = r->next;
+    for (struct tapiq_req *r = b->reqs; r; r = r->next) {
         int32_t st = b->upd[b->lamp_pos[r->lamp]].status;
         uint32_t hv = r->handle;
         if (st != 0)
-            failed++;
-        if (r->happ != app_h) {
-            if (app)
-                flush_replies(rt, app, buf, nbuf);
-            nbuf = 0;
-            app_h = r->happ;
-            app = tapiq_app_lookup(rt, app_h);
+            c->failed++;
+        if (r->happ != c->app_h || !app) {
+            ctx_flush_replies(c);
+            c->app_h = r->happ;
+            app = tapiq_app_lookup(rt, c->app_h);
         }
         if (!app) {
-            suppressed++;
+            c->suppressed++;
         } else if (!tapiq_handle_lookup(rt, hv)) {
-            suppressed++;
+            c->suppressed++;
             tapiq_cring_put_credits(&app->ring, 1);
         } else {
-            buf[nbuf].handle = hv;
-            buf[nbuf].msg = PHONE_REPLY;
-            buf[nbuf].p1 = r->id;
-            buf[nbuf].p2 = (uint32_t)st;
-            if (++nbuf == 64) {
-                flush_replies(rt, app, buf, nbuf);
-                nbuf = 0;
-            }
+            struct tapiq_cmsg *m = &c->buf[c->nbuf++];
+            m->handle = hv;
+            m->msg = PHONE_REPLY;
+            m->p1 = r->id;
+            m->p2 = (uint32_t)st;
+            if (c->nbuf == CTX_BUF)
+                ctx_flush_replies(c);
         }
-        ids[nids++] = r->id;
-        if (nids == 64) {
-            tapiq_reqid_free_bulk(&rt->reqid, ids, nids);
-            nids = 0;
+        c->ids[c->nids++] = r->id;
+        if (c->nids == CTX_BUF) {
+            tapiq_reqid_free_bulk(&rt->reqid, c->ids, c->nids);
+            c->nids = 0;
         }
-        r = next;
     }
-    if (app)
-        flush_replies(rt, app, buf, nbuf);
-    tapiq_reqid_free_bulk(&rt->reqid, ids, nids);
     for (uint32_t i = 0; i < b->nupd; i++)
         b->lamp_pos[b->upd[i].lamp] = -1;
     b->reqs = NULL;
     b->nreqs = 0;
     b->nupd = 0;
-    if (failed)
-        tapiq_stat_add(rt->stats, TAPIQ_C_FAILED, failed);
-    if (suppressed)
-        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED, suppressed);
-    tapiq_rcu_read_unlock();
+}
+
+TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
+{
+    struct tapiq_rt *rt = b->rt;
+    struct tapiq_dev *dev = b->dev;
+    struct complete_ctx *c = t_worker_ctx;
+
+    if (c && c->in_round && c->rt == rt) {
+        /* Inline completion inside a worker's round: flushed at its end. */
+        tapiq_rcu_read_lock();
+        complete_into(c, b);
+        tapiq_rcu_read_unlock();
+    } else {
+        struct complete_ctx local;
+        ctx_init(&local, rt);
+        tapiq_rcu_read_lock();
+        complete_into(&local, b);
+        ctx_flush(&local);
+        tapiq_rcu_read_unlock();
+    }
     finish_device(rt, dev);
 }
 
@@ -267,13 +325,32 @@ static void *worker_main(void *arg)
 {
     struct tapiq_rt *rt = arg;
     uint64_t devs[WORKER_POP];
+    struct complete_ctx *ctx = rt->worker_ctx[0];
 
+    /* Which context is ours: claimed once, before the steady loop. */
+    for (uint32_t i = 0; i < rt->cfg.workers; i++) {
+        uint32_t expected = 0;
+        if (atomic_compare_exchange_strong_explicit(&rt->worker_ctx_taken[i], &expected, 1,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed)) {
+            ctx = rt->worker_ctx[i];
+            break;
+        }
+    }
+    ctx_init(ctx, rt);
+    t_worker_ctx = ctx;
     for (;;) {
         size_t n = tapiq_mpmc_pop_try(&rt->runq, devs, WORKER_POP);
         if (n) {
             tapiq_stat_max(&rt->stats->runq_hwm, n + tapiq_mpmc_count(&rt->runq));
+            /* No RCU section across apply(): a backend may sleep there. */
+            ctx->in_round = 1;
             for (size_t i = 0; i < n; i++)
                 run_device(rt, &rt->devs[devs[i]]);
+            ctx->in_round = 0;
+            tapiq_rcu_read_lock();
+            ctx_flush(ctx);
+            tapiq_rcu_read_unlock();
             continue;
         }
         /* acquire: pairs with the release store of stop in rt_destroy. */
@@ -293,6 +370,7 @@ static void *worker_main(void *arg)
             }
         }
     }
+    t_worker_ctx = NULL;
     return NULL;
 }
 
@@ -391,6 +469,10 @@ static void rt_free(struct tapiq_rt *rt)
         tapiq_mpmc_destroy(&rt->runq);
     free(rt->stats);
     free(rt->workers);
+    for (uint32_t i = 0; rt->worker_ctx && i < rt->cfg.workers; i++)
+        free(rt->worker_ctx[i]);
+    free(rt->worker_ctx);
+    free(rt->worker_ctx_taken);
     tapiq_config_free(&rt->cfg);
     free(rt);
 }
@@ -413,8 +495,16 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
     rt->free_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
     rt->limbo_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
     rt->workers = tapiq_calloc(rt->cfg.workers, sizeof(pthread_t));
+    rt->worker_ctx = tapiq_calloc(rt->cfg.workers, sizeof(*rt->worker_ctx));
+    rt->worker_ctx_taken = tapiq_calloc(rt->cfg.workers, sizeof(*rt->worker_ctx_taken));
+    for (uint32_t i = 0; rt->worker_ctx && i < rt->cfg.workers; i++)
+        if (!(rt->worker_ctx[i] = tapiq_malloc(sizeof(struct complete_ctx))))
+            rt->worker_ctx_ok = 0;
+        else
+            rt->worker_ctx_ok++;
     if (!rt->stats || !rt->devs || !rt->reqs || !rt->handles || !rt->free_handles ||
-        !rt->limbo_handles || !rt->workers) {
+        !rt->limbo_handles || !rt->workers || !rt->worker_ctx || !rt->worker_ctx_taken ||
+        rt->worker_ctx_ok != rt->cfg.workers) {
         if (rt->devs)
             memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
         rt_free(rt);

@@ -155,6 +155,9 @@ struct tapiq_rt {
     _Atomic uint32_t stop;
     pthread_t *workers;
     uint32_t nworkers;
+    struct complete_ctx **worker_ctx; /* one per worker, allocated up front */
+    _Atomic uint32_t *worker_ctx_taken;
+    uint32_t worker_ctx_ok;
     struct tapiq_handle *handles;
     uint32_t *free_handles; /* stack, under g_lock */
     uint32_t nfree_handles;

@@ -4,17 +4,14 @@
 #include <limits.h>
 
 static _Atomic unsigned tapiq_stats_next_shard;
-static _Thread_local unsigned tapiq_stats_my_shard = UINT_MAX;
+TAPIQ_TLS unsigned tapiq_stats_my_shard;
 
-unsigned tapiq_stats_thread_shard(void)
+unsigned tapiq_stats_assign_shard(void)
 {
-    unsigned s = tapiq_stats_my_shard;
-    if (s == UINT_MAX) {
-        /* relaxed: only spreads threads over shards. */
-        s = atomic_fetch_add_explicit(&tapiq_stats_next_shard, 1, memory_order_relaxed) %
-            TAPIQ_STATS_SHARDS;
-        tapiq_stats_my_shard = s;
-    }
+    /* relaxed: only spreads threads over shards. */
+    unsigned s = atomic_fetch_add_explicit(&tapiq_stats_next_shard, 1, memory_order_relaxed) %
+                 TAPIQ_STATS_SHARDS;
+    tapiq_stats_my_shard = s + 1;
     return s;
 }
 

@@ -48,8 +48,21 @@ struct tapiq_stats_set {
     _Atomic uint64_t runq_hwm;
 };
 
+/* Thread-local storage of the library: the initial-exec model makes each
+ * access one instruction (no __tls_get_addr call) in the shared library; the
+ * library's TLS is small (under 512 bytes) so it fits the static TLS surplus
+ * even when tapiq is loaded with dlopen. */
+#define TAPIQ_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+
+extern TAPIQ_TLS unsigned tapiq_stats_my_shard; /* shard + 1; 0: not assigned */
+unsigned tapiq_stats_assign_shard(void);
+
 /* The calling thread's shard index (assigned on first use). */
-unsigned tapiq_stats_thread_shard(void);
+static inline unsigned tapiq_stats_thread_shard(void)
+{
+    unsigned s = tapiq_stats_my_shard;
+    return __builtin_expect(s != 0, 1) ? s - 1 : tapiq_stats_assign_shard();
+}
 
 static inline void tapiq_stat_add(struct tapiq_stats_set *s, enum tapiq_ctr c, uint64_t n)
 {

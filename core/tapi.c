@@ -22,7 +22,7 @@ static int g_config_set;
 #define g_handle_gen tapiq_handle_gen
 static uint16_t g_app_gen[TAPIQ_MAX_APPS];
 
-static _Thread_local char t_last_error[256];
+static TAPIQ_TLS char t_last_error[256];
 
 static void set_last_error(const char *msg)
 {
@@ -52,7 +52,7 @@ struct tls_cache {
     int key_set;
 };
 
-static _Thread_local struct tls_cache t_cache;
+static TAPIQ_TLS struct tls_cache t_cache;
 static pthread_key_t g_cache_key;
 static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
 
