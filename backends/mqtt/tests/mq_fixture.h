@@ -36,7 +36,7 @@
 static pid_t mq_children[MQ_MAX_CHILDREN];
 static char mq_dir[256];
 
-static void mq_kill_all(void)
+static inline void mq_kill_all(void)
 {
     for (int i = 0; i < MQ_MAX_CHILDREN; i++)
         if (mq_children[i] > 0) {
@@ -57,21 +57,21 @@ static void mq_kill_all(void)
         }                                                                                    \
     } while (0)
 
-static uint64_t mq_now_ms(void)
+static inline uint64_t mq_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void mq_sleep_ms(unsigned ms)
+static inline void mq_sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
         ;
 }
 
-static void mq_skip_unless(const char *path)
+static inline void mq_skip_unless(const char *path)
 {
     if (!path || access(path, X_OK) != 0) {
         fprintf(stderr, "skipped: %s is not installed\n", path ? path : "a program");
@@ -89,7 +89,7 @@ static const char *mq_tempdir(void)
 }
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
-static int mq_free_port(void)
+static inline int mq_free_port(void)
 {
     struct sockaddr_in a = {0};
     socklen_t l = sizeof(a);
@@ -104,7 +104,7 @@ static int mq_free_port(void)
     return port;
 }
 
-static int mq_port_open(int port)
+static inline int mq_port_open(int port)
 {
     struct sockaddr_in a = {0};
     int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -118,7 +118,7 @@ static int mq_port_open(int port)
     return ok;
 }
 
-static void mq_wait_port(int port, unsigned timeout_ms)
+static inline void mq_wait_port(int port, unsigned timeout_ms)
 {
     uint64_t until = mq_now_ms() + timeout_ms;
     while (!mq_port_open(port)) {
@@ -128,7 +128,7 @@ static void mq_wait_port(int port, unsigned timeout_ms)
 }
 
 /* Start argv[0] with argv (stdout/stderr to @log when given). */
-static pid_t mq_spawn(char *const argv[], const char *log)
+static inline pid_t mq_spawn(char *const argv[], const char *log)
 {
     pid_t pid = fork();
     MQ_CHECK(pid >= 0, "fork: %s", strerror(errno));
@@ -150,7 +150,7 @@ static pid_t mq_spawn(char *const argv[], const char *log)
 }
 
 /* Stop a child by PID with @sig and reap it. Returns its wait status. */
-static int mq_stop(pid_t pid, int sig)
+static inline int mq_stop(pid_t pid, int sig)
 {
     int status = 0;
     if (pid <= 0)
@@ -165,7 +165,7 @@ static int mq_stop(pid_t pid, int sig)
 
 /* A Mosquitto on 127.0.0.1:@port with a generated configuration; retained
  * messages are not persisted (a restart loses them). */
-static pid_t mq_mosquitto_start(const char *mosquitto, int port, const char *name)
+static inline pid_t mq_mosquitto_start(const char *mosquitto, int port, const char *name)
 {
     char conf[512], log[512];
     FILE *f;
@@ -186,7 +186,7 @@ static pid_t mq_mosquitto_start(const char *mosquitto, int port, const char *nam
 
 /* The simulator for consoles [first, first + n) with @lamps lamps. Waits
  * until every console is connected and subscribed. */
-static pid_t mq_sim_start(const char *sim, int port, const char *prefix, unsigned first,
+static inline pid_t mq_sim_start(const char *sim, int port, const char *prefix, unsigned first,
                           unsigned n, unsigned lamps, const char *name)
 {
     char url[64], sn[16], sf[16], sl[16], state[512], ready[512], log[512];
@@ -216,7 +216,7 @@ static pid_t mq_sim_start(const char *sim, int port, const char *prefix, unsigne
 /* Read a simulator's state file after asking it for a fresh one (SIGUSR1).
  * @modes is n * lamps, indexed by (console - first). Returns the number of
  * consoles whose line was read. */
-static unsigned mq_sim_state(pid_t pid, const char *name, unsigned first, unsigned n,
+static inline unsigned mq_sim_state(pid_t pid, const char *name, unsigned first, unsigned n,
                              unsigned lamps, uint32_t *modes, uint64_t *seqs)
 {
     char path[512], line[1 << 16];
@@ -254,7 +254,7 @@ static unsigned mq_sim_state(pid_t pid, const char *name, unsigned first, unsign
 
 /* The retained lamp messages under @prefix, read with mosquitto_sub. @modes
  * is n * lamps. Returns the number of consoles read. */
-static unsigned mq_retained(const char *sub, int port, const char *prefix, unsigned n,
+static inline unsigned mq_retained(const char *sub, int port, const char *prefix, unsigned n,
                             unsigned lamps, uint32_t *modes, uint64_t *seqs)
 {
     char cmd[1024], line[1 << 16];
@@ -284,7 +284,7 @@ static unsigned mq_retained(const char *sub, int port, const char *prefix, unsig
 
 /* ------------------------------------------------------------ TAPI helpers */
 
-static HPHONEAPP mq_init(const char *config, DWORD *ndevs)
+static inline HPHONEAPP mq_init(const char *config, DWORD *ndevs)
 {
     HPHONEAPP app;
     DWORD ver = TAPI_CURRENT_VERSION;
@@ -297,7 +297,7 @@ static HPHONEAPP mq_init(const char *config, DWORD *ndevs)
     return app;
 }
 
-static HPHONE mq_open(HPHONEAPP app, DWORD dev, DWORD priv)
+static inline HPHONE mq_open(HPHONEAPP app, DWORD dev, DWORD priv)
 {
     HPHONE h;
     DWORD ver;
@@ -313,7 +313,7 @@ static const uint32_t mq_modes[6] = {PHONELAMPMODE_OFF,   PHONELAMPMODE_STEADY,
                                      PHONELAMPMODE_WINK,  PHONELAMPMODE_FLASH,
                                      PHONELAMPMODE_FLUTTER, PHONELAMPMODE_BROKENFLUTTER};
 
-static uint32_t mq_rand(void)
+static inline uint32_t mq_rand(void)
 {
     static uint64_t x = 0x9E3779B97F4A7C15ull;
     x ^= x >> 12;
@@ -343,7 +343,7 @@ struct mq_run {
     DWORD last_state_dev, last_state_p1;
 };
 
-static void mq_run_init(struct mq_run *r, HPHONEAPP app, unsigned ndev, unsigned nlamps)
+static inline void mq_run_init(struct mq_run *r, HPHONEAPP app, unsigned ndev, unsigned nlamps)
 {
     memset(r, 0, sizeof(*r));
     r->app = app;
@@ -361,7 +361,7 @@ static void mq_run_init(struct mq_run *r, HPHONEAPP app, unsigned ndev, unsigned
 }
 
 /* Handle one message (waiting up to @timeout_ms). Returns 1 if one came. */
-static int mq_pump(struct mq_run *r, DWORD timeout_ms)
+static inline int mq_pump(struct mq_run *r, DWORD timeout_ms)
 {
     PHONEMESSAGE m;
     LONG rc = phoneGetMessage(r->app, &m, timeout_ms);
@@ -417,7 +417,7 @@ static int mq_pump(struct mq_run *r, DWORD timeout_ms)
 
 /* Issue one request; on RESOURCEUNAVAIL handle messages and retry. Returns
  * the phoneSetLamp result (a request id, or another error). */
-static LONG mq_issue(struct mq_run *r, uint32_t dev, uint32_t lamp, uint32_t mode)
+static inline LONG mq_issue(struct mq_run *r, uint32_t dev, uint32_t lamp, uint32_t mode)
 {
     for (;;) {
         LONG id = phoneSetLamp(r->h[dev], lamp, mode);
@@ -442,7 +442,7 @@ static LONG mq_issue(struct mq_run *r, uint32_t dev, uint32_t lamp, uint32_t mod
 }
 
 /* Wait until every accepted request has its reply (or fail after @ms). */
-static void mq_drain(struct mq_run *r, unsigned ms)
+static inline void mq_drain(struct mq_run *r, unsigned ms)
 {
     uint64_t until = mq_now_ms() + ms;
     while (r->replied < r->accepted) {
@@ -455,7 +455,7 @@ static void mq_drain(struct mq_run *r, unsigned ms)
 }
 
 /* phoneGetLamp equals the model on every lamp. */
-static void mq_check_getlamp(struct mq_run *r)
+static inline void mq_check_getlamp(struct mq_run *r)
 {
     for (unsigned d = 0; d < r->ndev; d++)
         for (unsigned l = 0; l < r->nlamps; l++) {
@@ -467,7 +467,7 @@ static void mq_check_getlamp(struct mq_run *r)
         }
 }
 
-static unsigned mq_diff(const uint32_t *a, const uint32_t *b, size_t n)
+static inline unsigned mq_diff(const uint32_t *a, const uint32_t *b, size_t n)
 {
     unsigned diff = 0;
     for (size_t i = 0; i < n; i++)
