@@ -8,6 +8,7 @@ packages=(
   meson ninja-build pkg-config gcc g++
   liburcu-dev libck-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
+  mosquitto mosquitto-clients libmosquitto-dev nats-server
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
