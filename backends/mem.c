@@ -109,7 +109,7 @@ static int mem_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t la
 /* xorshift64*, one stream per thread. */
 static uint32_t mem_random(void)
 {
-    static _Thread_local uint64_t x;
+    static _Thread_local __attribute__((tls_model("initial-exec"))) uint64_t x;
     if (!x)
         x = (uint64_t)(uintptr_t)&x * 0x9E3779B97F4A7C15ull | 1;
     x ^= x >> 12;

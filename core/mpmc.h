@@ -103,6 +103,8 @@
     {                                                                                          \
         /* relaxed: only a hint; the seq loads below decide. */                                \
         uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);                   \
+        if (n == 0)                                                                            \
+            return 0;                                                                          \
         for (;;) {                                                                             \
             size_t k = 0;                                                                      \
             uint64_t s = 0;                                                                    \
@@ -145,6 +147,8 @@
     {                                                                                          \
         /* relaxed: a hint, as in push_try. */                                                 \
         uint64_t pos = atomic_load_explicit(&r->head, memory_order_relaxed);                   \
+        if (n == 0)                                                                            \
+            return 0;                                                                          \
         for (;;) {                                                                             \
             size_t k = 0;                                                                      \
             uint64_t s = 0;                                                                    \

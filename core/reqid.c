@@ -17,16 +17,11 @@ int tapiq_reqid_init(struct tapiq_reqid *r, uint32_t nslots)
     r->idx_mask = (1u << r->idx_bits) - 1;
     r->gen_max = (1u << (31 - r->idx_bits)) - 1;
     r->nslots = nslots;
-    r->gen = tapiq_calloc(nslots, sizeof(*r->gen));
-    if (!r->gen)
-        return -ENOMEM;
     rc = tapiq_mpmc_init(&r->free, nslots);
-    if (rc) {
-        free(r->gen);
+    if (rc)
         return rc;
-    }
     for (uint32_t i = 0; i < nslots; i++) {
-        uint64_t v = i;
+        uint64_t v = 1u << r->idx_bits | i; /* generation 1 */
         tapiq_mpmc_push_try(&r->free, &v, 1);
     }
     return 0;
@@ -35,31 +30,6 @@ int tapiq_reqid_init(struct tapiq_reqid *r, uint32_t nslots)
 void tapiq_reqid_destroy(struct tapiq_reqid *r)
 {
     tapiq_mpmc_destroy(&r->free);
-    free(r->gen);
-    r->gen = NULL;
-}
-
-size_t tapiq_reqid_alloc_bulk(struct tapiq_reqid *r, uint32_t *ids, size_t n)
-{
-    uint64_t idx[64];
-    size_t got = 0;
-    while (got < n) {
-        size_t want = n - got < 64 ? n - got : 64;
-        size_t k = tapiq_mpmc_pop_try(&r->free, idx, want);
-        for (size_t i = 0; i < k; i++) {
-            uint32_t s = (uint32_t)idx[i];
-            /* The slot is ours (the pop acquired it): a plain write. */
-            uint32_t g = r->gen[s] + 1;
-            if (g > r->gen_max)
-                g = 1;
-            r->gen[s] = g;
-            ids[got + i] = g << r->idx_bits | s;
-        }
-        got += k;
-        if (k < want)
-            break;
-    }
-    return got;
 }
 
 void tapiq_reqid_free_bulk(struct tapiq_reqid *r, const uint32_t *ids, size_t n)
@@ -68,7 +38,7 @@ void tapiq_reqid_free_bulk(struct tapiq_reqid *r, const uint32_t *ids, size_t n)
     while (n) {
         size_t k = n < 64 ? n : 64, done = 0;
         for (size_t i = 0; i < k; i++)
-            idx[i] = ids[i] & r->idx_mask;
+            idx[i] = tapiq_reqid_next(r, ids[i]);
         /* The ring has room for every slot, so this fits; it can only come
          * up short while a preempted consumer still reads the cell a lap
          * behind, which we let run. */

@@ -18,7 +18,7 @@ pthread_mutex_t tapiq_g_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t tapiq_next_epoch = 1;
 
 #define WORKER_POP 16
-#define WORKER_SPIN 256
+#define WORKER_SPIN 64
 
 static inline void cpu_relax(void)
 {
@@ -130,46 +130,6 @@ void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t st
 
 /* ----------------------------------------------------------------- batches */
 
-static void run_device(struct tapiq_rt *rt, struct tapiq_dev *dev)
-{
-    struct tapiq_batch *b = &dev->batch;
-    struct tapiq_req *list, *fifo = NULL;
-    uint32_t nreq = 0;
-
-    /* acquire: pairs with the release CAS of every push, so the request
-     * fields written before each push are visible. */
-    list = atomic_exchange_explicit(&dev->mbox, NULL, memory_order_acquire);
-    if (!list) {
-        finish_device(rt, dev);
-        return;
-    }
-    /* The mailbox is a stack: reverse it into issue order. */
-    while (list) {
-        struct tapiq_req *next = list->next;
-        list->next = fifo;
-        fifo = list;
-        list = next;
-    }
-    b->nupd = 0;
-    for (struct tapiq_req *r = fifo; r; r = r->next) {
-        int32_t pos = b->lamp_pos[r->lamp];
-        if (pos < 0) {
-            pos = (int32_t)b->nupd++;
-            b->lamp_pos[r->lamp] = pos;
-            b->upd[pos].lamp = r->lamp;
-        }
-        b->upd[pos].mode = r->mode; /* last request wins */
-        b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
-        nreq++;
-    }
-    b->reqs = fifo;
-    b->nreqs = nreq;
-    tapiq_stat_add(rt->stats, TAPIQ_C_BATCHES, 1);
-    tapiq_stat_add(rt->stats, TAPIQ_C_APPLIED, b->nupd);
-    tapiq_stat_add(rt->stats, TAPIQ_C_COALESCED, nreq - b->nupd);
-    rt->cfg.backend->apply(rt->be_state, dev->id, b);
-}
-
 TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *b, size_t *count)
 {
     if (count)
@@ -189,6 +149,7 @@ struct complete_ctx {
     uint32_t app_h; /* the application buf[] is for */
     uint32_t nbuf, nids;
     uint32_t replies, failed, suppressed;
+    uint32_t batches, applied, coalesced; /* counted by the worker's round */
     struct tapiq_cmsg buf[CTX_BUF];
     uint32_t ids[CTX_BUF];
 };
@@ -228,6 +189,12 @@ static void ctx_flush(struct complete_ctx *c)
     if (c->suppressed)
         tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED, c->suppressed);
     c->replies = c->failed = c->suppressed = 0;
+    if (c->batches) {
+        tapiq_stat_add(rt->stats, TAPIQ_C_BATCHES, c->batches);
+        tapiq_stat_add(rt->stats, TAPIQ_C_APPLIED, c->applied);
+        tapiq_stat_add(rt->stats, TAPIQ_C_COALESCED, c->coalesced);
+        c->batches = c->applied = c->coalesced = 0;
+    }
 }
 
 static void ctx_init(struct complete_ctx *c, struct tapiq_rt *rt)
@@ -237,6 +204,7 @@ static void ctx_init(struct complete_ctx *c, struct tapiq_rt *rt)
     c->app_h = 0;
     c->nbuf = c->nids = 0;
     c->replies = c->failed = c->suppressed = 0;
+    c->batches = c->applied = c->coalesced = 0;
 }
 
 /* Inside RCU. */
@@ -319,6 +287,46 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
     finish_device(rt, dev);
 }
 
+static void run_device(struct tapiq_rt *rt, struct tapiq_dev *dev, struct complete_ctx *ctx)
+{
+    struct tapiq_batch *b = &dev->batch;
+    struct tapiq_req *list, *fifo = NULL;
+    uint32_t nreq = 0;
+
+    /* acquire: pairs with the release CAS of every push, so the request
+     * fields written before each push are visible. */
+    list = atomic_exchange_explicit(&dev->mbox, NULL, memory_order_acquire);
+    if (!list) {
+        finish_device(rt, dev);
+        return;
+    }
+    /* The mailbox is a stack: reverse it into issue order. */
+    while (list) {
+        struct tapiq_req *next = list->next;
+        list->next = fifo;
+        fifo = list;
+        list = next;
+    }
+    b->nupd = 0;
+    for (struct tapiq_req *r = fifo; r; r = r->next) {
+        int32_t pos = b->lamp_pos[r->lamp];
+        if (pos < 0) {
+            pos = (int32_t)b->nupd++;
+            b->lamp_pos[r->lamp] = pos;
+            b->upd[pos].lamp = r->lamp;
+        }
+        b->upd[pos].mode = r->mode; /* last request wins */
+        b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
+        nreq++;
+    }
+    b->reqs = fifo;
+    b->nreqs = nreq;
+    ctx->batches++;
+    ctx->applied += b->nupd;
+    ctx->coalesced += nreq - b->nupd;
+    rt->cfg.backend->apply(rt->be_state, dev->id, b);
+}
+
 /* ----------------------------------------------------------------- workers */
 
 static void *worker_main(void *arg)
@@ -346,7 +354,7 @@ static void *worker_main(void *arg)
             /* No RCU section across apply(): a backend may sleep there. */
             ctx->in_round = 1;
             for (size_t i = 0; i < n; i++)
-                run_device(rt, &rt->devs[devs[i]]);
+                run_device(rt, &rt->devs[devs[i]], ctx);
             ctx->in_round = 0;
             tapiq_rcu_read_lock();
             ctx_flush(ctx);
@@ -462,7 +470,7 @@ static void rt_free(struct tapiq_rt *rt)
     }
     free(rt->free_handles);
     free(rt->limbo_handles);
-    if (rt->reqid.gen)
+    if (rt->reqid.free.cells)
         tapiq_reqid_destroy(&rt->reqid);
     free(rt->reqs);
     if (rt->runq.cells)

@@ -48,7 +48,7 @@ struct tls_cache {
     uint32_t happ;    /* credits belong to this application */
     uint32_t ncred;
     uint32_t nids;
-    uint32_t ids[32];
+    uint64_t ids[32]; /* request ids, as the slot ring holds them */
     int key_set;
 };
 
@@ -61,8 +61,11 @@ static void cache_flush(struct tapiq_rt *rt, struct tls_cache *c)
 {
     if (rt && c->epoch == rt->epoch) {
         struct tapiq_app *app;
+        uint32_t ids[32];
+        for (uint32_t i = 0; i < c->nids; i++)
+            ids[i] = (uint32_t)c->ids[i];
         if (c->nids)
-            tapiq_reqid_free_bulk(&rt->reqid, c->ids, c->nids);
+            tapiq_reqid_free_bulk(&rt->reqid, ids, c->nids);
         if (c->ncred && (app = tapiq_app_lookup(rt, c->happ)))
             tapiq_cring_put_credits(&app->ring, c->ncred);
     }
@@ -166,14 +169,14 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
         }
     }
     if (c->nids == 0) {
-        c->nids = (uint32_t)tapiq_reqid_alloc_bulk(&rt->reqid, c->ids, rt->cache_batch);
+        c->nids = (uint32_t)tapiq_reqid_alloc_bulk64(&rt->reqid, c->ids, rt->cache_batch);
         if (c->nids == 0) {
             rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
             goto out;
         }
         tapiq_stat_max(&rt->stats->requests_hwm, tapiq_reqid_in_use(&rt->reqid));
     }
-    id = c->ids[--c->nids];
+    id = (uint32_t)c->ids[--c->nids];
     c->ncred--;
 
     req = &rt->reqs[tapiq_reqid_index(&rt->reqid, id)];
@@ -248,51 +251,61 @@ out:
 static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
                               uint32_t max)
 {
-    struct tapiq_cmsg m;
-    uint32_t got = 0, credits = 0;
-    while (got < max && tapiq_cring_pop(&app->ring, &m)) {
-        PHONEMESSAGE *out = &outv[got];
-        uint32_t idx = m.handle & (TAPIQ_MAX_HANDLES - 1);
-        struct tapiq_handle *hs = &rt->handles[idx];
-        /* acquire: pairs with the release store of hval in phoneOpen. */
-        int open = atomic_load_explicit(&hs->hval, memory_order_acquire) == m.handle;
-        if (m.msg == PHONE_REPLY) {
-            credits++;
-            if (!open) {
-                tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1);
-                continue;
+    struct tapiq_cmsg mv[32];
+    uint32_t got = 0, credits = 0, late = 0;
+    while (got < max) {
+        uint32_t want = max - got < 32 ? max - got : 32;
+        uint32_t n = (uint32_t)tapiq_cmq_pop_try(&app->ring.q, mv, want);
+        for (uint32_t i = 0; i < n; i++) {
+            const struct tapiq_cmsg *m = &mv[i];
+            uint32_t idx = m->handle & (TAPIQ_MAX_HANDLES - 1);
+            struct tapiq_handle *hs = &rt->handles[idx];
+            PHONEMESSAGE *out = &outv[got];
+            /* acquire: pairs with the release store of hval in phoneOpen. */
+            int open = atomic_load_explicit(&hs->hval, memory_order_acquire) == m->handle;
+            if (m->msg == PHONE_REPLY) {
+                credits++;
+                if (!open) {
+                    late++;
+                    continue;
+                }
+            } else {
+                uint32_t t;
+                if (open) {
+                    /* acq_rel: clear before delivering, so a change after
+                     * this point posts a new token; pairs with post_token(). */
+                    if (m->p1 == PHONESTATE_LAMP)
+                        atomic_fetch_and_explicit(&hs->lampbits[m->p2 / 64],
+                                                  ~((uint64_t)1 << (m->p2 % 64)),
+                                                  memory_order_acq_rel);
+                    else
+                        atomic_fetch_and_explicit(&hs->statebits, ~m->p1,
+                                                  memory_order_acq_rel);
+                }
+                /* seq_cst: against the close's fetch_or (see post_token()). */
+                t = atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
+                if (t & TAPIQ_TOKENS_CLOSED)
+                    tapiq_cring_release_events(&app->ring, 1);
+                if (!open)
+                    continue;
             }
-        } else {
-            uint32_t t;
-            if (open) {
-                /* acq_rel: clear before delivering, so a change after this
-                 * point posts a new token; pairs with post_token(). */
-                if (m.p1 == PHONESTATE_LAMP)
-                    atomic_fetch_and_explicit(&hs->lampbits[m.p2 / 64],
-                                              ~((uint64_t)1 << (m.p2 % 64)),
-                                              memory_order_acq_rel);
-                else
-                    atomic_fetch_and_explicit(&hs->statebits, ~m.p1, memory_order_acq_rel);
-            }
-            /* seq_cst: against the close's fetch_or (see post_token()). */
-            t = atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
-            if (t & TAPIQ_TOKENS_CLOSED)
-                tapiq_cring_release_events(&app->ring, 1);
-            if (!open)
-                continue;
+            out->hDevice = m->handle;
+            out->dwMessageID = m->msg;
+            out->dwCallbackInstance = hs->cbinst;
+            out->dwParam1 = m->p1;
+            /* A reply's status is a LONG: sign-extended, so that both
+             * (LONG)dwParam2 and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
+            out->dwParam2 = m->msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)m->p2 : m->p2;
+            out->dwParam3 = 0;
+            got++;
         }
-        out->hDevice = m.handle;
-        out->dwMessageID = m.msg;
-        out->dwCallbackInstance = hs->cbinst;
-        out->dwParam1 = m.p1;
-        /* A reply's status is a LONG: sign-extended, so that both
-         * (LONG)dwParam2 and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
-        out->dwParam2 = m.msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)m.p2 : m.p2;
-        out->dwParam3 = 0;
-        got++;
+        if (n < want)
+            break;
     }
     if (credits)
         tapiq_cring_put_credits(&app->ring, credits);
+    if (late)
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, late);
     return got;
 }
 
