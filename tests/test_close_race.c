@@ -24,7 +24,8 @@
 #define NDEV 8
 #define NLAMP 16
 #define NISSUE 4
-#define LOGCAP (1u << 20)
+#define LOGCAP (1u << 20)          /* per issuer */
+#define RDCAP (NISSUE * LOGCAP)      /* per reader: all the issuers' requests */
 
 /* Outcome classes an issuer accepts in the current phase. */
 #define ALLOW_NOTOWNER 1u
@@ -135,7 +136,7 @@ static void *reader_main(void *arg)
             TQ_CHECKF(m.dwMessageID == PHONE_REPLY, "unexpected message %u",
                       (unsigned)m.dwMessageID);
             TQ_CHECKF(m.dwParam2 == 0, "reply status %s", tq_err_name(tq_reply_status(&m)));
-            TQ_CHECK(rd->n < LOGCAP);
+            TQ_CHECK(rd->n < RDCAP);
             rd->log[rd->n++] = ((uint64_t)m.hDevice << 32) | (uint32_t)m.dwParam1;
             continue;
         }
@@ -161,7 +162,7 @@ static void start_reader(struct reader *rd, HPHONEAPP app, DWORD timeout)
     rd->n = 0;
     rd->end = 1;
     if (!rd->log)
-        rd->log = malloc(sizeof *rd->log * LOGCAP);
+        rd->log = malloc(sizeof *rd->log * RDCAP);
     TQ_CHECK(rd->log != NULL);
     TQ_CHECK(pthread_create(&rd->t, NULL, reader_main, rd) == 0);
 }
