@@ -80,7 +80,7 @@ static inline void mq_skip_unless(const char *path)
 }
 
 /* A private temporary directory, removed by nobody (small; under /tmp). */
-static const char *mq_tempdir(void)
+static inline const char *mq_tempdir(void)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(mq_dir, sizeof(mq_dir), "%s/tapiq-mqtt-XXXXXX", base);
