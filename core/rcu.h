@@ -1,11 +1,11 @@
 /* core/rcu.h - the read-copy-update primitives tapiq uses, over liburcu-bp.
  *
  * liburcu's "bulletproof" flavour registers reader threads lazily, so an
- * embedding application never calls liburcu itself. Its read side is inlined
- * here (_LGPL_SOURCE; liburcu is LGPL-2.1, which permits this for code under
- * a compatible licence) and the library is built with the initial-exec TLS
- * model, so entering and leaving a critical section costs a few instructions
- * and no call.
+ * embedding application never calls liburcu itself. In optimised builds its
+ * read side is inlined here (_LGPL_SOURCE; liburcu is LGPL-2.1, which permits
+ * this for code under a compatible licence) and the library is built with the
+ * initial-exec TLS model, so entering and leaving a critical section costs a
+ * few instructions and no call.
  *
  * Pointers are published and read with C11 atomics (release store / acquire
  * load), which ThreadSanitizer understands. What it cannot see is
@@ -22,7 +22,11 @@
 #ifndef TAPIQ_CORE_RCU_H
 #define TAPIQ_CORE_RCU_H
 
-#ifndef _LGPL_SOURCE
+/* TAPIQ_RCU_INLINE is set by the build when no sanitizer is on: liburcu-bp
+ * 0.13's inline read side dereferences its reader records at 128-byte
+ * alignment that its own allocator does not give them, which UBSan reports;
+ * sanitized builds call the exported functions instead (same behaviour). */
+#if defined(TAPIQ_RCU_INLINE) && !defined(_LGPL_SOURCE)
 #define _LGPL_SOURCE
 #endif
 #include <urcu-bp.h>
