@@ -1,0 +1,1550 @@
+/* fuzz/fuzz_api.c - sequences of TAPI calls against a model of the contract
+ * (TAPI.md / include/tapiq/tapi.h).
+ *
+ * The input picks a small configuration (devices, lamps, workers, queue,
+ * events, fail_ppm, offline, latency, ring) and then a sequence of calls
+ * across up to four applications (polled, USEEVENT, callback) and their
+ * handles (valid, closed, forged): initialize, open (owner / monitor / bad),
+ * close, set / get lamp with any ids and modes, status filters, status,
+ * caps, message retrieval, shutdown, reconfiguration. One thread issues all
+ * calls, so issue order is the program order; the library's workers run
+ * concurrently, so replies are collected by draining with bounded waits.
+ *
+ * Checked as it goes (abort() on violation):
+ *  - every return is the documented one; phoneSetLamp's errors follow the
+ *    documented precedence exactly; RESOURCEUNAVAIL only when the queue or
+ *    the application's reply allowance can be exhausted;
+ *  - every positive request id is in 1..0x7FFFFFFF and differs from every
+ *    request still in flight; it gets exactly one PHONE_REPLY (status 0 or
+ *    OPERATIONFAILED, 0 when fail_ppm is 0), to the right handle and
+ *    callback instance, unless its handle closed first (then none);
+ *    replies of one application for one device come in issue order;
+ *  - PHONE_STATE only for an open handle that asked for PHONESTATE_LAMP, a
+ *    valid lamp, and only after a request to that lamp; at each quiescent
+ *    point, a lamp that changed was notified to every handle subscribed
+ *    throughout;
+ *  - phoneGetLamp / phoneGetStatus show a mode some request could have left,
+ *    and exactly the mode of the last successful request once everything is
+ *    replied (quiescent point: the stats' in_flight is 0 and every queue is
+ *    drained); owner / monitor counts, status filters, statistics match;
+ *  - caller buffers are written only within dwTotalSize; a USEEVENT fd
+ *    becomes readable for a pending reply;
+ *  - at the end every application is shut down and nothing is left running
+ *    (the next input starts a fresh runtime).
+ *
+ * Built with TAPIQ_FUZZ_NOMEM, the input also chooses which allocations of
+ * the setup calls fail (tapiq_alloc_fail_hook): such a call must return
+ * PHONEERR_NOMEM and have no effect, or succeed; never crash or leak (LSan). */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/runtime.h"
+#include "fuzz/fuzz.h"
+#include "tapiq/tapi.h"
+#include "tapiq/tapiq.h"
+
+#ifndef TAPIQ_FUZZ_NOMEM
+#define TAPIQ_FUZZ_NOMEM 0
+#endif
+
+#define M_APPS 4      /* live at once */
+#define M_APPS_ALL 12 /* ever, per input */
+#define M_HANDLES 48
+#define M_REQS 1024
+#define M_DEVS 4
+#define M_LAMPS 65
+#define M_OPS 400
+#define WAIT_MS 10000 /* a reply that takes longer is lost */
+
+#define ALL_MODES 0x7Eu /* OFF STEADY WINK FLASH FLUTTER BROKENFLUTTER */
+#define OK 0
+
+enum kind { K_POLL, K_EVENT, K_CB };
+enum rst { R_PENDING, R_OK, R_FAIL, R_SUPP };
+
+struct m_app {
+    uint32_t h;
+    int live;
+    int kind;
+    int fd;
+    uint32_t reserved; /* events reserved by open handles */
+    int dirty;         /* a subscribed handle closed since the last quiescent point */
+};
+
+struct m_handle {
+    uint32_t h;
+    int open;
+    int app;
+    uint32_t dev, priv, api;
+    DWORD_PTR inst;
+    uint32_t states, bmodes, bstates;
+    uint32_t reserved;
+    int sub_since; /* quiescent-point count when LAMP was switched on; -1 off */
+    int ever_lamp;
+    uint8_t notified[M_LAMPS];
+};
+
+struct m_req {
+    uint32_t id;
+    int handle, app;
+    uint32_t dev, lamp, mode;
+    int st;
+    int read;        /* its reply was taken */
+    int complete;    /* known to be finished (a later reply on the device, or quiescence) */
+    int credit_free; /* its reply credit is known to be back */
+    int next_lamp;   /* next request to the same lamp, -1 */
+};
+
+struct m_lamp {
+    uint32_t base;   /* known mode before the requests listed; 0 unknown */
+    int head, tail;  /* requests since base */
+    int req_since;   /* a request was issued since the last quiescent point */
+    uint32_t settled; /* exact mode at the last quiescent point; 0 unknown */
+};
+
+struct m_cfg {
+    uint32_t devices, lamps, workers, queue, events, fail_ppm, offline, latency;
+    int ring_mutex;
+};
+
+static struct {
+    struct m_cfg cfg; /* given to tapiq_configure, taken by the next runtime */
+    struct m_cfg rc;  /* of the running runtime */
+    int rt_live;
+    uint32_t cache_batch;
+    struct m_app apps[M_APPS_ALL];
+    int napps;
+    struct m_handle hs[M_HANDLES];
+    int nhs;
+    struct m_req reqs[M_REQS];
+    int nreqs;
+    struct m_lamp lamps[M_DEVS][M_LAMPS];
+    int nsettle;
+    uint64_t accepted, rejected[TAPIQ_REJECT_MAX];
+    int stats_exact; /* counters since the runtime started are all modelled */
+} M;
+
+/* ------------------------------------------------------------ callbacks */
+
+#define CBQ_MAX 8192
+static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
+static PHONEMESSAGE cb_q[CBQ_MAX];
+static size_t cb_n;
+
+static void on_callback(DWORD hDevice, DWORD dwMessage, DWORD_PTR dwInstance, DWORD_PTR p1,
+                        DWORD_PTR p2, DWORD_PTR p3)
+{
+    pthread_mutex_lock(&cb_mu);
+    FUZZ_CHECK(cb_n < CBQ_MAX, "more callback messages than replies and events can be");
+    cb_q[cb_n].hDevice = hDevice;
+    cb_q[cb_n].dwMessageID = dwMessage;
+    cb_q[cb_n].dwCallbackInstance = dwInstance;
+    cb_q[cb_n].dwParam1 = p1;
+    cb_q[cb_n].dwParam2 = p2;
+    cb_q[cb_n].dwParam3 = p3;
+    cb_n++;
+    pthread_mutex_unlock(&cb_mu);
+}
+
+/* ------------------------------------------------------ allocation hook */
+
+static _Atomic uint32_t nomem_mode; /* 0: none; see arm() */
+static _Atomic uint32_t nomem_count;
+
+static int fail_hook(size_t size)
+{
+    uint32_t mode = atomic_load_explicit(&nomem_mode, memory_order_relaxed);
+    uint32_t n = atomic_fetch_add_explicit(&nomem_count, 1, memory_order_relaxed);
+    (void)size;
+    if (mode < 0x80)
+        return 0;
+    if (mode & 0x40)
+        return n >= (mode & 0x3F); /* this one and all later ones fail */
+    return n == (mode & 0x3F);     /* only this one fails */
+}
+
+/* Arm the hook for one setup call: returns whether failures are possible. */
+static int arm(struct fuzz_in *in)
+{
+#if TAPIQ_FUZZ_NOMEM
+    uint8_t b = fuzz_u8(in);
+    atomic_store_explicit(&nomem_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&nomem_mode, b, memory_order_relaxed);
+    return b >= 0x80;
+#else
+    (void)in;
+    return 0;
+#endif
+}
+
+static void disarm(void)
+{
+    atomic_store_explicit(&nomem_mode, 0, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* TAPIQ_FUZZ_TRACE=1 in the environment prints every call (for reading a
+ * reproducer). */
+static int trace_on;
+#define TRACE(...)                                                                             \
+    do {                                                                                       \
+        if (trace_on)                                                                          \
+            fprintf(stderr, __VA_ARGS__);                                                      \
+    } while (0)
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap(void)
+{
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+}
+
+static const char *err_name(LONG e)
+{
+    static char buf[32];
+    switch (e) {
+    case OK: return "0";
+    case PHONEERR_UNINITIALIZED: return "UNINITIALIZED";
+    case PHONEERR_INVALPHONEHANDLE: return "INVALPHONEHANDLE";
+    case PHONEERR_NOTOWNER: return "NOTOWNER";
+    case PHONEERR_OPERATIONUNAVAIL: return "OPERATIONUNAVAIL";
+    case PHONEERR_INVALBUTTONLAMPID: return "INVALBUTTONLAMPID";
+    case PHONEERR_INVALLAMPMODE: return "INVALLAMPMODE";
+    case PHONEERR_INVALPHONESTATE: return "INVALPHONESTATE";
+    case PHONEERR_RESOURCEUNAVAIL: return "RESOURCEUNAVAIL";
+    case PHONEERR_INVALAPPHANDLE: return "INVALAPPHANDLE";
+    case PHONEERR_INVALPOINTER: return "INVALPOINTER";
+    case PHONEERR_NOMEM: return "NOMEM";
+    case PHONEERR_OPERATIONFAILED: return "OPERATIONFAILED";
+    case PHONEERR_BADDEVICEID: return "BADDEVICEID";
+    case PHONEERR_INVALPRIVILEGE: return "INVALPRIVILEGE";
+    case PHONEERR_STRUCTURETOOSMALL: return "STRUCTURETOOSMALL";
+    case PHONEERR_INVALPARAM: return "INVALPARAM";
+    case PHONEERR_INCOMPATIBLEAPIVERSION: return "INCOMPATIBLEAPIVERSION";
+    case PHONEERR_INCOMPATIBLEEXTVERSION: return "INCOMPATIBLEEXTVERSION";
+    case PHONEERR_INIFILECORRUPT: return "INIFILECORRUPT";
+    default:
+        snprintf(buf, sizeof(buf), "%#x", (unsigned)e);
+        return buf;
+    }
+}
+
+/* A set of acceptable errors, in documented order where one is documented. */
+struct errs {
+    LONG e[12];
+    int n;
+};
+
+static void errs_add(struct errs *s, int cond, LONG e)
+{
+    if (cond && s->n < 12)
+        s->e[s->n++] = e;
+}
+
+/* rc must be the first error of @s when @ordered, else any error of @s; 0
+ * when @s is empty. @extra (if non-zero) is acceptable in any case. */
+static void check_errs(const char *call, LONG rc, const struct errs *s, int ordered, LONG extra)
+{
+    int ok = 0;
+    if (extra && rc == extra)
+        return;
+    if (s->n == 0) {
+        FUZZ_CHECK(rc == OK, "%s returned %s, expected success", call, err_name(rc));
+        return;
+    }
+    for (int i = 0; i < (ordered ? 1 : s->n); i++)
+        if (rc == s->e[i])
+            ok = 1;
+    FUZZ_CHECK(ok, "%s returned %s, expected %s%s", call, err_name(rc), err_name(s->e[0]),
+               s->n > 1 ? " (or another applicable one)" : "");
+}
+
+static int online(uint32_t dev)
+{
+    return dev < M.rc.devices - M.rc.offline;
+}
+
+static struct m_handle *find_handle(uint32_t h)
+{
+    for (int i = 0; i < M.nhs; i++)
+        if (M.hs[i].h == h)
+            return &M.hs[i];
+    return NULL;
+}
+
+static struct m_app *find_app(uint32_t h)
+{
+    for (int i = 0; i < M.napps; i++)
+        if (M.apps[i].h == h)
+            return &M.apps[i];
+    return NULL;
+}
+
+/* A handle value: mostly a known one, sometimes forged. */
+static uint32_t pick_handle(struct fuzz_in *in)
+{
+    uint8_t b = fuzz_u8(in);
+    uint32_t base = M.nhs ? M.hs[b % M.nhs].h : 0x10001;
+    if (b < 0xE0 && M.nhs)
+        return base;
+    switch (b & 7) {
+    case 0: return 0;
+    case 1: return 0xFFFFFFFFu;
+    case 2: return fuzz_u32(in);
+    case 3: return base ^ 0x10000u; /* same slot, other generation */
+    case 4: return base & 0xFFFFu;  /* generation 0 */
+    case 5: return base + 1;        /* neighbouring slot */
+    case 6: return base | 0xFFFF0000u;
+    default: return base & 0xFFFF0000u; /* slot 0 */
+    }
+}
+
+static uint32_t pick_app(struct fuzz_in *in)
+{
+    uint8_t b = fuzz_u8(in);
+    uint32_t base = M.napps ? M.apps[b % M.napps].h : 0x10001;
+    if (b < 0xE0 && M.napps)
+        return base;
+    switch (b & 7) {
+    case 0: return 0;
+    case 1: return 0xFFFFFFFFu;
+    case 2: return fuzz_u32(in);
+    case 3: return base ^ 0x10000u;
+    case 4: return base & 0xFFFFu;
+    case 5: return base + 1;
+    case 6: return base + 1024; /* beyond the slot table */
+    default: return base & 0xFFFF0000u;
+    }
+}
+
+static int app_valid(uint32_t h)
+{
+    struct m_app *a = find_app(h);
+    return M.rt_live && a && a->live;
+}
+
+static struct m_handle *open_handle(uint32_t h)
+{
+    struct m_handle *hm = find_handle(h);
+    return M.rt_live && hm && hm->open ? hm : NULL;
+}
+
+/* Modes that lamp (dev, lamp) may show now; 0 when anything goes. */
+static int lamp_candidate(uint32_t dev, uint32_t lamp, uint32_t v)
+{
+    struct m_lamp *l = &M.lamps[dev][lamp];
+    if (!l->base)
+        return 1;
+    if (v == l->base)
+        return 1;
+    for (int i = l->head; i >= 0; i = M.reqs[i].next_lamp)
+        if (M.reqs[i].st != R_FAIL && M.reqs[i].mode == v)
+            return 1;
+    return 0;
+}
+
+static void check_lamp_value(uint32_t dev, uint32_t lamp, uint32_t v, const char *what)
+{
+    FUZZ_CHECK(v && (v & (v - 1)) == 0 && (v & ALL_MODES), "%s: lamp %u/%u shows mode %#x",
+               what, dev, lamp, v);
+    FUZZ_CHECK(lamp_candidate(dev, lamp, v),
+               "%s: lamp %u/%u shows %#x, which no request left (known %#x before them)", what,
+               dev, lamp, v, M.lamps[dev][lamp].base);
+}
+
+/* ------------------------------------------------------------- runtime */
+
+static void model_runtime_start(void)
+{
+    M.rt_live = 1;
+    M.rc = M.cfg;
+    M.cache_batch = M.rc.queue / 256;
+    if (M.cache_batch < 1)
+        M.cache_batch = 1;
+    if (M.cache_batch > 32)
+        M.cache_batch = 32;
+    M.nreqs = 0;
+    M.nsettle = 0;
+    M.accepted = 0;
+    memset(M.rejected, 0, sizeof(M.rejected));
+    M.stats_exact = 1;
+    for (uint32_t d = 0; d < M_DEVS; d++)
+        for (uint32_t l = 0; l < M_LAMPS; l++) {
+            M.lamps[d][l].base = PHONELAMPMODE_OFF;
+            M.lamps[d][l].settled = PHONELAMPMODE_OFF;
+            M.lamps[d][l].head = M.lamps[d][l].tail = -1;
+            M.lamps[d][l].req_since = 0;
+        }
+}
+
+static void model_runtime_stop(void)
+{
+    M.rt_live = 0;
+    for (int i = 0; i < M.nhs; i++)
+        M.hs[i].open = 0;
+}
+
+static int napps_live(void)
+{
+    int n = 0;
+    for (int i = 0; i < M.napps; i++)
+        n += M.apps[i].live;
+    return n;
+}
+
+/* Close in the model: its pending requests will never be replied. */
+static void model_close(struct m_handle *hm)
+{
+    struct m_app *a = &M.apps[hm->app];
+    hm->open = 0;
+    hm->sub_since = -1;
+    if (hm->reserved) {
+        a->reserved -= hm->reserved;
+        a->dirty = 1;
+    }
+    hm->reserved = 0;
+    for (int i = 0; i < M.nreqs; i++)
+        if (&M.hs[M.reqs[i].handle] == hm && M.reqs[i].st == R_PENDING)
+            M.reqs[i].st = R_SUPP;
+}
+
+/* ---------------------------------------------------------- lamp model */
+
+/* Status of a finished request whose reply we will never see. */
+static int supp_known_ok(void)
+{
+    return M.rc.fail_ppm == 0;
+}
+
+/* Fold the resolved front of each lamp's request list into its base. */
+static void lamp_advance(uint32_t dev, uint32_t lamp)
+{
+    struct m_lamp *l = &M.lamps[dev][lamp];
+    while (l->head >= 0) {
+        struct m_req *r = &M.reqs[l->head];
+        if (r->st == R_PENDING)
+            break;
+        if (r->st == R_SUPP) {
+            if (!r->complete)
+                break;
+            if (supp_known_ok())
+                l->base = r->mode;
+            else if (l->base && l->base != r->mode)
+                break; /* unknown outcome: keep it listed until quiescence */
+        } else if (r->st == R_OK) {
+            l->base = r->mode;
+        }
+        l->head = r->next_lamp;
+        if (l->head < 0)
+            l->tail = -1;
+    }
+}
+
+/* A reply for request @ri arrived: every earlier request on its device has
+ * finished (one batch per device at a time, in issue order). */
+static void device_progress(int ri)
+{
+    uint32_t dev = M.reqs[ri].dev;
+    /* Its own slot is freed just after its reply is posted: not yet known. */
+    for (int i = 0; i < ri; i++)
+        if (M.reqs[i].dev == dev)
+            M.reqs[i].complete = 1;
+    for (uint32_t l = 0; l < M.rc.lamps && l < M_LAMPS; l++)
+        lamp_advance(dev, l);
+}
+
+/* ------------------------------------------------------------ messages */
+
+static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
+{
+    struct m_handle *hm = find_handle(m->hDevice);
+    TRACE("  message %u handle %#x p1 %#lx p2 %#lx%s\n", m->dwMessageID, m->hDevice,
+          (unsigned long)m->dwParam1, (unsigned long)m->dwParam2, from_cb ? " (callback)" : "");
+    FUZZ_CHECK(hm != NULL, "message %u for unknown handle %#x", m->dwMessageID, m->hDevice);
+    if (!a)
+        a = &M.apps[hm->app];
+    FUZZ_CHECK(&M.apps[hm->app] == a, "message for handle %#x went to another application",
+               m->hDevice);
+    FUZZ_CHECK(from_cb == (a->kind == K_CB), "message delivered the wrong way");
+    /* A callback may run just after the main thread closed the handle. */
+    FUZZ_CHECK(hm->open || from_cb, "message %u for closed handle %#x", m->dwMessageID,
+               m->hDevice);
+    FUZZ_CHECK(m->dwCallbackInstance == hm->inst, "callback instance %#lx, opened with %#lx",
+               (unsigned long)m->dwCallbackInstance, (unsigned long)hm->inst);
+    FUZZ_CHECK(m->dwParam3 == 0, "dwParam3 %#lx", (unsigned long)m->dwParam3);
+    if (m->dwMessageID == PHONE_REPLY) {
+        int ri = -1;
+        LONG st = (LONG)m->dwParam2;
+        for (int i = 0; i < M.nreqs; i++)
+            if (M.reqs[i].id == m->dwParam1 && !M.reqs[i].read &&
+                (M.reqs[i].st == R_PENDING || M.reqs[i].st == R_SUPP))
+                ri = i;
+        FUZZ_CHECK(ri >= 0, "PHONE_REPLY for id %#lx that is not outstanding (twice?)",
+                   (unsigned long)m->dwParam1);
+        FUZZ_CHECK(&M.hs[M.reqs[ri].handle] == hm, "reply for id %#x went to handle %#x",
+                   M.reqs[ri].id, m->hDevice);
+        FUZZ_CHECK(M.reqs[ri].st == R_PENDING || from_cb,
+                   "reply for id %#x although its handle was closed", M.reqs[ri].id);
+        FUZZ_CHECK(st == 0 || st == PHONEERR_OPERATIONFAILED, "reply status %s",
+                   err_name(st));
+        FUZZ_CHECK(m->dwParam2 == (DWORD_PTR)(intptr_t)st, "reply status not a LONG: %#lx",
+                   (unsigned long)m->dwParam2);
+        FUZZ_CHECK(st == 0 || M.rc.fail_ppm, "OPERATIONFAILED with fail_ppm=0");
+        for (int i = 0; i < ri; i++)
+            FUZZ_CHECK(!(M.reqs[i].app == M.reqs[ri].app && M.reqs[i].dev == M.reqs[ri].dev &&
+                         M.reqs[i].st == R_PENDING),
+                       "reply for id %#x before the reply for the earlier id %#x (same "
+                       "application and device)",
+                       M.reqs[ri].id, M.reqs[i].id);
+        M.reqs[ri].st = st == 0 ? R_OK : R_FAIL;
+        M.reqs[ri].read = 1;
+        M.reqs[ri].credit_free = 1;
+        device_progress(ri);
+    } else if (m->dwMessageID == PHONE_STATE) {
+        uint32_t lamp = (uint32_t)m->dwParam2;
+        FUZZ_CHECK(m->dwParam1 == PHONESTATE_LAMP, "PHONE_STATE %#lx (no device changes state)",
+                   (unsigned long)m->dwParam1);
+        FUZZ_CHECK(lamp < M.rc.lamps, "PHONE_STATE for lamp %u of %u", lamp, M.rc.lamps);
+        FUZZ_CHECK(hm->ever_lamp, "PHONE_STATE for handle %#x that never asked for it",
+                   m->hDevice);
+        if (!from_cb) {
+            FUZZ_CHECK(M.lamps[hm->dev][lamp].req_since,
+                       "PHONE_STATE for lamp %u/%u with no request since the last quiescent "
+                       "point",
+                       hm->dev, lamp);
+            hm->notified[lamp] = 1;
+        }
+    } else {
+        FUZZ_CHECK(0, "unexpected message %u", m->dwMessageID);
+    }
+}
+
+/* Deliver what the callback threads handed over. */
+static void pump_callbacks(void)
+{
+    static PHONEMESSAGE local[CBQ_MAX];
+    size_t n;
+    pthread_mutex_lock(&cb_mu);
+    n = cb_n;
+    memcpy(local, cb_q, n * sizeof(*local));
+    cb_n = 0;
+    pthread_mutex_unlock(&cb_mu);
+    for (size_t i = 0; i < n; i++)
+        on_message(NULL, &local[i], 1);
+}
+
+/* One phoneGetMessage(timeout 0) on a live polled/event app; 1 if a message came. */
+static int poll_one(struct m_app *a)
+{
+    PHONEMESSAGE m;
+    LONG rc = phoneGetMessage(a->h, &m, 0);
+    if (rc == PHONEERR_OPERATIONFAILED)
+        return 0;
+    FUZZ_CHECK(rc == 0, "phoneGetMessage on a live application: %s", err_name(rc));
+    on_message(a, &m, 0);
+    return 1;
+}
+
+static int app_pending(int ai)
+{
+    for (int i = 0; i < M.nreqs; i++)
+        if (M.reqs[i].app == ai && M.reqs[i].st == R_PENDING)
+            return 1;
+    return 0;
+}
+
+/* Wait until every request of an open handle is replied. */
+static void drain_replies(void)
+{
+    int64_t deadline = now_ms() + WAIT_MS;
+    for (;;) {
+        int waiting = 0;
+        pump_callbacks();
+        for (int ai = 0; ai < M.napps; ai++) {
+            struct m_app *a = &M.apps[ai];
+            if (!a->live || !app_pending(ai))
+                continue;
+            waiting = 1;
+            if (a->kind == K_CB)
+                continue;
+            if (a->kind == K_EVENT) {
+                /* Read only once the fd says so: it must become readable
+                 * while a reply is pending, or the wait below runs out. */
+                struct pollfd p = {.fd = a->fd, .events = POLLIN, .revents = 0};
+                if (poll(&p, 1, 1) <= 0)
+                    continue;
+            }
+            while (app_pending(ai) && poll_one(a))
+                ;
+        }
+        if (!waiting)
+            return;
+        if (now_ms() > deadline) {
+            for (int i = 0; i < M.nreqs; i++)
+                if (M.reqs[i].st == R_PENDING)
+                    fprintf(stderr, "  id %#x (handle %#x, lamp %u/%u) not replied\n",
+                            M.reqs[i].id, M.hs[M.reqs[i].handle].h, M.reqs[i].dev,
+                            M.reqs[i].lamp);
+            FUZZ_CHECK(0, "replies lost (or a USEEVENT fd never became readable)");
+        }
+        nap();
+    }
+}
+
+/* Quiescent point: nothing in flight, every queue drained; exact checks. */
+static void settle(void)
+{
+    tapiq_stats s;
+    int64_t deadline;
+    if (!M.rt_live)
+        return;
+    drain_replies();
+    deadline = now_ms() + WAIT_MS;
+    for (;;) {
+        FUZZ_CHECK(tapiq_get_stats(&s, sizeof(s)) == 0, "tapiq_get_stats with a runtime");
+        if (s.in_flight == 0)
+            break;
+        FUZZ_CHECK(now_ms() < deadline, "requests stay in flight: %llu",
+                   (unsigned long long)s.in_flight);
+        nap();
+    }
+    FUZZ_CHECK(tapiq_get_stats(&s, sizeof(s)) == 0, "tapiq_get_stats");
+    if (M.stats_exact) {
+        FUZZ_CHECK(s.accepted == M.accepted, "stats: accepted %llu, model %llu",
+                   (unsigned long long)s.accepted, (unsigned long long)M.accepted);
+        for (int i = 0; i < TAPIQ_REJECT_MAX; i++)
+            FUZZ_CHECK(s.rejected[i] == M.rejected[i], "stats: rejected[%d] %llu, model %llu",
+                       i, (unsigned long long)s.rejected[i],
+                       (unsigned long long)M.rejected[i]);
+    }
+    for (int ai = 0; ai < M.napps; ai++) {
+        struct m_app *a = &M.apps[ai];
+        if (a->live && a->kind != K_CB) {
+            while (poll_one(a))
+                ;
+            a->dirty = 0;
+        }
+    }
+    pump_callbacks();
+    for (int i = 0; i < M.nreqs; i++) {
+        M.reqs[i].complete = 1;
+        if (M.reqs[i].st == R_SUPP && M.apps[M.reqs[i].app].kind != K_CB)
+            M.reqs[i].credit_free = 1;
+    }
+    M.nsettle++;
+    TRACE("  quiescent point %d\n", M.nsettle);
+    for (uint32_t d = 0; d < M.rc.devices && d < M_DEVS; d++) {
+        for (uint32_t l = 0; l < M.rc.lamps && l < M_LAMPS; l++) {
+            struct m_lamp *lm = &M.lamps[d][l];
+            uint32_t v, prev = lm->settled;
+            struct m_handle *hm = NULL;
+            for (int i = 0; i < M.nhs; i++)
+                if (M.hs[i].open && M.hs[i].dev == d)
+                    hm = &M.hs[i];
+            lamp_advance(d, l);
+            v = lm->head < 0 ? lm->base : 0; /* exact when every outcome is known */
+            if (hm) {
+                uint32_t shown = 0;
+                LONG rc = phoneGetLamp(hm->h, l, &shown);
+                FUZZ_CHECK(rc == 0, "phoneGetLamp at a quiescent point: %s", err_name(rc));
+                check_lamp_value(d, l, shown, "quiescent");
+                FUZZ_CHECK(!v || shown == v,
+                           "lamp %u/%u shows %#x after all replies; the last successful "
+                           "request set %#x",
+                           d, l, shown, v);
+                v = shown;
+            }
+            /* Adopt what it shows: every outcome is final now. */
+            lm->base = v;
+            lm->head = lm->tail = -1;
+            lm->settled = v;
+            /* Every handle subscribed since before the previous quiescent point
+             * saw the change (non-callback applications: those we drained). */
+            if (v && prev && v != prev)
+                for (int i = 0; i < M.nhs; i++) {
+                    struct m_handle *h = &M.hs[i];
+                    if (h->open && h->dev == d && h->sub_since >= 0 &&
+                        h->sub_since <= M.nsettle - 2 &&
+                        M.apps[h->app].kind != K_CB)
+                        FUZZ_CHECK(h->notified[l],
+                                   "lamp %u/%u changed %#x -> %#x; subscribed handle %#x got "
+                                   "no PHONE_STATE",
+                                   d, l, prev, v, h->h);
+                }
+            lm->req_since = 0;
+        }
+    }
+    for (int i = 0; i < M.nhs; i++)
+        memset(M.hs[i].notified, 0, sizeof(M.hs[i].notified));
+    /* Forget what no longer matters: keep only requests whose reply may
+     * still come (a callback racing a close) or whose credit is not back. */
+    {
+        int k = 0;
+        for (int i = 0; i < M.nreqs; i++) {
+            struct m_req *r = &M.reqs[i];
+            int keep = !r->credit_free || (r->st == R_SUPP && !r->read);
+            if (keep) {
+                M.reqs[k] = *r;
+                M.reqs[k].next_lamp = -1;
+                k++;
+            }
+        }
+        M.nreqs = k;
+    }
+}
+
+/* ---------------------------------------------------------- operations */
+
+/* The library's defaults (queue and events of 65536) cost milliseconds per
+ * runtime and application to set up, so they are rare. 0: leave out. */
+static const uint32_t lamps_tab[] = {0, 1, 2, 4, 8, 65};
+static const uint32_t queue_tab[] = {1, 2, 3, 8, 64, 300, 8, 2, 3, 1, 64, 8, 2, 4, 5, 65536};
+static const uint32_t events_tab[] = {16, 1, 3, 200, 70, 8, 140, 16, 1, 2, 40, 3, 69, 67, 100, 0};
+static const uint32_t ppm_tab[] = {0, 0, 0, 250000, 1000000};
+
+static void pick_config(struct fuzz_in *in, struct m_cfg *c, char *text, size_t len)
+{
+    uint8_t b0 = fuzz_u8(in), b1 = fuzz_u8(in), b2 = fuzz_u8(in);
+    int n;
+    c->devices = 1 + (b0 & 3);
+    c->workers = 1 + (b0 >> 2 & 1);
+    c->ring_mutex = (b0 >> 3 & 3) == 3;
+    c->latency = (b0 >> 5 & 3) == 3 ? 30 : 0;
+    c->lamps = lamps_tab[b1 % 6];
+    c->queue = queue_tab[b1 / 6 % 16];
+    c->events = events_tab[b2 % 16];
+    c->fail_ppm = ppm_tab[b2 / 16 % 5];
+    c->offline = (b2 / 80) % (c->devices + 1);
+    n = snprintf(text, len, "devices=%u, lamps=%u ,workers=%u,queue=%u", c->devices, c->lamps,
+                 c->workers, c->queue);
+    if (c->events)
+        n += snprintf(text + n, len - (size_t)n, ",events=%u", c->events);
+    else
+        c->events = 65536;
+    if (c->fail_ppm)
+        n += snprintf(text + n, len - (size_t)n, ",fail_ppm=%u", c->fail_ppm);
+    if (c->offline)
+        n += snprintf(text + n, len - (size_t)n, ",offline=%u", c->offline);
+    if (c->latency)
+        n += snprintf(text + n, len - (size_t)n, ",latency_us=%u", c->latency);
+    if (c->ring_mutex)
+        snprintf(text + n, len - (size_t)n, ",ring=mutex");
+}
+
+static void op_configure(struct fuzz_in *in)
+{
+    struct m_cfg c;
+    char text[256];
+    int rc, may_fail;
+    pick_config(in, &c, text, sizeof(text));
+    may_fail = arm(in);
+    rc = tapiq_configure(text);
+    disarm();
+    if (napps_live()) {
+        FUZZ_CHECK(rc == -EBUSY, "tapiq_configure while initialized: %d", rc);
+        return;
+    }
+    if (rc == -ENOMEM && may_fail)
+        rc = tapiq_configure(text); /* the old one stays; set ours without failures */
+    FUZZ_CHECK(rc == 0, "tapiq_configure('%s'): %d %s", text, rc, tapiq_last_error());
+    M.cfg = c;
+}
+
+static const char *const bad_configs[] = {
+    "devices=0", "lamps=4097", "bogus=1", "workers", "queue=1,queue=2", "fail_ppm=-1",
+    "backend=nosuch", "offline=9,devices=3", ",", "devices=1 2",
+};
+
+/* TAPIQ_CONFIG with a bad value: phoneInitializeEx fails, nothing starts. */
+static void op_bad_env(struct fuzz_in *in)
+{
+    HPHONEAPP happ = 0;
+    DWORD ndev = 0, api = TAPI_CURRENT_VERSION;
+    uint8_t b = fuzz_u8(in);
+    LONG rc;
+    char text[256];
+    if (napps_live())
+        return;
+    FUZZ_CHECK(tapiq_configure(NULL) == 0, "tapiq_configure(NULL)");
+    setenv("TAPIQ_CONFIG", bad_configs[b % (sizeof(bad_configs) / sizeof(bad_configs[0]))], 1);
+    rc = phoneInitializeEx(&happ, NULL, NULL, "bad", &ndev, &api, NULL);
+    unsetenv("TAPIQ_CONFIG");
+    FUZZ_CHECK(rc == PHONEERR_INIFILECORRUPT, "bad TAPIQ_CONFIG: %s", err_name(rc));
+    FUZZ_CHECK(tapiq_last_error()[0] != '\0', "INIFILECORRUPT without a message");
+    FUZZ_CHECK(phoneSetLamp(1, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+               "something started after INIFILECORRUPT");
+    /* Back to the model's configuration. */
+    {
+        struct m_cfg c = M.cfg;
+        snprintf(text, sizeof(text), "devices=%u,lamps=%u,workers=%u,queue=%u,events=%u",
+                 c.devices, c.lamps, c.workers, c.queue, c.events);
+        if (c.fail_ppm || c.offline || c.latency || c.ring_mutex) {
+            size_t n = strlen(text);
+            snprintf(text + n, sizeof(text) - n, ",fail_ppm=%u,offline=%u,latency_us=%u%s",
+                     c.fail_ppm, c.offline, c.latency, c.ring_mutex ? ",ring=mutex" : "");
+        }
+        FUZZ_CHECK(tapiq_configure(text) == 0, "tapiq_configure('%s') again: %s", text,
+                   tapiq_last_error());
+    }
+}
+
+static void op_init(struct fuzz_in *in)
+{
+    PHONEINITIALIZEEXPARAMS params;
+    PHONEINITIALIZEEXPARAMS *pp = NULL;
+    PHONECALLBACK cb = NULL;
+    HPHONEAPP happ = 0;
+    DWORD ndev = 0, api = TAPI_CURRENT_VERSION;
+    uint8_t b = fuzz_u8(in);
+    int kind = K_POLL, may_fail, first = !M.rt_live;
+    LONG rc, want = OK;
+    HPHONEAPP *php = &happ;
+
+    if (napps_live() >= M_APPS || M.napps >= M_APPS_ALL)
+        return;
+    memset(&params, 0, sizeof(params));
+    params.dwTotalSize = sizeof(params);
+    switch (b % 12) {
+    case 0: case 1: case 2:
+        break;
+    case 3:
+        pp = &params;
+        params.dwOptions = PHONEINITIALIZEEXOPTION_USEEVENT;
+        kind = K_EVENT;
+        break;
+    case 4:
+        cb = on_callback;
+        kind = K_CB;
+        break;
+    case 5:
+        pp = &params;
+        params.dwOptions = PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW;
+        cb = on_callback;
+        kind = K_CB;
+        break;
+    case 6:
+        pp = &params;
+        params.dwOptions = PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW;
+        want = PHONEERR_INVALPOINTER;
+        break;
+    case 7:
+        pp = &params;
+        params.dwOptions = (b & 0x80) ? PHONEINITIALIZEEXOPTION_USECOMPLETIONPORT : 4 + (b >> 4);
+        want = PHONEERR_INVALPARAM;
+        break;
+    case 8:
+        pp = &params;
+        params.dwTotalSize = (b >> 4) % sizeof(params);
+        params.dwNeededSize = 0xABCD;
+        params.dwOptions = PHONEINITIALIZEEXOPTION_USEEVENT;
+        want = PHONEERR_STRUCTURETOOSMALL;
+        break;
+    case 9:
+        api = (b & 0x80) ? 0x00010002u : 0;
+        want = PHONEERR_INCOMPATIBLEAPIVERSION;
+        break;
+    case 10:
+        php = NULL;
+        want = PHONEERR_INVALPOINTER;
+        break;
+    default:
+        pp = &params;
+        params.dwOptions = PHONEINITIALIZEEXOPTION_USEEVENT;
+        cb = on_callback; /* ignored with USEEVENT */
+        kind = K_EVENT;
+        break;
+    }
+    may_fail = want == OK ? arm(in) : 0;
+    rc = phoneInitializeEx(php, NULL, cb, (b & 0x40) ? NULL : "fuzz", &ndev, &api, pp);
+    disarm();
+    TRACE("  phoneInitializeEx(case %d) = %s, app %#x\n", b % 12, err_name(rc), happ);
+    if (want == PHONEERR_STRUCTURETOOSMALL)
+        FUZZ_CHECK(params.dwNeededSize == (params.dwTotalSize >= 12 ? sizeof(params) : 0xABCDu),
+                   "dwNeededSize %u for dwTotalSize %u", params.dwNeededSize,
+                   params.dwTotalSize);
+    if (may_fail && rc == PHONEERR_NOMEM) {
+        FUZZ_CHECK(tapiq_last_error()[0] != '\0', "NOMEM without a message");
+        if (first)
+            FUZZ_CHECK(phoneSetLamp(1, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+                       "runtime left running after NOMEM");
+        return;
+    }
+    FUZZ_CHECK(rc == want, "phoneInitializeEx returned %s, expected %s", err_name(rc),
+               err_name(want));
+    if (rc != OK)
+        return;
+    FUZZ_CHECK(happ != 0, "HPHONEAPP 0");
+    FUZZ_CHECK(find_app(happ) == NULL, "HPHONEAPP %#x given twice", happ);
+    if (first)
+        model_runtime_start();
+    FUZZ_CHECK(ndev == M.rc.devices, "%u devices, configured %u", ndev, M.rc.devices);
+    FUZZ_CHECK(api == TAPI_VERSION2_2, "API version %#x", api);
+    M.apps[M.napps].h = happ;
+    M.apps[M.napps].live = 1;
+    M.apps[M.napps].kind = kind;
+    M.apps[M.napps].fd = -1;
+    M.apps[M.napps].reserved = 0;
+    M.apps[M.napps].dirty = 0;
+    if (kind == K_EVENT) {
+        struct pollfd p;
+        M.apps[M.napps].fd = (int)(intptr_t)params.Handles.hEvent;
+        FUZZ_CHECK(M.apps[M.napps].fd >= 0, "USEEVENT gave no fd");
+        p.fd = M.apps[M.napps].fd;
+        p.events = POLLIN;
+        p.revents = 0;
+        FUZZ_CHECK(poll(&p, 1, 0) == 0, "USEEVENT fd readable with nothing pending");
+    }
+    M.napps++;
+}
+
+static void op_shutdown(struct fuzz_in *in)
+{
+    uint32_t h = pick_app(in);
+    int valid = app_valid(h), may_fail = arm(in);
+    LONG rc = phoneShutdown(h);
+    struct m_app *a;
+    (void)may_fail;
+    disarm();
+    TRACE("  phoneShutdown(%#x) = %s\n", h, err_name(rc));
+    check_errs("phoneShutdown", rc, &(struct errs){{PHONEERR_INVALAPPHANDLE}, !valid}, 1, 0);
+    if (!valid)
+        return;
+    a = find_app(h);
+    for (int i = 0; i < M.nhs; i++)
+        if (M.hs[i].open && &M.apps[M.hs[i].app] == a)
+            model_close(&M.hs[i]);
+    if (a->kind == K_CB)
+        pump_callbacks(); /* its thread is joined: everything it delivered is here */
+    a->live = 0;
+    for (int i = 0; i < M.nreqs; i++)
+        if (&M.apps[M.reqs[i].app] == a)
+            M.reqs[i].credit_free = 1; /* the ring is gone */
+    if (napps_live() == 0)
+        model_runtime_stop();
+    /* A shut-down application is no application. */
+    {
+        PHONEMESSAGE m;
+        FUZZ_CHECK(phoneGetMessage(h, &m, 0) == PHONEERR_INVALAPPHANDLE,
+                   "phoneGetMessage after phoneShutdown");
+    }
+}
+
+static const DWORD api_tab[] = {TAPI_VERSION2_2, TAPI_VERSION2_0, TAPI_VERSION1_4,
+                                TAPI_VERSION1_0, TAPI_VERSION2_1, 0x00010002u,
+                                0x00020003u, 0};
+
+static void op_open(struct fuzz_in *in)
+{
+    uint32_t happ = pick_app(in);
+    uint8_t b = fuzz_u8(in), c = fuzz_u8(in);
+    DWORD dev = (b & 0x80) ? fuzz_u32(in) : (DWORD)(b & 7);
+    DWORD api = api_tab[c & 7];
+    DWORD ext = (c & 0x08) ? 1 : 0;
+    DWORD priv = (c & 0x30) == 0x30 ? (c & 0x40 ? 0 : 3)
+                 : (c & 0x10)       ? PHONEPRIVILEGE_MONITOR
+                                    : PHONEPRIVILEGE_OWNER;
+    DWORD_PTR inst = (DWORD_PTR)fuzz_u32(in) << 3 | (DWORD_PTR)M.nhs;
+    HPHONE hphone = 0;
+    int null_ptr = (b & 0x60) == 0x60 && (c & 0x80);
+    struct errs e = {{0}, 0};
+    int valid = app_valid(happ), may_fail;
+    LONG rc;
+
+    if (M.nhs >= M_HANDLES)
+        return;
+    errs_add(&e, !valid, PHONEERR_INVALAPPHANDLE);
+    if (valid) {
+        errs_add(&e, dev >= M.rc.devices, PHONEERR_BADDEVICEID);
+        errs_add(&e, null_ptr, PHONEERR_INVALPOINTER);
+        errs_add(&e, api < TAPI_VERSION1_0 || api > TAPI_VERSION2_2,
+                 PHONEERR_INCOMPATIBLEAPIVERSION);
+        errs_add(&e, ext != 0, PHONEERR_INCOMPATIBLEEXTVERSION);
+        errs_add(&e, priv != PHONEPRIVILEGE_OWNER && priv != PHONEPRIVILEGE_MONITOR,
+                 PHONEERR_INVALPRIVILEGE);
+    }
+    may_fail = e.n == 0 ? arm(in) : 0;
+    rc = phoneOpen(happ, dev, null_ptr ? NULL : &hphone, api, ext, inst, priv);
+    disarm();
+    TRACE("  phoneOpen(%#x, dev %u, api %#x, ext %u, priv %u) = %s, handle %#x\n", happ, dev,
+          api, ext, priv, err_name(rc), hphone);
+    check_errs("phoneOpen", rc, &e, !valid, may_fail ? PHONEERR_NOMEM : 0);
+    if (rc != OK)
+        return;
+    FUZZ_CHECK(hphone != 0, "HPHONE 0");
+    FUZZ_CHECK(find_handle(hphone) == NULL, "HPHONE %#x given twice (a closed handle aliased)",
+               hphone);
+    {
+        struct m_handle *hm = &M.hs[M.nhs++];
+        memset(hm, 0, sizeof(*hm));
+        hm->h = hphone;
+        hm->open = 1;
+        hm->app = (int)(find_app(happ) - M.apps);
+        hm->dev = dev;
+        hm->priv = priv;
+        hm->api = api;
+        hm->inst = inst;
+        hm->sub_since = -1;
+    }
+}
+
+static void op_close(struct fuzz_in *in)
+{
+    uint32_t h = pick_handle(in);
+    struct m_handle *hm = open_handle(h);
+    int may_fail = arm(in);
+    LONG rc = phoneClose(h);
+    (void)may_fail;
+    disarm();
+    TRACE("  phoneClose(%#x) = %s\n", h, err_name(rc));
+    check_errs("phoneClose", rc,
+               &(struct errs){{M.rt_live ? PHONEERR_INVALPHONEHANDLE : PHONEERR_UNINITIALIZED},
+                              hm == NULL},
+               1, 0);
+    if (hm) {
+        model_close(hm);
+        /* A closed handle stays closed. */
+        FUZZ_CHECK(phoneSetLamp(h, 0, PHONELAMPMODE_OFF) == PHONEERR_INVALPHONEHANDLE,
+                   "phoneSetLamp on a closed handle");
+        M.rejected[TAPIQ_REJECT_INVALPHONEHANDLE]++;
+    }
+}
+
+static uint32_t pick_mode(uint8_t b)
+{
+    switch (b >> 5) {
+    case 0: case 1: case 2: case 3:
+        return 1u << (b & 7);          /* one bit: DUMMY .. UNKNOWN */
+    case 4: return 0;
+    case 5: return (1u << (b & 7)) | (1u << ((b >> 3) & 3)); /* often two bits */
+    case 6: return 1u << (b & 31);
+    default: return 0xFFFFFFFFu;
+    }
+}
+
+static uint32_t pick_lamp(struct fuzz_in *in, uint8_t b)
+{
+    uint32_t n = M.rt_live ? M.rc.lamps : 4;
+    if (b < 0xC0)
+        return n ? b % (n + 1) : b % 2; /* sometimes one past the end */
+    if (b < 0xF0)
+        return b % 8;
+    return fuzz_u32(in);
+}
+
+/* Slots that may be held, and reply credits of @ai that may be taken, seen
+ * from outside: everything not known to be back, plus the calling thread's
+ * cache. */
+static int may_be_full(int ai)
+{
+    uint32_t slots = 0, credits = 0;
+    for (int i = 0; i < M.nreqs; i++) {
+        struct m_req *r = &M.reqs[i];
+        if (!r->complete)
+            slots++;
+        if (r->app == ai && !r->credit_free)
+            credits++;
+    }
+    return slots + M.cache_batch >= M.rc.queue || credits + M.cache_batch >= M.rc.queue;
+}
+
+static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
+{
+    struct m_handle *hm = open_handle(h);
+    LONG want, rc;
+    int why = -1;
+    if (!M.rt_live)
+        want = PHONEERR_UNINITIALIZED;
+    else if (!hm)
+        want = PHONEERR_INVALPHONEHANDLE, why = TAPIQ_REJECT_INVALPHONEHANDLE;
+    else if (hm->priv != PHONEPRIVILEGE_OWNER)
+        want = PHONEERR_NOTOWNER, why = TAPIQ_REJECT_NOTOWNER;
+    else if (M.rc.lamps == 0)
+        want = PHONEERR_OPERATIONUNAVAIL, why = TAPIQ_REJECT_OPERATIONUNAVAIL;
+    else if (lamp >= M.rc.lamps)
+        want = PHONEERR_INVALBUTTONLAMPID, why = TAPIQ_REJECT_INVALBUTTONLAMPID;
+    else if (mode == 0 || (mode & (mode - 1)) || !(mode & ALL_MODES))
+        want = PHONEERR_INVALLAMPMODE, why = TAPIQ_REJECT_INVALLAMPMODE;
+    else if (!online(hm->dev))
+        want = PHONEERR_INVALPHONESTATE, why = TAPIQ_REJECT_INVALPHONESTATE;
+    else
+        want = OK;
+    rc = phoneSetLamp(h, lamp, mode);
+    TRACE("  phoneSetLamp(%#x, %u, %#x) = %s%s\n", h, lamp, mode, rc > 0 ? "id " : "",
+          rc > 0 ? "" : err_name(rc));
+    if (rc > 0)
+        TRACE("    id %#x\n", (unsigned)rc);
+    if (rc == PHONEERR_RESOURCEUNAVAIL && want == OK) {
+        FUZZ_CHECK(may_be_full(hm->app),
+                   "RESOURCEUNAVAIL with queue=%u and few requests outstanding", M.rc.queue);
+        M.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL]++;
+        return;
+    }
+    if (want != OK) {
+        FUZZ_CHECK(rc == want, "phoneSetLamp(%#x, %u, %#x) returned %s, expected %s", h, lamp,
+                   mode, err_name(rc), err_name(want));
+        if (why >= 0)
+            M.rejected[why]++;
+        return;
+    }
+    FUZZ_CHECK(rc > 0, "phoneSetLamp(%#x, %u, %#x) returned %s, expected a request id", h, lamp,
+               mode, err_name(rc));
+    FUZZ_CHECK((uint32_t)rc <= 0x7FFFFFFFu, "request id %#x", (unsigned)rc);
+    /* Not complete: still in flight, or replied while its slot may be held. */
+    for (int i = 0; i < M.nreqs; i++)
+        FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].complete),
+                   "request id %#x equals one still in flight", (unsigned)rc);
+    M.accepted++;
+    {
+        struct m_req *r = &M.reqs[M.nreqs];
+        struct m_lamp *l = &M.lamps[hm->dev][lamp];
+        r->id = (uint32_t)rc;
+        r->handle = (int)(hm - M.hs);
+        r->app = hm->app;
+        r->dev = hm->dev;
+        r->lamp = lamp;
+        r->mode = mode;
+        r->st = R_PENDING;
+        r->read = r->complete = r->credit_free = 0;
+        r->next_lamp = -1;
+        if (l->tail >= 0)
+            M.reqs[l->tail].next_lamp = M.nreqs;
+        else
+            l->head = M.nreqs;
+        l->tail = M.nreqs;
+        l->req_since = 1;
+        M.nreqs++;
+    }
+}
+
+static void op_set_lamp(struct fuzz_in *in)
+{
+    uint32_t h = pick_handle(in);
+    uint8_t lb = fuzz_u8(in), mb = fuzz_u8(in);
+    if (M.nreqs >= M_REQS)
+        return;
+    set_lamp(h, pick_lamp(in, lb), pick_mode(mb));
+}
+
+/* Several requests on one handle, back to back: batching and coalescing. */
+static void op_burst(struct fuzz_in *in)
+{
+    uint32_t h = pick_handle(in);
+    uint8_t n = 2 + fuzz_u8(in) % 15;
+    for (uint8_t i = 0; i < n && M.nreqs < M_REQS; i++) {
+        uint8_t b = fuzz_u8(in);
+        uint32_t lamp = M.rt_live && M.rc.lamps ? (b & 3) % M.rc.lamps : 0;
+        set_lamp(h, lamp, PHONELAMPMODE_OFF << (b >> 2) % 6);
+    }
+}
+
+static void op_get_lamp(struct fuzz_in *in)
+{
+    uint32_t h = pick_handle(in);
+    uint8_t lb = fuzz_u8(in);
+    uint32_t lamp = pick_lamp(in, lb), v = 0xDEAD;
+    struct m_handle *hm = open_handle(h);
+    int null_ptr = (lb & 0x3F) == 0x3F;
+    struct errs e = {{0}, 0};
+    LONG rc = phoneGetLamp(h, lamp, null_ptr ? NULL : &v);
+    errs_add(&e, !M.rt_live, PHONEERR_UNINITIALIZED);
+    errs_add(&e, M.rt_live && !hm, PHONEERR_INVALPHONEHANDLE);
+    if (hm) {
+        errs_add(&e, null_ptr, PHONEERR_INVALPOINTER);
+        errs_add(&e, M.rc.lamps == 0, PHONEERR_OPERATIONUNAVAIL);
+        errs_add(&e, lamp >= M.rc.lamps, PHONEERR_INVALBUTTONLAMPID);
+    }
+    check_errs("phoneGetLamp", rc, &e, !hm, 0);
+    if (rc == OK)
+        check_lamp_value(hm->dev, lamp, v, "phoneGetLamp");
+    else
+        FUZZ_CHECK(v == 0xDEAD, "phoneGetLamp wrote its output on failure");
+}
+
+static void op_set_status_messages(struct fuzz_in *in)
+{
+    static const DWORD states_tab[] = {PHONESTATE_LAMP, 0, 0x00FFFFFFu,
+                                       PHONESTATE_LAMP | PHONESTATE_CONNECTED,
+                                       PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED,
+                                       0x01000000u, PHONESTATE_LAMP, PHONESTATE_OTHER};
+    uint32_t h = pick_handle(in);
+    uint8_t b = fuzz_u8(in);
+    DWORD states = states_tab[b & 7];
+    DWORD bm = (b & 0x08) ? (b & 0x10 ? 0x40u : 0x3Fu) : 0;
+    DWORD bs = (b & 0x20) ? (b & 0x40 ? 0x10u : 0x0Fu) : 0;
+    struct m_handle *hm = open_handle(h);
+    struct errs e = {{0}, 0};
+    int may_fail, room = 1, short_for_sure = 0, invalid = 0;
+    uint32_t need = 0;
+    LONG rc;
+    errs_add(&e, !M.rt_live, PHONEERR_UNINITIALIZED);
+    errs_add(&e, M.rt_live && !hm, PHONEERR_INVALPHONEHANDLE);
+    if (hm) {
+        struct m_app *a = &M.apps[hm->app];
+        errs_add(&e, states & ~0x00FFFFFFu, PHONEERR_INVALPHONESTATE);
+        errs_add(&e, bm & ~0x3Fu, PHONEERR_INVALBUTTONMODE);
+        errs_add(&e, bs & ~0x0Fu, PHONEERR_INVALBUTTONSTATE);
+        invalid = e.n;
+        /* Each subscribing handle reserves room for one pending event per lamp
+         * plus the non-lamp kinds (runtime.h). */
+        need = M.rc.lamps + TAPIQ_EVENTS_PER_HANDLE_EXTRA;
+        if (states && !hm->reserved) {
+            short_for_sure = a->reserved + need > M.rc.events;
+            room = !short_for_sure && !a->dirty;
+        }
+        if (e.n == 0 && short_for_sure)
+            errs_add(&e, 1, PHONEERR_RESOURCEUNAVAIL);
+    }
+    may_fail = e.n == 0 ? arm(in) : 0;
+    rc = phoneSetStatusMessages(h, states, bm, bs);
+    disarm();
+    TRACE("  phoneSetStatusMessages(%#x, %#x, %#x, %#x) = %s\n", h, states, bm, bs,
+          err_name(rc));
+    /* Room held by events of closed handles still queued: may be short. */
+    if (!(hm && !invalid && !room && rc == PHONEERR_RESOURCEUNAVAIL))
+        check_errs("phoneSetStatusMessages", rc, &e, !hm, may_fail ? PHONEERR_NOMEM : 0);
+    if (rc == OK) {
+        if (states && !hm->reserved) {
+            hm->reserved = need;
+            M.apps[hm->app].reserved += need;
+        }
+        hm->states = states;
+        hm->bmodes = bm;
+        hm->bstates = bs;
+        hm->sub_since = (states & PHONESTATE_LAMP) ? M.nsettle : -1;
+        if (states & PHONESTATE_LAMP)
+            hm->ever_lamp = 1;
+    }
+}
+
+static void op_get_status_messages(struct fuzz_in *in)
+{
+    uint32_t h = pick_handle(in);
+    uint8_t b = fuzz_u8(in);
+    DWORD s = 0xDEAD, m = 0xDEAD, st = 0xDEAD;
+    struct m_handle *hm = open_handle(h);
+    int null_ptr = (b & 3) == 3;
+    struct errs e = {{0}, 0};
+    LONG rc = phoneGetStatusMessages(h, (b & 4) && null_ptr ? NULL : &s,
+                                     (b & 8) && null_ptr ? NULL : &m,
+                                     !(b & 12) && null_ptr ? NULL : &st);
+    errs_add(&e, !M.rt_live, PHONEERR_UNINITIALIZED);
+    errs_add(&e, M.rt_live && !hm, PHONEERR_INVALPHONEHANDLE);
+    errs_add(&e, hm && null_ptr, PHONEERR_INVALPOINTER);
+    check_errs("phoneGetStatusMessages", rc, &e, 1, 0);
+    if (rc == OK)
+        FUZZ_CHECK(s == hm->states && m == hm->bmodes && st == hm->bstates,
+                   "status messages %#x/%#x/%#x, set %#x/%#x/%#x", s, m, st, hm->states,
+                   hm->bmodes, hm->bstates);
+}
+
+static void op_get_message(struct fuzz_in *in)
+{
+    uint32_t h = pick_app(in);
+    uint8_t b = fuzz_u8(in);
+    struct m_app *a = find_app(h);
+    int valid = app_valid(h);
+    struct errs e = {{0}, 0};
+    PHONEMESSAGE msgs[8];
+    LONG rc;
+    if (b & 1) {
+        DWORD max = (b >> 1) % 9; /* 0 is INVALPARAM */
+        rc = tapiq_get_messages(h, (b & 0xF0) == 0xF0 ? NULL : msgs, max, 0);
+        errs_add(&e, max == 0, PHONEERR_INVALPARAM);
+        errs_add(&e, !valid, PHONEERR_INVALAPPHANDLE);
+        errs_add(&e, (b & 0xF0) == 0xF0, PHONEERR_INVALPOINTER);
+        errs_add(&e, valid && a->kind == K_CB, PHONEERR_OPERATIONUNAVAIL);
+        if (e.n == 0 && rc == PHONEERR_OPERATIONFAILED)
+            return;
+        if (e.n == 0) {
+            FUZZ_CHECK(rc >= 1 && (DWORD)rc <= max, "tapiq_get_messages(max %u) returned %s",
+                       max, err_name(rc));
+            for (LONG i = 0; i < rc; i++)
+                on_message(a, &msgs[i], 0);
+            return;
+        }
+        check_errs("tapiq_get_messages", rc, &e, 0, 0);
+        return;
+    }
+    rc = phoneGetMessage(h, (b & 0x0E) == 0x0E ? NULL : &msgs[0], 0);
+    errs_add(&e, !valid, PHONEERR_INVALAPPHANDLE);
+    errs_add(&e, (b & 0x0E) == 0x0E, PHONEERR_INVALPOINTER);
+    errs_add(&e, valid && a->kind == K_CB, PHONEERR_OPERATIONUNAVAIL);
+    if (e.n == 0 && rc == PHONEERR_OPERATIONFAILED)
+        return;
+    check_errs("phoneGetMessage", rc, &e, 0, 0);
+    if (rc == OK)
+        on_message(a, &msgs[0], 0);
+}
+
+/* Exact-size caller buffer with a canary after what the call may write. */
+static unsigned char *buf_new(size_t total)
+{
+    unsigned char *p = malloc(total);
+    if (p)
+        memset(p, 0xA5, total);
+    return p;
+}
+
+static void buf_check_tail(const unsigned char *p, size_t from, size_t total, const char *what)
+{
+    for (size_t i = from; i < total; i++)
+        FUZZ_CHECK(p[i] == 0xA5, "%s wrote byte %zu beyond dwUsedSize %zu", what, i, from);
+}
+
+static void op_get_status(struct fuzz_in *in)
+{
+    uint32_t h = pick_handle(in);
+    uint8_t b = fuzz_u8(in);
+    struct m_handle *hm = open_handle(h);
+    DWORD fixed, need = 0, total;
+    unsigned char *p;
+    PHONESTATUS st;
+    struct errs e = {{0}, 0};
+    LONG rc;
+    memset(&st, 0, sizeof(st));
+    fixed = hm && hm->api < TAPI_VERSION2_0 ? offsetof(PHONESTATUS, dwPhoneFeatures)
+                                            : sizeof(PHONESTATUS);
+    if (hm)
+        need = fixed + 4 * M.rc.lamps;
+    switch (b & 7) {
+    case 0: total = 4; break;
+    case 1: total = 12; break;
+    case 2: total = fixed - 1; break;
+    case 3: total = fixed; break;
+    case 4: total = need ? need - 1 : fixed; break;
+    case 5: total = need ? need : fixed; break;
+    case 6: total = (need ? need : fixed) + 16; break;
+    default: total = 8; break;
+    }
+    p = buf_new(total);
+    if (!p)
+        return;
+    memcpy(p, &total, 4);
+    rc = phoneGetStatus(h, (b & 0xF8) == 0xF8 ? NULL : (LPPHONESTATUS)p);
+    errs_add(&e, !M.rt_live, PHONEERR_UNINITIALIZED);
+    errs_add(&e, M.rt_live && !hm, PHONEERR_INVALPHONEHANDLE);
+    errs_add(&e, hm && (b & 0xF8) == 0xF8, PHONEERR_INVALPOINTER);
+    errs_add(&e, hm && total < fixed, PHONEERR_STRUCTURETOOSMALL);
+    check_errs("phoneGetStatus", rc, &e, !hm, 0);
+    if (rc != OK && rc != PHONEERR_STRUCTURETOOSMALL)
+        buf_check_tail(p, 4, total, "phoneGetStatus (failed)");
+    if (rc == PHONEERR_STRUCTURETOOSMALL) {
+        buf_check_tail(p, total >= 12 ? 12 : 4, total, "phoneGetStatus (too small)");
+        if (total >= 12) {
+            memcpy(&st, p, 12);
+            FUZZ_CHECK(st.dwNeededSize == need, "dwNeededSize %u, need %u", st.dwNeededSize,
+                       need);
+        }
+    }
+    if (rc == OK) {
+        uint32_t owners = 0, monitors = 0;
+        memcpy(&st, p, fixed);
+        FUZZ_CHECK(st.dwTotalSize == total, "dwTotalSize changed");
+        FUZZ_CHECK(st.dwNeededSize == need, "dwNeededSize %u, need %u", st.dwNeededSize, need);
+        FUZZ_CHECK(st.dwUsedSize == (total >= need ? need : fixed), "dwUsedSize %u",
+                   st.dwUsedSize);
+        buf_check_tail(p, st.dwUsedSize, total, "phoneGetStatus");
+        FUZZ_CHECK(!!(st.dwStatusFlags & PHONESTATUSFLAGS_CONNECTED) == online(hm->dev),
+                   "status flags %#x, device %u online %d", st.dwStatusFlags, hm->dev,
+                   online(hm->dev));
+        for (int i = 0; i < M.nhs; i++)
+            if (M.hs[i].open && M.hs[i].dev == hm->dev) {
+                owners += M.hs[i].priv == PHONEPRIVILEGE_OWNER;
+                monitors += M.hs[i].priv == PHONEPRIVILEGE_MONITOR;
+            }
+        FUZZ_CHECK(st.dwNumOwners == owners && st.dwNumMonitors == monitors,
+                   "owners/monitors %u/%u, open handles say %u/%u", st.dwNumOwners,
+                   st.dwNumMonitors, owners, monitors);
+        if (hm->api >= TAPI_VERSION2_0)
+            FUZZ_CHECK(st.dwPhoneFeatures ==
+                           (M.rc.lamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0u),
+                       "features %#x", st.dwPhoneFeatures);
+        if (total >= need) {
+            FUZZ_CHECK(st.dwLampModesSize == 4 * M.rc.lamps &&
+                           st.dwLampModesOffset + st.dwLampModesSize <= st.dwUsedSize,
+                       "lamp modes at %u+%u", st.dwLampModesOffset, st.dwLampModesSize);
+            for (uint32_t l = 0; l < M.rc.lamps; l++) {
+                DWORD v;
+                memcpy(&v, p + st.dwLampModesOffset + 4 * l, 4);
+                check_lamp_value(hm->dev, l, v, "phoneGetStatus");
+            }
+        } else {
+            FUZZ_CHECK(st.dwLampModesSize == 0, "lamp modes without room");
+        }
+    }
+    free(p);
+}
+
+static void op_get_dev_caps(struct fuzz_in *in)
+{
+    uint32_t happ = pick_app(in);
+    uint8_t b = fuzz_u8(in), c = fuzz_u8(in);
+    DWORD dev = (b & 0x80) ? fuzz_u32(in) : (DWORD)(b & 7);
+    DWORD api = api_tab[c & 7], ext = (c & 0x08) ? 1 : 0, fixed, total;
+    int valid = app_valid(happ), null_ptr = (c & 0x30) == 0x30;
+    struct errs e = {{0}, 0};
+    unsigned char *p;
+    PHONECAPS caps;
+    LONG rc;
+    fixed = api >= TAPI_VERSION2_2   ? sizeof(PHONECAPS)
+            : api >= TAPI_VERSION2_0 ? offsetof(PHONECAPS, PermanentPhoneGuid)
+                                     : offsetof(PHONECAPS, dwDeviceClassesSize);
+    switch (c >> 6) {
+    case 0: total = fixed; break;
+    case 1: total = 4096; break;
+    case 2: total = 12 + (b & 15); break;
+    default: total = fixed + (b & 63); break;
+    }
+    p = buf_new(total);
+    if (!p)
+        return;
+    memcpy(p, &total, 4);
+    rc = phoneGetDevCaps(happ, dev, api, ext, null_ptr ? NULL : (LPPHONECAPS)p);
+    errs_add(&e, !valid, PHONEERR_INVALAPPHANDLE);
+    if (valid) {
+        errs_add(&e, dev >= M.rc.devices, PHONEERR_BADDEVICEID);
+        errs_add(&e, api < TAPI_VERSION1_0 || api > TAPI_VERSION2_2,
+                 PHONEERR_INCOMPATIBLEAPIVERSION);
+        errs_add(&e, ext != 0, PHONEERR_INCOMPATIBLEEXTVERSION);
+        errs_add(&e, null_ptr, PHONEERR_INVALPOINTER);
+        errs_add(&e, !null_ptr && total < fixed, PHONEERR_STRUCTURETOOSMALL);
+    }
+    check_errs("phoneGetDevCaps", rc, &e, !valid, 0);
+    if (rc == OK) {
+        memcpy(&caps, p, fixed);
+        FUZZ_CHECK(caps.dwTotalSize == total && caps.dwUsedSize <= total &&
+                       caps.dwUsedSize >= fixed && caps.dwNeededSize >= fixed,
+                   "sizes total %u used %u needed %u", caps.dwTotalSize, caps.dwUsedSize,
+                   caps.dwNeededSize);
+        buf_check_tail(p, caps.dwUsedSize, total, "phoneGetDevCaps");
+        FUZZ_CHECK(caps.dwNumButtonLamps == M.rc.lamps, "%u lamps, configured %u",
+                   caps.dwNumButtonLamps, M.rc.lamps);
+        if (api >= TAPI_VERSION2_0)
+            FUZZ_CHECK(caps.dwPhoneFeatures ==
+                           (M.rc.lamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0u),
+                       "features %#x", caps.dwPhoneFeatures);
+        if (total >= caps.dwNeededSize) {
+            FUZZ_CHECK(caps.dwUsedSize == caps.dwNeededSize, "used %u needed %u",
+                       caps.dwUsedSize, caps.dwNeededSize);
+            FUZZ_CHECK(caps.dwLampModesSize == 4 * M.rc.lamps &&
+                           caps.dwLampModesOffset >= fixed &&
+                           caps.dwLampModesOffset + caps.dwLampModesSize <= caps.dwUsedSize,
+                       "lamp modes at %u+%u", caps.dwLampModesOffset, caps.dwLampModesSize);
+            for (uint32_t l = 0; l < M.rc.lamps; l++) {
+                DWORD v;
+                memcpy(&v, p + caps.dwLampModesOffset + 4 * l, 4);
+                FUZZ_CHECK(v == ALL_MODES, "lamp %u supports %#x", l, v);
+            }
+        }
+    }
+    free(p);
+}
+
+static void op_negotiate(struct fuzz_in *in)
+{
+    uint32_t happ = pick_app(in);
+    uint8_t b = fuzz_u8(in);
+    DWORD dev = b & 7, lo = api_tab[(b >> 3) & 7], hi = api_tab[fuzz_u8(in) & 7], v = 0;
+    PHONEEXTENSIONID ext;
+    int valid = app_valid(happ), null_ptr = (b >> 6) == 3;
+    struct errs e = {{0}, 0};
+    LONG rc = phoneNegotiateAPIVersion(happ, dev, lo, hi, null_ptr ? NULL : &v, &ext);
+    errs_add(&e, !valid, PHONEERR_INVALAPPHANDLE);
+    if (valid) {
+        errs_add(&e, dev >= M.rc.devices, PHONEERR_BADDEVICEID);
+        errs_add(&e, null_ptr, PHONEERR_INVALPOINTER);
+        errs_add(&e, lo > hi || hi < TAPI_VERSION1_0 || lo > TAPI_VERSION2_2,
+                 PHONEERR_INCOMPATIBLEAPIVERSION);
+    }
+    check_errs("phoneNegotiateAPIVersion", rc, &e, !valid, 0);
+    if (rc == OK)
+        FUZZ_CHECK(v >= lo && v <= hi && v >= TAPI_VERSION1_0 && v <= TAPI_VERSION2_2,
+                   "negotiated %#x in [%#x, %#x]", v, lo, hi);
+}
+
+/* ---------------------------------------------------------------- entry */
+
+static void reset_model(void)
+{
+    memset(&M, 0, sizeof(M));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz_in in = {data, size};
+    int ops = 0;
+    static int hooked;
+
+    if (!hooked) {
+        /* Installed once, before any worker exists; armed per call. */
+        tapiq_alloc_fail_hook = fail_hook;
+        hooked = 1;
+    }
+    reset_model();
+    trace_on = getenv("TAPIQ_FUZZ_TRACE") != NULL;
+    /* Nothing may be left from the previous input. */
+    FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+               "state left behind by the previous input");
+    {
+        char text[256];
+        pick_config(&in, &M.cfg, text, sizeof(text));
+        FUZZ_CHECK(tapiq_configure(text) == 0, "tapiq_configure('%s'): %s", text,
+                   tapiq_last_error());
+    }
+    while (in.n && ops++ < M_OPS) {
+        uint8_t op = fuzz_u8(&in);
+        TRACE("op %d: %u\n", ops, op % 24);
+        switch (op % 24) {
+        case 0: case 1: op_init(&in); break;
+        case 2: op_shutdown(&in); break;
+        case 3: case 4: op_open(&in); break;
+        case 5: op_close(&in); break;
+        case 6: case 7: case 8: op_set_lamp(&in); break;
+        case 9: op_burst(&in); break;
+        case 10: case 11: op_get_lamp(&in); break;
+        case 12: op_set_status_messages(&in); break;
+        case 13: op_get_status_messages(&in); break;
+        case 14: case 15: op_get_message(&in); break;
+        case 16: drain_replies(); break;
+        case 17: settle(); break;
+        case 18: op_get_status(&in); break;
+        case 19: op_get_dev_caps(&in); break;
+        case 20: op_negotiate(&in); break;
+        case 21: op_configure(&in); break;
+        case 22: op_bad_env(&in); break;
+        default: op_get_lamp(&in); break;
+        }
+    }
+    /* Leave nothing behind. */
+    settle();
+    for (int i = 0; i < M.napps; i++) {
+        if (M.apps[i].live) {
+            FUZZ_CHECK(phoneShutdown(M.apps[i].h) == 0, "final phoneShutdown");
+            M.apps[i].live = 0;
+        }
+    }
+    pump_callbacks();
+    {
+        tapiq_stats s;
+        FUZZ_CHECK(tapiq_get_stats(&s, sizeof(s)) == -ENODEV, "a runtime outlived its apps");
+        FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+                   "phoneSetLamp without applications");
+    }
+    return 0;
+}
