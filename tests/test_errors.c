@@ -207,7 +207,7 @@ static void case_handles(void)
 
     /* ...and never aliases a newer one, however often slots are reused. */
     enum { CYCLES = 1000 };
-    static HPHONE closed[CYCLES + 1];
+    static HPHONE closed[CYCLES + 2]; /* h, one per cycle, h1 */
     int nclosed = 0;
     closed[nclosed++] = h;
     for (int i = 0; i < CYCLES; i++) {
