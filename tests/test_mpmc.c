@@ -11,14 +11,8 @@
 #include <stdatomic.h>
 
 #include "core/mpmc.h"
+#include "tq_pairq.h" /* a ring of a small struct: the macro with a non-integer type */
 #include "tq_test.h"
-
-/* A ring of a small struct, to exercise the macro with a non-integer type. */
-struct tq_pair {
-    uint32_t a;
-    uint16_t b;
-};
-TAPIQ_MPMC_DEFINE(tq_pairq, struct tq_pair)
 
 static void test_init_and_capacity(void)
 {
@@ -150,6 +144,7 @@ static void test_struct_ring(void)
         TQ_CHECK(tq_pairq_pop_try(&q, out, 2) == 2);
         TQ_CHECK(tq_pairq_push_try(&q, in + 3, 1) == 1);
         TQ_CHECK(tq_pairq_pop_try(&q, out + 2, 4) == 2);
+        TQ_CHECK(tq_pairq_count(&q) == 0);
         for (int i = 0; i < 4; i++)
             TQ_CHECK(out[i].a == in[i].a && out[i].b == in[i].b);
     }
