@@ -191,7 +191,7 @@ static inline pid_t mq_sim_start(const char *sim, int port, const char *prefix, 
 {
     char url[64], sn[16], sf[16], sl[16], state[512], ready[512], log[512];
     pid_t pid;
-    uint64_t until = mq_now_ms() + 20000;
+    uint64_t until = mq_now_ms() + 60000;
     snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", port);
     snprintf(sn, sizeof(sn), "%u", n);
     snprintf(sf, sizeof(sf), "%u", first);
@@ -207,7 +207,7 @@ static inline pid_t mq_sim_start(const char *sim, int port, const char *prefix, 
         pid = mq_spawn(argv, log);
     }
     while (access(ready, F_OK) != 0) {
-        MQ_CHECK(mq_now_ms() < until, "simulator %s not ready within 20 s", name);
+        MQ_CHECK(mq_now_ms() < until, "simulator %s not ready within 60 s", name);
         mq_sleep_ms(20);
     }
     return pid;
