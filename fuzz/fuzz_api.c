@@ -1489,6 +1489,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = {data, size};
     int ops = 0;
+    int64_t t0;
     static int hooked;
 
     if (!hooked) {
@@ -1498,6 +1499,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     reset_model();
     trace_on = getenv("TAPIQ_FUZZ_TRACE") != NULL;
+    t0 = now_ms();
     /* Nothing may be left from the previous input. */
     FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
                "state left behind by the previous input");
@@ -1509,7 +1511,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     while (in.n && ops++ < M_OPS) {
         uint8_t op = fuzz_u8(&in);
-        TRACE("op %d: %u\n", ops, op % 24);
+        TRACE("op %d: %u (%lld ms)\n", ops, op % 24, (long long)(now_ms() - t0));
         switch (op % 24) {
         case 0: case 1: op_init(&in); break;
         case 2: op_shutdown(&in); break;
