@@ -118,7 +118,7 @@ static HPHONE g_h[NDEV];
 /* @n requests to all lamps in turn, reaping every reply on this thread. */
 static void run(HPHONEAPP app, unsigned n)
 {
-    unsigned issued = 0, reaped = 0;
+    unsigned issued = 0, reaped = 0, idle_refusals = 0;
     PHONEMESSAGE m;
     while (reaped < n) {
         if (issued < n) {
@@ -129,6 +129,15 @@ static void run(HPHONEAPP app, unsigned n)
                 continue;
             }
             TQ_CHECKF(id == PHONEERR_RESOURCEUNAVAIL, "phoneSetLamp = %s", tq_err_name(id));
+            if (issued == reaped) {
+                /* Nothing of ours is outstanding: the room comes back when
+                 * the workers finish recycling. Retry (bounded: ~10 s). */
+                TQ_CHECKF(++idle_refusals < 100000, "RESOURCEUNAVAIL for ~10 s with no "
+                          "request outstanding and every reply read (%u of %u issued)",
+                          issued, n);
+                tq_sleep_us(100);
+                continue;
+            }
         }
         LONG r = phoneGetMessage(app, &m, 10000);
         TQ_CHECKF(r == 0, "phoneGetMessage = %s with %u of %u replies", tq_err_name(r), reaped,
