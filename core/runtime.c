@@ -156,12 +156,24 @@ struct complete_ctx {
 
 static TAPIQ_TLS struct complete_ctx *t_worker_ctx;
 
+/* Give back the request slots gathered so far. A slot goes back before its
+ * reply is posted: an application that has all its replies must find room
+ * for new requests. */
+static void ctx_flush_ids(struct complete_ctx *c)
+{
+    if (c->nids) {
+        tapiq_reqid_free_bulk(&c->rt->reqid, c->ids, c->nids);
+        c->nids = 0;
+    }
+}
+
 /* Post the gathered replies of application c->app_h. Inside RCU. */
 static void ctx_flush_replies(struct complete_ctx *c)
 {
     struct tapiq_app *app;
     if (!c->nbuf)
         return;
+    ctx_flush_ids(c);
     app = tapiq_app_lookup(c->rt, c->app_h);
     if (app) {
         tapiq_cring_post(&app->ring, c->buf, c->nbuf);
@@ -176,12 +188,9 @@ static void ctx_flush_replies(struct complete_ctx *c)
 static void ctx_flush(struct complete_ctx *c)
 {
     struct tapiq_rt *rt = c->rt;
+    ctx_flush_ids(c);
     ctx_flush_replies(c);
     c->app_h = 0;
-    if (c->nids) {
-        tapiq_reqid_free_bulk(&rt->reqid, c->ids, c->nids);
-        c->nids = 0;
-    }
     if (c->replies)
         tapiq_stat_add(rt->stats, TAPIQ_C_REPLIES, c->replies);
     if (c->failed)
@@ -228,9 +237,12 @@ static void complete_into(struct complete_ctx *c, struct tapiq_batch *b)
         atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
         tapiq_notify_lamp(rt, dev, u->lamp);
     }
-    for (struct tapiq_req *r = b->reqs; r; r = r->next) {
+    for (struct tapiq_req *r = b->reqs, *next; r; r = next) {
         int32_t st = b->upd[b->lamp_pos[r->lamp]].status;
         uint32_t hv = r->handle;
+        /* Read everything of the slot now: once its id is handed back (any
+         * flush below), a new request may take it. */
+        next = r->next;
         if (st != 0)
             c->failed++;
         if (r->happ != c->app_h || !app) {
@@ -249,13 +261,11 @@ static void complete_into(struct complete_ctx *c, struct tapiq_batch *b)
             m->msg = PHONE_REPLY;
             m->p1 = r->id;
             m->p2 = (uint32_t)st;
-            if (c->nbuf == CTX_BUF)
-                ctx_flush_replies(c);
         }
         c->ids[c->nids++] = r->id;
-        if (c->nids == CTX_BUF) {
-            tapiq_reqid_free_bulk(&rt->reqid, c->ids, c->nids);
-            c->nids = 0;
+        if (c->nbuf == CTX_BUF || c->nids == CTX_BUF) {
+            ctx_flush_replies(c);
+            ctx_flush_ids(c);
         }
     }
     for (uint32_t i = 0; i < b->nupd; i++)
