@@ -185,6 +185,8 @@ struct replies {
 
 static void add_replies(struct replies *all, const struct reader *rd)
 {
+    if (rd->n == 0)
+        return;
     if (all->n + rd->n > all->cap) {
         all->cap = (all->n + rd->n) * 2;
         all->v = realloc(all->v, sizeof *all->v * all->cap);
