@@ -205,6 +205,96 @@ static void case_failed_no_event(void)
     TQ_EXPECT(phoneShutdown(a), 0);
 }
 
+
+/* A full message queue: lamp notifications coalesce per handle and lamp, but
+ * none is silently dropped, and replies are never dropped. queue=4 keeps the
+ * queues tiny; application B (a monitor) never reads until the end. */
+static void case_queue_full(void)
+{
+    HPHONEAPP a = tq_start("devices=1,lamps=8,workers=1,queue=4", NULL);
+    HPHONEAPP b = 0;
+    TQ_EXPECT(tq_init_app(&b, NULL, NULL), 0);
+    HPHONE own = tq_open(a, 0, PHONEPRIVILEGE_OWNER, 1);
+    HPHONE mon = tq_open(a, 0, PHONEPRIVILEGE_MONITOR, 2);
+    HPHONE bmon = tq_open(b, 0, PHONEPRIVILEGE_MONITOR, 3);
+    TQ_EXPECT(phoneSetStatusMessages(own, PHONESTATE_LAMP, 0, 0), 0);
+    TQ_EXPECT(phoneSetStatusMessages(mon, PHONESTATE_LAMP, 0, 0), 0);
+    TQ_EXPECT(phoneSetStatusMessages(bmon, PHONESTATE_LAMP, 0, 0), 0);
+
+    unsigned changes[8] = {0};
+    for (int round = 0; round < 50; round++) {
+        /* Up to 4 requests (the allowance), none read until all are done. */
+        LONG ids[4];
+        int n = 0;
+        for (int k = 0; k < 4; k++) {
+            DWORD lamp = (round % 2) ? 0 : (DWORD)k; /* odd rounds: one lamp */
+            LONG id = PHONEERR_RESOURCEUNAVAIL;
+            for (int t = 0; t < 20000 && id == PHONEERR_RESOURCEUNAVAIL; t++) {
+                id = phoneSetLamp(own, lamp, tq_mode((unsigned)(round * 4 + k + 1)));
+                if (id == PHONEERR_RESOURCEUNAVAIL)
+                    tq_sleep_us(500);
+            }
+            if (id == PHONEERR_RESOURCEUNAVAIL)
+                break; /* the allowance is smaller than 4: fine */
+            TQ_CHECKF(TQ_ID_OK(id), "phoneSetLamp = %s", tq_err_name(id));
+            ids[n++] = id;
+            changes[lamp]++;
+        }
+        TQ_CHECK(n >= 1);
+        tq_wait_idle();
+        /* A: every reply, and for each handle and each lamp changed in this
+         * round at least one PHONE_STATE (at most one per change). */
+        unsigned st_own[8] = {0}, st_mon[8] = {0}, want[8] = {0};
+        for (int k = 0; k < n; k++)
+            want[(round % 2) ? 0 : k]++;
+        int replies = 0;
+        PHONEMESSAGE m;
+        while (phoneGetMessage(a, &m, 0) == 0) {
+            if (m.dwMessageID == PHONE_REPLY) {
+                int k;
+                for (k = 0; k < n; k++)
+                    if ((DWORD_PTR)ids[k] == m.dwParam1)
+                        break;
+                TQ_CHECKF(k < n, "reply for unknown id %" PRIuPTR, (uintptr_t)m.dwParam1);
+                ids[k] = 0;
+                replies++;
+                continue;
+            }
+            TQ_CHECK(m.dwMessageID == PHONE_STATE && m.dwParam1 == PHONESTATE_LAMP);
+            TQ_CHECK(m.dwParam2 < 8);
+            if (m.hDevice == own)
+                st_own[m.dwParam2]++;
+            else {
+                TQ_CHECK(m.hDevice == mon);
+                st_mon[m.dwParam2]++;
+            }
+        }
+        TQ_CHECKF(replies == n, "round %d: %d replies for %d requests", round, replies, n);
+        for (int l = 0; l < 8; l++) {
+            TQ_CHECKF((want[l] == 0) == (st_own[l] == 0) && st_own[l] <= want[l],
+                      "round %d lamp %d: %u PHONE_STATE on the owner for %u changes", round, l,
+                      st_own[l], want[l]);
+            TQ_CHECKF((want[l] == 0) == (st_mon[l] == 0) && st_mon[l] <= want[l],
+                      "round %d lamp %d: %u PHONE_STATE on the monitor for %u changes", round, l,
+                      st_mon[l], want[l]);
+        }
+    }
+    /* B never read: at least one notification per lamp that changed, at most
+     * one per change, none for the others. */
+    unsigned st_b[8] = {0};
+    PHONEMESSAGE m;
+    while (phoneGetMessage(b, &m, 0) == 0) {
+        TQ_CHECK(m.dwMessageID == PHONE_STATE && m.hDevice == bmon && m.dwParam2 < 8);
+        st_b[m.dwParam2]++;
+    }
+    for (int l = 0; l < 8; l++)
+        TQ_CHECKF((changes[l] == 0) == (st_b[l] == 0) && st_b[l] <= changes[l],
+                  "unread application, lamp %d: %u PHONE_STATE for %u changes", l, st_b[l],
+                  changes[l]);
+    TQ_EXPECT(phoneShutdown(b), 0);
+    TQ_EXPECT(phoneShutdown(a), 0);
+}
+
 /* ------------------------------------------------------------ structures */
 
 static void case_caps(void)
@@ -461,6 +551,7 @@ int main(int argc, char **argv)
     }
     case_lamp_events();
     case_failed_no_event();
+    case_queue_full();
     case_caps();
     case_status();
     case_negotiate();
