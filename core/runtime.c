@@ -150,6 +150,10 @@ struct complete_ctx {
     uint32_t nbuf, nids;
     uint32_t replies, failed, suppressed;
     uint32_t batches, applied, coalesced; /* counted by the worker's round */
+    /* Devices whose batch completed in this round: they stay scheduled until
+     * their replies are posted, so one device's replies keep their order. */
+    struct tapiq_dev *done[WORKER_POP];
+    uint32_t ndone;
     struct tapiq_cmsg buf[CTX_BUF];
     uint32_t ids[CTX_BUF];
 };
@@ -214,6 +218,7 @@ static void ctx_init(struct complete_ctx *c, struct tapiq_rt *rt)
     c->nbuf = c->nids = 0;
     c->replies = c->failed = c->suppressed = 0;
     c->batches = c->applied = c->coalesced = 0;
+    c->ndone = 0;
 }
 
 /* Inside RCU. */
@@ -281,11 +286,14 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
     struct tapiq_dev *dev = b->dev;
     struct complete_ctx *c = t_worker_ctx;
 
-    if (c && c->in_round && c->rt == rt) {
-        /* Inline completion inside a worker's round: flushed at its end. */
+    if (c && c->in_round && c->rt == rt && c->ndone < WORKER_POP) {
+        /* Inline completion inside a worker's round: flushed at its end,
+         * and the device released then. */
         tapiq_rcu_read_lock();
         complete_into(c, b);
         tapiq_rcu_read_unlock();
+        c->done[c->ndone++] = dev;
+        return;
     } else {
         struct complete_ctx local;
         ctx_init(&local, rt);
@@ -369,6 +377,9 @@ static void *worker_main(void *arg)
             tapiq_rcu_read_lock();
             ctx_flush(ctx);
             tapiq_rcu_read_unlock();
+            for (uint32_t i = 0; i < ctx->ndone; i++)
+                finish_device(rt, ctx->done[i]);
+            ctx->ndone = 0;
             continue;
         }
         /* acquire: pairs with the release store of stop in rt_destroy. */
