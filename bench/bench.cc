@@ -96,10 +96,12 @@ bool report_e2e(benchmark::State &state, const E2ERes &r)
     return true;
 }
 
-void e2e_bench(benchmark::State &state, bool mutex, Work work, int consoles, int threads)
+void e2e_bench(benchmark::State &state, bool mutex, Work work, int consoles, int threads,
+               bool bulk_reap = false)
 {
     for (auto _ : state) {
         E2EOpts o;
+        o.bulk_reap = bulk_reap;
         o.devices = consoles;
         o.issuers = threads;
         o.mutex = mutex;
@@ -129,7 +131,7 @@ void fanout_bench(benchmark::State &state, bool mutex, int threads)
 // Latency at a fixed offered load: the peak of the same configuration (closed
 // loop) is measured once per ring in this process, then requests are offered
 // open loop at pct% of it and timed from their intended send time.
-constexpr int kLatIssuers = 2;
+constexpr int kLatIssuers = 1;
 constexpr int kLatConsoles = 500;
 
 double peak_for(bool mutex)
@@ -148,8 +150,10 @@ double peak_for(bool mutex)
         o.mutex = mutex;
         o.seconds = seconds();
         E2ERes r = e2e_run(o);
-        if (!r.ok)
+        if (!r.ok) {
+            fprintf(stderr, "peak run: %s\n", r.err.c_str());
             return 0;
+        }
         double v = (double)r.replies / ((double)r.elapsed_ns / 1e9);
         if (v > best)
             best = v;
@@ -236,6 +240,13 @@ void register_all()
                                        std::to_string(consoles) + "/threads:" + std::to_string(t);
                     reg(name, [=](benchmark::State &s) { e2e_bench(s, mutex, w, consoles, t); });
                 }
+
+    // The same with the native bulk reap (tapiq_get_messages, 64 at a time).
+    for (int consoles : {10, 500, 10000})
+        for (int t : {1, 2, 4, 8, 16, 64})
+            reg("e2e/lockfree_bulkreap/spread/consoles:" + std::to_string(consoles) +
+                    "/threads:" + std::to_string(t),
+                [=](benchmark::State &s) { e2e_bench(s, false, Work::Spread, consoles, t, true); });
 
     for (int t : {1, 4})
         for (bool mutex : {false, true})

@@ -46,17 +46,17 @@ def annotate(outfile):
     return total, fns, txt
 
 
-def run(driver, outdir, consoles, n):
-    out = os.path.join(outdir, "callgrind.out.%d.%d" % (consoles, n))
+def run(driver, outdir, consoles, n, mode):
+    out = os.path.join(outdir, "callgrind.out.%d.%d.%s" % (consoles, n, mode))
     r = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, driver,
-         str(consoles), str(n)],
+         str(consoles), str(n), mode],
         capture_output=True, text=True)
     if r.returncode != 0:
         sys.stderr.write(r.stdout + r.stderr)
         raise SystemExit("driver failed under callgrind (%d consoles, %d requests)" % (consoles, n))
     total, fns, txt = annotate(out)
-    with open(os.path.join(outdir, "annotate-%d-%d.txt" % (consoles, n)), "w") as f:
+    with open(os.path.join(outdir, "annotate-%d-%d-%s.txt" % (consoles, n, mode)), "w") as f:
         f.write(txt)
     os.unlink(out)
     return total, fns, r.stdout.strip()
@@ -72,9 +72,9 @@ def main():
     os.makedirs(a.outdir, exist_ok=True)
     n1, n2 = (int(x) for x in a.requests.split(","))
     res = {"requests": [n1, n2], "runs": []}
-    for c in (int(x) for x in a.consoles.split(",")):
-        t1, f1, s1 = run(a.driver, a.outdir, c, n1)
-        t2, f2, s2 = run(a.driver, a.outdir, c, n2)
+    for c, mode in ((int(x), m) for x in a.consoles.split(",") for m in ("single", "bulk")):
+        t1, f1, s1 = run(a.driver, a.outdir, c, n1, mode)
+        t2, f2, s2 = run(a.driver, a.outdir, c, n2, mode)
         per = (t2 - t1) / (n2 - n1)
         top = []
         for k in set(f1) | set(f2):
@@ -82,9 +82,15 @@ def main():
             if abs(d) >= 0.5:
                 top.append({"function": k, "ir_per_request": round(d, 1)})
         top.sort(key=lambda e: -e["ir_per_request"])
-        res["runs"].append({"consoles": c, "ir_total": [t1, t2], "ir_per_request": round(per, 1),
+        # The driver's own loop is not the library's cost.
+        drv = sum(e["ir_per_request"] for e in top
+                  if e["function"].endswith("(" + os.path.basename(a.driver) + ")"))
+        res["runs"].append({"consoles": c, "reap": mode, "ir_total": [t1, t2],
+                            "ir_per_request": round(per, 1),
+                            "ir_per_request_library": round(per - drv, 1),
                             "driver_stats": [s1, s2], "functions": top})
-        print("%6d consoles: %.1f instructions per request" % (c, per))
+        print("%6d consoles, %s reap: %.1f instructions per request (%.1f without the driver)"
+              % (c, mode, per, per - drv))
         for e in top[:15]:
             print("    %8.1f  %s" % (e["ir_per_request"], e["function"]))
     with open(os.path.join(a.outdir, "callgrind.json"), "w") as f:

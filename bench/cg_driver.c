@@ -1,12 +1,14 @@
 /* bench/cg_driver.c - a fixed single-threaded workload for callgrind.
  *
- *   tapiq-cg-driver CONSOLES REQUESTS
+ *   tapiq-cg-driver CONSOLES REQUESTS [single|bulk]
  *
  * One application thread opens every console, then issues REQUESTS
  * phoneSetLamp calls in rounds of 256 (console i*7919 mod CONSOLES, lamp
  * i mod 64, the mode changing every round so every update is a real change)
  * and reaps the 256 PHONE_REPLY messages of each round with phoneGetMessage
- * before the next round. One worker (workers=1), the mem backend.
+ * before the next round (single: one phoneGetMessage per reply; bulk: the
+ * native tapiq_get_messages, up to 64 per call). One worker (workers=1),
+ * the mem backend.
  *
  * Run it twice under `valgrind --tool=callgrind` with two request counts: the
  * difference of the instruction counts divided by the difference of the
@@ -33,10 +35,12 @@ int main(int argc, char **argv)
     const DWORD modes[2] = {PHONELAMPMODE_STEADY, PHONELAMPMODE_OFF};
     LONG rc;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s CONSOLES REQUESTS\n", argv[0]);
+    int bulk;
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: %s CONSOLES REQUESTS [single|bulk]\n", argv[0]);
         return 2;
     }
+    bulk = argc == 4 && argv[3][0] == 'b';
     consoles = (uint32_t)strtoul(argv[1], NULL, 10);
     requests = (uint32_t)strtoul(argv[2], NULL, 10);
     snprintf(cfg, sizeof(cfg), "backend=mem,devices=%u,lamps=64,workers=1,queue=65536", consoles);
@@ -68,14 +72,24 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        for (uint32_t i = 0; i < n; i++) {
-            PHONEMESSAGE m;
-            rc = phoneGetMessage(app, &m, INFINITE);
-            if (rc != 0 || m.dwMessageID != PHONE_REPLY || m.dwParam2 != 0) {
-                fprintf(stderr, "phoneGetMessage: %08x msg %u\n", (unsigned)rc,
-                        (unsigned)m.dwMessageID);
+        for (uint32_t i = 0; i < n;) {
+            PHONEMESSAGE m[64];
+            LONG got = 1;
+            if (bulk)
+                got = rc = tapiq_get_messages(app, m, 64, INFINITE);
+            else
+                rc = phoneGetMessage(app, &m[0], INFINITE);
+            if (rc < 0) {
+                fprintf(stderr, "reap: %08x\n", (unsigned)rc);
                 return 1;
             }
+            for (LONG j = 0; j < got; j++) {
+                if (m[j].dwMessageID != PHONE_REPLY || m[j].dwParam2 != 0) {
+                    fprintf(stderr, "unexpected message %u\n", (unsigned)m[j].dwMessageID);
+                    return 1;
+                }
+            }
+            i += (uint32_t)got;
         }
         done += n;
     }

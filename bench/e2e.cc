@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <sched.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <tapiq/tapi.h>
@@ -162,6 +163,7 @@ void issuer_open(Run &r, Ctx &c, int index)
     uint64_t interval = (uint64_t)(1e9 / per);
     if (interval == 0)
         interval = 1;
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); // wake within ~1 us of the asked time
     wait_go(r);
     uint64_t next = now_ns() + interval * (uint64_t)index / (uint64_t)o.issuers;
     while (!r.stop.load(std::memory_order_relaxed)) {
@@ -181,17 +183,34 @@ void issuer_open(Run &r, Ctx &c, int index)
             bump(c.accepted);
             next += interval;
         }
+        // Sleep when the next send is far, spin the last microseconds: the
+        // generator's own lateness would count as latency.
         now = now_ns();
-        if (next > now + 200000)
-            sleep_ns(next - now - 100000);
-        else if (next > now)
-            sched_yield();
+        if (next > now + 20000)
+            sleep_ns(next - now - 10000);
+        else
+            while (next > now_ns())
+                __builtin_ia32_pause();
     }
 }
 
 void reader(Run &r, Ctx &c)
 {
     PHONEMESSAGE m;
+    if (r.o->bulk_reap) {
+        PHONEMESSAGE ms[64];
+        for (;;) {
+            LONG n = tapiq_get_messages(r.app, ms, 64, INFINITE);
+            if (n > 0) {
+                for (LONG i = 0; i < n; i++)
+                    on_message(r, c, ms[i]);
+                continue;
+            }
+            if (n != PHONEERR_INVALAPPHANDLE)
+                c.error = n;
+            return;
+        }
+    }
     for (;;) {
         LONG rc = phoneGetMessage(r.app, &m, INFINITE);
         if (rc == 0) {
@@ -283,13 +302,43 @@ E2ERes e2e_run(const E2EOpts &o)
     for (int i = 0; i < ni; i++)
         th[(size_t)(nr + i)].join();
     uint64_t accepted = sum(&Ctx::accepted);
-    uint64_t deadline = now_ns() + 30000000000ull;
+    uint64_t deadline = now_ns() + 10000000000ull;
     while (sum(&Ctx::replies) < accepted && now_ns() < deadline)
         sleep_ns(200000);
     uint64_t replies = sum(&Ctx::replies);
+    std::string stuck;
+    if (replies < accepted) {
+        // Diagnose a stall: are the missing replies sitting in the queue
+        // while the reader sleeps (a lost wake-up of the reader), or were
+        // they never posted (a lost wake-up of a worker)?
+        tapiq_stats s0;
+        memset(&s0, 0, sizeof s0);
+        tapiq_get_stats(&s0, sizeof s0);
+        uint64_t pending = 0;
+        PHONEMESSAGE m;
+        while (phoneGetMessage(r.app, &m, 0) == 0)
+            pending++;
+        snprintf(msg, sizeof msg,
+                 "STALL: %llu replies missing after 10 s; %llu were pending in the queue "
+                 "(the reader slept on them); stats: accepted %llu replies %llu in flight %llu "
+                 "worker sleeps %llu wakeups %llu",
+                 (unsigned long long)(accepted - replies), (unsigned long long)pending,
+                 (unsigned long long)s0.accepted, (unsigned long long)s0.replies,
+                 (unsigned long long)s0.in_flight, (unsigned long long)s0.worker_sleeps,
+                 (unsigned long long)s0.worker_wakeups);
+        stuck = msg;
+        fprintf(stderr, "%s\n", msg);
+    }
+    // The counters are exact once quiescent: a worker may still be adding
+    // the replies we already reaped.
     tapiq_stats st;
-    memset(&st, 0, sizeof st);
-    tapiq_get_stats(&st, sizeof st);
+    for (int i = 0; i < 1000; i++) {
+        memset(&st, 0, sizeof st);
+        tapiq_get_stats(&st, sizeof st);
+        if (st.in_flight == 0 && st.replies == st.accepted)
+            break;
+        sleep_ns(1000000);
+    }
     phoneShutdown(r.app); // readers return INVALAPPHANDLE
     for (int i = 0; i < nr; i++)
         th[(size_t)i].join();
@@ -310,7 +359,10 @@ E2ERes e2e_run(const E2EOpts &o)
     res.worker_sleeps = st.worker_sleeps;
     res.worker_wakeups = st.worker_wakeups;
     res.ok = true;
-    if (err) {
+    if (!stuck.empty()) {
+        res.err = stuck;
+        res.ok = false;
+    } else if (err) {
         snprintf(msg, sizeof msg, "a TAPI call failed: %08x", (unsigned)err);
         res.err = msg;
         res.ok = false;

@@ -24,6 +24,7 @@ struct E2EOpts {
     bool mutex = false; // ring=mutex: the same dispatcher, every ring under a mutex
     Work work = Work::Spread;
     double seconds = 0.5;
+    bool bulk_reap = false; // the reader uses tapiq_get_messages (64 at a time)
     double rate = 0; // > 0: open loop, requests per second offered in total
 };
 

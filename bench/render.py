@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Render the bench JSON into bench/RESULTS.md and PNG charts (gnuplot).
+
+usage: render.py RESULTS_DIR BENCH_DIR
+
+RESULTS_DIR holds gbench.json (Google Benchmark, medians of repetitions),
+callgrind.json (bench/callgrind.py) and meta.json (bench/run.sh). Writes
+BENCH_DIR/RESULTS.md and BENCH_DIR/charts/*.png. Standard library only.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+SUFFIX = re.compile(r"/iterations:\d+(/manual_time)?$")
+
+
+def load(results):
+    with open(os.path.join(results, "gbench.json")) as f:
+        gb = json.load(f)
+    med, cv, reps = {}, {}, {}
+    for b in gb["benchmarks"]:
+        name = SUFFIX.sub("", b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            med[name] = None
+            continue
+        kind = b.get("aggregate_name")
+        if b.get("run_type") == "aggregate":
+            if kind == "median":
+                med[name] = b
+                reps[name] = b.get("repetitions")
+            elif kind == "cv":
+                cv[name] = b
+        elif name not in med:
+            med[name] = b
+    return gb, med, cv
+
+
+def rate(med, name, key="rate"):
+    b = med.get(name)
+    if not b or key not in b:
+        return None
+    return float(b[key])
+
+
+def fmt_m(v):
+    return "—" if v is None else ("%.2f" % (v / 1e6) if v < 1e8 else "%.0f" % (v / 1e6))
+
+
+def fmt_r(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    return "%.2f×" % (a / b)
+
+
+def fmt_us(v):
+    return "—" if v is None else ("%.1f" % v if v < 1000 else "%.0f" % v)
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        out.append("| " + " | ".join(r) + " |")
+    return "\n".join(out)
+
+
+def gnuplot(script):
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+        return True
+    except (OSError, subprocess.CalledProcessError) as e:
+        sys.stderr.write("gnuplot failed: %s\n" % e)
+        return False
+
+
+RING_CFG = [(1, 1), (2, 2), (4, 4), (8, 8), (16, 2)]
+RING_ROWS = [("tapiq", "single", "tapiq ring, 1 item per op"),
+             ("tapiq", "bulk", "tapiq ring, bulk 8 in / 32 out"),
+             ("vyukov", "single", "Vyukov bounded queue (reference)"),
+             ("ck_ring", "single", "ck_ring MPMC"),
+             ("mutex", "single", "mutex+condvar ring, 1 per op"),
+             ("mutex", "bulk", "mutex+condvar ring, 8 in / 32 out"),
+             ("wfcqueue", "single", "wfcqueue, locked dequeue"),
+             ("wfcqueue", "bulk", "wfcqueue + splice")]
+
+
+def ring_section(med, data_dir, charts):
+    out = ["## Raw ring transfer (M items/s, median)", "",
+           "Producers×consumers threads move 64-bit items through one queue of 65,536 slots "
+           "(wfcqueue: unbounded, 65,536 nodes per producer recycled). Full/empty: spin 16 "
+           "pauses, then `sched_yield()` (the mutex ring sleeps on its condvars).", ""]
+    head = ["queue"] + ["%d×%d" % c for c in RING_CFG]
+    rows = []
+    for q, m, label in RING_ROWS:
+        rows.append([label] + [fmt_m(rate(med, "ring/%s/%s/p:%d/c:%d" % (q, m, p, c)))
+                               for p, c in RING_CFG])
+    out.append(table(head, rows))
+    out += ["", "Ratios (same run):", ""]
+    ratios = [("tapiq single / Vyukov single (target ≥ 1)", ("tapiq", "single"), ("vyukov", "single")),
+              ("tapiq single / ck_ring (target ≥ 1)", ("tapiq", "single"), ("ck_ring", "single")),
+              ("tapiq bulk / ck_ring (target ≥ 1)", ("tapiq", "bulk"), ("ck_ring", "single")),
+              ("tapiq bulk / Vyukov single (target ≥ 1)", ("tapiq", "bulk"), ("vyukov", "single")),
+              ("tapiq bulk / wfcqueue+splice (target ≥ 0.5)", ("tapiq", "bulk"), ("wfcqueue", "bulk")),
+              ("tapiq single / mutex single", ("tapiq", "single"), ("mutex", "single")),
+              ("tapiq bulk / mutex bulk", ("tapiq", "bulk"), ("mutex", "bulk"))]
+    rows = []
+    for label, a, b in ratios:
+        rows.append([label] + [fmt_r(rate(med, "ring/%s/%s/p:%d/c:%d" % (a + (p, c))),
+                                     rate(med, "ring/%s/%s/p:%d/c:%d" % (b + (p, c))))
+                               for p, c in RING_CFG])
+    out.append(table(["ratio"] + head[1:], rows))
+    # chart
+    dat = os.path.join(data_dir, "ring.dat")
+    with open(dat, "w") as f:
+        f.write("cfg " + " ".join('"%s"' % r[2] for r in RING_ROWS) + "\n")
+        for p, c in RING_CFG:
+            vals = [rate(med, "ring/%s/%s/p:%d/c:%d" % (q, m, p, c)) for q, m, _ in RING_ROWS]
+            f.write('"%d×%d" ' % (p, c) + " ".join("%.4f" % (v / 1e6) if v else "NaN"
+                                                   for v in vals) + "\n")
+    png = os.path.join(charts, "ring.png")
+    plots = ", ".join("'%s' using %d:xtic(1) title columnhead with linespoints" % (dat, i + 2)
+                      for i in range(len(RING_ROWS)))
+    if gnuplot("set terminal pngcairo size 900,520\nset output '%s'\nset logscale y\n"
+               "set ylabel 'M items/s (log)'\nset xlabel 'producers×consumers'\n"
+               "set key outside right\nset grid\nset title 'Raw ring transfer (median)'\n"
+               "plot %s\n" % (png, plots)):
+        out += ["", "![raw ring throughput](charts/ring.png)"]
+    return out
+
+
+def reqid_section(med):
+    out = ["## Request ids: allocate + free (M ids/s, median)", "",
+           "`tapiq_reqid_alloc_bulk` + `tapiq_reqid_free_bulk` (slot + generation, 65,536 slots) "
+           "against one global `atomic_fetch_add` per id (which cannot free, reuse or detect "
+           "a stale id). batch:32 is how the dispatcher uses it (per-thread caches of 32).", ""]
+    rows = []
+    for t in (1, 2, 4, 8, 16):
+        a1 = rate(med, "reqid/tapiq/batch:1/threads:%d" % t)
+        a32 = rate(med, "reqid/tapiq/batch:32/threads:%d" % t)
+        f1 = rate(med, "reqid/fetch_add/batch:1/threads:%d" % t)
+        rows.append([str(t), fmt_m(a1), fmt_m(a32), fmt_m(f1), fmt_r(a1, f1), fmt_r(a32, f1)])
+    out.append(table(["threads", "tapiq batch 1", "tapiq batch 32", "fetch_add",
+                      "batch 1 / fetch_add", "batch 32 / fetch_add"], rows))
+    return out
+
+
+def e2e_section(med, data_dir, charts):
+    out = ["## End to end: phoneSetLamp → mem backend → PHONE_REPLY reaped (M requests/s, median)",
+           "",
+           "2 workers, 64 lamps per console, queue=65536, one reader thread blocking in "
+           "`phoneGetMessage(INFINITE)`; issuing threads retry on RESOURCEUNAVAIL after reaping "
+           "one message themselves (nothing is dropped; every run checks that each accepted "
+           "request got exactly one successful reply). *spread*: random console and lamp; "
+           "*hot*: 8 consoles × 4 lamps (batches coalesce). Rate = replies reaped per second. "
+           "Baseline: the same dispatcher with `ring=mutex`. *bulk reap*: the reader takes up to 64 "
+           "messages per call with `tapiq_get_messages` (spread only).", ""]
+    for work in ("spread", "hot"):
+        for consoles in (10, 500, 10000):
+            out.append("**%s, %d consoles**" % (work, consoles))
+            out.append("")
+            rows = []
+            for t in (1, 2, 4, 8, 16, 64):
+                lf = rate(med, "e2e/lockfree/%s/consoles:%d/threads:%d" % (work, consoles, t))
+                mx = rate(med, "e2e/mutex/%s/consoles:%d/threads:%d" % (work, consoles, t))
+                ap = rate(med, "e2e/lockfree/%s/consoles:%d/threads:%d" % (work, consoles, t),
+                          "applied_per_req")
+                un = rate(med, "e2e/lockfree/%s/consoles:%d/threads:%d" % (work, consoles, t),
+                          "unavail_per_req")
+                lb = rate(med, "e2e/lockfree_bulkreap/%s/consoles:%d/threads:%d" % (work, consoles, t))
+                rows.append([str(t), fmt_m(lf), fmt_m(mx), fmt_r(lf, mx),
+                             "—" if ap is None else "%.3f" % ap,
+                             "—" if un is None else "%.3f" % un, fmt_m(lb), fmt_r(lb, mx)])
+            lf8 = rate(med, "e2e/lockfree/%s/consoles:%d/threads:8" % (work, consoles))
+            lf64 = rate(med, "e2e/lockfree/%s/consoles:%d/threads:64" % (work, consoles))
+            out.append(table(["threads", "lock-free", "mutex ring", "ratio",
+                              "backend updates / request", "RESOURCEUNAVAIL / request",
+                              "lock-free, bulk reap", "bulk reap / mutex"], rows))
+            out += ["", "64 threads / 8 threads (lock-free): %s" % fmt_r(lf64, lf8), ""]
+    dat = os.path.join(data_dir, "e2e.dat")
+    series = [(r, w, c) for w in ("spread", "hot") for c in (10, 500, 10000)
+              for r in ("lockfree", "mutex")]
+    with open(dat, "w") as f:
+        f.write("threads " + " ".join('"%s %s %d"' % s for s in series) + "\n")
+        for t in (1, 2, 4, 8, 16, 64):
+            vals = [rate(med, "e2e/%s/%s/consoles:%d/threads:%d" % (r, w, c, t))
+                    for r, w, c in series]
+            f.write("%d " % t + " ".join("%.4f" % (v / 1e6) if v else "NaN" for v in vals) + "\n")
+    png = os.path.join(charts, "e2e.png")
+    plots = []
+    for i, (r, w, c) in enumerate(series):
+        if w != "spread":
+            continue
+        plots.append("'%s' using 1:%d title columnhead with linespoints dt %d"
+                     % (dat, i + 2, 1 if r == "lockfree" else 2))
+    if gnuplot("set terminal pngcairo size 900,520\nset output '%s'\nset logscale x 2\n"
+               "set ylabel 'M requests/s'\nset xlabel 'issuing threads'\nset key outside right\n"
+               "set grid\nset yrange [0:*]\n"
+               "set title 'End to end, spread workload, 2 workers (median)'\nplot %s\n"
+               % (png, ", ".join(plots))):
+        out += ["![end-to-end throughput](charts/e2e.png)", ""]
+    return out
+
+
+def fanout_section(med):
+    out = ["## Fan-out: one event sets lamp k on all 500 consoles", ""]
+    rows = []
+    for t in (1, 4):
+        lf = rate(med, "fanout/lockfree/consoles:500/threads:%d" % t)
+        mx = rate(med, "fanout/mutex/consoles:500/threads:%d" % t)
+        le = rate(med, "fanout/lockfree/consoles:500/threads:%d" % t, "events_rate")
+        me = rate(med, "fanout/mutex/consoles:500/threads:%d" % t, "events_rate")
+        rows.append([str(t), fmt_m(lf), fmt_m(mx), fmt_r(lf, mx),
+                     "—" if le is None else "%.0f" % le, "—" if me is None else "%.0f" % me])
+    out.append(table(["issuing threads", "lock-free M req/s", "mutex M req/s", "ratio",
+                      "lock-free events/s", "mutex events/s"], rows))
+    return out
+
+
+def latency_section(med, data_dir, charts):
+    out = ["## Issue → reply latency at fixed offered loads (open loop)", "",
+           "One issuing thread sends at a fixed rate (a percentage of the peak of the same "
+           "configuration, closed loop, measured first in the same process: best of three); "
+           "500 consoles, spread; one reader blocking in `phoneGetMessage`. Latency runs from "
+           "each request's *intended* send time to the moment its PHONE_REPLY is reaped, so "
+           "a stalled sender is charged (no coordinated omission). HDR-style log-linear "
+           "histogram, 1.6% resolution. *late*: requests sent more than 1 ms after their "
+           "intended time (the sender itself was starved).", ""]
+    rows = []
+    for ring in ("lockfree", "mutex"):
+        for pct in (25, 50, 75):
+            n = "latency/%s/load:%d" % (ring, pct)
+            if med.get(n) is None:
+                rows.append([ring, "%d%%" % pct] + ["—"] * 8)
+                continue
+            rows.append([ring, "%d%%" % pct, fmt_m(rate(med, n, "peak_rate")),
+                         fmt_m(rate(med, n, "offered_rate")), fmt_m(rate(med, n)),
+                         fmt_us(rate(med, n, "p50_us")), fmt_us(rate(med, n, "p99_us")),
+                         fmt_us(rate(med, n, "p999_us")), fmt_us(rate(med, n, "max_us")),
+                         "%.3f" % (rate(med, n, "late_frac") or 0)])
+    out.append(table(["ring", "load", "peak M/s", "offered M/s", "reaped M/s", "p50 µs",
+                      "p99 µs", "p99.9 µs", "max µs", "late"], rows))
+    dat = os.path.join(data_dir, "latency.dat")
+    with open(dat, "w") as f:
+        f.write("load lf_p50 lf_p99 lf_p999 mx_p50 mx_p99 mx_p999\n")
+        for pct in (25, 50, 75):
+            vals = []
+            for ring in ("lockfree", "mutex"):
+                for k in ("p50_us", "p99_us", "p999_us"):
+                    v = rate(med, "latency/%s/load:%d" % (ring, pct), k)
+                    vals.append("%.3f" % v if v else "NaN")
+            f.write("%d %s\n" % (pct, " ".join(vals)))
+    png = os.path.join(charts, "latency.png")
+    names = ["lock-free p50", "lock-free p99", "lock-free p99.9", "mutex p50", "mutex p99",
+             "mutex p99.9"]
+    plots = ", ".join("'%s' using 1:%d title '%s' with linespoints dt %d"
+                      % (dat, i + 2, names[i], 1 if i < 3 else 2) for i in range(6))
+    if gnuplot("set terminal pngcairo size 900,520\nset output '%s'\nset logscale y\n"
+               "set ylabel 'µs (log)'\nset xlabel 'offered load, % of peak'\nset key outside right\n"
+               "set grid\nset xtics (25, 50, 75)\nset title 'Issue → reply latency (median of runs)'\n"
+               "plot %s\n" % (png, plots)):
+        out += ["", "![latency percentiles](charts/latency.png)"]
+    return out
+
+
+def callgrind_section(results):
+    p = os.path.join(results, "callgrind.json")
+    if not os.path.exists(p):
+        return ["## Instructions per request (callgrind)", "", "Not measured in this run."]
+    with open(p) as f:
+        cg = json.load(f)
+    n1, n2 = cg["requests"]
+    out = ["## Instructions per request end to end (callgrind)", "",
+           "`bench/cg_driver.c`: one application thread, `workers=1`, mem backend, 64 lamps; "
+           "rounds of 256 `phoneSetLamp` (every update a real change, no coalescing) each "
+           "followed by reaping its 256 replies with `phoneGetMessage`. Run at %d and %d "
+           "requests; (Ir(N2) − Ir(N1)) / (N2 − N1) is the cost of one request with setup "
+           "and shutdown cancelled out (all threads, library + libc + kernel entry "
+           "stubs; valgrind counts user-space instructions only)." % (n1, n2), ""]
+    rows = [[str(r["consoles"]), r.get("reap", "single"), "%.0f" % r["ir_per_request"],
+             "%.0f" % r.get("ir_per_request_library", r["ir_per_request"])] for r in cg["runs"]]
+    out.append(table(["consoles", "reap", "instructions / request (target ≤ 250)",
+                      "without the driver's own loop"], rows))
+    out += ["", "*single*: one `phoneGetMessage` per reply; *bulk*: `tapiq_get_messages`, up to "
+            "64 per call."]
+    for r in cg["runs"]:
+        out += ["", "Top functions, %d consoles, %s reap (exclusive instructions per request):"
+                % (r["consoles"], r.get("reap", "single")), ""]
+        out.append(table(["instr / request", "function (object)"],
+                         [["%.1f" % e["ir_per_request"], "`%s`" % e["function"]]
+                          for e in r["functions"][:15]]))
+    return out
+
+
+def main():
+    results, bench_dir = sys.argv[1], sys.argv[2]
+    charts = os.path.join(bench_dir, "charts")
+    os.makedirs(charts, exist_ok=True)
+    gb, med, cv = load(results)
+    meta = {}
+    mp = os.path.join(results, "meta.json")
+    if os.path.exists(mp):
+        with open(mp) as f:
+            meta = json.load(f)
+    ctx = gb.get("context", {})
+    failed = sorted(n for n, b in med.items() if b is None)
+    lines = ["# tapiq bench results", "",
+             "Generated by `bench/render.py` from a real run of `%s` on a 2-core Debian 12 VM "
+             "(%s CPUs reported, %s MHz, kernel %s), %s, commit %s. Other work shared the "
+             "machine during the run (load average at start: %s), so wall-clock figures are "
+             "medians of %s repetitions and every comparison is a ratio against a baseline "
+             "measured in the same run; instruction counts (callgrind) do not depend on load."
+             % (meta.get("command", "bench/run.sh"), ctx.get("num_cpus", "?"),
+                ctx.get("mhz_per_cpu", "?"), meta.get("kernel", "?"), meta.get("date", "?"),
+                meta.get("commit", "?"),
+                ", ".join("%.1f" % x for x in ctx.get("load_avg", [])) or "?",
+                meta.get("reps", "?")),
+             "",
+             "Each scenario runs for a fixed window (%s s; latency runs 2×) and reports items "
+             "per second; `M` = millions. How to reproduce: see the Bench section of the README."
+             % meta.get("seconds", "?"), ""]
+    if failed:
+        lines += ["**Scenarios that failed their checks in this run:** " +
+                  ", ".join("`%s`" % n for n in failed), ""]
+    lines += ring_section(med, results, charts) + [""]
+    lines += reqid_section(med) + [""]
+    lines += e2e_section(med, results, charts) + [""]
+    lines += fanout_section(med) + [""]
+    lines += latency_section(med, results, charts) + [""]
+    lines += callgrind_section(results) + [""]
+    with open(os.path.join(bench_dir, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("wrote %s" % os.path.join(bench_dir, "RESULTS.md"))
+
+
+if __name__ == "__main__":
+    main()
