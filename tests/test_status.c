@@ -525,17 +525,21 @@ static void case_negotiate(void)
     TQ_EXPECT(phoneShutdown(a), 0);
 }
 
-/* The supported range starts at 1.4: a range that ends at 1.3 (the SDK's
- * TAPI_VERSION1_0) has nothing in common with it. Separate test case. */
+/* The supported range is 1.3 (the SDK's TAPI_VERSION1_0, 0x00010003) ..
+ * 2.2: a range that ends below 1.3 has nothing in common with it; one that
+ * ends at 1.3 negotiates 1.3. Separate test case. */
 static void case_negotiate_low_end(void)
 {
     HPHONEAPP a = tq_start("devices=1,lamps=2", NULL);
     PHONEEXTENSIONID ext;
     DWORD v = 0xFFFF;
-    LONG r = phoneNegotiateAPIVersion(a, 0, 0x00010000, TAPI_VERSION1_0, &v, &ext);
+    LONG r = phoneNegotiateAPIVersion(a, 0, 0x00010000, TAPI_VERSION1_0 - 1, &v, &ext);
     TQ_CHECKF(r == PHONEERR_INCOMPATIBLEAPIVERSION,
-              "range 0x00010000..0x00010003 gave %s (version %#x); the supported range is "
-              "0x00010004..0x00020002", tq_err_name(r), (unsigned)v);
+              "range 0x00010000..0x00010002 gave %s (version %#x); the supported range is "
+              "0x00010003..0x00020002", tq_err_name(r), (unsigned)v);
+    v = 0;
+    TQ_EXPECT(phoneNegotiateAPIVersion(a, 0, 0x00010000, TAPI_VERSION1_0, &v, &ext), 0);
+    TQ_CHECK(v == TAPI_VERSION1_0);
     v = 0;
     TQ_EXPECT(phoneNegotiateAPIVersion(a, 0, TAPI_VERSION1_0, TAPI_VERSION1_4, &v, &ext), 0);
     TQ_CHECK(v == TAPI_VERSION1_4);
