@@ -256,7 +256,7 @@ def latency_section(med, data_dir, charts):
     plots = ", ".join("'%s' using 1:%d title '%s' with linespoints dt %d"
                       % (dat, i + 2, names[i], 1 if i < 3 else 2) for i in range(6))
     if gnuplot("set terminal pngcairo size 900,520\nset output '%s'\nset logscale y\n"
-               "set ylabel 'µs (log)'\nset xlabel 'offered load, % of peak'\nset key outside right\n"
+               "set ylabel 'µs (log)'\nset xlabel 'offered load, %% of peak'\nset key outside right\n"
                "set grid\nset xtics (25, 50, 75)\nset title 'Issue → reply latency (median of runs)'\n"
                "plot %s\n" % (png, plots)):
         out += ["", "![latency percentiles](charts/latency.png)"]

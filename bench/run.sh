@@ -63,10 +63,16 @@ if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null && command -v callgrin
     fi
 fi
 
+# The commit measured: TAPIQ_BENCH_COMMIT (for an exported tree), else git's
+# HEAD, marked when the library's sources differ from it.
+commit=${TAPIQ_BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+if [ -z "${TAPIQ_BENCH_COMMIT:-}" ] && ! git diff --quiet HEAD -- core backends include 2>/dev/null; then
+    commit="$commit+local-changes"
+fi
 cat >"$out/meta.json" <<EOF
 {"date": "$(date -u +%Y-%m-%dT%H:%MZ)", "reps": $reps, "seconds": $seconds,
  "command": "bench/run.sh --reps $reps --seconds $seconds",
- "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+ "commit": "$commit",
  "cpus": $(nproc), "kernel": "$(uname -r)"}
 EOF
 
