@@ -9,7 +9,8 @@ request (issue, dispatch, backend apply, reply, reap) with setup and shutdown
 cancelled out; the same difference per function (callgrind_annotate,
 exclusive counts) says where those instructions go. Callgrind counts are
 repeatable: they do not depend on the machine's load.
-Writes OUTDIR/callgrind.json and OUTDIR/annotate-<consoles>-<n>.txt.
+Writes OUTDIR/callgrind.json (function names and object basenames only; for
+source-line detail run callgrind_annotate --auto=yes on a build with -g).
 """
 import argparse
 import json
@@ -55,9 +56,7 @@ def run(driver, outdir, consoles, n, mode):
     if r.returncode != 0:
         sys.stderr.write(r.stdout + r.stderr)
         raise SystemExit("driver failed under callgrind (%d consoles, %d requests)" % (consoles, n))
-    total, fns, txt = annotate(out)
-    with open(os.path.join(outdir, "annotate-%d-%d-%s.txt" % (consoles, n, mode)), "w") as f:
-        f.write(txt)
+    total, fns, _ = annotate(out)
     os.unlink(out)
     return total, fns, r.stdout.strip()
 
