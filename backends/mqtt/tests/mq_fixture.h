@@ -360,6 +360,18 @@ static inline void mq_run_init(struct mq_run *r, HPHONEAPP app, unsigned ndev, u
         r->h[d] = mq_open(app, d, PHONEPRIVILEGE_OWNER);
 }
 
+static inline void mq_run_free(struct mq_run *r)
+{
+    free(r->h);
+    free(r->model);
+    free(r->okseq);
+    free(r->tab);
+    r->h = NULL;
+    r->model = NULL;
+    r->okseq = NULL;
+    r->tab = NULL;
+}
+
 /* Handle one message (waiting up to @timeout_ms). Returns 1 if one came. */
 static inline int mq_pump(struct mq_run *r, DWORD timeout_ms)
 {

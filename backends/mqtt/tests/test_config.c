@@ -54,6 +54,7 @@ int main(void)
              r.accepted);
     mq_check_getlamp(&r); /* all still OFF */
     MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    mq_run_free(&r);
     printf("bad keys rejected; no broker: %" PRIu64 " requests failed with OPERATIONFAILED\n",
            r.failed);
     return 0;

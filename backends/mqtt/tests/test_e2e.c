@@ -74,6 +74,7 @@ int main(int argc, char **argv)
                  seqs[d]);
 
     MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    mq_run_free(&r);
     MQ_CHECK(WIFEXITED(mq_stop(sim, SIGTERM)), "simulator exit");
     mq_stop(broker, SIGTERM);
     printf("%" PRIu64 " requests, %" PRIu64 " RESOURCEUNAVAIL retries, all replied 0; "

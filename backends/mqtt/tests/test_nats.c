@@ -121,6 +121,7 @@ int main(int argc, char **argv)
     (void)t_conv2;
 
     MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    mq_run_free(&r);
     mq_stop(sim, SIGTERM);
     mq_stop(node[1], SIGTERM);
     mq_stop(node[2], SIGTERM);

@@ -109,6 +109,7 @@ int main(int argc, char **argv)
     mq_check_getlamp(&r);
 
     MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    mq_run_free(&r);
     mq_stop(sim, SIGTERM);
     mq_stop(broker, SIGTERM);
     printf("will -> DISCONNECTED -> INVALPHONESTATE; 3 malformed ignored; restart -> CONNECTED\n");

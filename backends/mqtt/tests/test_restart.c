@@ -102,6 +102,7 @@ int main(int argc, char **argv)
         mq_sleep_ms(200);
     }
     MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    mq_run_free(&r);
     mq_stop(broker, SIGTERM);
     printf("%" PRIu64 " requests: %" PRIu64 " ok, %" PRIu64 " OPERATIONFAILED, all accounted\n",
            r.accepted, r.ok, r.failed);
