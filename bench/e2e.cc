@@ -190,7 +190,7 @@ void issuer_open(Run &r, Ctx &c, int index)
             sleep_ns(next - now - 10000);
         else
             while (next > now_ns())
-                __builtin_ia32_pause();
+                sched_yield(); // let the workers and the reader use this core
     }
 }
 

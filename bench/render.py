@@ -292,6 +292,71 @@ def callgrind_section(results):
     return out
 
 
+def targets_section(med, results):
+    """The issue's targets against this run's medians (measured, not asserted)."""
+    def r(name, key="rate"):
+        return rate(med, name, key)
+
+    def yes(ok):
+        return "—" if ok is None else ("met" if ok else "**missed**")
+
+    rows = []
+    for consoles in (10, 500, 10000):
+        for work in ("spread", "hot"):
+            lf = r("e2e/lockfree/%s/consoles:%d/threads:8" % (work, consoles))
+            mx = r("e2e/mutex/%s/consoles:%d/threads:8" % (work, consoles))
+            rows.append(["e2e, 8 threads, 2 workers, %s, %d consoles: ≥ 10 M/s and ≥ 4× mutex"
+                         % (work, consoles), "%s M/s; mutex %s M/s" % (fmt_m(lf), fmt_m(mx)),
+                         fmt_r(lf, mx),
+                         yes(None if lf is None or mx is None else lf >= 10e6 and lf >= 4 * mx)])
+    for consoles in (10, 500, 10000):
+        a = r("e2e/lockfree/spread/consoles:%d/threads:64" % consoles)
+        b = r("e2e/lockfree/spread/consoles:%d/threads:8" % consoles)
+        rows.append(["64 threads ≥ 50%% of 8 threads (spread, %d consoles)" % consoles,
+                     "%s vs %s M/s" % (fmt_m(a), fmt_m(b)), fmt_r(a, b),
+                     yes(None if a is None or not b else a >= 0.5 * b)])
+    for mode in ("single", "bulk"):
+        for base in ("ck_ring", "vyukov"):
+            ratios = []
+            for p, c in RING_CFG:
+                x = r("ring/tapiq/%s/p:%d/c:%d" % (mode, p, c))
+                y = r("ring/%s/single/p:%d/c:%d" % (base, p, c))
+                if x and y:
+                    ratios.append((x / y, "%d×%d" % (p, c)))
+            if ratios:
+                lo = min(ratios)
+                rows.append(["raw ring (%s) ≥ %s at every producer/consumer count" % (mode, base),
+                             "worst at %s" % lo[1], "%.2f×" % lo[0], yes(lo[0] >= 1)])
+    ratios = []
+    for p, c in RING_CFG:
+        x = r("ring/tapiq/bulk/p:%d/c:%d" % (p, c))
+        y = r("ring/wfcqueue/bulk/p:%d/c:%d" % (p, c))
+        if x and y:
+            ratios.append((x / y, "%d×%d" % (p, c)))
+    if ratios:
+        lo = min(ratios)
+        rows.append(["bulk transfer within 2× of wfcqueue+splice", "worst at %s" % lo[1],
+                     "%.2f×" % lo[0], yes(lo[0] >= 0.5)])
+    p99 = r("latency/lockfree/load:50", "p99_us")
+    p99m = r("latency/mutex/load:50", "p99_us")
+    rows.append(["p99 issue→reply ≤ 50 µs at half of peak", "%s µs (mutex ring: %s µs)"
+                 % (fmt_us(p99), fmt_us(p99m)), "—", yes(None if p99 is None else p99 <= 50)])
+    cgp = os.path.join(results, "callgrind.json")
+    if os.path.exists(cgp):
+        with open(cgp) as f:
+            cg = json.load(f)
+        for reap in ("single", "bulk"):
+            runs = {x["consoles"]: x for x in cg["runs"] if x.get("reap", "single") == reap}
+            if 10 in runs and 10000 in runs:
+                a = runs[10]["ir_per_request_library"]
+                b = runs[10000]["ir_per_request_library"]
+                rows.append(["≤ 250 instructions per request, flat 10 → 10,000 consoles (%s reap)"
+                             % reap, "%.0f → %.0f" % (a, b), "%.2f× growth" % (b / a),
+                             yes(a <= 250 and b <= 250 and b / a <= 1.1)])
+    return ["## Targets of the issue (this run)", "",
+            table(["target", "figure", "ratio", ""], rows)]
+
+
 def main():
     results, bench_dir = sys.argv[1], sys.argv[2]
     charts = os.path.join(bench_dir, "charts")
@@ -322,6 +387,7 @@ def main():
     if failed:
         lines += ["**Scenarios that failed their checks in this run:** " +
                   ", ".join("`%s`" % n for n in failed), ""]
+    lines += targets_section(med, results) + [""]
     lines += ring_section(med, results, charts) + [""]
     lines += reqid_section(med) + [""]
     lines += e2e_section(med, results, charts) + [""]
