@@ -209,6 +209,7 @@ void register_all()
         {BENCH_Q_VYUKOV, 1, 1, "single"}, {BENCH_Q_CK, 1, 1, "single"},
         {BENCH_Q_MUTEX, 1, 1, "single"},  {BENCH_Q_MUTEX, 8, 32, "bulk"},
         {BENCH_Q_WFCQ, 1, 1, "single"},   {BENCH_Q_WFCQ, 8, 32, "bulk"},
+        {BENCH_Q_TAPIQ_MUTEX, 1, 1, "single"}, {BENCH_Q_TAPIQ_MUTEX, 8, 32, "bulk"},
     };
     for (auto &p : pc)
         for (auto &q : rings) {

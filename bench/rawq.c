@@ -144,6 +144,7 @@ struct run {
     _Atomic int stop;
     pthread_barrier_t bar;
     struct tapiq_mpmc tq;
+    pthread_mutex_t tq_mu; /* BENCH_Q_TAPIQ_MUTEX */
     struct vy vy;
     struct mq mq;
 #ifdef BENCH_HAVE_CK
@@ -179,6 +180,7 @@ static inline size_t q_push(struct run *r, int id, uint64_t *seq, const uint64_t
     (void)seq;
     switch (r->kind) {
     case BENCH_Q_TAPIQ:
+    case BENCH_Q_TAPIQ_MUTEX:
         return tapiq_mpmc_push_try(&r->tq, v, n);
     case BENCH_Q_VYUKOV:
         while (k < n && vy_push1(&r->vy, v[k]))
@@ -247,6 +249,7 @@ static inline size_t q_pop(struct run *r, struct cctx *c, uint64_t *out, size_t 
     (void)c;
     switch (r->kind) {
     case BENCH_Q_TAPIQ:
+    case BENCH_Q_TAPIQ_MUTEX:
         return tapiq_mpmc_pop_try(&r->tq, out, n);
     case BENCH_Q_VYUKOV:
         while (k < n && vy_pop1(&r->vy, &out[k]))
@@ -385,6 +388,7 @@ int bench_queue_available(int kind)
 {
     switch (kind) {
     case BENCH_Q_TAPIQ:
+    case BENCH_Q_TAPIQ_MUTEX:
     case BENCH_Q_VYUKOV:
     case BENCH_Q_MUTEX:
         return 1;
@@ -403,7 +407,8 @@ int bench_queue_available(int kind)
 
 const char *bench_queue_name(int kind)
 {
-    static const char *names[] = {"tapiq", "vyukov", "ck_ring", "mutex", "wfcqueue"};
+    static const char *names[] = {"tapiq", "vyukov", "ck_ring", "mutex", "wfcqueue",
+                                  "tapiq_mutex"};
     return kind >= 0 && kind < BENCH_Q_MAX ? names[kind] : "?";
 }
 
@@ -412,6 +417,14 @@ static int setup(struct run *r)
     switch (r->kind) {
     case BENCH_Q_TAPIQ:
         return tapiq_mpmc_init(&r->tq, CAP);
+    case BENCH_Q_TAPIQ_MUTEX: {
+        int rc = tapiq_mpmc_init(&r->tq, CAP);
+        if (rc)
+            return rc;
+        pthread_mutex_init(&r->tq_mu, NULL);
+        tapiq_mpmc_set_baseline_mutex(&r->tq, &r->tq_mu);
+        return 0;
+    }
     case BENCH_Q_VYUKOV:
         r->vy.buf = aligned_alloc(64, sizeof(struct vy_cell) * CAP);
         if (!r->vy.buf)
@@ -462,6 +475,10 @@ static void teardown(struct run *r)
     switch (r->kind) {
     case BENCH_Q_TAPIQ:
         tapiq_mpmc_destroy(&r->tq);
+        break;
+    case BENCH_Q_TAPIQ_MUTEX:
+        tapiq_mpmc_destroy(&r->tq);
+        pthread_mutex_destroy(&r->tq_mu);
         break;
     case BENCH_Q_VYUKOV:
         free(r->vy.buf);

@@ -82,7 +82,9 @@ RING_ROWS = [("tapiq", "single", "tapiq ring, 1 item per op"),
              ("mutex", "single", "mutex+condvar ring, 1 per op"),
              ("mutex", "bulk", "mutex+condvar ring, 8 in / 32 out"),
              ("wfcqueue", "single", "wfcqueue, locked dequeue"),
-             ("wfcqueue", "bulk", "wfcqueue + splice")]
+             ("wfcqueue", "bulk", "wfcqueue + splice"),
+             ("tapiq_mutex", "single", "tapiq ring under a mutex (ring=mutex), 1 per op"),
+             ("tapiq_mutex", "bulk", "tapiq ring under a mutex (ring=mutex), bulk")]
 
 
 def ring_section(med, data_dir, charts):
@@ -103,7 +105,9 @@ def ring_section(med, data_dir, charts):
               ("tapiq bulk / Vyukov single (target ≥ 1)", ("tapiq", "bulk"), ("vyukov", "single")),
               ("tapiq bulk / wfcqueue+splice (target ≥ 0.5)", ("tapiq", "bulk"), ("wfcqueue", "bulk")),
               ("tapiq single / mutex single", ("tapiq", "single"), ("mutex", "single")),
-              ("tapiq bulk / mutex bulk", ("tapiq", "bulk"), ("mutex", "bulk"))]
+              ("tapiq bulk / mutex bulk", ("tapiq", "bulk"), ("mutex", "bulk")),
+              ("tapiq single / tapiq under mutex", ("tapiq", "single"), ("tapiq_mutex", "single")),
+              ("tapiq bulk / tapiq under mutex, bulk", ("tapiq", "bulk"), ("tapiq_mutex", "bulk"))]
     rows = []
     for label, a, b in ratios:
         rows.append([label] + [fmt_r(rate(med, "ring/%s/%s/p:%d/c:%d" % (a + (p, c))),
