@@ -18,7 +18,8 @@
  *    request still in flight; it gets exactly one PHONE_REPLY (status 0 or
  *    OPERATIONFAILED, 0 when fail_ppm is 0), to the right handle and
  *    callback instance, unless its handle closed first (then none);
- *    replies of one application for one device come in issue order;
+ *    replies of one application for one device come in issue order (a
+ *    device stays scheduled until its replies are posted, runtime.c);
  *  - PHONE_STATE only for an open handle that asked for PHONESTATE_LAMP, a
  *    valid lamp, and only after a request to that lamp; at each quiescent
  *    point, a lamp that changed was notified to every handle subscribed
@@ -871,7 +872,10 @@ static void op_init(struct fuzz_in *in)
         break;
     }
     may_fail = want == OK ? arm(in) : 0;
-    rc = phoneInitializeEx(php, NULL, cb, (b & 0x40) ? NULL : "fuzz", &ndev, &api, pp);
+    /* phoneInitializeExA is the SDK's ANSI name for the same call. */
+    rc = ((b & 0x20) ? phoneInitializeExA : phoneInitializeEx)(php, NULL, cb,
+                                                               (b & 0x40) ? NULL : "fuzz",
+                                                               &ndev, &api, pp);
     disarm();
     TRACE("  phoneInitializeEx(case %d) = %s, app %#x\n", b % 12, err_name(rc), happ);
     if (want == PHONEERR_STRUCTURETOOSMALL)
