@@ -104,6 +104,7 @@ static const struct core_key core_keys[] = {
     {"workers", offsetof(struct tapiq_config, workers), 1, TAPIQ_MAX_WORKERS},
     {"queue", offsetof(struct tapiq_config, queue), 1, TAPIQ_MAX_QUEUE},
     {"events", offsetof(struct tapiq_config, events), 1, TAPIQ_MAX_EVENTS},
+    {"mailbox", offsetof(struct tapiq_config, mailbox), 2, TAPIQ_MAX_MAILBOX},
 };
 
 int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, size_t errlen)
@@ -120,6 +121,7 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
     out->workers = 2;
     out->queue = 65536;
     out->events = 65536;
+    out->mailbox = 256;
     seterr(err, errlen, "%s", "");
 
     buf = tapiq_strdup(text ? text : "");

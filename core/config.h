@@ -23,6 +23,7 @@
 #define TAPIQ_MAX_WORKERS 64u
 #define TAPIQ_MAX_QUEUE (1u << 24)
 #define TAPIQ_MAX_EVENTS (1u << 24)
+#define TAPIQ_MAX_MAILBOX (1u << 16)
 
 struct tapiq_config {
     const tapiq_backend_ops *backend;
@@ -32,6 +33,7 @@ struct tapiq_config {
     uint32_t workers;  /* default 2 */
     uint32_t queue;    /* request slots, default 65536 */
     uint32_t events;   /* per-application room for PHONE_STATE, default 65536 */
+    uint32_t mailbox;  /* requests waiting per device, default 256 */
     int ring_mutex;    /* ring=mutex: bench baseline, every ring under a mutex */
 };
 

@@ -33,10 +33,7 @@ void tapiq_rt_schedule(struct tapiq_rt *rt, struct tapiq_dev *dev)
 {
     uint32_t expected = 0;
     uint64_t v = dev->id;
-    /* seq_cst: ordered after the mailbox push that preceded this call and
-     * against the worker's store of sched = 0 and its re-check of the
-     * mailbox in finish_device() (Dekker: one of the two sides sees the
-     * other). */
+    /* seq_cst: one side of the Dekker pair described at struct tapiq_dev. */
     if (!atomic_compare_exchange_strong_explicit(&dev->sched, &expected, 1, memory_order_seq_cst,
                                                  memory_order_seq_cst))
         return; /* queued or running: that worker will see the mailbox */
@@ -51,10 +48,12 @@ void tapiq_rt_schedule(struct tapiq_rt *rt, struct tapiq_dev *dev)
 
 static void finish_device(struct tapiq_rt *rt, struct tapiq_dev *dev)
 {
-    /* seq_cst: see tapiq_rt_schedule(). Also releases the batch structure to
-     * the next worker that processes this device. */
+    uint32_t h = dev->head;
+    /* seq_cst: see struct tapiq_dev (Dekker with the producer's publish and
+     * load of sched). Also releases the device's batch and head to the next
+     * worker that holds it. */
     atomic_store_explicit(&dev->sched, 0, memory_order_seq_cst);
-    if (atomic_load_explicit(&dev->mbox, memory_order_seq_cst) != NULL)
+    if (atomic_load_explicit(&dev->cells[h & dev->mask].seq, memory_order_seq_cst) == h + 1)
         tapiq_rt_schedule(rt, dev);
 }
 
@@ -242,12 +241,10 @@ static void complete_into(struct complete_ctx *c, struct tapiq_batch *b)
         atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
         tapiq_notify_lamp(rt, dev, u->lamp);
     }
-    for (struct tapiq_req *r = b->reqs, *next; r; r = next) {
+    for (uint32_t k = 0; k < b->nreqs; k++) {
+        const struct tapiq_mcell *r = &dev->cells[(b->first + k) & dev->mask];
         int32_t st = b->upd[b->lamp_pos[r->lamp]].status;
         uint32_t hv = r->handle;
-        /* Read everything of the slot now: once its id is handed back (any
-         * flush below), a new request may take it. */
-        next = r->next;
         if (st != 0)
             c->failed++;
         if (r->happ != c->app_h || !app) {
@@ -275,7 +272,15 @@ static void complete_into(struct complete_ctx *c, struct tapiq_batch *b)
     }
     for (uint32_t i = 0; i < b->nupd; i++)
         b->lamp_pos[b->upd[i].lamp] = -1;
-    b->reqs = NULL;
+    /* Free the batch's mailbox cells (everything needed was read above). */
+    for (uint32_t k = 0; k < b->nreqs; k++) {
+        uint32_t pos = b->first + k;
+        /* release: pairs with the acquire load of seq in phoneSetLamp, so our
+         * reads of the cell happen-before its reuse. */
+        atomic_store_explicit(&dev->cells[pos & dev->mask].seq, pos + dev->mask + 1,
+                              memory_order_release);
+    }
+    dev->head = b->first + b->nreqs;
     b->nreqs = 0;
     b->nupd = 0;
 }
@@ -308,26 +313,17 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
 static void run_device(struct tapiq_rt *rt, struct tapiq_dev *dev, struct complete_ctx *ctx)
 {
     struct tapiq_batch *b = &dev->batch;
-    struct tapiq_req *list, *fifo = NULL;
-    uint32_t nreq = 0;
+    uint32_t h = dev->head, n = 0;
 
-    /* acquire: pairs with the release CAS of every push, so the request
-     * fields written before each push are visible. */
-    list = atomic_exchange_explicit(&dev->mbox, NULL, memory_order_acquire);
-    if (!list) {
-        finish_device(rt, dev);
-        return;
-    }
-    /* The mailbox is a stack: reverse it into issue order. */
-    while (list) {
-        struct tapiq_req *next = list->next;
-        list->next = fifo;
-        fifo = list;
-        list = next;
-    }
-    b->nupd = 0;
-    for (struct tapiq_req *r = fifo; r; r = r->next) {
-        int32_t pos = b->lamp_pos[r->lamp];
+    /* The published cells from head on, in issue order. */
+    while (n <= dev->mask) {
+        const struct tapiq_mcell *r = &dev->cells[(h + n) & dev->mask];
+        int32_t pos;
+        /* acquire: pairs with the seq_cst (release) publish in phoneSetLamp,
+         * so the cell's fields are visible. */
+        if (atomic_load_explicit(&r->seq, memory_order_acquire) != h + n + 1)
+            break;
+        pos = b->lamp_pos[r->lamp];
         if (pos < 0) {
             pos = (int32_t)b->nupd++;
             b->lamp_pos[r->lamp] = pos;
@@ -335,13 +331,17 @@ static void run_device(struct tapiq_rt *rt, struct tapiq_dev *dev, struct comple
         }
         b->upd[pos].mode = r->mode; /* last request wins */
         b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
-        nreq++;
+        n++;
     }
-    b->reqs = fifo;
-    b->nreqs = nreq;
+    if (n == 0) {
+        finish_device(rt, dev);
+        return;
+    }
+    b->first = h;
+    b->nreqs = n;
     ctx->batches++;
     ctx->applied += b->nupd;
-    ctx->coalesced += nreq - b->nupd;
+    ctx->coalesced += n - b->nupd;
     rt->cfg.backend->apply(rt->be_state, dev->id, b);
 }
 
@@ -422,14 +422,21 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     d->lamp = tapiq_calloc(nlamps ? nlamps : 1, sizeof(*d->lamp));
     d->batch.upd = tapiq_calloc(nlamps ? nlamps : 1, sizeof(tapiq_update));
     d->batch.lamp_pos = tapiq_malloc((nlamps ? nlamps : 1) * sizeof(int32_t));
-    if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos) {
+    d->cells = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*d->cells) * rt->mailbox);
+    if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos || !d->cells) {
         free(d->modes);
         free(d->lamp);
         free(d->batch.upd);
         free(d->batch.lamp_pos);
+        free(d->cells);
         memset(d, 0, sizeof(*d));
         return -ENOMEM;
     }
+    for (uint32_t i = 0; i < rt->mailbox; i++)
+        atomic_init(&d->cells[i].seq, i);
+    d->mask = rt->mailbox - 1;
+    d->head = 0;
+    atomic_init(&d->tail, 0);
     for (uint32_t i = 0; i < nlamps; i++) {
         uint32_t m = lamp_modes ? lamp_modes[i] : all;
         if (m & PHONELAMPMODE_DUMMY)
@@ -443,7 +450,6 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     d->nlamps = nlamps;
     d->batch.rt = rt;
     d->batch.dev = d;
-    atomic_init(&d->mbox, NULL);
     atomic_init(&d->sched, 0);
     atomic_init(&d->connected, connected ? 1 : 0);
     atomic_init(&d->subs, NULL);
@@ -480,6 +486,7 @@ static void rt_free(struct tapiq_rt *rt)
             free(d->lamp);
             free(d->batch.upd);
             free(d->batch.lamp_pos);
+            free(d->cells);
             free(atomic_load_explicit(&d->subs, memory_order_relaxed));
         }
         free(rt->devs);
@@ -493,7 +500,6 @@ static void rt_free(struct tapiq_rt *rt)
     free(rt->limbo_handles);
     if (rt->reqid.free.cells)
         tapiq_reqid_destroy(&rt->reqid);
-    free(rt->reqs);
     if (rt->runq.cells)
         tapiq_mpmc_destroy(&rt->runq);
     free(rt->stats);
@@ -517,9 +523,11 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
     rt->cfg = *cfg; /* takes ownership of the backend configuration */
     memset(cfg, 0, sizeof(*cfg));
     rt->epoch = tapiq_next_epoch++;
+    rt->mailbox = 2;
+    while (rt->mailbox < rt->cfg.mailbox)
+        rt->mailbox <<= 1;
     rt->stats = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
     rt->devs = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->devs) * rt->cfg.devices);
-    rt->reqs = tapiq_calloc(rt->cfg.queue, sizeof(*rt->reqs));
     rt->handles = tapiq_calloc(TAPIQ_MAX_HANDLES, sizeof(*rt->handles));
     rt->free_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
     rt->limbo_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
@@ -531,7 +539,7 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
             rt->worker_ctx_ok = 0;
         else
             rt->worker_ctx_ok++;
-    if (!rt->stats || !rt->devs || !rt->reqs || !rt->handles || !rt->free_handles ||
+    if (!rt->stats || !rt->devs || !rt->handles || !rt->free_handles ||
         !rt->limbo_handles || !rt->workers || !rt->worker_ctx || !rt->worker_ctx_taken ||
         rt->worker_ctx_ok != rt->cfg.workers) {
         if (rt->devs)

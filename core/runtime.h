@@ -69,20 +69,22 @@
 struct tapiq_rt;
 struct tapiq_app;
 
-struct tapiq_req {
-    struct tapiq_req *next; /* mailbox link */
+/* One request waiting in a device's mailbox. */
+struct tapiq_mcell {
+    _Atomic uint32_t seq; /* Vyukov turn: pos free, pos + 1 full, pos + size freed */
     uint32_t id;
     uint32_t handle; /* HPHONE */
     uint32_t happ;   /* HPHONEAPP of the handle's application */
     uint32_t lamp;
     uint32_t mode;
+    uint32_t pad[2];
 };
 
 struct tapiq_batch {
     struct tapiq_rt *rt;
     struct tapiq_dev *dev;
-    struct tapiq_req *reqs; /* issue order */
-    uint32_t nreqs;
+    uint32_t first;     /* mailbox position of the batch's first request */
+    uint32_t nreqs;     /* its requests: mailbox cells first .. first+nreqs-1 */
     uint32_t nupd;
     tapiq_update *upd;  /* nlamps entries */
     int32_t *lamp_pos;  /* per lamp: index in upd, or -1 */
@@ -95,19 +97,34 @@ struct tapiq_subs {
     uint32_t slot[];
 };
 
+/* A device (console). Its mailbox is a bounded multi-producer ring of
+ * requests: issuing threads claim a cell with a CAS on tail and publish it
+ * with its seq; the one worker that holds the device (sched == 1) reads the
+ * published cells from head in order, applies them as one batch and frees
+ * them when the batch completes. Cells are contiguous, so a worker reads a
+ * batch with sequential loads instead of chasing pointers.
+ *
+ * Scheduling (Dekker, all four operations seq_cst): a producer publishes its
+ * cell, then reads sched and schedules the device if it is 0; the worker
+ * that finishes a batch stores sched = 0, then reads the seq of the cell at
+ * head and schedules the device again if it is published. Either the
+ * producer sees 0 or the worker sees the cell. */
 struct tapiq_dev {
-    /* Written per request: its own cache line. */
-    alignas(TAPIQ_CACHELINE) _Atomic(struct tapiq_req *) mbox;
+    /* Written per request by producers: its own cache line. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t tail;
     _Atomic uint32_t sched;     /* 1 while queued or being processed */
     /* Read per request, written rarely. */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t connected; /* 0/1 */
     uint32_t id;
     uint32_t nlamps;
+    uint32_t mask;              /* mailbox size - 1 */
+    struct tapiq_mcell *cells;  /* the mailbox */
     uint32_t *modes;            /* supported modes per lamp (immutable) */
     _Atomic uint32_t *lamp;     /* current mode per lamp */
     _Atomic(struct tapiq_subs *) subs;
-    /* Written by open/close and by the worker that owns the batch. */
+    /* Written by open/close and by the worker that holds the device. */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t nowners, nmonitors;
+    uint32_t head;              /* the holder's: next mailbox position to read */
     struct tapiq_batch batch;
 };
 
@@ -148,8 +165,8 @@ struct tapiq_rt {
     uint32_t ndev;
     struct tapiq_dev *devs;
     struct tapiq_reqid reqid;
-    struct tapiq_req *reqs;
     uint32_t cache_batch; /* per-thread slot / credit refill size */
+    uint32_t mailbox;     /* cells per device mailbox (power of two) */
     struct tapiq_mpmc runq;
     struct tapiq_wake wake;
     _Atomic uint32_t stop;

@@ -102,8 +102,9 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     struct tapiq_handle *hs;
     struct tapiq_dev *dev;
     struct tls_cache *c = &t_cache;
-    struct tapiq_req *req, *head;
-    uint32_t id;
+    struct tapiq_mcell *cell;
+    uint32_t id, pos;
+    int32_t d;
     LONG rc;
 
     tapiq_rcu_read_lock();
@@ -176,27 +177,42 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
         }
         tapiq_stat_max(&rt->stats->requests_hwm, tapiq_reqid_in_use(&rt->reqid));
     }
+
+    /* Claim a cell of the device's mailbox (Vyukov: free when seq == pos). */
+    pos = atomic_load_explicit(&dev->tail, memory_order_relaxed);
+    for (;;) {
+        cell = &dev->cells[pos & dev->mask];
+        /* acquire: pairs with the release store of seq when the worker frees
+         * the cell, so its reads of the cell happen-before our writes. */
+        d = (int32_t)(atomic_load_explicit(&cell->seq, memory_order_acquire) - pos);
+        if (d == 0) {
+            /* relaxed: only elects the owner of the cell; the data is
+             * published by the store of seq below. */
+            if (atomic_compare_exchange_weak_explicit(&dev->tail, &pos, pos + 1,
+                                                      memory_order_relaxed,
+                                                      memory_order_relaxed))
+                break;
+        } else if (d < 0) {
+            /* The device's mailbox is full: backpressure, like the queue. */
+            rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
+            goto out;
+        } else {
+            pos = atomic_load_explicit(&dev->tail, memory_order_relaxed);
+        }
+    }
     id = (uint32_t)c->ids[--c->nids];
     c->ncred--;
-
-    req = &rt->reqs[tapiq_reqid_index(&rt->reqid, id)];
-    req->id = id;
-    req->handle = hPhone;
-    req->happ = hs->happ;
-    req->lamp = dwButtonLampID;
-    req->mode = dwLampMode;
+    cell->id = id;
+    cell->handle = hPhone;
+    cell->happ = hs->happ;
+    cell->lamp = dwButtonLampID;
+    cell->mode = dwLampMode;
     tapiq_stat_add(rt->stats, TAPIQ_C_ACCEPTED, 1);
-
-    /* Push onto the device's mailbox (Treiber stack). */
-    head = atomic_load_explicit(&dev->mbox, memory_order_relaxed);
-    do {
-        req->next = head;
-        /* seq_cst (a release at least): publishes the request fields to the
-         * worker's acquire exchange, and orders the push before our check of
-         * sched in tapiq_rt_schedule() (Dekker with finish_device()). */
-    } while (!atomic_compare_exchange_weak_explicit(&dev->mbox, &head, req, memory_order_seq_cst,
-                                                    memory_order_relaxed));
-    if (head == NULL)
+    /* seq_cst: publishes the cell (a release for the worker's acquire load)
+     * and is one side of the Dekker pair with finish_device(): the load of
+     * sched below cannot be ordered before it. */
+    atomic_store_explicit(&cell->seq, pos + 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&dev->sched, memory_order_seq_cst) == 0)
         tapiq_rt_schedule(rt, dev);
     rc = (LONG)id;
 out:
