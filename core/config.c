@@ -121,7 +121,7 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
     out->workers = 2;
     out->queue = 65536;
     out->events = 65536;
-    out->mailbox = 256;
+    out->mailbox = 128;
     seterr(err, errlen, "%s", "");
 
     buf = tapiq_strdup(text ? text : "");

@@ -33,7 +33,7 @@ struct tapiq_config {
     uint32_t workers;  /* default 2 */
     uint32_t queue;    /* request slots, default 65536 */
     uint32_t events;   /* per-application room for PHONE_STATE, default 65536 */
-    uint32_t mailbox;  /* requests waiting per device, default 256 */
+    uint32_t mailbox;  /* requests waiting per device, default 128 */
     int ring_mutex;    /* ring=mutex: bench baseline, every ring under a mutex */
 };
 

@@ -26,16 +26,19 @@
  * lock-free in their steady loop and sleep only when they find no work.
  *
  * The request path:
- *   phoneSetLamp: validate -> take a reply credit and a request slot (both
- *   from per-thread caches refilled in bulk) -> push the slot onto the
- *   device's mailbox (a Treiber stack) -> if the mailbox was empty, schedule
- *   the device (sched 0 -> 1) on the run queue and wake a worker if one
+ *   phoneSetLamp: validate -> take a reply credit and a request id (both
+ *   from per-thread caches refilled in bulk) -> claim a cell of the device's
+ *   mailbox ring, fill it, publish it -> if the device is not scheduled,
+ *   schedule it (sched 0 -> 1) on the run queue and wake a worker if one
  *   sleeps.
- *   worker: pop devices -> take the whole mailbox (one exchange) -> reverse it
- *   (issue order) -> coalesce per lamp into the device's batch -> backend
- *   apply -> tapiq_batch_complete (same or another thread): lamp state,
- *   PHONE_STATE tokens, PHONE_REPLY per request, free slots -> sched = 0 and
- *   re-check the mailbox (Dekker with the producer's push).
+ *   worker: pop up to 16 devices -> per device, read the published mailbox
+ *   cells from head (issue order) and coalesce per lamp into the device's
+ *   batch -> backend apply -> tapiq_batch_complete (same or another thread):
+ *   lamp state, PHONE_STATE tokens, replies and freed ids gathered in the
+ *   worker's round context, mailbox cells freed -> at the end of the round
+ *   the ids go back, the replies are posted, and each device is released
+ *   (sched = 0, then a re-check of its mailbox: the Dekker pair described at
+ *   struct tapiq_dev).
  */
 #ifndef TAPIQ_CORE_RUNTIME_H
 #define TAPIQ_CORE_RUNTIME_H
