@@ -42,7 +42,8 @@ int main(void)
     ok(" devices = 3 , lamps=0 ,fail_ppm=1000000,latency_us=0,offline=2", &c);
     CHECK(c.devices == 3 && c.lamps == 0);
     tapiq_config_free(&c);
-    ok("queue=16777216,devices=1048576,lamps=4096,workers=64", &c);
+    ok("queue=16777216,devices=1048576,lamps=4096,workers=64,mailbox=65536", &c);
+    CHECK(c.mailbox == 65536);
     tapiq_config_free(&c);
 
     bad("devices=abc", "devices");
@@ -62,6 +63,8 @@ int main(void)
     bad("=5", "empty key");
     bad("backend=carrier-pigeon", "carrier-pigeon");
     bad("ring=spin", "ring");
+    bad("mailbox=1", "mailbox");
+    bad("mailbox=65537", "mailbox");
     bad("devices=1,", "key=value");
     printf("config: ok\n");
     return 0;
