@@ -125,9 +125,9 @@ def ring_section(med, data_dir, charts):
     png = os.path.join(charts, "ring.png")
     plots = ", ".join("'%s' using %d:xtic(1) title columnhead with linespoints" % (dat, i + 2)
                       for i in range(len(RING_ROWS)))
-    if gnuplot("set terminal pngcairo size 900,520\nset output '%s'\nset logscale y\n"
+    if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale y\n"
                "set ylabel 'M items/s (log)'\nset xlabel 'producers×consumers'\n"
-               "set key outside right\nset grid\nset title 'Raw ring transfer (median)'\n"
+               "set key outside below\nset grid\nset title 'Raw ring transfer (median)'\n"
                "plot %s\n" % (png, plots)):
         out += ["", "![raw ring throughput](charts/ring.png)"]
     return out
@@ -197,8 +197,8 @@ def e2e_section(med, data_dir, charts):
             continue
         plots.append("'%s' using 1:%d title columnhead with linespoints dt %d"
                      % (dat, i + 2, 1 if r == "lockfree" else 2))
-    if gnuplot("set terminal pngcairo size 900,520\nset output '%s'\nset logscale x 2\n"
-               "set ylabel 'M requests/s'\nset xlabel 'issuing threads'\nset key outside right\n"
+    if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale x 2\n"
+               "set ylabel 'M requests/s'\nset xlabel 'issuing threads'\nset key outside below\n"
                "set grid\nset yrange [0:*]\n"
                "set title 'End to end, spread workload, 2 workers (median)'\nplot %s\n"
                % (png, ", ".join(plots))):
@@ -259,8 +259,8 @@ def latency_section(med, data_dir, charts):
              "mutex p99.9"]
     plots = ", ".join("'%s' using 1:%d title '%s' with linespoints dt %d"
                       % (dat, i + 2, names[i], 1 if i < 3 else 2) for i in range(6))
-    if gnuplot("set terminal pngcairo size 900,520\nset output '%s'\nset logscale y\n"
-               "set ylabel 'µs (log)'\nset xlabel 'offered load, %% of peak'\nset key outside right\n"
+    if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale y\n"
+               "set ylabel 'µs (log)'\nset xlabel 'offered load, %% of peak'\nset key outside below\n"
                "set grid\nset xtics (25, 50, 75)\nset title 'Issue → reply latency (median of runs)'\n"
                "plot %s\n" % (png, plots)):
         out += ["", "![latency percentiles](charts/latency.png)"]
