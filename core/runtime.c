@@ -42,7 +42,9 @@ void tapiq_rt_schedule(struct tapiq_rt *rt, struct tapiq_dev *dev)
      * still reading a cell a lap behind. */
     while (tapiq_mpmc_push_try(&rt->runq, &v, 1) == 0)
         sched_yield();
-    if (tapiq_wake_signal(&rt->wake))
+    /* Wake a worker when none is awake, or when the awake ones have more
+     * than a round each waiting. */
+    if (tapiq_wake_signal_lazy(&rt->wake, rt->cfg.workers, tapiq_mpmc_count(&rt->runq), WORKER_POP))
         tapiq_stat_add(rt->stats, TAPIQ_C_WAKEUPS, 1);
 }
 
@@ -418,10 +420,12 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     if (rt->ndev >= rt->cfg.devices)
         return -ENOSPC;
     d = &rt->devs[rt->ndev];
-    d->modes = tapiq_calloc(nlamps ? nlamps : 1, sizeof(uint32_t));
-    d->lamp = tapiq_calloc(nlamps ? nlamps : 1, sizeof(*d->lamp));
-    d->batch.upd = tapiq_calloc(nlamps ? nlamps : 1, sizeof(tapiq_update));
-    d->batch.lamp_pos = tapiq_malloc((nlamps ? nlamps : 1) * sizeof(int32_t));
+    /* Each array on cache lines of its own: modes is read per request,
+     * lamp is written on changes, the batch arrays per batch. */
+    d->modes = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(uint32_t));
+    d->lamp = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(*d->lamp));
+    d->batch.upd = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(tapiq_update));
+    d->batch.lamp_pos = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(int32_t));
     d->cells = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*d->cells) * rt->mailbox);
     if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos || !d->cells) {
         free(d->modes);

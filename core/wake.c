@@ -65,6 +65,23 @@ int tapiq_wake_signal(struct tapiq_wake *w)
     return 1;
 }
 
+int tapiq_wake_signal_lazy(struct tapiq_wake *w, uint32_t nwaiters, size_t backlog,
+                           size_t per_awake)
+{
+    uint32_t sleeping;
+    /* seq_cst fence: as in tapiq_wake_signal(); pairs with prepare(). */
+    atomic_thread_fence(memory_order_seq_cst);
+    sleeping = atomic_load_explicit(&w->sleepers, memory_order_relaxed);
+    if (sleeping == 0)
+        return 0;
+    if (sleeping < nwaiters && backlog <= per_awake * (nwaiters - sleeping))
+        return 0; /* an awake waiter re-checks before it sleeps */
+    /* release: pairs with the acquire load of seq in wait(). */
+    atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
+    futex_wake_u32(&w->seq, 1);
+    return 1;
+}
+
 void tapiq_wake_broadcast(struct tapiq_wake *w)
 {
     /* release: pairs with the acquire load of seq in wait(). */

@@ -38,6 +38,13 @@ void tapiq_wake_wait(struct tapiq_wake *w, uint32_t ticket);
 void tapiq_wake_cancel(struct tapiq_wake *w);
 /* Wake one sleeper if any; returns 1 if a wake-up was sent. */
 int tapiq_wake_signal(struct tapiq_wake *w);
+/* Wake one sleeper only when every one of @nwaiters possible waiters sleeps,
+ * or when @backlog (work items waiting) exceeds @per_awake per waiter that
+ * is awake: awake waiters will find the work themselves (they re-check their
+ * condition after prepare(), before sleeping). Returns 1 if a wake-up was
+ * sent. */
+int tapiq_wake_signal_lazy(struct tapiq_wake *w, uint32_t nwaiters, size_t backlog,
+                           size_t per_awake);
 /* Wake every sleeper (shutdown). */
 void tapiq_wake_broadcast(struct tapiq_wake *w);
 
