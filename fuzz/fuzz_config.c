@@ -21,7 +21,7 @@
 #include "tapiq/tapiq.h"
 
 struct ref {
-    uint32_t devices, lamps, workers, queue, events;
+    uint32_t devices, lamps, workers, queue, events, mailbox;
     int ring_mutex;
 };
 
@@ -34,7 +34,8 @@ struct ref_key {
 static const struct ref_key ref_keys[] = {
     {"devices", 1, TAPIQ_MAX_DEVICES, 0}, {"lamps", 0, TAPIQ_MAX_LAMPS, 1},
     {"workers", 1, TAPIQ_MAX_WORKERS, 2}, {"queue", 1, TAPIQ_MAX_QUEUE, 3},
-    {"events", 1, TAPIQ_MAX_EVENTS, 4},   {"fail_ppm", 0, 1000000, -1},
+    {"events", 1, TAPIQ_MAX_EVENTS, 4},   {"mailbox", 2, TAPIQ_MAX_MAILBOX, 5},
+    {"fail_ppm", 0, 1000000, -1},
     {"latency_us", 0, 10000000, -1},      {"offline", 0, TAPIQ_MAX_DEVICES, -1},
 };
 
@@ -83,18 +84,20 @@ static int ref_parse(const char *text, struct ref *r)
     size_t nkeys = 0;
     const char *p = text, *end = text + strlen(text), *tb = text, *te = end;
     const char *backend_b = NULL, *backend_e = NULL;
-    uint32_t *core[5];
+    uint32_t *core[6];
     r->devices = 16;
     r->lamps = 16;
     r->workers = 2;
     r->queue = 65536;
     r->events = 65536;
+    r->mailbox = 128;
     r->ring_mutex = 0;
     core[0] = &r->devices;
     core[1] = &r->lamps;
     core[2] = &r->workers;
     core[3] = &r->queue;
     core[4] = &r->events;
+    core[5] = &r->mailbox;
     ref_trim(&tb, &te);
     if (tb == te)
         return 1;
@@ -195,6 +198,7 @@ static void check_fields(const struct tapiq_config *c)
     FUZZ_CHECK(c->workers >= 1 && c->workers <= TAPIQ_MAX_WORKERS, "workers=%u", c->workers);
     FUZZ_CHECK(c->queue >= 1 && c->queue <= TAPIQ_MAX_QUEUE, "queue=%u", c->queue);
     FUZZ_CHECK(c->events >= 1 && c->events <= TAPIQ_MAX_EVENTS, "events=%u", c->events);
+    FUZZ_CHECK(c->mailbox >= 2 && c->mailbox <= TAPIQ_MAX_MAILBOX, "mailbox=%u", c->mailbox);
     FUZZ_CHECK(c->ring_mutex == 0 || c->ring_mutex == 1, "ring_mutex=%d", c->ring_mutex);
 }
 
@@ -233,7 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(cfg2.backend == cfg.backend && cfg2.devices == cfg.devices &&
                        cfg2.lamps == cfg.lamps && cfg2.workers == cfg.workers &&
                        cfg2.queue == cfg.queue && cfg2.events == cfg.events &&
-                       cfg2.ring_mutex == cfg.ring_mutex,
+                       cfg2.mailbox == cfg.mailbox && cfg2.ring_mutex == cfg.ring_mutex,
                    "two parses of one text differ");
         tapiq_config_free(&cfg2);
     }
@@ -250,7 +254,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 0)
             FUZZ_CHECK(cfg.devices == ref.devices && cfg.lamps == ref.lamps &&
                            cfg.workers == ref.workers && cfg.queue == ref.queue &&
-                           cfg.events == ref.events && cfg.ring_mutex == ref.ring_mutex,
+                           cfg.events == ref.events && cfg.mailbox == ref.mailbox &&
+                           cfg.ring_mutex == ref.ring_mutex,
                        "values differ from the reference for '%s'", text);
     }
 
