@@ -88,6 +88,21 @@ static void cache_key_create(void)
     pthread_key_create(&g_cache_key, cache_thread_exit);
 }
 
+/* Enter a read-side critical section and find the open handle @h.
+ * Returns 0 with *rtp and *hsp set, or PHONEERR_UNINITIALIZED /
+ * PHONEERR_INVALPHONEHANDLE; in every case the caller leaves with
+ * tapiq_rcu_read_unlock(). */
+static inline LONG enter_handle(HPHONE h, struct tapiq_rt **rtp, struct tapiq_handle **hsp)
+{
+    tapiq_rcu_read_lock();
+    /* acquire: pairs with the release store that publishes the runtime. */
+    *rtp = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
+    if (!*rtp)
+        return PHONEERR_UNINITIALIZED;
+    *hsp = tapiq_handle_lookup(*rtp, h);
+    return *hsp ? 0 : PHONEERR_INVALPHONEHANDLE;
+}
+
 /* ------------------------------------------------------------ phoneSetLamp */
 
 static LONG reject(struct tapiq_rt *rt, enum tapiq_reject why, LONG err)
@@ -107,16 +122,10 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     int32_t d;
     LONG rc;
 
-    tapiq_rcu_read_lock();
-    /* acquire: pairs with the release store that publishes the runtime. */
-    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
-    if (!rt) {
-        rc = PHONEERR_UNINITIALIZED;
-        goto out;
-    }
-    hs = tapiq_handle_lookup(rt, hPhone);
-    if (!hs) {
-        rc = reject(rt, TAPIQ_REJECT_INVALPHONEHANDLE, PHONEERR_INVALPHONEHANDLE);
+    rc = enter_handle(hPhone, &rt, &hs);
+    if (rc) {
+        if (rc == PHONEERR_INVALPHONEHANDLE)
+            reject(rt, TAPIQ_REJECT_INVALPHONEHANDLE, rc);
         goto out;
     }
     if (hs->priv != PHONEPRIVILEGE_OWNER) {
@@ -229,17 +238,9 @@ TAPIQ_API LONG phoneGetLamp(HPHONE hPhone, DWORD dwButtonLampID, LPDWORD lpdwLam
     struct tapiq_dev *dev;
     LONG rc = 0;
 
-    tapiq_rcu_read_lock();
-    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
-    if (!rt) {
-        rc = PHONEERR_UNINITIALIZED;
+    rc = enter_handle(hPhone, &rt, &hs);
+    if (rc)
         goto out;
-    }
-    hs = tapiq_handle_lookup(rt, hPhone);
-    if (!hs) {
-        rc = PHONEERR_INVALPHONEHANDLE;
-        goto out;
-    }
     if (!lpdwLampMode) {
         rc = PHONEERR_INVALPOINTER;
         goto out;
@@ -1001,17 +1002,9 @@ TAPIQ_API LONG phoneGetStatus(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus)
     unsigned char *base = (unsigned char *)lpPhoneStatus;
     LONG rc = 0;
 
-    tapiq_rcu_read_lock();
-    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
-    if (!rt) {
-        rc = PHONEERR_UNINITIALIZED;
+    rc = enter_handle(hPhone, &rt, &hs);
+    if (rc)
         goto out;
-    }
-    hs = tapiq_handle_lookup(rt, hPhone);
-    if (!hs) {
-        rc = PHONEERR_INVALPHONEHANDLE;
-        goto out;
-    }
     if (!lpPhoneStatus) {
         rc = PHONEERR_INVALPOINTER;
         goto out;
