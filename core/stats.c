@@ -9,10 +9,13 @@ TAPIQ_TLS unsigned tapiq_stats_my_shard;
 unsigned tapiq_stats_assign_shard(void)
 {
     /* relaxed: only spreads threads over shards. */
-    unsigned s = atomic_fetch_add_explicit(&tapiq_stats_next_shard, 1, memory_order_relaxed) %
-                 TAPIQ_STATS_SHARDS;
-    tapiq_stats_my_shard = s + 1;
-    return s;
+    unsigned n = atomic_fetch_add_explicit(&tapiq_stats_next_shard, 1, memory_order_relaxed);
+    if (n < TAPIQ_STATS_OWN_SHARDS) /* a shard of its own, for good */
+        tapiq_stats_my_shard = (n + 1) | TAPIQ_STATS_EXCLUSIVE;
+    else /* one of the shared shards after them */
+        tapiq_stats_my_shard = TAPIQ_STATS_OWN_SHARDS +
+                               (n % (TAPIQ_STATS_SHARDS - TAPIQ_STATS_OWN_SHARDS)) + 1;
+    return tapiq_stats_my_shard;
 }
 
 uint64_t tapiq_stats_sum(struct tapiq_stats_set *s, enum tapiq_ctr c)

@@ -37,6 +37,7 @@ enum tapiq_ctr {
 };
 
 #define TAPIQ_STATS_SHARDS 64
+#define TAPIQ_STATS_OWN_SHARDS 48 /* the first 48 threads own one each */
 
 struct tapiq_stats_shard {
     alignas(TAPIQ_CACHELINE) _Atomic uint64_t c[TAPIQ_C_MAX];
@@ -54,21 +55,35 @@ struct tapiq_stats_set {
  * even when tapiq is loaded with dlopen. */
 #define TAPIQ_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 
-extern TAPIQ_TLS unsigned tapiq_stats_my_shard; /* shard + 1; 0: not assigned */
+/* The calling thread's shard + 1 (0: not assigned yet), with
+ * TAPIQ_STATS_EXCLUSIVE set when no other thread adds to that shard: the
+ * first TAPIQ_STATS_OWN_SHARDS threads get a shard of their own for good and
+ * add with a plain load and store; later threads share the remaining shards
+ * and add atomically. */
+#define TAPIQ_STATS_EXCLUSIVE 0x80000000u
+extern TAPIQ_TLS unsigned tapiq_stats_my_shard;
 unsigned tapiq_stats_assign_shard(void);
 
 /* The calling thread's shard index (assigned on first use). */
 static inline unsigned tapiq_stats_thread_shard(void)
 {
     unsigned s = tapiq_stats_my_shard;
-    return __builtin_expect(s != 0, 1) ? s - 1 : tapiq_stats_assign_shard();
+    if (__builtin_expect(s == 0, 0))
+        s = tapiq_stats_assign_shard();
+    return (s & ~TAPIQ_STATS_EXCLUSIVE) - 1;
 }
 
 static inline void tapiq_stat_add(struct tapiq_stats_set *s, enum tapiq_ctr c, uint64_t n)
 {
-    /* relaxed: a statistic; see the file comment. */
-    atomic_fetch_add_explicit(&s->shard[tapiq_stats_thread_shard()].c[c], n,
+    unsigned me = tapiq_stats_thread_shard();
+    _Atomic uint64_t *ctr = &s->shard[me].c[c];
+    /* relaxed: a statistic; see the file comment. A shard of our own has one
+     * writer, so a load and a store suffice (no locked instruction). */
+    if (tapiq_stats_my_shard & TAPIQ_STATS_EXCLUSIVE)
+        atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + n,
                               memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(ctr, n, memory_order_relaxed);
 }
 
 /* Raise *hwm to v if v is larger (lock-free CAS-max; rare once warm). */
