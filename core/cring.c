@@ -112,8 +112,11 @@ void tapiq_cring_settle(struct tapiq_cring *c)
     if (tapiq_cmq_count(&c->q) != 0)
         return;
     drain_fd(c);
-    /* seq_cst: armed before the re-check; pairs with the fence in post(). */
+    /* seq_cst store and fence: armed before the re-check (the count's loads
+     * are relaxed, so the fence keeps them after the store); pairs with the
+     * fence in post(). */
     atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
     if (tapiq_cmq_count(&c->q) != 0 || atomic_load_explicit(&c->closed, memory_order_acquire))
         signal_fd(c);
 }
@@ -132,15 +135,20 @@ int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
     if (atomic_load_explicit(&c->closed, memory_order_acquire))
         return -ESHUTDOWN;
     drain_fd(c);
-    /* seq_cst: armed before the re-check; pairs with the fence in post(). */
+    /* seq_cst store and fence: armed before the re-check (see settle());
+     * pairs with the fence in post(). */
     atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
     if (tapiq_cmq_count(&c->q) != 0) {
         /* Others may be asleep on the fd we just drained: keep it readable. */
         signal_fd(c);
         return 0;
     }
-    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+    if (atomic_load_explicit(&c->closed, memory_order_acquire)) {
+        /* We may have drained close()'s wake-up: pass it on to the others. */
+        signal_fd(c);
         return -ESHUTDOWN;
+    }
     for (;;) {
         int r;
         if (timeout_ms == UINT32_MAX) {
@@ -157,8 +165,10 @@ int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
         if (r < 0 && errno != EINTR)
             return -errno;
     }
-    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+    if (atomic_load_explicit(&c->closed, memory_order_acquire)) {
+        signal_fd(c); /* leave the fd readable for every other waiter */
         return -ESHUTDOWN;
+    }
     return 0;
 }
 

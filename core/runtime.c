@@ -42,9 +42,9 @@ void tapiq_rt_schedule(struct tapiq_rt *rt, struct tapiq_dev *dev)
      * still reading a cell a lap behind. */
     while (tapiq_mpmc_push_try(&rt->runq, &v, 1) == 0)
         sched_yield();
-    /* Wake a worker when none is awake, or when the awake ones have more
-     * than a round each waiting. */
-    if (tapiq_wake_signal_lazy(&rt->wake, rt->cfg.workers, tapiq_mpmc_count(&rt->runq), WORKER_POP))
+    /* Wake a worker unless an idle one (looking for work, not asleep) will
+     * find this device within its next round. */
+    if (tapiq_wake_signal_lazy(&rt->wake, tapiq_mpmc_count(&rt->runq), WORKER_POP))
         tapiq_stat_add(rt->stats, TAPIQ_C_WAKEUPS, 1);
 }
 
@@ -387,11 +387,14 @@ static void *worker_main(void *arg)
         /* acquire: pairs with the release store of stop in rt_destroy. */
         if (atomic_load_explicit(&rt->stop, memory_order_acquire))
             break;
-        /* Idle: spin briefly, then sleep until a schedule() wakes us. */
+        /* Idle: spin briefly, then sleep until a schedule() wakes us. While
+         * idle (counted), producers leave the wake-up to us. */
+        tapiq_wake_idle_enter(&rt->wake);
         for (int i = 0; i < WORKER_SPIN && tapiq_mpmc_count(&rt->runq) == 0; i++)
             cpu_relax();
         if (tapiq_mpmc_count(&rt->runq) == 0) {
             uint32_t t = tapiq_wake_prepare(&rt->wake);
+            tapiq_wake_idle_leave(&rt->wake); /* counted as a sleeper now */
             if (tapiq_mpmc_count(&rt->runq) != 0 ||
                 atomic_load_explicit(&rt->stop, memory_order_acquire)) {
                 tapiq_wake_cancel(&rt->wake);
@@ -399,6 +402,8 @@ static void *worker_main(void *arg)
                 tapiq_stat_add(rt->stats, TAPIQ_C_SLEEPS, 1);
                 tapiq_wake_wait(&rt->wake, t);
             }
+        } else {
+            tapiq_wake_idle_leave(&rt->wake);
         }
     }
     t_worker_ctx = NULL;

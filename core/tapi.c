@@ -287,24 +287,24 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
                     continue;
                 }
             } else {
-                uint32_t t;
-                if (open) {
-                    /* acq_rel: clear before delivering, so a change after
-                     * this point posts a new token; pairs with post_token(). */
-                    if (m->p1 == PHONESTATE_LAMP)
-                        atomic_fetch_and_explicit(&hs->lampbits[m->p2 / 64],
-                                                  ~((uint64_t)1 << (m->p2 % 64)),
-                                                  memory_order_acq_rel);
-                    else
-                        atomic_fetch_and_explicit(&hs->statebits, ~m->p1,
-                                                  memory_order_acq_rel);
-                }
-                /* seq_cst: against the close's fetch_or (see post_token()). */
-                t = atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
+                /* Count the token out first, then clear its bit: tokens in
+                 * the ring <= bits set <= the handle's reservation at every
+                 * moment (a change between the two is covered by the token
+                 * being delivered now). seq_cst: against the close's fetch_or
+                 * (see post_token()). */
+                uint32_t t = atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
                 if (t & TAPIQ_TOKENS_CLOSED)
                     tapiq_cring_release_events(&app->ring, 1);
                 if (!open)
                     continue;
+                /* acq_rel: clear before delivering, so a change after this
+                 * point posts a new token; pairs with post_token(). */
+                if (m->p1 == PHONESTATE_LAMP)
+                    atomic_fetch_and_explicit(&hs->lampbits[m->p2 / 64],
+                                              ~((uint64_t)1 << (m->p2 % 64)),
+                                              memory_order_acq_rel);
+                else
+                    atomic_fetch_and_explicit(&hs->statebits, ~m->p1, memory_order_acq_rel);
             }
             out->hDevice = m->handle;
             out->dwMessageID = m->msg;
@@ -505,8 +505,11 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
         rt = atomic_load_explicit(&tapiq_g_rt, memory_order_relaxed);
         started = 1;
     }
+    /* A slot whose generation is used up is retired: a stale HPHONEAPP never
+     * names a new application. */
     for (idx = 1; idx < TAPIQ_MAX_APPS; idx++)
-        if (!atomic_load_explicit(&rt->apps[idx], memory_order_relaxed))
+        if (!atomic_load_explicit(&rt->apps[idx], memory_order_relaxed) &&
+            g_app_gen[idx] != UINT16_MAX)
             break;
     app = idx < TAPIQ_MAX_APPS ? tapiq_calloc(1, sizeof(*app)) : NULL;
     if (!app || tapiq_cring_init(&app->ring, rt->cfg.queue, rt->cfg.events, level)) {
@@ -521,8 +524,7 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
         pthread_mutex_init(&app->baseline_mu, NULL);
         tapiq_cmq_set_baseline_mutex(&app->ring.q, &app->baseline_mu);
     }
-    if (++g_app_gen[idx] == 0)
-        g_app_gen[idx] = 1;
+    g_app_gen[idx]++;
     app->h = (uint32_t)g_app_gen[idx] << TAPIQ_APP_BITS | idx;
     app->rt = rt;
     app->cb = cb;

@@ -20,6 +20,23 @@ void tapiq_wake_init(struct tapiq_wake *w)
 {
     atomic_init(&w->seq, 0);
     atomic_init(&w->sleepers, 0);
+    atomic_init(&w->idle, 0);
+}
+
+void tapiq_wake_idle_enter(struct tapiq_wake *w)
+{
+    /* seq_cst: like prepare(): a signal_lazy() that saw this waiter idle and
+     * skipped the wake-up is ordered before the waiter's next look. */
+    atomic_fetch_add_explicit(&w->idle, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
+void tapiq_wake_idle_leave(struct tapiq_wake *w)
+{
+    /* seq_cst RMW and fence: see idle_enter(); the caller's next look at its
+     * condition stays after this. */
+    atomic_fetch_sub_explicit(&w->idle, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
 }
 
 uint32_t tapiq_wake_prepare(struct tapiq_wake *w)
@@ -27,6 +44,9 @@ uint32_t tapiq_wake_prepare(struct tapiq_wake *w)
     /* seq_cst: the increment is ordered before the waiter's re-check of its
      * condition; pairs with the fence + load of sleepers in signal(). */
     atomic_fetch_add_explicit(&w->sleepers, 1, memory_order_seq_cst);
+    /* seq_cst fence: the caller's re-check (which may use relaxed loads)
+     * stays after the announcement in the C11 model too. */
+    atomic_thread_fence(memory_order_seq_cst);
     /* seq_cst: the ticket is read after announcing, so a signal() that saw
      * no sleeper cannot have bumped seq between ticket and announcement. */
     return atomic_load_explicit(&w->seq, memory_order_seq_cst);
@@ -65,17 +85,17 @@ int tapiq_wake_signal(struct tapiq_wake *w)
     return 1;
 }
 
-int tapiq_wake_signal_lazy(struct tapiq_wake *w, uint32_t nwaiters, size_t backlog,
-                           size_t per_awake)
+int tapiq_wake_signal_lazy(struct tapiq_wake *w, size_t backlog, size_t per_idle)
 {
-    uint32_t sleeping;
-    /* seq_cst fence: as in tapiq_wake_signal(); pairs with prepare(). */
+    uint32_t idle;
+    /* seq_cst fence: the caller's store that made work available is ordered
+     * before these loads; pairs with prepare() and idle_enter(). */
     atomic_thread_fence(memory_order_seq_cst);
-    sleeping = atomic_load_explicit(&w->sleepers, memory_order_relaxed);
-    if (sleeping == 0)
+    if (atomic_load_explicit(&w->sleepers, memory_order_relaxed) == 0)
         return 0;
-    if (sleeping < nwaiters && backlog <= per_awake * (nwaiters - sleeping))
-        return 0; /* an awake waiter re-checks before it sleeps */
+    idle = atomic_load_explicit(&w->idle, memory_order_relaxed);
+    if (idle && backlog <= per_idle * idle)
+        return 0; /* an idle waiter looks again before it sleeps */
     /* release: pairs with the acquire load of seq in wait(). */
     atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
     futex_wake_u32(&w->seq, 1);

@@ -27,6 +27,7 @@
 struct tapiq_wake {
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t seq;
     _Atomic uint32_t sleepers;
+    _Atomic uint32_t idle; /* looking for work, not asleep (see signal_lazy) */
 };
 
 void tapiq_wake_init(struct tapiq_wake *w);
@@ -38,13 +39,16 @@ void tapiq_wake_wait(struct tapiq_wake *w, uint32_t ticket);
 void tapiq_wake_cancel(struct tapiq_wake *w);
 /* Wake one sleeper if any; returns 1 if a wake-up was sent. */
 int tapiq_wake_signal(struct tapiq_wake *w);
-/* Wake one sleeper only when every one of @nwaiters possible waiters sleeps,
- * or when @backlog (work items waiting) exceeds @per_awake per waiter that
- * is awake: awake waiters will find the work themselves (they re-check their
- * condition after prepare(), before sleeping). Returns 1 if a wake-up was
- * sent. */
-int tapiq_wake_signal_lazy(struct tapiq_wake *w, uint32_t nwaiters, size_t backlog,
-                           size_t per_awake);
+/* A waiter that runs out of work calls idle_enter() before it polls for
+ * more, and idle_leave() when it found some, or after prepare() when it goes
+ * to sleep (so it is always counted as idle or sleeping until it works). */
+void tapiq_wake_idle_enter(struct tapiq_wake *w);
+void tapiq_wake_idle_leave(struct tapiq_wake *w);
+/* Wake one sleeper unless an idle waiter will find the work itself: none is
+ * woken while some waiter is idle and @backlog (work items waiting) is at
+ * most @per_idle per idle waiter. A busy waiter does not count: it may be
+ * held up for long. Returns 1 if a wake-up was sent. */
+int tapiq_wake_signal_lazy(struct tapiq_wake *w, size_t backlog, size_t per_idle);
 /* Wake every sleeper (shutdown). */
 void tapiq_wake_broadcast(struct tapiq_wake *w);
 
