@@ -38,8 +38,11 @@ uint32_t tapiq_cring_take_credits(struct tapiq_cring *c, uint32_t n)
     /* relaxed load: the CAS below re-reads. */
     int64_t cur = atomic_load_explicit(&c->credits, memory_order_relaxed);
     for (;;) {
-        int64_t take = cur < (int64_t)n ? cur : (int64_t)n;
-        if (take <= 0)
+        /* A batch only while credits are plentiful (see the id cache in
+         * phoneSetLamp): at most three quarters can end up cached. */
+        int64_t take = cur / 256;
+        take = take < 1 ? 1 : take > (int64_t)n ? (int64_t)n : take;
+        if (cur <= 0)
             return 0;
         /* acquire: pairs with the release in put_credits (see cring.h). */
         if (atomic_compare_exchange_weak_explicit(&c->credits, &cur, cur - take,

@@ -59,7 +59,8 @@ struct tapiq_cring {
 int tapiq_cring_init(struct tapiq_cring *c, uint32_t replies, uint32_t events, int level);
 void tapiq_cring_destroy(struct tapiq_cring *c);
 
-/* Take up to @n reply credits; returns how many were taken. Lock-free.
+/* Take up to @n reply credits (1 when fewer than 256 x @n are left);
+ * returns how many were taken. Lock-free.
  * acquire: pairs with the release in put_credits, so the ring cells the
  * consumer freed are seen free by the post that uses the credit. */
 uint32_t tapiq_cring_take_credits(struct tapiq_cring *c, uint32_t n);

@@ -170,6 +170,9 @@ struct tapiq_rt {
     struct tapiq_reqid reqid;
     uint32_t cache_batch; /* per-thread slot / credit refill size */
     uint32_t mailbox;     /* cells per device mailbox (power of two) */
+    /* Bumped by a phoneSetLamp that found no free id or credit: every thread
+     * gives its cached ids and credits back on its next call. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t reclaim;
     struct tapiq_mpmc runq;
     struct tapiq_wake wake;
     _Atomic uint32_t stop;

@@ -45,6 +45,7 @@ TAPIQ_API const char *tapiq_last_error(void)
  */
 struct tls_cache {
     uint64_t epoch;
+    uint32_t reclaim; /* rt->reclaim when the cache was last refilled */
     uint32_t happ;    /* credits belong to this application */
     uint32_t ncred;
     uint32_t nids;
@@ -171,16 +172,33 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
         }
         c->happ = hs->happ;
     }
+    /* relaxed: a hint. Some thread ran dry: give back what we hold, so that
+     * ids and credits cached by idle threads cannot starve busy ones. */
+    if (__builtin_expect(c->reclaim != atomic_load_explicit(&rt->reclaim, memory_order_relaxed),
+                         0)) {
+        cache_flush(rt, c);
+        c->reclaim = atomic_load_explicit(&rt->reclaim, memory_order_relaxed);
+    }
     if (c->ncred == 0) {
+        c->happ = hs->happ;
         c->ncred = tapiq_cring_take_credits(&hs->app->ring, rt->cache_batch);
         if (c->ncred == 0) {
+            atomic_fetch_add_explicit(&rt->reclaim, 1, memory_order_relaxed);
+            c->reclaim = atomic_load_explicit(&rt->reclaim, memory_order_relaxed);
             rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
             goto out;
         }
     }
     if (c->nids == 0) {
-        c->nids = (uint32_t)tapiq_reqid_alloc_bulk64(&rt->reqid, c->ids, rt->cache_batch);
+        /* Take a batch only while ids are plentiful: what a thread caches
+         * and then stops using stays out of reach of the others, so at most
+         * the first three quarters of the pool can end up cached. */
+        size_t want = tapiq_mpmc_count(&rt->reqid.free) / 256;
+        want = want < 1 ? 1 : want > rt->cache_batch ? rt->cache_batch : want;
+        c->nids = (uint32_t)tapiq_reqid_alloc_bulk64(&rt->reqid, c->ids, want);
         if (c->nids == 0) {
+            atomic_fetch_add_explicit(&rt->reclaim, 1, memory_order_relaxed);
+            c->reclaim = atomic_load_explicit(&rt->reclaim, memory_order_relaxed);
             rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
             goto out;
         }

@@ -21,16 +21,35 @@ static int readable(int fd)
 static void test_credits(void)
 {
     struct tapiq_cring c;
+    uint32_t total = 0, k;
     CHECK(tapiq_cring_init(&c, 8, 4, 0) == 0);
-    CHECK(tapiq_cring_take_credits(&c, 5) == 5);
-    CHECK(tapiq_cring_take_credits(&c, 5) == 3);
+    /* few credits: one at a time, exactly 8 in all */
+    CHECK(tapiq_cring_take_credits(&c, 5) == 1);
+    total = 1;
+    while ((k = tapiq_cring_take_credits(&c, 5)) != 0)
+        total += k;
+    CHECK(total == 8);
     CHECK(tapiq_cring_take_credits(&c, 1) == 0);
     tapiq_cring_put_credits(&c, 2);
-    CHECK(tapiq_cring_take_credits(&c, 9) == 2);
+    CHECK(tapiq_cring_take_credits(&c, 9) == 1);
+    CHECK(tapiq_cring_take_credits(&c, 9) == 1);
+    CHECK(tapiq_cring_take_credits(&c, 9) == 0);
     CHECK(tapiq_cring_reserve_events(&c, 3) == 0);
     CHECK(tapiq_cring_reserve_events(&c, 2) == -EAGAIN);
     tapiq_cring_release_events(&c, 3);
     CHECK(tapiq_cring_reserve_events(&c, 4) == 0);
+    tapiq_cring_destroy(&c);
+
+    /* plenty: batches, until fewer than 256 per credit asked remain */
+    CHECK(tapiq_cring_init(&c, 65536, 0, 0) == 0);
+    CHECK(tapiq_cring_take_credits(&c, 32) == 32);
+    for (total = 32; total < 65536; total += k) {
+        uint64_t left = 65536 - total;
+        k = tapiq_cring_take_credits(&c, 32);
+        CHECK(k == (left / 256 >= 32 ? 32 : left / 256 >= 1 ? left / 256 : 1));
+    }
+    CHECK(total == 65536);
+    CHECK(tapiq_cring_take_credits(&c, 32) == 0);
     tapiq_cring_destroy(&c);
 }
 
