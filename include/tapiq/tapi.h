@@ -18,6 +18,8 @@
  *    could not apply the update) only ever arrives in PHONE_REPLY.
  *  - Request ids are 1..0x7FFFFFFF, never 0, never equal to another request in
  *    flight (slot index plus a per-slot generation).
+ *  - API versions 0x00010003 (TAPI_VERSION1_0) .. 0x00020002 are supported;
+ *    phoneNegotiateAPIVersion picks the highest in the caller's range.
  *  - Requests from one thread to one lamp take effect in issue order; after
  *    their replies phoneGetLamp returns the mode of the last successful one.
  *    Several updates of one lamp in one batch reach the backend as one, and

@@ -62,7 +62,8 @@ enum tapiq_reject {
 
 typedef struct tapiq_stats {
     uint64_t accepted;            /* phoneSetLamp calls that returned a request id */
-    uint64_t rejected[TAPIQ_REJECT_MAX]; /* refused synchronously, per reason */
+    uint64_t rejected[TAPIQ_REJECT_MAX]; /* refused synchronously, per reason (UNINITIALIZED
+                                            stays 0: no instance exists to count it) */
     uint64_t batches;             /* device batches handed to the backend */
     uint64_t updates_applied;     /* lamp updates the backend saw */
     uint64_t updates_coalesced;   /* requests folded into a later update of the same lamp */
