@@ -185,6 +185,8 @@ void latency_bench(benchmark::State &state, bool mutex, int pct)
         state.counters["p99_us"] = (double)r.lat.quantile(0.99) / 1e3;
         state.counters["p999_us"] = (double)r.lat.quantile(0.999) / 1e3;
         state.counters["max_us"] = (double)r.lat.max() / 1e3;
+        state.counters["untimed_frac"] =
+            r.accepted_total ? (double)r.unmatched / (double)r.accepted_total : 0.0;
         state.counters["late_frac"] =
             r.accepted_total ? (double)r.late / (double)r.accepted_total : 0.0;
     }

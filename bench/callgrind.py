@@ -24,9 +24,9 @@ LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?)\s*$")
 
 def annotate(outfile):
     txt = subprocess.run(
-        ["callgrind_annotate", "--inclusive=no", "--threshold=100", outfile],
+        ["callgrind_annotate", "--inclusive=no", "--threshold=100", "--auto=no", outfile],
         check=True, capture_output=True, text=True).stdout
-    total, fns = 0, {}
+    total, fns, objs = 0, {}, {}
     for line in txt.splitlines():
         m = LINE.match(line)
         if not m:
@@ -41,10 +41,17 @@ def annotate(outfile):
         mo = re.match(r"^(.*?)\s+\[(.*)\]$", what)
         if mo:
             what, obj = mo.group(1), os.path.basename(mo.group(2))
+        # With debug info, code inlined from a header shows as "header:fn"
+        # without an object: count it under its function.
         fn = what.split(":", 1)[1] if ":" in what else what
-        key = fn + (" (" + obj + ")" if obj else "")
-        fns[key] = fns.get(key, 0) + ir
-    return total, fns, txt
+        if obj:
+            objs[fn] = obj
+        fns[fn] = fns.get(fn, 0) + ir
+    named = {}
+    for fn, ir in fns.items():
+        key = fn + (" (" + objs[fn] + ")" if fn in objs else "")
+        named[key] = named.get(key, 0) + ir
+    return total, named, txt
 
 
 def run(driver, outdir, consoles, n, mode):

@@ -36,7 +36,7 @@ void sleep_ns(uint64_t ns)
 struct alignas(64) Ctx {
     // Written by the owner only, read by the main thread while running.
     std::atomic<uint64_t> replies{0}, accepted{0}, events{0};
-    uint64_t unavail = 0, bad = 0, late = 0, failed = 0;
+    uint64_t unavail = 0, bad = 0, late = 0, failed = 0, unmatched = 0;
     LONG error = 0;
     uint64_t rng = 0;
     Hist lat;
@@ -83,13 +83,32 @@ void on_message(Run &r, Ctx &c, const PHONEMESSAGE &m)
         uint32_t id = (uint32_t)m.dwParam1;
         Intended &e = r.tab[id & r.mask];
         // The reply may overtake phoneSetLamp's return: wait for the issuer
-        // to note the intended time (a few instructions away).
+        // to note the intended time (a few instructions away). The table is
+        // keyed by the low 22 bits of the id (slot index plus low generation
+        // bits: a request slot is recycled before its reply is reaped, so the
+        // slot index alone is not unique among replies in flight); a bounded
+        // wait, so a collision costs one sample (counted), never a hang.
         unsigned spins = 0;
-        while (e.id.load(std::memory_order_acquire) != id)
-            if (++spins > 64)
-                sched_yield();
-        uint64_t t = now_ns();
-        c.lat.record(t > e.t ? t - e.t : 0);
+        uint64_t t0 = 0;
+        bool found = true;
+        while (e.id.load(std::memory_order_acquire) != id) {
+            if (++spins < 64)
+                continue;
+            sched_yield();
+            uint64_t t = now_ns();
+            if (!t0)
+                t0 = t;
+            else if (t - t0 > 20000000) {
+                found = false;
+                break;
+            }
+        }
+        if (found) {
+            uint64_t t = now_ns();
+            c.lat.record(t > e.t ? t - e.t : 0);
+        } else {
+            c.unmatched++;
+        }
     }
     bump(c.replies);
 }
@@ -257,8 +276,8 @@ E2ERes e2e_run(const E2EOpts &o)
         }
     }
     if (o.rate > 0) {
-        r.mask = 65535; // queue=65536: the slot index is the low 16 bits of an id
-        r.tab.reset(new Intended[65536]);
+        r.mask = (1u << 22) - 1; // see on_message()
+        r.tab.reset(new Intended[(size_t)r.mask + 1]);
     }
 
     int ni = o.issuers, nr = o.readers;
@@ -349,6 +368,7 @@ E2ERes e2e_run(const E2EOpts &o)
         for (auto &c : *v) {
             res.unavail += c->unavail;
             res.late += c->late;
+            res.unmatched += c->unmatched;
             failed += c->failed;
             if (c->error)
                 err = c->error;

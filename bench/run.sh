@@ -83,7 +83,8 @@ cat >"$out/meta.json" <<EOF
 {"date": "$(date -u +%Y-%m-%dT%H:%MZ)", "reps": $reps, "seconds": $seconds,
  "command": "bench/run.sh --reps $reps --seconds $seconds",
  "commit": "$commit",
- "cpus": $(nproc), "kernel": "$(uname -r)"}
+ "cpus": $(nproc), "kernel": "$(uname -r)",
+ "load_end": "$(cut -d' ' -f1-3 /proc/loadavg)"}
 EOF
 
 if [ "$render" = 1 ]; then
