@@ -455,6 +455,10 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
                                                           : PHONELAMPMODE_OFF);
         d->batch.lamp_pos[i] = -1;
     }
+    d->modes_all = nlamps ? d->modes[0] : 0;
+    for (uint32_t i = 0; i < nlamps; i++)
+        if (d->modes[i] != d->modes_all || d->modes[i] == PHONELAMPMODE_DUMMY)
+            d->modes_all = 0;
     d->id = rt->ndev;
     d->nlamps = nlamps;
     d->batch.rt = rt;

@@ -121,6 +121,8 @@ struct tapiq_dev {
     uint32_t id;
     uint32_t nlamps;
     uint32_t mask;              /* mailbox size - 1 */
+    uint32_t modes_all;         /* the modes of every lamp when all lamps have the
+                                   same and none is a dummy, else 0 (then modes[]) */
     struct tapiq_mcell *cells;  /* the mailbox */
     uint32_t *modes;            /* supported modes per lamp (immutable) */
     _Atomic uint32_t *lamp;     /* current mode per lamp */

@@ -119,7 +119,7 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     struct tapiq_dev *dev;
     struct tls_cache *c = &t_cache;
     struct tapiq_mcell *cell;
-    uint32_t id, pos;
+    uint32_t id, pos, modes;
     int32_t d;
     LONG rc;
 
@@ -138,12 +138,16 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
         rc = reject(rt, TAPIQ_REJECT_OPERATIONUNAVAIL, PHONEERR_OPERATIONUNAVAIL);
         goto out;
     }
-    if (dwButtonLampID >= dev->nlamps || dev->modes[dwButtonLampID] == PHONELAMPMODE_DUMMY) {
+    /* Every lamp alike (the usual console): no look at the per-lamp table. */
+    modes = dev->modes_all;
+    if (!modes && dwButtonLampID < dev->nlamps)
+        modes = dev->modes[dwButtonLampID];
+    if (dwButtonLampID >= dev->nlamps || modes == PHONELAMPMODE_DUMMY) {
         rc = reject(rt, TAPIQ_REJECT_INVALBUTTONLAMPID, PHONEERR_INVALBUTTONLAMPID);
         goto out;
     }
-    if (dwLampMode == 0 || (dwLampMode & (dwLampMode - 1)) ||
-        !(dwLampMode & dev->modes[dwButtonLampID]) || dwLampMode == PHONELAMPMODE_DUMMY) {
+    if (dwLampMode == 0 || (dwLampMode & (dwLampMode - 1)) || !(dwLampMode & modes) ||
+        dwLampMode == PHONELAMPMODE_DUMMY) {
         rc = reject(rt, TAPIQ_REJECT_INVALLAMPMODE, PHONEERR_INVALLAMPMODE);
         goto out;
     }

@@ -21,6 +21,7 @@ void tapiq_wake_init(struct tapiq_wake *w)
     atomic_init(&w->seq, 0);
     atomic_init(&w->sleepers, 0);
     atomic_init(&w->idle, 0);
+    atomic_init(&w->pending, 0);
 }
 
 void tapiq_wake_idle_enter(struct tapiq_wake *w)
@@ -44,6 +45,8 @@ uint32_t tapiq_wake_prepare(struct tapiq_wake *w)
     /* seq_cst: the increment is ordered before the waiter's re-check of its
      * condition; pairs with the fence + load of sleepers in signal(). */
     atomic_fetch_add_explicit(&w->sleepers, 1, memory_order_seq_cst);
+    /* seq_cst: after announcing, before the re-check (see wake.h). */
+    atomic_store_explicit(&w->pending, 0, memory_order_seq_cst);
     /* seq_cst fence: the caller's re-check (which may use relaxed loads)
      * stays after the announcement in the C11 model too. */
     atomic_thread_fence(memory_order_seq_cst);
@@ -61,6 +64,8 @@ void tapiq_wake_wait(struct tapiq_wake *w, uint32_t ticket)
          * condition anyway after we return, so returning is also fine. */
         break;
     }
+    /* relaxed: the wake-up that was on its way has arrived (see wake.h). */
+    atomic_store_explicit(&w->pending, 0, memory_order_relaxed);
     /* relaxed: the count is only a hint to wakers (a stale non-zero costs one
      * futex_wake system call at most). */
     atomic_fetch_sub_explicit(&w->sleepers, 1, memory_order_relaxed);
@@ -79,6 +84,9 @@ int tapiq_wake_signal(struct tapiq_wake *w)
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&w->sleepers, memory_order_relaxed) == 0)
         return 0;
+    /* seq_cst: against the clearing store in prepare() (see wake.h). */
+    if (atomic_exchange_explicit(&w->pending, 1, memory_order_seq_cst))
+        return 0;
     /* release: pairs with the acquire load of seq in wait(). */
     atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
     futex_wake_u32(&w->seq, 1);
@@ -96,6 +104,9 @@ int tapiq_wake_signal_lazy(struct tapiq_wake *w, size_t backlog, size_t per_idle
     idle = atomic_load_explicit(&w->idle, memory_order_relaxed);
     if (idle && backlog <= per_idle * idle)
         return 0; /* an idle waiter looks again before it sleeps */
+    /* seq_cst: against the clearing store in prepare() (see wake.h). */
+    if (atomic_exchange_explicit(&w->pending, 1, memory_order_seq_cst))
+        return 0;
     /* release: pairs with the acquire load of seq in wait(). */
     atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
     futex_wake_u32(&w->seq, 1);

@@ -14,6 +14,11 @@
  *   waker:   make condition true (any store); signal(w);
  * Either the waiter's re-check sees the condition, or the waker sees the
  * sleeper count and bumps the sequence, which makes a pending wait return.
+ * One wake-up at a time: a waker that finds `pending` set leaves it to the
+ * wake-up already on its way. prepare() clears `pending` after announcing
+ * and before the re-check, so a waker that skipped because of it did so
+ * before that re-check, which then sees the condition; a woken waiter clears
+ * it too, so that the next sleeper can be woken at once.
  */
 #ifndef TAPIQ_CORE_WAKE_H
 #define TAPIQ_CORE_WAKE_H
@@ -28,6 +33,7 @@ struct tapiq_wake {
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t seq;
     _Atomic uint32_t sleepers;
     _Atomic uint32_t idle; /* looking for work, not asleep (see signal_lazy) */
+    _Atomic uint32_t pending; /* a wake-up is on its way: others need not send one */
 };
 
 void tapiq_wake_init(struct tapiq_wake *w);
