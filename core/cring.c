@@ -59,6 +59,7 @@ void tapiq_cring_put_credits(struct tapiq_cring *c, uint32_t n)
 
 int tapiq_cring_reserve_events(struct tapiq_cring *c, uint32_t n)
 {
+    /* relaxed: the CAS below re-reads. */
     int64_t cur = atomic_load_explicit(&c->events, memory_order_relaxed);
     do {
         if (cur < (int64_t)n)

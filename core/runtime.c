@@ -77,6 +77,7 @@ static void post_token(struct tapiq_rt *rt, struct tapiq_handle *hs, uint32_t hv
             return;
         }
     } else {
+        /* acq_rel: as for the lamp bits above. */
         if (atomic_fetch_or_explicit(word32, bit32, memory_order_acq_rel) & bit32) {
             tapiq_stat_add(rt->stats, TAPIQ_C_STATE_COALESCED, 1);
             return;
@@ -106,8 +107,9 @@ void tapiq_notify_lamp(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t lamp
         uint32_t hv = atomic_load_explicit(&hs->hval, memory_order_acquire);
         if (!hv)
             continue;
-        /* relaxed: the filter is a plain setting; the reservation it depends
-         * on was made before it was stored (both under g_lock). */
+        /* acquire: pairs with the release store of states in
+         * phoneSetStatusMessages, which makes the handle's event reservation
+         * visible first. */
         if (!(atomic_load_explicit(&hs->states, memory_order_acquire) & PHONESTATE_LAMP))
             continue;
         post_token(rt, hs, hv, &hs->lampbits[lamp / 64], (uint64_t)1 << (lamp % 64), NULL, 0,
@@ -117,6 +119,7 @@ void tapiq_notify_lamp(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t lamp
 
 void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t state)
 {
+    /* acquire (all three): as in tapiq_notify_lamp(). */
     struct tapiq_subs *s = atomic_load_explicit(&dev->subs, memory_order_acquire);
     if (!s)
         return;
@@ -658,6 +661,7 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
     s.replies_suppressed += tapiq_stats_sum(rt->stats, TAPIQ_C_SUPPRESSED_LATE);
     s.state_events = tapiq_stats_sum(rt->stats, TAPIQ_C_STATE_EVENTS);
     s.state_coalesced = tapiq_stats_sum(rt->stats, TAPIQ_C_STATE_COALESCED);
+    /* relaxed: statistics. */
     s.requests_hwm = atomic_load_explicit(&rt->stats->requests_hwm, memory_order_relaxed);
     s.requests_capacity = rt->cfg.queue;
     s.runq_hwm = atomic_load_explicit(&rt->stats->runq_hwm, memory_order_relaxed);

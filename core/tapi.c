@@ -524,6 +524,7 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
                 return PHONEERR_INIFILECORRUPT;
             return PHONEERR_NODRIVER;
         }
+        /* relaxed: stored just above by this thread, under g_lock. */
         rt = atomic_load_explicit(&tapiq_g_rt, memory_order_relaxed);
         started = 1;
     }
@@ -651,6 +652,7 @@ static struct tapiq_subs *close_handle_locked(struct tapiq_rt *rt, struct tapiq_
     if (hs->reserved)
         tapiq_cring_release_events(&hs->app->ring, hs->reserved - (t & ~TAPIQ_TOKENS_CLOSED));
     hs->reserved = 0;
+    /* relaxed: plain counters for PHONESTATUS. */
     if (hs->priv == PHONEPRIVILEGE_OWNER)
         atomic_fetch_sub_explicit(&dev->nowners, 1, memory_order_relaxed);
     else
@@ -718,7 +720,7 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
     /* Tokens of this app's closed handles died with its ring. */
     for (uint32_t i = 0; i < rt->nlimbo_handles; i++) {
         struct tapiq_handle *hs = &rt->handles[rt->limbo_handles[i]];
-        if (hs->app == app)
+        if (hs->app == app) /* relaxed: no reader left (ring gone, grace period passed) */
             atomic_store_explicit(&hs->tokens, TAPIQ_TOKENS_CLOSED, memory_order_relaxed);
     }
     tapiq_cring_destroy(&app->ring);
@@ -773,6 +775,7 @@ static void recycle_limbo_locked(struct tapiq_rt *rt)
     for (uint32_t i = 0; i < rt->nlimbo_handles; i++) {
         uint32_t idx = rt->limbo_handles[i];
         struct tapiq_handle *hs = &rt->handles[idx];
+        /* acquire: pairs with the consumer's fetch_sub of the last token. */
         uint32_t t = atomic_load_explicit(&hs->tokens, memory_order_acquire);
         if ((t & ~TAPIQ_TOKENS_CLOSED) == 0 && g_handle_gen[idx] != UINT16_MAX)
             rt->free_handles[rt->nfree_handles++] = idx;
@@ -854,6 +857,9 @@ TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhon
         hs->in_subs = 0;
     }
     rt->nfree_handles--;
+    /* relaxed (the resets below): the slot is unpublished and no reader
+     * touched it since a grace period; the release store of hval publishes
+     * them. */
     for (uint32_t w = 0; w < hs->lampbits_words; w++)
         atomic_store_explicit(&hs->lampbits[w], 0, memory_order_relaxed);
     hs->happ = app->h;
@@ -868,8 +874,8 @@ TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhon
     atomic_store_explicit(&hs->states, 0, memory_order_relaxed);
     atomic_store_explicit(&hs->tokens, 0, memory_order_relaxed);
     atomic_store_explicit(&hs->statebits, 0, memory_order_relaxed);
-    if (++g_handle_gen[idx] == 0)
-        g_handle_gen[idx] = 1;
+    g_handle_gen[idx]++; /* never wraps: a used-up slot is retired */
+    /* relaxed (owner/monitor counts): plain counters for PHONESTATUS. */
     if (dwPrivilege == PHONEPRIVILEGE_OWNER)
         atomic_fetch_add_explicit(&dev->nowners, 1, memory_order_relaxed);
     else
