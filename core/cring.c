@@ -8,7 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-int tapiq_cring_init(struct tapiq_cring *c, uint32_t replies, uint32_t events, int level)
+TAPIQ_NO_COVERAGE int tapiq_cring_init(struct tapiq_cring *c, uint32_t replies, uint32_t events,
+                                       int level)
 {
     int rc = tapiq_cmq_init(&c->q, (size_t)replies + events);
     if (rc)

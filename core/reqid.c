@@ -6,7 +6,14 @@
 #include <sched.h>
 #include <stdlib.h>
 
-int tapiq_reqid_init(struct tapiq_reqid *r, uint32_t nslots)
+/* Slot i's first id: generation 1. */
+static void first_id(void *arg, size_t i, uint64_t *out)
+{
+    const struct tapiq_reqid *r = arg;
+    *out = (uint64_t)1 << r->idx_bits | i;
+}
+
+TAPIQ_NO_COVERAGE int tapiq_reqid_init(struct tapiq_reqid *r, uint32_t nslots)
 {
     int rc;
     if (nslots == 0 || nslots > (1u << 24))
@@ -20,10 +27,7 @@ int tapiq_reqid_init(struct tapiq_reqid *r, uint32_t nslots)
     rc = tapiq_mpmc_init(&r->free, nslots);
     if (rc)
         return rc;
-    for (uint32_t i = 0; i < nslots; i++) {
-        uint64_t v = 1u << r->idx_bits | i; /* generation 1 */
-        tapiq_mpmc_push_try(&r->free, &v, 1);
-    }
+    tapiq_mpmc_fill(&r->free, first_id, r, nslots);
     return 0;
 }
 

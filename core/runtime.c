@@ -17,6 +17,16 @@ pthread_mutex_t tapiq_g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t tapiq_next_epoch = 1;
 
+/* The handle slot table and its free lists, used by one runtime at a time
+ * (the next one starts after the last one was freed, both under g_lock).
+ * Static, so that starting a runtime allocates none of its ~6 MiB and
+ * touches only the slots it uses: a slot is taken from free_handles, else
+ * the never-used one at fresh_handles; rt_free zeroes the used ones. Pages
+ * never touched cost no memory. */
+static struct tapiq_handle g_handle_slots[TAPIQ_MAX_HANDLES];
+static uint32_t g_free_handles[TAPIQ_MAX_HANDLES];
+static uint32_t g_limbo_handles[TAPIQ_MAX_HANDLES];
+
 #define WORKER_POP 16
 #define WORKER_SPIN 64
 
@@ -352,6 +362,55 @@ static void run_device(struct tapiq_rt *rt, struct tapiq_dev *dev, struct comple
 
 /* ----------------------------------------------------------------- workers */
 
+/* One round: pop up to @max scheduled devices, run their batches, post what
+ * completed inline, release them. Returns how many devices were popped. */
+static size_t worker_round(struct tapiq_rt *rt, struct complete_ctx *ctx, uint64_t *devs,
+                           size_t max)
+{
+    size_t n = tapiq_mpmc_pop_try(&rt->runq, devs, max);
+    if (!n)
+        return 0;
+    tapiq_stat_max(&rt->stats->runq_hwm, n + tapiq_mpmc_count(&rt->runq));
+    /* No RCU section across apply(): a backend may sleep there. */
+    ctx->in_round = 1;
+    for (size_t i = 0; i < n; i++)
+        run_device(rt, &rt->devs[devs[i]], ctx);
+    ctx->in_round = 0;
+    tapiq_rcu_read_lock();
+    ctx_flush(ctx);
+    tapiq_rcu_read_unlock();
+    for (uint32_t i = 0; i < ctx->ndone; i++)
+        finish_device(rt, ctx->done[i]);
+    ctx->ndone = 0;
+    return n;
+}
+
+int tapiq_rt_manual;
+
+int tapiq_rt_step(uint32_t max)
+{
+    uint64_t devs[WORKER_POP];
+    struct tapiq_rt *rt;
+    struct complete_ctx *saved = t_worker_ctx;
+    int n;
+    if (max == 0 || max > WORKER_POP)
+        max = WORKER_POP;
+    /* g_lock keeps the runtime from being torn down under us (teardown
+     * happens under it); relaxed: the lock orders the load. */
+    pthread_mutex_lock(&tapiq_g_lock);
+    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_relaxed);
+    if (!rt || rt->nworkers) {
+        pthread_mutex_unlock(&tapiq_g_lock);
+        return -1;
+    }
+    /* Manual runtimes have no worker thread: context 0 is the steppers'. */
+    t_worker_ctx = rt->worker_ctx[0]; /* initialised by rt_create */
+    n = (int)worker_round(rt, t_worker_ctx, devs, max);
+    t_worker_ctx = saved;
+    pthread_mutex_unlock(&tapiq_g_lock);
+    return n;
+}
+
 static void *worker_main(void *arg)
 {
     struct tapiq_rt *rt = arg;
@@ -371,22 +430,8 @@ static void *worker_main(void *arg)
     ctx_init(ctx, rt);
     t_worker_ctx = ctx;
     for (;;) {
-        size_t n = tapiq_mpmc_pop_try(&rt->runq, devs, WORKER_POP);
-        if (n) {
-            tapiq_stat_max(&rt->stats->runq_hwm, n + tapiq_mpmc_count(&rt->runq));
-            /* No RCU section across apply(): a backend may sleep there. */
-            ctx->in_round = 1;
-            for (size_t i = 0; i < n; i++)
-                run_device(rt, &rt->devs[devs[i]], ctx);
-            ctx->in_round = 0;
-            tapiq_rcu_read_lock();
-            ctx_flush(ctx);
-            tapiq_rcu_read_unlock();
-            for (uint32_t i = 0; i < ctx->ndone; i++)
-                finish_device(rt, ctx->done[i]);
-            ctx->ndone = 0;
+        if (worker_round(rt, ctx, devs, WORKER_POP))
             continue;
-        }
         /* acquire: pairs with the release store of stop in rt_destroy. */
         if (atomic_load_explicit(&rt->stop, memory_order_acquire))
             break;
@@ -508,12 +553,15 @@ static void rt_free(struct tapiq_rt *rt)
         free(rt->devs);
     }
     if (rt->handles) {
-        for (uint32_t i = 0; i < TAPIQ_MAX_HANDLES; i++)
+        /* Back to all zeros for the next runtime: the slots below
+         * fresh_handles, and fresh_handles itself (phoneOpen may have given
+         * it lamp bits before failing). */
+        uint32_t end = rt->fresh_handles < TAPIQ_MAX_HANDLES ? rt->fresh_handles + 1
+                                                             : TAPIQ_MAX_HANDLES;
+        for (uint32_t i = 0; i < end; i++)
             free(rt->handles[i].lampbits);
-        free(rt->handles);
+        memset(rt->handles, 0, end * sizeof(*rt->handles));
     }
-    free(rt->free_handles);
-    free(rt->limbo_handles);
     if (rt->reqid.free.cells)
         tapiq_reqid_destroy(&rt->reqid);
     if (rt->runq.cells)
@@ -544,9 +592,9 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
         rt->mailbox <<= 1;
     rt->stats = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
     rt->devs = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->devs) * rt->cfg.devices);
-    rt->handles = tapiq_calloc(TAPIQ_MAX_HANDLES, sizeof(*rt->handles));
-    rt->free_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
-    rt->limbo_handles = tapiq_malloc(TAPIQ_MAX_HANDLES * sizeof(uint32_t));
+    rt->handles = g_handle_slots;
+    rt->free_handles = g_free_handles;
+    rt->limbo_handles = g_limbo_handles;
     rt->workers = tapiq_calloc(rt->cfg.workers, sizeof(pthread_t));
     rt->worker_ctx = tapiq_calloc(rt->cfg.workers, sizeof(*rt->worker_ctx));
     rt->worker_ctx_taken = tapiq_calloc(rt->cfg.workers, sizeof(*rt->worker_ctx_taken));
@@ -555,8 +603,7 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
             rt->worker_ctx_ok = 0;
         else
             rt->worker_ctx_ok++;
-    if (!rt->stats || !rt->devs || !rt->handles || !rt->free_handles ||
-        !rt->limbo_handles || !rt->workers || !rt->worker_ctx || !rt->worker_ctx_taken ||
+    if (!rt->stats || !rt->devs || !rt->workers || !rt->worker_ctx || !rt->worker_ctx_taken ||
         rt->worker_ctx_ok != rt->cfg.workers) {
         if (rt->devs)
             memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
@@ -566,9 +613,7 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
     }
     memset(rt->stats, 0, sizeof(*rt->stats));
     memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
-    for (uint32_t i = TAPIQ_MAX_HANDLES - 1; i >= 1; i--)
-        if (tapiq_handle_gen[i] != UINT16_MAX) /* else retired */
-            rt->free_handles[rt->nfree_handles++] = i;
+    rt->fresh_handles = 1; /* slot 0 is never used */
     if ((rc = tapiq_reqid_init(&rt->reqid, rt->cfg.queue)) ||
         (rc = tapiq_mpmc_init(&rt->runq, (size_t)rt->cfg.devices * 2))) {
         rt_free(rt);
@@ -588,6 +633,8 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
         rt->cache_batch = 32;
     tapiq_wake_init(&rt->wake);
     atomic_init(&rt->stop, 0);
+    if (tapiq_rt_manual)
+        ctx_init(rt->worker_ctx[0], rt);
 
     rc = rt->cfg.backend->start((tapiq_host *)rt, rt->cfg.backend_cfg, rt->cfg.devices,
                                 rt->cfg.lamps, &rt->be_state, err, errlen);
@@ -598,7 +645,7 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
         rt_free(rt);
         return rc;
     }
-    for (uint32_t i = 0; i < rt->cfg.workers; i++) {
+    for (uint32_t i = 0; i < rt->cfg.workers && !tapiq_rt_manual; i++) {
         rc = pthread_create(&rt->workers[i], NULL, worker_main, rt);
         if (rc) {
             atomic_store_explicit(&rt->stop, 1, memory_order_release);
@@ -633,6 +680,7 @@ void tapiq_rt_destroy(struct tapiq_rt *rt)
 
 TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
 {
+    uint64_t sum[TAPIQ_C_MAX];
     tapiq_stats s;
     struct tapiq_rt *rt;
     if (!out)
@@ -644,29 +692,30 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
         tapiq_rcu_read_unlock();
         return -ENODEV;
     }
-    s.accepted = tapiq_stats_sum(rt->stats, TAPIQ_C_ACCEPTED);
+    tapiq_stats_sum_all(rt->stats, sum);
+    s.accepted = sum[TAPIQ_C_ACCEPTED];
     for (int i = 0; i < TAPIQ_REJECT_MAX; i++)
-        s.rejected[i] = tapiq_stats_sum(rt->stats, (enum tapiq_ctr)(TAPIQ_C_REJECTED0 + i));
-    s.batches = tapiq_stats_sum(rt->stats, TAPIQ_C_BATCHES);
-    s.updates_applied = tapiq_stats_sum(rt->stats, TAPIQ_C_APPLIED);
-    s.updates_coalesced = tapiq_stats_sum(rt->stats, TAPIQ_C_COALESCED);
-    s.updates_failed = tapiq_stats_sum(rt->stats, TAPIQ_C_FAILED);
-    s.replies = tapiq_stats_sum(rt->stats, TAPIQ_C_REPLIES);
-    s.replies_suppressed = tapiq_stats_sum(rt->stats, TAPIQ_C_SUPPRESSED);
+        s.rejected[i] = sum[TAPIQ_C_REJECTED0 + i];
+    s.batches = sum[TAPIQ_C_BATCHES];
+    s.updates_applied = sum[TAPIQ_C_APPLIED];
+    s.updates_coalesced = sum[TAPIQ_C_COALESCED];
+    s.updates_failed = sum[TAPIQ_C_FAILED];
+    s.replies = sum[TAPIQ_C_REPLIES];
+    s.replies_suppressed = sum[TAPIQ_C_SUPPRESSED];
     s.in_flight = s.accepted > s.replies + s.replies_suppressed
                       ? s.accepted - s.replies - s.replies_suppressed
                       : 0;
     /* Replies posted, then dropped by phoneGetMessage because the handle
      * closed meanwhile: out of flight already, suppressed all the same. */
-    s.replies_suppressed += tapiq_stats_sum(rt->stats, TAPIQ_C_SUPPRESSED_LATE);
-    s.state_events = tapiq_stats_sum(rt->stats, TAPIQ_C_STATE_EVENTS);
-    s.state_coalesced = tapiq_stats_sum(rt->stats, TAPIQ_C_STATE_COALESCED);
+    s.replies_suppressed += sum[TAPIQ_C_SUPPRESSED_LATE];
+    s.state_events = sum[TAPIQ_C_STATE_EVENTS];
+    s.state_coalesced = sum[TAPIQ_C_STATE_COALESCED];
     /* relaxed: statistics. */
     s.requests_hwm = atomic_load_explicit(&rt->stats->requests_hwm, memory_order_relaxed);
     s.requests_capacity = rt->cfg.queue;
     s.runq_hwm = atomic_load_explicit(&rt->stats->runq_hwm, memory_order_relaxed);
-    s.worker_sleeps = tapiq_stats_sum(rt->stats, TAPIQ_C_SLEEPS);
-    s.worker_wakeups = tapiq_stats_sum(rt->stats, TAPIQ_C_WAKEUPS);
+    s.worker_sleeps = sum[TAPIQ_C_SLEEPS];
+    s.worker_wakeups = sum[TAPIQ_C_WAKEUPS];
     tapiq_rcu_read_unlock();
     memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));
     return 0;

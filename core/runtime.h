@@ -183,9 +183,13 @@ struct tapiq_rt {
     struct complete_ctx **worker_ctx; /* one per worker, allocated up front */
     _Atomic uint32_t *worker_ctx_taken;
     uint32_t worker_ctx_ok;
-    struct tapiq_handle *handles;
-    uint32_t *free_handles; /* stack, under g_lock */
+    struct tapiq_handle *handles; /* TAPIQ_MAX_HANDLES slots (static, runtime.c) */
+    uint32_t *free_handles; /* stack of reusable slots, under g_lock */
     uint32_t nfree_handles;
+    /* Slots from here on were never used by this runtime: taken when the
+     * stack is empty, so a runtime touches only the slots it used (under
+     * g_lock; read by the loops over slots, which also hold it). */
+    uint32_t fresh_handles;
     uint32_t *limbo_handles; /* closed, waiting for a grace period */
     uint32_t nlimbo_handles;
     _Atomic(struct tapiq_app *) apps[TAPIQ_MAX_APPS];
@@ -225,6 +229,18 @@ static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint
      * slot's fields written before it are visible. */
     return atomic_load_explicit(&hs->hval, memory_order_acquire) == h ? hs : NULL;
 }
+
+/* Test hook for thread-free runs (fuzz/): set before a runtime starts, the
+ * runtime starts no worker threads and requests wait until some thread calls
+ * tapiq_rt_step(). Not for production: nothing else drives a manual runtime. */
+extern int tapiq_rt_manual;
+/* Run one worker round of the current manual runtime on the calling thread:
+ * up to @max devices (0 or more than 16: 16), batches applied, replies and
+ * state events posted. Returns the devices processed (0: nothing scheduled),
+ * or -1 when no manual runtime is running. Takes g_lock, so it is serialised
+ * with phoneInitializeEx/phoneShutdown/phoneOpen/phoneClose; call it outside
+ * any RCU read-side critical section. */
+int tapiq_rt_step(uint32_t max);
 
 /* runtime.c */
 int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, size_t errlen);

@@ -18,11 +18,12 @@ unsigned tapiq_stats_assign_shard(void)
     return tapiq_stats_my_shard;
 }
 
-uint64_t tapiq_stats_sum(struct tapiq_stats_set *s, enum tapiq_ctr c)
+TAPIQ_NO_COVERAGE void tapiq_stats_sum_all(struct tapiq_stats_set *s, uint64_t out[TAPIQ_C_MAX])
 {
-    uint64_t sum = 0;
+    for (unsigned c = 0; c < TAPIQ_C_MAX; c++)
+        out[c] = 0;
     for (unsigned i = 0; i < TAPIQ_STATS_SHARDS; i++)
-        /* relaxed: a statistic. */
-        sum += atomic_load_explicit(&s->shard[i].c[c], memory_order_relaxed);
-    return sum;
+        for (unsigned c = 0; c < TAPIQ_C_MAX; c++)
+            /* relaxed: a statistic. */
+            out[c] += atomic_load_explicit(&s->shard[i].c[c], memory_order_relaxed);
 }

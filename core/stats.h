@@ -4,7 +4,7 @@
  * thread, round robin), so counting never puts a shared cache line on the
  * request path. A snapshot sums the shards.
  *
- * Concurrency: tapiq_stat_add from any number of threads; tapiq_stats_sum
+ * Concurrency: tapiq_stat_add from any number of threads; tapiq_stats_sum_all
  * from any thread at any time. Progress: wait-free.
  * Ordering: relaxed everywhere; counters order nothing. A snapshot taken while
  * requests move is approximate; once the system is quiescent it is exact.
@@ -97,6 +97,8 @@ static inline void tapiq_stat_max(_Atomic uint64_t *hwm, uint64_t v)
 }
 
 /* Sum of counter c over all shards. */
-uint64_t tapiq_stats_sum(struct tapiq_stats_set *s, enum tapiq_ctr c);
+/* Every counter summed over the shards in one pass (shard by shard, each
+ * shard's counters on its own lines): out[c] for each enum tapiq_ctr. */
+void tapiq_stats_sum_all(struct tapiq_stats_set *s, uint64_t out[TAPIQ_C_MAX]);
 
 #endif /* TAPIQ_CORE_STATS_H */

@@ -685,7 +685,7 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
         pthread_mutex_unlock(&tapiq_g_lock);
         return PHONEERR_INVALAPPHANDLE;
     }
-    for (uint32_t i = 1; i < TAPIQ_MAX_HANDLES; i++) {
+    for (uint32_t i = 1; i < rt->fresh_handles; i++) {
         struct tapiq_handle *hs = &rt->handles[i];
         if (atomic_load_explicit(&hs->hval, memory_order_relaxed) && hs->app == app) {
             struct tapiq_subs *old = close_handle_locked(rt, hs);
@@ -824,14 +824,19 @@ TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhon
         rc = PHONEERR_INVALPRIVILEGE;
         goto out;
     }
-    if (rt->nfree_handles == 0)
+    /* A reusable slot, else one never used (retired ones skipped), else the
+     * closed ones once a grace period has passed. */
+    while (rt->nfree_handles == 0 && rt->fresh_handles < TAPIQ_MAX_HANDLES &&
+           g_handle_gen[rt->fresh_handles] == UINT16_MAX)
+        rt->fresh_handles++;
+    if (rt->nfree_handles == 0 && rt->fresh_handles == TAPIQ_MAX_HANDLES)
         recycle_limbo_locked(rt);
-    if (rt->nfree_handles == 0) {
+    if (rt->nfree_handles == 0 && rt->fresh_handles == TAPIQ_MAX_HANDLES) {
         rc = PHONEERR_RESOURCEUNAVAIL;
         goto out;
     }
     dev = &rt->devs[dwDeviceID];
-    idx = rt->free_handles[rt->nfree_handles - 1];
+    idx = rt->nfree_handles ? rt->free_handles[rt->nfree_handles - 1] : rt->fresh_handles;
     hs = &rt->handles[idx];
     words = (dev->nlamps + 63) / 64;
     if (words > hs->lampbits_words) {
@@ -856,7 +861,10 @@ TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhon
         free(old);
         hs->in_subs = 0;
     }
-    rt->nfree_handles--;
+    if (rt->nfree_handles)
+        rt->nfree_handles--;
+    else
+        rt->fresh_handles++;
     /* relaxed (the resets below): the slot is unpublished and no reader
      * touched it since a grace period; the release store of hval publishes
      * them. */

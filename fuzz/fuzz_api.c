@@ -6,9 +6,20 @@
  * across up to four applications (polled, USEEVENT, callback) and their
  * handles (valid, closed, forged): initialize, open (owner / monitor / bad),
  * close, set / get lamp with any ids and modes, status filters, status,
- * caps, message retrieval, shutdown, reconfiguration. One thread issues all
- * calls, so issue order is the program order; the library's workers run
- * concurrently, so replies are collected by draining with bounded waits.
+ * caps, message retrieval, shutdown, reconfiguration, worker rounds. One
+ * thread issues all calls, so issue order is the program order.
+ *
+ * Two ways to run the workers:
+ *  - thread-free (default): runtimes start with no worker thread
+ *    (tapiq_rt_manual) and the input decides when a worker round runs
+ *    (tapiq_rt_step) and how many devices it takes, so the interleaving of
+ *    requests, closes, shutdowns and batches is the input's and every run of
+ *    an input is the same; a reply that is not there once nothing is left
+ *    to step is lost. Fast enough for 10^7 executions.
+ *  - threaded (TAPIQ_FUZZ_THREADS=1 in the environment; the corpus replays
+ *    this way too, also under TSan): the library's own workers run
+ *    concurrently, rounds in the input only yield, and replies are
+ *    collected by draining with bounded waits.
  *
  * Checked as it goes (abort() on violation):
  *  - every return is the documented one; phoneSetLamp's errors follow the
@@ -38,6 +49,7 @@
  * PHONEERR_NOMEM and have no effect, or succeed; never crash or leak (LSan). */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -113,7 +125,7 @@ struct m_lamp {
 };
 
 struct m_cfg {
-    uint32_t devices, lamps, workers, queue, events, fail_ppm, offline, latency;
+    uint32_t devices, lamps, workers, queue, events, fail_ppm, offline, latency, mailbox;
     int ring_mutex;
 };
 
@@ -197,6 +209,7 @@ static void disarm(void)
 /* TAPIQ_FUZZ_TRACE=1 in the environment prints every call (for reading a
  * reproducer). */
 static int trace_on;
+static int manual; /* thread-free: the fuzzer runs the worker rounds */
 #define TRACE(...)                                                                             \
     do {                                                                                       \
         if (trace_on)                                                                          \
@@ -570,33 +583,47 @@ static int app_pending(int ai)
     return 0;
 }
 
+/* Thread-free runs: worker rounds until nothing is scheduled. */
+static void step_all(void)
+{
+    if (!manual || !M.rt_live)
+        return;
+    while (tapiq_rt_step(0) > 0)
+        ;
+}
+
 /* Wait until every request of an open handle is replied. */
 static void drain_replies(void)
 {
     int64_t deadline = now_ms() + WAIT_MS;
+    step_all();
     for (;;) {
-        int waiting = 0;
+        int waiting = 0, cb_waiting = 0, took = 0;
         pump_callbacks();
         for (int ai = 0; ai < M.napps; ai++) {
             struct m_app *a = &M.apps[ai];
             if (!a->live || !app_pending(ai))
                 continue;
             waiting = 1;
-            if (a->kind == K_CB)
+            if (a->kind == K_CB) {
+                cb_waiting = 1;
                 continue;
+            }
             if (a->kind == K_EVENT) {
                 /* Read only once the fd says so: it must become readable
                  * while a reply is pending, or the wait below runs out. */
                 struct pollfd p = {.fd = a->fd, .events = POLLIN, .revents = 0};
-                if (poll(&p, 1, 1) <= 0)
+                if (poll(&p, 1, manual ? 0 : 1) <= 0)
                     continue;
             }
             while (app_pending(ai) && poll_one(a))
-                ;
+                took = 1;
         }
         if (!waiting)
             return;
-        if (now_ms() > deadline) {
+        /* Thread-free: every round has run, so only a callback thread may
+         * still be on its way; anything else is lost. */
+        if (now_ms() > deadline || (manual && !cb_waiting && !took)) {
             for (int i = 0; i < M.nreqs; i++)
                 if (M.reqs[i].st == R_PENDING)
                     fprintf(stderr, "  id %#x (handle %#x, lamp %u/%u) not replied\n",
@@ -604,7 +631,8 @@ static void drain_replies(void)
                             M.reqs[i].lamp);
             FUZZ_CHECK(0, "replies lost (or a USEEVENT fd never became readable)");
         }
-        nap();
+        if (!took)
+            nap();
     }
 }
 
@@ -616,16 +644,16 @@ static void settle(void)
     if (!M.rt_live)
         return;
     drain_replies();
+    step_all(); /* requests of closed handles may still wait for a round */
     deadline = now_ms() + WAIT_MS;
     for (;;) {
         FUZZ_CHECK(tapiq_get_stats(&s, sizeof(s)) == 0, "tapiq_get_stats with a runtime");
         if (s.in_flight == 0)
             break;
-        FUZZ_CHECK(now_ms() < deadline, "requests stay in flight: %llu",
+        FUZZ_CHECK(!manual && now_ms() < deadline, "requests stay in flight: %llu",
                    (unsigned long long)s.in_flight);
         nap();
     }
-    FUZZ_CHECK(tapiq_get_stats(&s, sizeof(s)) == 0, "tapiq_get_stats");
     if (M.stats_exact) {
         FUZZ_CHECK(s.accepted == M.accepted, "stats: accepted %llu, model %llu",
                    (unsigned long long)s.accepted, (unsigned long long)M.accepted);
@@ -730,10 +758,21 @@ static void pick_config(struct fuzz_in *in, struct m_cfg *c, char *text, size_t 
     c->lamps = lamps_tab[b1 % 6];
     c->queue = queue_tab[b1 / 6 % 16];
     c->events = events_tab[b2 % 16];
+    /* Thread-free runs are about speed: no multi-megabyte rings there. */
+    if (manual && c->queue == 65536)
+        c->queue = 1000;
+    if (manual && c->events == 0)
+        c->events = 1000;
     c->fail_ppm = ppm_tab[b2 / 16 % 5];
     c->offline = (b2 / 80) % (c->devices + 1);
+    /* A small mailbox now and then: per-device backpressure. */
+    c->mailbox = (b0 & 0x80) ? 2u << (b1 / 96) : 0;
     n = snprintf(text, len, "devices=%u, lamps=%u ,workers=%u,queue=%u", c->devices, c->lamps,
                  c->workers, c->queue);
+    if (c->mailbox)
+        n += snprintf(text + n, len - (size_t)n, ",mailbox=%u", c->mailbox);
+    else
+        c->mailbox = 128;
     if (c->events)
         n += snprintf(text + n, len - (size_t)n, ",events=%u", c->events);
     else
@@ -793,8 +832,9 @@ static void op_bad_env(struct fuzz_in *in)
     /* Back to the model's configuration. */
     {
         struct m_cfg c = M.cfg;
-        snprintf(text, sizeof(text), "devices=%u,lamps=%u,workers=%u,queue=%u,events=%u",
-                 c.devices, c.lamps, c.workers, c.queue, c.events);
+        snprintf(text, sizeof(text),
+                 "devices=%u,lamps=%u,workers=%u,queue=%u,events=%u,mailbox=%u", c.devices,
+                 c.lamps, c.workers, c.queue, c.events, c.mailbox);
         if (c.fail_ppm || c.offline || c.latency || c.ring_mutex) {
             size_t n = strlen(text);
             snprintf(text + n, sizeof(text) - n, ",fail_ppm=%u,offline=%u,latency_us=%u%s",
@@ -1054,17 +1094,20 @@ static uint32_t pick_lamp(struct fuzz_in *in, uint8_t b)
 /* Slots that may be held, and reply credits of @ai that may be taken, seen
  * from outside: everything not known to be back, plus the calling thread's
  * cache. */
-static int may_be_full(int ai)
+static int may_be_full(int ai, uint32_t dev)
 {
-    uint32_t slots = 0, credits = 0;
+    uint32_t slots = 0, credits = 0, cells = 0;
     for (int i = 0; i < M.nreqs; i++) {
         struct m_req *r = &M.reqs[i];
         if (!r->complete)
             slots++;
+        if (!r->complete && r->dev == dev)
+            cells++; /* may still hold a cell of the device's mailbox */
         if (r->app == ai && !r->credit_free)
             credits++;
     }
-    return slots + M.cache_batch >= M.rc.queue || credits + M.cache_batch >= M.rc.queue;
+    return slots + M.cache_batch >= M.rc.queue || credits + M.cache_batch >= M.rc.queue ||
+           cells >= M.rc.mailbox;
 }
 
 static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
@@ -1094,8 +1137,9 @@ static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
     if (rc > 0)
         TRACE("    id %#x\n", (unsigned)rc);
     if (rc == PHONEERR_RESOURCEUNAVAIL && want == OK) {
-        FUZZ_CHECK(may_be_full(hm->app),
-                   "RESOURCEUNAVAIL with queue=%u and few requests outstanding", M.rc.queue);
+        FUZZ_CHECK(may_be_full(hm->app, hm->dev),
+                   "RESOURCEUNAVAIL with queue=%u, mailbox=%u and few requests outstanding",
+                   M.rc.queue, M.rc.mailbox);
         M.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL]++;
         return;
     }
@@ -1482,6 +1526,25 @@ static void op_negotiate(struct fuzz_in *in)
                    "negotiated %#x in [%#x, %#x]", v, lo, hi);
 }
 
+/* One worker round over up to 1..16 devices (thread-free), or a yield. */
+static void op_step(struct fuzz_in *in)
+{
+    uint8_t b = fuzz_u8(in);
+    int n;
+    if (!manual) {
+        if (b & 1)
+            sched_yield();
+        return;
+    }
+    n = tapiq_rt_step(1u + (b & 15));
+    TRACE("  step(%u) = %d\n", 1u + (b & 15), n);
+    if (M.rt_live)
+        FUZZ_CHECK(n >= 0 && n <= (int)(1u + (b & 15)), "tapiq_rt_step(%u) returned %d",
+                   1u + (b & 15), n);
+    else
+        FUZZ_CHECK(n == -1, "tapiq_rt_step without a runtime returned %d", n);
+}
+
 /* ---------------------------------------------------------------- entry */
 
 static void reset_model(void)
@@ -1503,6 +1566,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     reset_model();
     trace_on = getenv("TAPIQ_FUZZ_TRACE") != NULL;
+    manual = getenv("TAPIQ_FUZZ_THREADS") == NULL;
+    tapiq_rt_manual = manual; /* no runtime exists here: taken by the next one */
     t0 = now_ms();
     /* Nothing may be left from the previous input. */
     FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
@@ -1534,7 +1599,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 20: op_negotiate(&in); break;
         case 21: op_configure(&in); break;
         case 22: op_bad_env(&in); break;
-        default: op_get_lamp(&in); break;
+        default: op_step(&in); break;
         }
     }
     /* Leave nothing behind. */
