@@ -18,8 +18,9 @@
  *   phoneSetLamp, phoneGetLamp, phoneGetStatus, phoneGetMessage, workers,
  *   backend completions, tapiq_get_stats: with everything, lock-free.
  *   phoneInitializeEx, phoneShutdown, phoneOpen, phoneClose,
- *   phoneSetStatusMessages, tapiq_configure: serialised among themselves by
- *   one mutex (g_lock), concurrent with all of the above.
+ *   phoneSetStatusMessages, tapiq_configure, tapiq_rt_step (test hook):
+ *   serialised among themselves by one mutex (g_lock), concurrent with all
+ *   of the above.
  *
  * Progress: phoneSetLamp is lock-free (never blocks, never allocates, never
  * waits for another thread; it returns RESOURCEUNAVAIL instead). Workers are
