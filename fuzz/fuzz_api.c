@@ -223,6 +223,21 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether @fd is readable within @ms. poll() returns EINTR for a signal that
+ * arrives while it runs, even with a zero timeout (libFuzzer's timer sends
+ * SIGALRM every half timeout): retried, so a signal never reads as an
+ * answer. */
+static int fd_readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+    int r;
+    while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+        ;
+    FUZZ_CHECK(r >= 0 && !(p.revents & (POLLERR | POLLNVAL)), "poll on USEEVENT fd %d: %s",
+               fd, r < 0 ? "error" : "POLLERR/POLLNVAL");
+    return r > 0;
+}
+
 static void nap(void)
 {
     struct timespec ts = {0, 200000};
@@ -612,8 +627,7 @@ static void drain_replies(void)
             if (a->kind == K_EVENT) {
                 /* Read only once the fd says so: it must become readable
                  * while a reply is pending, or the wait below runs out. */
-                struct pollfd p = {.fd = a->fd, .events = POLLIN, .revents = 0};
-                if (poll(&p, 1, manual ? 0 : 1) <= 0)
+                if (!fd_readable(a->fd, manual ? 0 : 1))
                     continue;
             }
             while (app_pending(ai) && poll_one(a))
@@ -946,13 +960,9 @@ static void op_init(struct fuzz_in *in)
     M.apps[M.napps].reserved = 0;
     M.apps[M.napps].dirty = 0;
     if (kind == K_EVENT) {
-        struct pollfd p;
         M.apps[M.napps].fd = (int)(intptr_t)params.Handles.hEvent;
         FUZZ_CHECK(M.apps[M.napps].fd >= 0, "USEEVENT gave no fd");
-        p.fd = M.apps[M.napps].fd;
-        p.events = POLLIN;
-        p.revents = 0;
-        FUZZ_CHECK(poll(&p, 1, 0) == 0, "USEEVENT fd readable with nothing pending");
+        FUZZ_CHECK(!fd_readable(M.apps[M.napps].fd, 0), "USEEVENT fd readable with nothing pending");
     }
     M.napps++;
 }
