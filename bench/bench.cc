@@ -5,7 +5,6 @@
 // (items per second) plus the manual time of the window; baselines are
 // registered beside each scenario so one run measures both. Names:
 //   ring/<queue>/<single|bulk>/p:<producers>/c:<consumers>
-//   reqid/<tapiq|fetch_add>/batch:<n>/threads:<t>
 //   e2e/<lockfree|mutex>/<spread|hot>/consoles:<n>/threads:<t>
 //   fanout/<lockfree|mutex>/consoles:500/threads:<t>
 //   latency/<lockfree|mutex>/load:<percent of peak>
@@ -60,19 +59,6 @@ void ring_bench(benchmark::State &state, int kind, int bin, int bout, int np, in
         report_raw(state, r);
         state.counters["empty_polls_per_item"] =
             r.items ? (double)r.empty_polls / (double)r.items : 0.0;
-    }
-}
-
-void reqid_bench(benchmark::State &state, int kind, int batch, int threads)
-{
-    for (auto _ : state) {
-        bench_result r;
-        int rc = bench_reqid_run(kind, threads, batch, seconds(), &r);
-        if (rc != 0) {
-            fail(state, r.err[0] ? r.err : "run failed");
-            break;
-        }
-        report_raw(state, r);
     }
 }
 
@@ -221,17 +207,6 @@ void register_all()
                                "/p:" + std::to_string(p[0]) + "/c:" + std::to_string(p[1]);
             int kind = q.kind, bin = q.bin, bout = q.bout, np = p[0], nc = p[1];
             reg(name, [=](benchmark::State &s) { ring_bench(s, kind, bin, bout, np, nc); });
-        }
-
-    for (int t : {1, 2, 4, 8, 16})
-        for (int batch : {1, 32}) {
-            std::string suffix = "/batch:" + std::to_string(batch) + "/threads:" + std::to_string(t);
-            reg("reqid/tapiq" + suffix, [=](benchmark::State &s) {
-                reqid_bench(s, BENCH_ID_TAPIQ, batch, t);
-            });
-            reg("reqid/fetch_add" + suffix, [=](benchmark::State &s) {
-                reqid_bench(s, BENCH_ID_FETCHADD, batch, t);
-            });
         }
 
     for (Work w : {Work::Spread, Work::Hot})

@@ -48,14 +48,6 @@ const char *bench_queue_name(int kind);
 int bench_rawq_run(int kind, int producers, int consumers, int bin, int bout, double seconds,
                    struct bench_result *res);
 
-enum bench_reqid {
-    BENCH_ID_TAPIQ = 0, /* core/reqid.h: alloc_bulk + free_bulk of @batch ids */
-    BENCH_ID_FETCHADD,  /* one global atomic_fetch_add per id */
-};
-
-/* Allocate + free request ids from @threads threads for @seconds;
- * items = ids allocated and freed. */
-int bench_reqid_run(int kind, int threads, int batch, double seconds, struct bench_result *res);
 
 #ifdef __cplusplus
 }

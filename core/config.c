@@ -104,7 +104,7 @@ static const struct core_key core_keys[] = {
     {"workers", offsetof(struct tapiq_config, workers), 1, TAPIQ_MAX_WORKERS},
     {"queue", offsetof(struct tapiq_config, queue), 1, TAPIQ_MAX_QUEUE},
     {"events", offsetof(struct tapiq_config, events), 1, TAPIQ_MAX_EVENTS},
-    {"mailbox", offsetof(struct tapiq_config, mailbox), 2, TAPIQ_MAX_MAILBOX},
+    {"threads", offsetof(struct tapiq_config, threads), 1, TAPIQ_MAX_THREADS},
 };
 
 int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, size_t errlen)
@@ -119,9 +119,9 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
     out->devices = 16;
     out->lamps = 16;
     out->workers = 2;
-    out->queue = 65536;
+    out->queue = 1024;
     out->events = 65536;
-    out->mailbox = 128;
+    out->threads = 64;
     seterr(err, errlen, "%s", "");
 
     buf = tapiq_strdup(text ? text : "");
@@ -201,18 +201,6 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
         int done = 0;
         if (strcmp(key, "backend") == 0)
             continue;
-        if (strcmp(key, "ring") == 0) {
-            if (strcmp(value, "lockfree") == 0) {
-                out->ring_mutex = 0;
-            } else if (strcmp(value, "mutex") == 0) {
-                out->ring_mutex = 1;
-            } else {
-                seterr(err, errlen, "bad value '%s' for 'ring': expected lockfree or mutex", value);
-                rc = -EINVAL;
-                goto out;
-            }
-            continue;
-        }
         for (size_t k = 0; k < sizeof(core_keys) / sizeof(core_keys[0]); k++) {
             const struct core_key *ck = &core_keys[k];
             if (strcmp(key, ck->name) != 0)

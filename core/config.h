@@ -1,7 +1,7 @@
 /* core/config.h - the configuration grammar and the backend registry.
  *
  * Grammar: a comma-separated list of key=value items, e.g.
- *   backend=mem,devices=500,lamps=64,workers=2,queue=65536
+ *   backend=mem,devices=500,lamps=64,workers=2,queue=1024
  * Keys and values are case-sensitive; blanks around keys and values are
  * ignored; an empty string means all defaults. Numbers are unsigned decimal.
  * An unknown key, a key given twice, an empty item, a missing '=', or a value
@@ -21,9 +21,9 @@
 #define TAPIQ_MAX_DEVICES (1u << 20)
 #define TAPIQ_MAX_LAMPS 4096u
 #define TAPIQ_MAX_WORKERS 64u
-#define TAPIQ_MAX_QUEUE (1u << 24)
+#define TAPIQ_MAX_QUEUE (1u << 15) /* < 2^(31 - ring bits): see core/sq.h */
 #define TAPIQ_MAX_EVENTS (1u << 24)
-#define TAPIQ_MAX_MAILBOX (1u << 16)
+#define TAPIQ_MAX_THREADS 256u
 
 struct tapiq_config {
     const tapiq_backend_ops *backend;
@@ -31,10 +31,9 @@ struct tapiq_config {
     uint32_t devices;  /* default 16 */
     uint32_t lamps;    /* default 16 */
     uint32_t workers;  /* default 2 */
-    uint32_t queue;    /* request slots, default 65536 */
+    uint32_t queue;    /* entries per submission ring (thread x worker), default 1024 */
     uint32_t events;   /* per-application room for PHONE_STATE, default 65536 */
-    uint32_t mailbox;  /* requests waiting per device, default 128 */
-    int ring_mutex;    /* ring=mutex: bench baseline, every ring under a mutex */
+    uint32_t threads;  /* issuing threads with rings of their own, default 64 */
 };
 
 /* Parse @text (NULL = "") into @out. Returns 0, -EINVAL (message in @err),

@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-TAPIQ_NO_COVERAGE int tapiq_cring_init(struct tapiq_cring *c, uint32_t replies, uint32_t events,
-                                       int level)
+TAPIQ_NO_COVERAGE int tapiq_cring_init(struct tapiq_cring *c, uint32_t events, int level,
+                                       int (*pending)(void *arg), void *arg)
 {
-    int rc = tapiq_cmq_init(&c->q, (size_t)replies + events);
+    int rc = tapiq_cmq_init(&c->q, events);
     if (rc)
         return rc;
     c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -20,7 +20,8 @@ TAPIQ_NO_COVERAGE int tapiq_cring_init(struct tapiq_cring *c, uint32_t replies, 
         tapiq_cmq_destroy(&c->q);
         return rc;
     }
-    atomic_init(&c->credits, replies);
+    c->pending = pending;
+    c->pending_arg = arg;
     atomic_init(&c->events, events);
     atomic_init(&c->need_signal, level ? 1 : 0);
     atomic_init(&c->closed, 0);
@@ -32,30 +33,6 @@ void tapiq_cring_destroy(struct tapiq_cring *c)
 {
     close(c->efd);
     tapiq_cmq_destroy(&c->q);
-}
-
-uint32_t tapiq_cring_take_credits(struct tapiq_cring *c, uint32_t n)
-{
-    /* relaxed load: the CAS below re-reads. */
-    int64_t cur = atomic_load_explicit(&c->credits, memory_order_relaxed);
-    for (;;) {
-        /* A batch only while credits are plentiful (see the id cache in
-         * phoneSetLamp): at most three quarters can end up cached. */
-        int64_t take = cur / 256;
-        take = take < 1 ? 1 : take > (int64_t)n ? (int64_t)n : take;
-        if (cur <= 0)
-            return 0;
-        /* acquire: pairs with the release in put_credits (see cring.h). */
-        if (atomic_compare_exchange_weak_explicit(&c->credits, &cur, cur - take,
-                                                  memory_order_acquire, memory_order_relaxed))
-            return (uint32_t)take;
-    }
-}
-
-void tapiq_cring_put_credits(struct tapiq_cring *c, uint32_t n)
-{
-    /* release: pairs with the acquire in take_credits. */
-    atomic_fetch_add_explicit(&c->credits, n, memory_order_release);
 }
 
 int tapiq_cring_reserve_events(struct tapiq_cring *c, uint32_t n)
@@ -84,6 +61,11 @@ static void signal_fd(struct tapiq_cring *c)
     (void)r; /* EAGAIN only when the counter is near 2^64: already readable */
 }
 
+static int any_pending(struct tapiq_cring *c)
+{
+    return tapiq_cmq_count(&c->q) != 0 || (c->pending && c->pending(c->pending_arg));
+}
+
 static void drain_fd(struct tapiq_cring *c)
 {
     uint64_t v;
@@ -99,7 +81,12 @@ void tapiq_cring_post(struct tapiq_cring *c, const struct tapiq_cmsg *m, uint32_
         /* Room is reserved, so a short push only meets a consumer that is
          * still reading a cell a lap behind; let it finish. */
     }
-    /* seq_cst: the pushes above are ordered before the load of need_signal;
+    tapiq_cring_notify(c);
+}
+
+void tapiq_cring_notify(struct tapiq_cring *c)
+{
+    /* seq_cst: the posts before are ordered before the load of need_signal;
      * pairs with the seq_cst store of need_signal in wait()/settle(). */
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&c->need_signal, memory_order_relaxed) &&
@@ -114,7 +101,7 @@ int tapiq_cring_pop(struct tapiq_cring *c, struct tapiq_cmsg *m)
 
 void tapiq_cring_settle(struct tapiq_cring *c)
 {
-    if (tapiq_cmq_count(&c->q) != 0)
+    if (any_pending(c))
         return;
     drain_fd(c);
     /* seq_cst store and fence: armed before the re-check (the count's loads
@@ -122,7 +109,7 @@ void tapiq_cring_settle(struct tapiq_cring *c)
      * fence in post(). */
     atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
     atomic_thread_fence(memory_order_seq_cst);
-    if (tapiq_cmq_count(&c->q) != 0 || atomic_load_explicit(&c->closed, memory_order_acquire))
+    if (any_pending(c) || atomic_load_explicit(&c->closed, memory_order_acquire))
         signal_fd(c);
 }
 
@@ -144,7 +131,7 @@ int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
      * pairs with the fence in post(). */
     atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
     atomic_thread_fence(memory_order_seq_cst);
-    if (tapiq_cmq_count(&c->q) != 0) {
+    if (any_pending(c)) {
         /* Others may be asleep on the fd we just drained: keep it readable. */
         signal_fd(c);
         return 0;

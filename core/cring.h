@@ -1,15 +1,12 @@
-/* core/cring.h - one application's completion ring (its message queue).
+/* core/cring.h - one application's event ring and its wake-up.
  *
- * Workers post PHONE_REPLY and PHONE_STATE messages; the application's threads
- * take them with phoneGetMessage (or its callback thread does). Like
- * io_uring's NODROP mode, room is reserved before work starts, so posting
- * never fails:
- *  - every accepted request takes one reply credit, returned when the
- *    application has taken the reply (or when the reply is suppressed);
- *    no credit left means backpressure (PHONEERR_RESOURCEUNAVAIL);
- *  - PHONE_STATE messages use a separate event room that handles reserve
- *    when they subscribe (runtime.c keeps at most one message per lamp and
- *    handle in the ring, coalescing the rest).
+ * Workers and backend threads post PHONE_STATE messages here; replies go to
+ * the per-worker completion queues (core/cq.h), which share this ring's
+ * wake-up: tapiq_cring_notify() after posting to them, and the @pending
+ * callback given at init tells wait()/settle() whether they hold messages.
+ * PHONE_STATE messages use an event room that handles reserve when they
+ * subscribe (runtime.c keeps at most one message per lamp and handle in the
+ * ring, coalescing the rest), so posting never fails.
  * A pollable eventfd makes "messages pending" visible to poll() and lets
  * blocking waits sleep without spinning.
  *
@@ -22,9 +19,8 @@
  *   init/destroy  no     no     no       no     no (caller excludes)
  * Progress: post, pop and the credit operations are lock-free; wait blocks
  * (poll on the eventfd) until a post, close, or the timeout.
- * Invariants: replies in the ring + reply credits outstanding + credits left
- * == the reply capacity; events in the ring <= events reserved <= the event
- * capacity; so count <= capacity and a post always finds room.
+ * Invariants: events in the ring <= events reserved <= the event capacity,
+ * so a post always finds room.
  */
 #ifndef TAPIQ_CORE_CRING_H
 #define TAPIQ_CORE_CRING_H
@@ -46,29 +42,31 @@ TAPIQ_MPMC_DEFINE(tapiq_cmq, struct tapiq_cmsg)
 
 struct tapiq_cring {
     struct tapiq_cmq q;
-    alignas(TAPIQ_CACHELINE) _Atomic int64_t credits; /* reply credits left */
     alignas(TAPIQ_CACHELINE) _Atomic int64_t events;  /* event room not reserved */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t need_signal;
     _Atomic uint32_t closed;
     int efd;
     int level; /* keep the fd readable exactly while messages are pending */
+    int (*pending)(void *arg); /* messages elsewhere (completion queues)? */
+    void *pending_arg;
 };
 
-/* @replies reply credits, @events event room. @level: the fd is for the
- * application to poll (USEEVENT). Returns 0, -ENOMEM, -EMFILE ... */
-int tapiq_cring_init(struct tapiq_cring *c, uint32_t replies, uint32_t events, int level);
+/* @events event room. @level: the fd is for the application to poll
+ * (USEEVENT). @pending/@arg: see above (may be NULL). Returns 0, -ENOMEM,
+ * -EMFILE ... */
+int tapiq_cring_init(struct tapiq_cring *c, uint32_t events, int level,
+                     int (*pending)(void *arg), void *arg);
 void tapiq_cring_destroy(struct tapiq_cring *c);
-
-/* Take up to @n reply credits (1 when fewer than 256 x @n are left);
- * returns how many were taken. Lock-free.
- * acquire: pairs with the release in put_credits, so the ring cells the
- * consumer freed are seen free by the post that uses the credit. */
-uint32_t tapiq_cring_take_credits(struct tapiq_cring *c, uint32_t n);
-void tapiq_cring_put_credits(struct tapiq_cring *c, uint32_t n);
 
 /* Reserve / release event room. reserve returns 0 or -EAGAIN. */
 int tapiq_cring_reserve_events(struct tapiq_cring *c, uint32_t n);
 void tapiq_cring_release_events(struct tapiq_cring *c, uint32_t n);
+
+/* After messages were made visible elsewhere (a completion queue): wake a
+ * waiter if one sleeps, or make the fd readable. Never sleeps. Ordering: a
+ * seq_cst fence orders the caller's publish before the load of need_signal;
+ * pairs with the fence in wait()/settle(). */
+void tapiq_cring_notify(struct tapiq_cring *c);
 
 /* Post @n messages for which room is reserved; wakes a waiter if one sleeps
  * (or makes the fd readable). Never fails, never sleeps. */

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rcu.h"
+#include "core/guard.h"
+#include "core/worker.h"
 
 _Atomic(struct tapiq_rt *) tapiq_g_rt;
 uint16_t tapiq_handle_gen[TAPIQ_MAX_HANDLES];
@@ -26,48 +27,6 @@ static uint64_t tapiq_next_epoch = 1;
 static struct tapiq_handle g_handle_slots[TAPIQ_MAX_HANDLES];
 static uint32_t g_free_handles[TAPIQ_MAX_HANDLES];
 static uint32_t g_limbo_handles[TAPIQ_MAX_HANDLES];
-
-#define WORKER_POP 16
-#define WORKER_SPIN 64
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
-/* --------------------------------------------------------------- schedule */
-
-void tapiq_rt_schedule(struct tapiq_rt *rt, struct tapiq_dev *dev)
-{
-    uint32_t expected = 0;
-    uint64_t v = dev->id;
-    /* seq_cst: one side of the Dekker pair described at struct tapiq_dev. */
-    if (!atomic_compare_exchange_strong_explicit(&dev->sched, &expected, 1, memory_order_seq_cst,
-                                                 memory_order_seq_cst))
-        return; /* queued or running: that worker will see the mailbox */
-    /* The run queue holds every device at most once and has room for twice
-     * that many, so this fits; a short push only meets a consumer that is
-     * still reading a cell a lap behind. */
-    while (tapiq_mpmc_push_try(&rt->runq, &v, 1) == 0)
-        sched_yield();
-    /* Wake a worker unless an idle one (looking for work, not asleep) will
-     * find this device within its next round. */
-    if (tapiq_wake_signal_lazy(&rt->wake, tapiq_mpmc_count(&rt->runq), WORKER_POP))
-        tapiq_stat_add(rt->stats, TAPIQ_C_WAKEUPS, 1);
-}
-
-static void finish_device(struct tapiq_rt *rt, struct tapiq_dev *dev)
-{
-    uint32_t h = dev->head;
-    /* seq_cst: see struct tapiq_dev (Dekker with the producer's publish and
-     * load of sched). Also releases the device's batch and head to the next
-     * worker that holds it. */
-    atomic_store_explicit(&dev->sched, 0, memory_order_seq_cst);
-    if (atomic_load_explicit(&dev->cells[h & dev->mask].seq, memory_order_seq_cst) == h + 1)
-        tapiq_rt_schedule(rt, dev);
-}
 
 /* ------------------------------------------------------------ notification */
 
@@ -142,320 +101,26 @@ void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t st
     }
 }
 
-/* ----------------------------------------------------------------- batches */
-
-TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *b, size_t *count)
-{
-    if (count)
-        *count = b->nupd;
-    return b->upd;
-}
-
-/* Completion context: replies and freed request ids are gathered and handed
- * on in bulk. A worker keeps one for a whole round (every device it popped
- * at once, with one RCU critical section), so that the per-batch cost stays
- * flat however many devices share the load; a backend thread completing a
- * batch later uses one on its stack for that batch. */
-#define CTX_BUF 256
-struct complete_ctx {
-    struct tapiq_rt *rt;
-    int in_round;
-    uint32_t app_h; /* the application buf[] is for */
-    uint32_t nbuf, nids;
-    uint32_t replies, failed, suppressed;
-    uint32_t batches, applied, coalesced; /* counted by the worker's round */
-    /* Devices whose batch completed in this round: they stay scheduled until
-     * their replies are posted, so one device's replies keep their order. */
-    struct tapiq_dev *done[WORKER_POP];
-    uint32_t ndone;
-    struct tapiq_cmsg buf[CTX_BUF];
-    uint32_t ids[CTX_BUF];
-};
-
-static TAPIQ_TLS struct complete_ctx *t_worker_ctx;
-
-/* Give back the request slots gathered so far. A slot goes back before its
- * reply is posted: an application that has all its replies must find room
- * for new requests. */
-static void ctx_flush_ids(struct complete_ctx *c)
-{
-    if (c->nids) {
-        tapiq_reqid_free_bulk(&c->rt->reqid, c->ids, c->nids);
-        c->nids = 0;
-    }
-}
-
-/* Post the gathered replies of application c->app_h. Inside RCU. */
-static void ctx_flush_replies(struct complete_ctx *c)
-{
-    struct tapiq_app *app;
-    if (!c->nbuf)
-        return;
-    ctx_flush_ids(c);
-    app = tapiq_app_lookup(c->rt, c->app_h);
-    if (app) {
-        tapiq_cring_post(&app->ring, c->buf, c->nbuf);
-        c->replies += c->nbuf;
-    } else {
-        c->suppressed += c->nbuf; /* shut down meanwhile */
-    }
-    c->nbuf = 0;
-}
-
-/* Hand everything on. Inside RCU. */
-static void ctx_flush(struct complete_ctx *c)
-{
-    struct tapiq_rt *rt = c->rt;
-    ctx_flush_ids(c);
-    ctx_flush_replies(c);
-    c->app_h = 0;
-    if (c->replies)
-        tapiq_stat_add(rt->stats, TAPIQ_C_REPLIES, c->replies);
-    if (c->failed)
-        tapiq_stat_add(rt->stats, TAPIQ_C_FAILED, c->failed);
-    if (c->suppressed)
-        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED, c->suppressed);
-    c->replies = c->failed = c->suppressed = 0;
-    if (c->batches) {
-        tapiq_stat_add(rt->stats, TAPIQ_C_BATCHES, c->batches);
-        tapiq_stat_add(rt->stats, TAPIQ_C_APPLIED, c->applied);
-        tapiq_stat_add(rt->stats, TAPIQ_C_COALESCED, c->coalesced);
-        c->batches = c->applied = c->coalesced = 0;
-    }
-}
-
-static void ctx_init(struct complete_ctx *c, struct tapiq_rt *rt)
-{
-    c->rt = rt;
-    c->in_round = 0;
-    c->app_h = 0;
-    c->nbuf = c->nids = 0;
-    c->replies = c->failed = c->suppressed = 0;
-    c->batches = c->applied = c->coalesced = 0;
-    c->ndone = 0;
-}
-
-/* Inside RCU. */
-static void complete_into(struct complete_ctx *c, struct tapiq_batch *b)
-{
-    struct tapiq_rt *rt = b->rt;
-    struct tapiq_dev *dev = b->dev;
-    struct tapiq_app *app = c->app_h ? tapiq_app_lookup(rt, c->app_h) : NULL;
-
-    /* Lamp state first, then PHONE_STATE, then the replies. */
-    for (uint32_t i = 0; i < b->nupd; i++) {
-        tapiq_update *u = &b->upd[i];
-        uint32_t old;
-        if (u->status != 0)
-            continue;
-        /* relaxed: only this batch's owner writes the lamp. */
-        old = atomic_load_explicit(&dev->lamp[u->lamp], memory_order_relaxed);
-        if (old == u->mode)
-            continue;
-        /* release: pairs with the acquire load in phoneGetLamp/phoneGetStatus. */
-        atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
-        tapiq_notify_lamp(rt, dev, u->lamp);
-    }
-    for (uint32_t k = 0; k < b->nreqs; k++) {
-        const struct tapiq_mcell *r = &dev->cells[(b->first + k) & dev->mask];
-        int32_t st = b->upd[b->lamp_pos[r->lamp]].status;
-        uint32_t hv = r->handle;
-        if (st != 0)
-            c->failed++;
-        if (r->happ != c->app_h || !app) {
-            ctx_flush_replies(c);
-            c->app_h = r->happ;
-            app = tapiq_app_lookup(rt, c->app_h);
-        }
-        if (!app) {
-            c->suppressed++;
-        } else if (!tapiq_handle_lookup(rt, hv)) {
-            c->suppressed++;
-            tapiq_cring_put_credits(&app->ring, 1);
-        } else {
-            struct tapiq_cmsg *m = &c->buf[c->nbuf++];
-            m->handle = hv;
-            m->msg = PHONE_REPLY;
-            m->p1 = r->id;
-            m->p2 = (uint32_t)st;
-        }
-        c->ids[c->nids++] = r->id;
-        if (c->nbuf == CTX_BUF || c->nids == CTX_BUF) {
-            ctx_flush_replies(c);
-            ctx_flush_ids(c);
-        }
-    }
-    for (uint32_t i = 0; i < b->nupd; i++)
-        b->lamp_pos[b->upd[i].lamp] = -1;
-    /* Free the batch's mailbox cells (everything needed was read above). */
-    for (uint32_t k = 0; k < b->nreqs; k++) {
-        uint32_t pos = b->first + k;
-        /* release: pairs with the acquire load of seq in phoneSetLamp, so our
-         * reads of the cell happen-before its reuse. */
-        atomic_store_explicit(&dev->cells[pos & dev->mask].seq, pos + dev->mask + 1,
-                              memory_order_release);
-    }
-    dev->head = b->first + b->nreqs;
-    b->nreqs = 0;
-    b->nupd = 0;
-}
-
-TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
-{
-    struct tapiq_rt *rt = b->rt;
-    struct tapiq_dev *dev = b->dev;
-    struct complete_ctx *c = t_worker_ctx;
-
-    if (c && c->in_round && c->rt == rt && c->ndone < WORKER_POP) {
-        /* Inline completion inside a worker's round: flushed at its end,
-         * and the device released then. */
-        tapiq_rcu_read_lock();
-        complete_into(c, b);
-        tapiq_rcu_read_unlock();
-        c->done[c->ndone++] = dev;
-        return;
-    } else {
-        struct complete_ctx local;
-        ctx_init(&local, rt);
-        tapiq_rcu_read_lock();
-        complete_into(&local, b);
-        ctx_flush(&local);
-        tapiq_rcu_read_unlock();
-    }
-    finish_device(rt, dev);
-}
-
-static void run_device(struct tapiq_rt *rt, struct tapiq_dev *dev, struct complete_ctx *ctx)
-{
-    struct tapiq_batch *b = &dev->batch;
-    uint32_t h = dev->head, n = 0;
-
-    /* The published cells from head on, in issue order. */
-    while (n <= dev->mask) {
-        const struct tapiq_mcell *r = &dev->cells[(h + n) & dev->mask];
-        int32_t pos;
-        /* acquire: pairs with the seq_cst (release) publish in phoneSetLamp,
-         * so the cell's fields are visible. */
-        if (atomic_load_explicit(&r->seq, memory_order_acquire) != h + n + 1)
-            break;
-        pos = b->lamp_pos[r->lamp];
-        if (pos < 0) {
-            pos = (int32_t)b->nupd++;
-            b->lamp_pos[r->lamp] = pos;
-            b->upd[pos].lamp = r->lamp;
-        }
-        b->upd[pos].mode = r->mode; /* last request wins */
-        b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
-        n++;
-    }
-    if (n == 0) {
-        finish_device(rt, dev);
-        return;
-    }
-    b->first = h;
-    b->nreqs = n;
-    ctx->batches++;
-    ctx->applied += b->nupd;
-    ctx->coalesced += n - b->nupd;
-    rt->cfg.backend->apply(rt->be_state, dev->id, b);
-}
-
-/* ----------------------------------------------------------------- workers */
-
-/* One round: pop up to @max scheduled devices, run their batches, post what
- * completed inline, release them. Returns how many devices were popped. */
-static size_t worker_round(struct tapiq_rt *rt, struct complete_ctx *ctx, uint64_t *devs,
-                           size_t max)
-{
-    size_t n = tapiq_mpmc_pop_try(&rt->runq, devs, max);
-    if (!n)
-        return 0;
-    tapiq_stat_max(&rt->stats->runq_hwm, n + tapiq_mpmc_count(&rt->runq));
-    /* No RCU section across apply(): a backend may sleep there. */
-    ctx->in_round = 1;
-    for (size_t i = 0; i < n; i++)
-        run_device(rt, &rt->devs[devs[i]], ctx);
-    ctx->in_round = 0;
-    tapiq_rcu_read_lock();
-    ctx_flush(ctx);
-    tapiq_rcu_read_unlock();
-    for (uint32_t i = 0; i < ctx->ndone; i++)
-        finish_device(rt, ctx->done[i]);
-    ctx->ndone = 0;
-    return n;
-}
+/* ---------------------------------------------------------------- stepping */
 
 int tapiq_rt_manual;
 
 int tapiq_rt_step(uint32_t max)
 {
-    uint64_t devs[WORKER_POP];
     struct tapiq_rt *rt;
-    struct complete_ctx *saved = t_worker_ctx;
-    int n;
-    if (max == 0 || max > WORKER_POP)
-        max = WORKER_POP;
+    uint32_t n = 0;
     /* g_lock keeps the runtime from being torn down under us (teardown
      * happens under it); relaxed: the lock orders the load. */
     pthread_mutex_lock(&tapiq_g_lock);
     rt = atomic_load_explicit(&tapiq_g_rt, memory_order_relaxed);
-    if (!rt || rt->nworkers) {
+    if (!rt || rt->nthreads || !tapiq_rt_manual) {
         pthread_mutex_unlock(&tapiq_g_lock);
-        return -1;
+        return -ENODEV;
     }
-    /* Manual runtimes have no worker thread: context 0 is the steppers'. */
-    t_worker_ctx = rt->worker_ctx[0]; /* initialised by rt_create */
-    n = (int)worker_round(rt, t_worker_ctx, devs, max);
-    t_worker_ctx = saved;
+    for (uint32_t w = 0; w < rt->cfg.workers; w++)
+        n += tapiq_worker_round(&rt->workers[w], max);
     pthread_mutex_unlock(&tapiq_g_lock);
-    return n;
-}
-
-static void *worker_main(void *arg)
-{
-    struct tapiq_rt *rt = arg;
-    uint64_t devs[WORKER_POP];
-    struct complete_ctx *ctx = rt->worker_ctx[0];
-
-    /* Which context is ours: claimed once, before the steady loop. */
-    for (uint32_t i = 0; i < rt->cfg.workers; i++) {
-        uint32_t expected = 0;
-        if (atomic_compare_exchange_strong_explicit(&rt->worker_ctx_taken[i], &expected, 1,
-                                                    memory_order_relaxed,
-                                                    memory_order_relaxed)) {
-            ctx = rt->worker_ctx[i];
-            break;
-        }
-    }
-    ctx_init(ctx, rt);
-    t_worker_ctx = ctx;
-    for (;;) {
-        if (worker_round(rt, ctx, devs, WORKER_POP))
-            continue;
-        /* acquire: pairs with the release store of stop in rt_destroy. */
-        if (atomic_load_explicit(&rt->stop, memory_order_acquire))
-            break;
-        /* Idle: spin briefly, then sleep until a schedule() wakes us. While
-         * idle (counted), producers leave the wake-up to us. */
-        tapiq_wake_idle_enter(&rt->wake);
-        for (int i = 0; i < WORKER_SPIN && tapiq_mpmc_count(&rt->runq) == 0; i++)
-            cpu_relax();
-        if (tapiq_mpmc_count(&rt->runq) == 0) {
-            uint32_t t = tapiq_wake_prepare(&rt->wake);
-            tapiq_wake_idle_leave(&rt->wake); /* counted as a sleeper now */
-            if (tapiq_mpmc_count(&rt->runq) != 0 ||
-                atomic_load_explicit(&rt->stop, memory_order_acquire)) {
-                tapiq_wake_cancel(&rt->wake);
-            } else {
-                tapiq_stat_add(rt->stats, TAPIQ_C_SLEEPS, 1);
-                tapiq_wake_wait(&rt->wake, t);
-            }
-        } else {
-            tapiq_wake_idle_leave(&rt->wake);
-        }
-    }
-    t_worker_ctx = NULL;
-    return NULL;
+    return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 /* -------------------------------------------------------------- host calls */
@@ -479,21 +144,14 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     d->lamp = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(*d->lamp));
     d->batch.upd = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(tapiq_update));
     d->batch.lamp_pos = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(int32_t));
-    d->cells = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*d->cells) * rt->mailbox);
-    if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos || !d->cells) {
+    if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos) {
         free(d->modes);
         free(d->lamp);
         free(d->batch.upd);
         free(d->batch.lamp_pos);
-        free(d->cells);
         memset(d, 0, sizeof(*d));
         return -ENOMEM;
     }
-    for (uint32_t i = 0; i < rt->mailbox; i++)
-        atomic_init(&d->cells[i].seq, i);
-    d->mask = rt->mailbox - 1;
-    d->head = 0;
-    atomic_init(&d->tail, 0);
     for (uint32_t i = 0; i < nlamps; i++) {
         uint32_t m = lamp_modes ? lamp_modes[i] : all;
         if (m & PHONELAMPMODE_DUMMY)
@@ -508,10 +166,10 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         if (d->modes[i] != d->modes_all || d->modes[i] == PHONELAMPMODE_DUMMY)
             d->modes_all = 0;
     d->id = rt->ndev;
+    d->worker = rt->ndev % rt->cfg.workers;
     d->nlamps = nlamps;
     d->batch.rt = rt;
     d->batch.dev = d;
-    atomic_init(&d->sched, 0);
     atomic_init(&d->connected, connected ? 1 : 0);
     atomic_init(&d->subs, NULL);
     atomic_init(&d->nowners, 0);
@@ -530,9 +188,9 @@ TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int co
     /* relaxed: a status flag; phoneSetLamp reads it with no data behind it. */
     if (atomic_exchange_explicit(&d->connected, v, memory_order_acq_rel) == v)
         return 0;
-    tapiq_rcu_read_lock();
+    tapiq_guard_enter();
     tapiq_notify_states(rt, d, v ? PHONESTATE_CONNECTED : PHONESTATE_DISCONNECTED);
-    tapiq_rcu_read_unlock();
+    tapiq_guard_exit();
     return 0;
 }
 
@@ -540,6 +198,7 @@ TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int co
 
 static void rt_free(struct tapiq_rt *rt)
 {
+    uint32_t nsq = (rt->nslots + 1) * rt->cfg.workers;
     if (rt->devs) {
         for (uint32_t i = 0; i < rt->cfg.devices; i++) {
             struct tapiq_dev *d = &rt->devs[i];
@@ -547,7 +206,6 @@ static void rt_free(struct tapiq_rt *rt)
             free(d->lamp);
             free(d->batch.upd);
             free(d->batch.lamp_pos);
-            free(d->cells);
             free(atomic_load_explicit(&d->subs, memory_order_relaxed));
         }
         free(rt->devs);
@@ -562,79 +220,86 @@ static void rt_free(struct tapiq_rt *rt)
             free(rt->handles[i].lampbits);
         memset(rt->handles, 0, end * sizeof(*rt->handles));
     }
-    if (rt->reqid.free.cells)
-        tapiq_reqid_destroy(&rt->reqid);
-    if (rt->runq.cells)
-        tapiq_mpmc_destroy(&rt->runq);
-    free(rt->stats);
+    for (uint32_t i = 0; rt->sq && i < nsq; i++)
+        tapiq_sq_destroy(&rt->sq[i]);
+    free(rt->sq);
+    for (uint32_t i = 0; rt->workers && i < rt->cfg.workers; i++)
+        tapiq_worker_destroy(&rt->workers[i]);
     free(rt->workers);
-    for (uint32_t i = 0; rt->worker_ctx && i < rt->cfg.workers; i++)
-        free(rt->worker_ctx[i]);
-    free(rt->worker_ctx);
-    free(rt->worker_ctx_taken);
+    free(rt->slot_used);
+    free(rt->stats);
     tapiq_config_free(&rt->cfg);
     free(rt);
+}
+
+/* Bits of a request id taken by the ring index: ids are
+ * (ring + 1) << (31 - bits) | position, so 1 .. 0x7FFFFFFF and never 0. */
+static uint32_t ring_bits(uint32_t nrings)
+{
+    uint32_t b = 0;
+    while ((1u << b) <= nrings)
+        b++;
+    return b;
 }
 
 int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, size_t errlen)
 {
     struct tapiq_rt *rt = tapiq_calloc(1, sizeof(*rt));
-    int rc;
+    uint32_t nsq, pbits;
+    int rc = 0;
     if (!rt) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
+    tapiq_guard_init();
     rt->cfg = *cfg; /* takes ownership of the backend configuration */
     memset(cfg, 0, sizeof(*cfg));
     rt->epoch = tapiq_next_epoch++;
-    rt->mailbox = 2;
-    while (rt->mailbox < rt->cfg.mailbox)
-        rt->mailbox <<= 1;
+    rt->nslots = rt->cfg.threads;
+    rt->sq_size = 1;
+    while (rt->sq_size < rt->cfg.queue)
+        rt->sq_size <<= 1;
+    nsq = (rt->nslots + 1) * rt->cfg.workers;
+    pbits = 31 - ring_bits(nsq);
+    if ((1u << pbits) <= rt->sq_size) { /* cannot happen within the key ranges */
+        snprintf(err, errlen, "queue=%u is too large for threads=%u x workers=%u",
+                 rt->cfg.queue, rt->cfg.threads, rt->cfg.workers);
+        tapiq_config_free(&rt->cfg);
+        free(rt);
+        return -EINVAL;
+    }
     rt->stats = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
     rt->devs = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->devs) * rt->cfg.devices);
+    rt->sq = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->sq) * nsq);
+    rt->slot_used = tapiq_calloc(rt->nslots, sizeof(*rt->slot_used));
+    rt->workers = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->workers) * rt->cfg.workers);
+    if (rt->devs)
+        memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
+    if (rt->sq)
+        memset(rt->sq, 0, sizeof(*rt->sq) * nsq);
+    if (rt->workers)
+        memset(rt->workers, 0, sizeof(*rt->workers) * rt->cfg.workers);
     rt->handles = g_handle_slots;
     rt->free_handles = g_free_handles;
     rt->limbo_handles = g_limbo_handles;
-    rt->workers = tapiq_calloc(rt->cfg.workers, sizeof(pthread_t));
-    rt->worker_ctx = tapiq_calloc(rt->cfg.workers, sizeof(*rt->worker_ctx));
-    rt->worker_ctx_taken = tapiq_calloc(rt->cfg.workers, sizeof(*rt->worker_ctx_taken));
-    for (uint32_t i = 0; rt->worker_ctx && i < rt->cfg.workers; i++)
-        if (!(rt->worker_ctx[i] = tapiq_malloc(sizeof(struct complete_ctx))))
-            rt->worker_ctx_ok = 0;
-        else
-            rt->worker_ctx_ok++;
-    if (!rt->stats || !rt->devs || !rt->workers || !rt->worker_ctx || !rt->worker_ctx_taken ||
-        rt->worker_ctx_ok != rt->cfg.workers) {
-        if (rt->devs)
-            memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
-        rt_free(rt);
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    memset(rt->stats, 0, sizeof(*rt->stats));
-    memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
     rt->fresh_handles = 1; /* slot 0 is never used */
-    if ((rc = tapiq_reqid_init(&rt->reqid, rt->cfg.queue)) ||
-        (rc = tapiq_mpmc_init(&rt->runq, (size_t)rt->cfg.devices * 2))) {
+    if (!rt->stats || !rt->devs || !rt->sq || !rt->slot_used || !rt->workers)
+        rc = -ENOMEM;
+    for (uint32_t i = 0; !rc && i < nsq; i++)
+        rc = tapiq_sq_init(&rt->sq[i], rt->sq_size, i >= rt->nslots * rt->cfg.workers,
+                           (i + 1) << pbits, (1u << pbits) - 1);
+    for (uint32_t w = 0; !rc && w < rt->cfg.workers; w++)
+        rc = tapiq_worker_init(&rt->workers[w], rt, w);
+    if (rc) {
         rt_free(rt);
         snprintf(err, errlen, "out of memory");
         return rc;
     }
-    if (rt->cfg.ring_mutex) {
-        pthread_mutex_init(&rt->baseline_mu[0], NULL);
-        pthread_mutex_init(&rt->baseline_mu[1], NULL);
-        tapiq_mpmc_set_baseline_mutex(&rt->runq, &rt->baseline_mu[0]);
-        tapiq_mpmc_set_baseline_mutex(&rt->reqid.free, &rt->baseline_mu[1]);
-    }
-    rt->cache_batch = rt->cfg.queue / 256;
-    if (rt->cache_batch < 1)
-        rt->cache_batch = 1;
-    if (rt->cache_batch > 32)
-        rt->cache_batch = 32;
-    tapiq_wake_init(&rt->wake);
+    memset(rt->stats, 0, sizeof(*rt->stats));
+    for (uint32_t i = 0; i < rt->nslots; i++)
+        atomic_init(&rt->slot_used[i], 0);
+    atomic_init(&rt->slots_hwm, 0);
     atomic_init(&rt->stop, 0);
-    if (tapiq_rt_manual)
-        ctx_init(rt->worker_ctx[0], rt);
 
     rc = rt->cfg.backend->start((tapiq_host *)rt, rt->cfg.backend_cfg, rt->cfg.devices,
                                 rt->cfg.lamps, &rt->be_state, err, errlen);
@@ -646,18 +311,18 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
         return rc;
     }
     for (uint32_t i = 0; i < rt->cfg.workers && !tapiq_rt_manual; i++) {
-        rc = pthread_create(&rt->workers[i], NULL, worker_main, rt);
+        rc = tapiq_worker_start(&rt->workers[i]);
         if (rc) {
-            atomic_store_explicit(&rt->stop, 1, memory_order_release);
-            tapiq_wake_broadcast(&rt->wake);
+            /* seq_cst: see tapiq_rt_destroy(). */
+            atomic_store_explicit(&rt->stop, 1, memory_order_seq_cst);
             for (uint32_t j = 0; j < i; j++)
-                pthread_join(rt->workers[j], NULL);
+                tapiq_worker_join(&rt->workers[j]);
             rt->cfg.backend->stop(rt->be_state);
             rt_free(rt);
             snprintf(err, errlen, "cannot start worker threads: %s", strerror(rc));
             return -rc;
         }
-        rt->nworkers++;
+        rt->nthreads++;
     }
     *out = rt;
     return 0;
@@ -667,11 +332,11 @@ void tapiq_rt_destroy(struct tapiq_rt *rt)
 {
     /* The caller unpublished rt and waited for a grace period: no TAPI call
      * can reach it any more. */
-    /* release: pairs with the acquire load of stop in worker_main. */
-    atomic_store_explicit(&rt->stop, 1, memory_order_release);
-    tapiq_wake_broadcast(&rt->wake);
-    for (uint32_t i = 0; i < rt->nworkers; i++)
-        pthread_join(rt->workers[i], NULL);
+    /* seq_cst: ordered before the exchange of `sleeping` in the wake-up;
+     * pairs with the heavy fence and the load of stop in worker_sleep(). */
+    atomic_store_explicit(&rt->stop, 1, memory_order_seq_cst);
+    for (uint32_t i = 0; i < rt->nthreads; i++)
+        tapiq_worker_join(&rt->workers[i]);
     rt->cfg.backend->stop(rt->be_state);
     rt_free(rt);
 }
@@ -680,28 +345,36 @@ void tapiq_rt_destroy(struct tapiq_rt *rt)
 
 TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
 {
-    uint64_t sum[TAPIQ_C_MAX];
+    uint64_t sum[TAPIQ_C_MAX], wsum[TAPIQ_W_MAX] = {0};
     tapiq_stats s;
     struct tapiq_rt *rt;
+    uint32_t nsq;
     if (!out)
         return -EINVAL;
     memset(&s, 0, sizeof(s));
-    tapiq_rcu_read_lock();
+    tapiq_guard_enter();
     rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
     if (!rt) {
-        tapiq_rcu_read_unlock();
+        tapiq_guard_exit();
         return -ENODEV;
     }
     tapiq_stats_sum_all(rt->stats, sum);
-    s.accepted = sum[TAPIQ_C_ACCEPTED];
+    for (uint32_t w = 0; w < rt->cfg.workers; w++)
+        for (int i = 0; i < TAPIQ_W_MAX; i++)
+            /* relaxed: statistics (one writer, the worker). */
+            wsum[i] += atomic_load_explicit(&rt->workers[w].ctr[i], memory_order_relaxed);
+    /* Every accepted request took one ring position. */
+    nsq = (rt->nslots + 1) * rt->cfg.workers;
+    for (uint32_t i = 0; i < nsq; i++)
+        s.accepted += tapiq_sq_pushed(&rt->sq[i]);
     for (int i = 0; i < TAPIQ_REJECT_MAX; i++)
         s.rejected[i] = sum[TAPIQ_C_REJECTED0 + i];
-    s.batches = sum[TAPIQ_C_BATCHES];
-    s.updates_applied = sum[TAPIQ_C_APPLIED];
-    s.updates_coalesced = sum[TAPIQ_C_COALESCED];
-    s.updates_failed = sum[TAPIQ_C_FAILED];
-    s.replies = sum[TAPIQ_C_REPLIES];
-    s.replies_suppressed = sum[TAPIQ_C_SUPPRESSED];
+    s.batches = wsum[TAPIQ_W_BATCHES];
+    s.updates_applied = wsum[TAPIQ_W_APPLIED];
+    s.updates_coalesced = wsum[TAPIQ_W_COALESCED];
+    s.updates_failed = wsum[TAPIQ_W_FAILED];
+    s.replies = wsum[TAPIQ_W_REPLIES];
+    s.replies_suppressed = wsum[TAPIQ_W_SUPPRESSED];
     s.in_flight = s.accepted > s.replies + s.replies_suppressed
                       ? s.accepted - s.replies - s.replies_suppressed
                       : 0;
@@ -710,13 +383,12 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
     s.replies_suppressed += sum[TAPIQ_C_SUPPRESSED_LATE];
     s.state_events = sum[TAPIQ_C_STATE_EVENTS];
     s.state_coalesced = sum[TAPIQ_C_STATE_COALESCED];
-    /* relaxed: statistics. */
-    s.requests_hwm = atomic_load_explicit(&rt->stats->requests_hwm, memory_order_relaxed);
-    s.requests_capacity = rt->cfg.queue;
-    s.runq_hwm = atomic_load_explicit(&rt->stats->runq_hwm, memory_order_relaxed);
-    s.worker_sleeps = sum[TAPIQ_C_SLEEPS];
+    s.requests_hwm = wsum[TAPIQ_W_INUSE_HWM];
+    s.requests_capacity = (uint64_t)nsq * rt->sq_size;
+    s.round_hwm = wsum[TAPIQ_W_ROUND_HWM];
+    s.worker_sleeps = wsum[TAPIQ_W_SLEEPS];
     s.worker_wakeups = sum[TAPIQ_C_WAKEUPS];
-    tapiq_rcu_read_unlock();
+    tapiq_guard_exit();
     memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));
     return 0;
 }

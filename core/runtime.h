@@ -2,17 +2,17 @@
  *
  * One runtime exists while at least one application is initialized; it is
  * built from the configuration at the first phoneInitializeEx and torn down
- * after the last phoneShutdown. Lifetimes:
- *  - the runtime pointer (g_rt) is RCU-protected: every TAPI call runs its
- *    lock-free part inside an RCU read-side critical section, and teardown
- *    unpublishes the pointer, waits for a grace period, stops the workers and
- *    the backend, then frees;
- *  - applications are RCU-protected the same way (published in rt->apps[]);
- *    a thread blocked in phoneGetMessage holds app->waiters instead;
+ * after the last phoneShutdown. Lifetimes (core/guard.h gives the read-side
+ * sections and grace periods):
+ *  - the runtime pointer (g_rt) is published with release and read inside a
+ *    read-side section; teardown unpublishes it, waits for a grace period,
+ *    stops the workers and the backend, then frees;
+ *  - applications are published in rt->apps[] the same way; a thread blocked
+ *    in phoneGetMessage holds app->waiters instead;
  *  - handle slots live as long as the runtime; a closed slot is reused only
  *    after a grace period and after every PHONE_STATE token that names it
- *    has left its application's ring, so a reader that validated a handle
- *    value inside a critical section may read the slot's fields.
+ *    has left its application's event ring, so a reader that validated a
+ *    handle value inside a section may read the slot's fields.
  *
  * Synchronization table (what may run concurrently with what):
  *   phoneSetLamp, phoneGetLamp, phoneGetStatus, phoneGetMessage, workers,
@@ -22,24 +22,26 @@
  *   serialised among themselves by one mutex (g_lock), concurrent with all
  *   of the above.
  *
- * Progress: phoneSetLamp is lock-free (never blocks, never allocates, never
- * waits for another thread; it returns RESOURCEUNAVAIL instead). Workers are
- * lock-free in their steady loop and sleep only when they find no work.
+ * Progress: phoneSetLamp is wait-free for a thread that holds a pool slot
+ * (lock-free for threads beyond the pool): it never blocks, never allocates,
+ * never waits for another thread; it returns RESOURCEUNAVAIL instead. Workers
+ * are lock-free in their steady loop and sleep only when they find no work.
  *
- * The request path:
- *   phoneSetLamp: validate -> take a reply credit and a request id (both
- *   from per-thread caches refilled in bulk) -> claim a cell of the device's
- *   mailbox ring, fill it, publish it -> if the device is not scheduled,
- *   schedule it (sched 0 -> 1) on the run queue and wake a worker if one
- *   sleeps.
- *   worker: pop up to 16 devices -> per device, read the published mailbox
- *   cells from head (issue order) and coalesce per lamp into the device's
- *   batch -> backend apply -> tapiq_batch_complete (same or another thread):
- *   lamp state, PHONE_STATE tokens, replies and freed ids gathered in the
- *   worker's round context, mailbox cells freed -> at the end of the round
- *   the ids go back, the replies are posted, and each device is released
- *   (sched = 0, then a re-check of its mailbox: the Dekker pair described at
- *   struct tapiq_dev).
+ * The request path (v2):
+ *   phoneSetLamp: read-side section (two stores to the thread's own record)
+ *   -> validate -> the thread's submission ring for the device's worker
+ *   (pool slot x worker, SPSC; beyond the pool a shared MPSC ring per worker)
+ *   -> write the 16-byte entry, release-store the tail -> the request id is
+ *   (ring, position) -> wake the worker only if its `sleeping` word is set
+ *   (a plain load; the worker about to sleep pays for the fence).
+ *   worker w (owns the devices with id % workers == w): drain every ring's
+ *   new entries onto per-device pending lists (in ring order) -> per device
+ *   without a batch at the backend: coalesce per lamp into one batch ->
+ *   backend apply -> completion (inline, or from a backend thread through
+ *   the worker's completion list): lamp state, PHONE_STATE tokens, then the
+ *   replies into the application's completion queue of this worker (held
+ *   while it has no room) -> ring positions released in order once their
+ *   replies are posted (that bounds ids in flight per ring: no id repeats).
  */
 #ifndef TAPIQ_CORE_RUNTIME_H
 #define TAPIQ_CORE_RUNTIME_H
@@ -50,11 +52,11 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/cq.h"
 #include "core/cring.h"
 #include "core/mpmc.h"
-#include "core/reqid.h"
+#include "core/sq.h"
 #include "core/stats.h"
-#include "core/wake.h"
 #include "tapiq/tapi.h"
 #include "tapiq/tapiq.h"
 
@@ -66,29 +68,22 @@
 #define TAPIQ_API_LOW 0x00010003u
 #define TAPIQ_API_HIGH 0x00020002u
 #define TAPIQ_ALL_PHONESTATES 0x00FFFFFFu
-/* Non-lamp PHONE_STATE kinds tapiq emits, each one token at most per handle. */
-#define TAPIQ_EMITTED_STATES (PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED)
 #define TAPIQ_EVENTS_PER_HANDLE_EXTRA 2u
 
 struct tapiq_rt;
 struct tapiq_app;
 
-/* One request waiting in a device's mailbox. */
-struct tapiq_mcell {
-    _Atomic uint32_t seq; /* Vyukov turn: pos free, pos + 1 full, pos + size freed */
-    uint32_t id;
-    uint32_t handle; /* HPHONE */
-    uint32_t happ;   /* HPHONEAPP of the handle's application */
-    uint32_t lamp;
-    uint32_t mode;
-    uint32_t pad[2];
-};
+struct tapiq_worker;
 
+/* A device batch: the pending requests of one device handed to the backend
+ * at once. Owned by the device's worker until apply(), then by the backend
+ * until tapiq_batch_complete(), then by the worker again. */
 struct tapiq_batch {
     struct tapiq_rt *rt;
     struct tapiq_dev *dev;
-    uint32_t first;     /* mailbox position of the batch's first request */
-    uint32_t nreqs;     /* its requests: mailbox cells first .. first+nreqs-1 */
+    struct tapiq_batch *next_done; /* the worker's completion list */
+    uint32_t first;     /* first request (worker cell index), chained by next[] */
+    uint32_t nreqs;
     uint32_t nupd;
     tapiq_update *upd;  /* nlamps entries */
     int32_t *lamp_pos;  /* per lamp: index in upd, or -1 */
@@ -101,36 +96,25 @@ struct tapiq_subs {
     uint32_t slot[];
 };
 
-/* A device (console). Its mailbox is a bounded multi-producer ring of
- * requests: issuing threads claim a cell with a CAS on tail and publish it
- * with its seq; the one worker that holds the device (sched == 1) reads the
- * published cells from head in order, applies them as one batch and frees
- * them when the batch completes. Cells are contiguous, so a worker reads a
- * batch with sequential loads instead of chasing pointers.
- *
- * Scheduling (Dekker, all four operations seq_cst): a producer publishes its
- * cell, then reads sched and schedules the device if it is 0; the worker
- * that finishes a batch stores sched = 0, then reads the seq of the cell at
- * head and schedules the device again if it is published. Either the
- * producer sees 0 or the worker sees the cell. */
+/* A device (console). It belongs to one worker (id % workers): only that
+ * worker touches its pending list and batch, so none of that is atomic. */
 struct tapiq_dev {
-    /* Written per request by producers: its own cache line. */
-    alignas(TAPIQ_CACHELINE) _Atomic uint32_t tail;
-    _Atomic uint32_t sched;     /* 1 while queued or being processed */
     /* Read per request, written rarely. */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t connected; /* 0/1 */
     uint32_t id;
     uint32_t nlamps;
-    uint32_t mask;              /* mailbox size - 1 */
+    uint32_t worker;            /* id % workers */
     uint32_t modes_all;         /* the modes of every lamp when all lamps have the
                                    same and none is a dummy, else 0 (then modes[]) */
-    struct tapiq_mcell *cells;  /* the mailbox */
     uint32_t *modes;            /* supported modes per lamp (immutable) */
     _Atomic uint32_t *lamp;     /* current mode per lamp */
     _Atomic(struct tapiq_subs *) subs;
-    /* Written by open/close and by the worker that holds the device. */
+    /* Written by open/close. */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t nowners, nmonitors;
-    uint32_t head;              /* the holder's: next mailbox position to read */
+    /* The worker's alone. */
+    alignas(TAPIQ_CACHELINE) uint32_t pend_first, pend_last, npend;
+    uint8_t queued;             /* listed in the worker's touched list */
+    uint8_t busy;               /* a batch is at the backend */
     struct tapiq_batch batch;
 };
 
@@ -155,12 +139,13 @@ struct tapiq_handle {
 struct tapiq_app {
     uint32_t h; /* HPHONEAPP */
     struct tapiq_rt *rt;
-    struct tapiq_cring ring;
+    struct tapiq_cring ring; /* PHONE_STATE tokens, the fd and blocking waits */
+    struct tapiq_cq *cq;     /* replies: one completion queue per worker */
+    uint32_t ncq;
     PHONECALLBACK cb;
     pthread_t cb_thread;
     int has_cb_thread;
     _Atomic uint32_t waiters; /* threads blocked in phoneGetMessage */
-    pthread_mutex_t baseline_mu; /* ring=mutex only */
     char name[64];
 };
 
@@ -170,20 +155,16 @@ struct tapiq_rt {
     void *be_state;
     uint32_t ndev;
     struct tapiq_dev *devs;
-    struct tapiq_reqid reqid;
-    uint32_t cache_batch; /* per-thread slot / credit refill size */
-    uint32_t mailbox;     /* cells per device mailbox (power of two) */
-    /* Bumped by a phoneSetLamp that found no free id or credit: every thread
-     * gives its cached ids and credits back on its next call. */
-    alignas(TAPIQ_CACHELINE) _Atomic uint32_t reclaim;
-    struct tapiq_mpmc runq;
-    struct tapiq_wake wake;
+    /* Submission rings: (threads + 1) x workers, ring (slot, w) at
+     * slot * workers + w; slot == threads is the shared MPSC row. */
+    struct tapiq_sq *sq;
+    uint32_t sq_size;        /* entries per ring (power of two) */
+    uint32_t nslots;         /* the `threads` key */
+    _Atomic uint32_t *slot_used; /* per pool slot: held by a live thread */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t slots_hwm; /* slots [0, hwm) were used */
     _Atomic uint32_t stop;
-    pthread_t *workers;
-    uint32_t nworkers;
-    struct complete_ctx **worker_ctx; /* one per worker, allocated up front */
-    _Atomic uint32_t *worker_ctx_taken;
-    uint32_t worker_ctx_ok;
+    struct tapiq_worker *workers; /* cfg.workers, allocated up front */
+    uint32_t nthreads;            /* worker threads running (0: manual) */
     struct tapiq_handle *handles; /* TAPIQ_MAX_HANDLES slots (static, runtime.c) */
     uint32_t *free_handles; /* stack of reusable slots, under g_lock */
     uint32_t nfree_handles;
@@ -196,18 +177,17 @@ struct tapiq_rt {
     _Atomic(struct tapiq_app *) apps[TAPIQ_MAX_APPS];
     uint32_t napps;
     struct tapiq_stats_set *stats;
-    pthread_mutex_t baseline_mu[2]; /* ring=mutex only: run queue, slot pool */
 };
 
 /* Handle generations outlive runtimes, so a handle value is never reused;
  * a slot whose generation is used up is retired (under g_lock). */
 extern uint16_t tapiq_handle_gen[TAPIQ_MAX_HANDLES];
 
-/* The running instance, or NULL (read inside an RCU critical section). */
+/* The running instance, or NULL (read inside a read-side section). */
 extern _Atomic(struct tapiq_rt *) tapiq_g_rt;
 extern pthread_mutex_t tapiq_g_lock;
 
-/* Lookups inside an RCU read-side critical section. */
+/* Lookups inside a read-side section (core/guard.h). */
 static inline struct tapiq_app *tapiq_app_lookup(struct tapiq_rt *rt, uint32_t happ)
 {
     uint32_t idx = happ & ((1u << TAPIQ_APP_BITS) - 1);
@@ -235,19 +215,18 @@ static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint
  * runtime starts no worker threads and requests wait until some thread calls
  * tapiq_rt_step(). Not for production: nothing else drives a manual runtime. */
 extern int tapiq_rt_manual;
-/* Run one worker round of the current manual runtime on the calling thread:
- * up to @max devices (0 or more than 16: 16), batches applied, replies and
- * state events posted. Returns the devices processed (0: nothing scheduled),
- * or -1 when no manual runtime is running. Takes g_lock, so it is serialised
- * with phoneInitializeEx/phoneShutdown/phoneOpen/phoneClose; call it outside
- * any RCU read-side critical section. */
+/* Run one round of every worker of the current manual runtime on the calling
+ * thread, each taking up to @max devices' batches (0: no limit). Returns the
+ * batches and completions processed (0: nothing to do), or -ENODEV when no
+ * manual runtime is running. Takes g_lock, so it is serialised with
+ * phoneInitializeEx/phoneShutdown/phoneOpen/phoneClose; call it outside any
+ * read-side section. */
 int tapiq_rt_step(uint32_t max);
 
 /* runtime.c */
 int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, size_t errlen);
 void tapiq_rt_destroy(struct tapiq_rt *rt);
-void tapiq_rt_schedule(struct tapiq_rt *rt, struct tapiq_dev *dev);
-/* Post a state token for (handle slot, state bit or lamp). Inside RCU. */
+/* Post a state token for (handle slot, state bit or lamp). In a section. */
 void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t state);
 void tapiq_notify_lamp(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t lamp);
 

@@ -19,19 +19,14 @@
 #include "core/mpmc.h"
 #include "tapiq/tapiq.h"
 
+/* Counters of rare events, per thread. Per-request figures come from ring
+ * positions (accepted) and from the workers' per-round sums (worker.h). */
 enum tapiq_ctr {
-    TAPIQ_C_ACCEPTED,
     TAPIQ_C_REJECTED0,
-    TAPIQ_C_BATCHES = TAPIQ_C_REJECTED0 + TAPIQ_REJECT_MAX,
-    TAPIQ_C_APPLIED,
-    TAPIQ_C_COALESCED,
-    TAPIQ_C_FAILED,
-    TAPIQ_C_REPLIES,
-    TAPIQ_C_SUPPRESSED,      /* at completion: handle or app already gone */
-    TAPIQ_C_SUPPRESSED_LATE, /* in phoneGetMessage: handle closed meanwhile */
+    TAPIQ_C_SUPPRESSED_LATE = TAPIQ_C_REJECTED0 + TAPIQ_REJECT_MAX, /* dropped by phoneGetMessage:
+                                                                        handle closed meanwhile */
     TAPIQ_C_STATE_EVENTS,
     TAPIQ_C_STATE_COALESCED,
-    TAPIQ_C_SLEEPS,
     TAPIQ_C_WAKEUPS,
     TAPIQ_C_MAX
 };
@@ -45,8 +40,6 @@ struct tapiq_stats_shard {
 
 struct tapiq_stats_set {
     struct tapiq_stats_shard shard[TAPIQ_STATS_SHARDS];
-    alignas(TAPIQ_CACHELINE) _Atomic uint64_t requests_hwm;
-    _Atomic uint64_t runq_hwm;
 };
 
 /* Thread-local storage of the library: the initial-exec model makes each

@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/rcu.h"
+#include "core/guard.h"
 #include "core/runtime.h"
+#include "core/worker.h"
 
 /* ------------------------------------------------------------ global state */
 
@@ -34,68 +35,89 @@ TAPIQ_API const char *tapiq_last_error(void)
     return t_last_error;
 }
 
-/* ------------------------------------------------- per-thread request cache
+/* ------------------------------------------------ per-thread issuer slot
  *
- * Each issuing thread keeps a few request slots and reply credits of one
- * application, refilled in bulk, so that the shared slot ring and the
- * application's credit counter are touched once per cache_batch requests.
- * The cache belongs to one runtime (epoch); a cache of an older runtime is
- * simply forgotten (that runtime's memory is gone). At thread exit the cache
- * goes back under g_lock, which keeps the runtime alive.
+ * Each issuing thread takes one slot of the runtime's pool at its first
+ * request (threads=N slots): the row of N x workers submission rings of which
+ * it is then the only producer. Threads that find the pool taken use the
+ * shared MPSC row. The slot belongs to one runtime (epoch); a slot of an older
+ * runtime is simply forgotten (that runtime's memory is gone). At thread exit
+ * the slot goes back under g_lock, which keeps the runtime alive; a thread
+ * that exits with requests still in its rings leaves them to the worker, and
+ * the next owner of the slot goes on from the ring's tail.
  */
-struct tls_cache {
+struct tls_issuer {
     uint64_t epoch;
-    uint32_t reclaim; /* rt->reclaim when the cache was last refilled */
-    uint32_t happ;    /* credits belong to this application */
-    uint32_t ncred;
-    uint32_t nids;
-    uint64_t ids[32]; /* request ids, as the slot ring holds them */
+    struct tapiq_sq *row; /* rings of our slot, one per worker */
+    uint32_t slot;        /* pool slot, or nslots for the shared row */
     int key_set;
 };
 
-static TAPIQ_TLS struct tls_cache t_cache;
-static pthread_key_t g_cache_key;
-static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
+static TAPIQ_TLS struct tls_issuer t_issuer;
+static pthread_key_t g_issuer_key;
+static pthread_once_t g_issuer_once = PTHREAD_ONCE_INIT;
 
-/* Give back what the cache holds; inside RCU or under g_lock. */
-static void cache_flush(struct tapiq_rt *rt, struct tls_cache *c)
+static void issuer_thread_exit(void *arg)
 {
-    if (rt && c->epoch == rt->epoch) {
-        struct tapiq_app *app;
-        uint32_t ids[32];
-        for (uint32_t i = 0; i < c->nids; i++)
-            ids[i] = (uint32_t)c->ids[i];
-        if (c->nids)
-            tapiq_reqid_free_bulk(&rt->reqid, ids, c->nids);
-        if (c->ncred && (app = tapiq_app_lookup(rt, c->happ)))
-            tapiq_cring_put_credits(&app->ring, c->ncred);
-    }
-    c->nids = 0;
-    c->ncred = 0;
-    c->happ = 0;
-    c->epoch = rt ? rt->epoch : 0;
-}
-
-static void cache_thread_exit(void *arg)
-{
-    (void)arg;
+    struct tls_issuer *t = arg;
+    struct tapiq_rt *rt;
     pthread_mutex_lock(&tapiq_g_lock);
-    cache_flush(atomic_load_explicit(&tapiq_g_rt, memory_order_acquire), &t_cache);
+    /* relaxed: g_lock orders it against runtime teardown. */
+    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_relaxed);
+    if (rt && rt->epoch == t->epoch && t->slot < rt->nslots)
+        /* release: our pushes happen-before the next owner's; pairs with the
+         * acquire CAS in issuer_attach(). */
+        atomic_store_explicit(&rt->slot_used[t->slot], 0, memory_order_release);
+    t->epoch = 0;
     pthread_mutex_unlock(&tapiq_g_lock);
 }
 
-static void cache_key_create(void)
+static void issuer_key_create(void)
 {
-    pthread_key_create(&g_cache_key, cache_thread_exit);
+    pthread_key_create(&g_issuer_key, issuer_thread_exit);
 }
 
-/* Enter a read-side critical section and find the open handle @h.
+/* The calling thread's first request to runtime @rt: take a pool slot (or
+ * the shared row). In a read-side section; lock-free (a scan of CASes). */
+static void issuer_attach(struct tapiq_rt *rt, struct tls_issuer *t)
+{
+    uint32_t slot = rt->nslots, hwm;
+    if (!t->key_set) {
+        pthread_once(&g_issuer_once, issuer_key_create);
+        t->key_set = pthread_setspecific(g_issuer_key, t) == 0;
+    }
+    for (uint32_t i = 0; t->key_set && i < rt->nslots; i++) {
+        uint32_t expected = 0;
+        /* relaxed pre-check; acquire CAS: pairs with the release store in
+         * issuer_thread_exit(), so the last owner's ring state is ours. */
+        if (atomic_load_explicit(&rt->slot_used[i], memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong_explicit(&rt->slot_used[i], &expected, 1,
+                                                    memory_order_acquire,
+                                                    memory_order_relaxed)) {
+            slot = i;
+            break;
+        }
+    }
+    if (slot < rt->nslots) {
+        /* release: bounds the workers' ring scans (acquire in drain()). */
+        hwm = atomic_load_explicit(&rt->slots_hwm, memory_order_relaxed);
+        while (hwm < slot + 1 &&
+               !atomic_compare_exchange_weak_explicit(&rt->slots_hwm, &hwm, slot + 1,
+                                                      memory_order_release, memory_order_relaxed))
+            ;
+    }
+    t->slot = slot;
+    t->row = &rt->sq[(size_t)slot * rt->cfg.workers];
+    t->epoch = rt->epoch;
+}
+
+/* Enter a read-side section and find the open handle @h.
  * Returns 0 with *rtp and *hsp set, or PHONEERR_UNINITIALIZED /
  * PHONEERR_INVALPHONEHANDLE; in every case the caller leaves with
- * tapiq_rcu_read_unlock(). */
+ * tapiq_guard_exit(). */
 static inline LONG enter_handle(HPHONE h, struct tapiq_rt **rtp, struct tapiq_handle **hsp)
 {
-    tapiq_rcu_read_lock();
+    tapiq_guard_enter();
     /* acquire: pairs with the release store that publishes the runtime. */
     *rtp = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
     if (!*rtp)
@@ -117,10 +139,7 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     struct tapiq_rt *rt;
     struct tapiq_handle *hs;
     struct tapiq_dev *dev;
-    struct tls_cache *c = &t_cache;
-    struct tapiq_mcell *cell;
-    uint32_t id, pos, modes;
-    int32_t d;
+    uint32_t modes;
     LONG rc;
 
     rc = enter_handle(hPhone, &rt, &hs);
@@ -157,97 +176,32 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
         goto out;
     }
 
-    /* Admission: one reply credit of the application, one request slot. */
-    if (c->epoch != rt->epoch || c->happ != hs->happ) {
-        if (!c->key_set) {
-            pthread_once(&g_cache_once, cache_key_create);
-            pthread_setspecific(g_cache_key, c);
-            c->key_set = 1;
-        }
-        if (c->epoch != rt->epoch) {
-            c->nids = 0;
-            c->ncred = 0;
-            c->epoch = rt->epoch;
-        } else if (c->ncred) {
-            struct tapiq_app *old = tapiq_app_lookup(rt, c->happ);
-            if (old)
-                tapiq_cring_put_credits(&old->ring, c->ncred);
-            c->ncred = 0;
-        }
-        c->happ = hs->happ;
-    }
-    /* relaxed: a hint. Some thread ran dry: give back what we hold, so that
-     * ids and credits cached by idle threads cannot starve busy ones. */
-    if (__builtin_expect(c->reclaim != atomic_load_explicit(&rt->reclaim, memory_order_relaxed),
-                         0)) {
-        cache_flush(rt, c);
-        c->reclaim = atomic_load_explicit(&rt->reclaim, memory_order_relaxed);
-    }
-    if (c->ncred == 0) {
-        c->happ = hs->happ;
-        c->ncred = tapiq_cring_take_credits(&hs->app->ring, rt->cache_batch);
-        if (c->ncred == 0) {
-            atomic_fetch_add_explicit(&rt->reclaim, 1, memory_order_relaxed);
-            c->reclaim = atomic_load_explicit(&rt->reclaim, memory_order_relaxed);
+    /* Admission: room in our ring to the device's worker. */
+    {
+        struct tls_issuer *t = &t_issuer;
+        struct tapiq_sq *q;
+        struct tapiq_sqe e;
+        uint32_t pos;
+        int r;
+        if (__builtin_expect(t->epoch != rt->epoch, 0))
+            issuer_attach(rt, t);
+        q = &t->row[dev->worker];
+        e.handle = hPhone;
+        e.dev = hs->dev;
+        e.lamp = (uint16_t)dwButtonLampID;
+        e.mode = (uint16_t)dwLampMode;
+        e.spare = 0;
+        r = __builtin_expect(q->mpsc, 0) ? tapiq_sq_push_mpsc(q, &e, &pos)
+                                         : tapiq_sq_push_spsc(q, &e, &pos);
+        if (r) {
             rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
             goto out;
         }
+        tapiq_worker_kick(&rt->workers[dev->worker]);
+        rc = (LONG)tapiq_sq_id(q, pos);
     }
-    if (c->nids == 0) {
-        /* Take a batch only while ids are plentiful: what a thread caches
-         * and then stops using stays out of reach of the others, so at most
-         * the first three quarters of the pool can end up cached. */
-        size_t want = tapiq_mpmc_count(&rt->reqid.free) / 256;
-        want = want < 1 ? 1 : want > rt->cache_batch ? rt->cache_batch : want;
-        c->nids = (uint32_t)tapiq_reqid_alloc_bulk64(&rt->reqid, c->ids, want);
-        if (c->nids == 0) {
-            atomic_fetch_add_explicit(&rt->reclaim, 1, memory_order_relaxed);
-            c->reclaim = atomic_load_explicit(&rt->reclaim, memory_order_relaxed);
-            rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
-            goto out;
-        }
-        tapiq_stat_max(&rt->stats->requests_hwm, tapiq_reqid_in_use(&rt->reqid));
-    }
-
-    /* Claim a cell of the device's mailbox (Vyukov: free when seq == pos). */
-    pos = atomic_load_explicit(&dev->tail, memory_order_relaxed);
-    for (;;) {
-        cell = &dev->cells[pos & dev->mask];
-        /* acquire: pairs with the release store of seq when the worker frees
-         * the cell, so its reads of the cell happen-before our writes. */
-        d = (int32_t)(atomic_load_explicit(&cell->seq, memory_order_acquire) - pos);
-        if (d == 0) {
-            /* relaxed: only elects the owner of the cell; the data is
-             * published by the store of seq below. */
-            if (atomic_compare_exchange_weak_explicit(&dev->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
-                                                      memory_order_relaxed))
-                break;
-        } else if (d < 0) {
-            /* The device's mailbox is full: backpressure, like the queue. */
-            rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
-            goto out;
-        } else {
-            pos = atomic_load_explicit(&dev->tail, memory_order_relaxed);
-        }
-    }
-    id = (uint32_t)c->ids[--c->nids];
-    c->ncred--;
-    cell->id = id;
-    cell->handle = hPhone;
-    cell->happ = hs->happ;
-    cell->lamp = dwButtonLampID;
-    cell->mode = dwLampMode;
-    tapiq_stat_add(rt->stats, TAPIQ_C_ACCEPTED, 1);
-    /* seq_cst: publishes the cell (a release for the worker's acquire load)
-     * and is one side of the Dekker pair with finish_device(): the load of
-     * sched below cannot be ordered before it. */
-    atomic_store_explicit(&cell->seq, pos + 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&dev->sched, memory_order_seq_cst) == 0)
-        tapiq_rt_schedule(rt, dev);
-    rc = (LONG)id;
 out:
-    tapiq_rcu_read_unlock();
+    tapiq_guard_exit();
     return rc;
 }
 
@@ -279,70 +233,92 @@ TAPIQ_API LONG phoneGetLamp(HPHONE hPhone, DWORD dwButtonLampID, LPDWORD lpdwLam
     /* acquire: pairs with the release store in tapiq_batch_complete(). */
     *lpdwLampMode = atomic_load_explicit(&dev->lamp[dwButtonLampID], memory_order_acquire);
 out:
-    tapiq_rcu_read_unlock();
+    tapiq_guard_exit();
     return rc;
 }
 
 /* ---------------------------------------------------------- phoneGetMessage */
 
-/* Take up to @max deliverable messages of @app; inside RCU. Reply credits go
- * back once per call. Returns how many were written to @outv. */
+/* Write one message for the application; 0 when its handle closed
+ * meanwhile (the message is dropped: nothing reaches an application for a
+ * handle after phoneClose returned). */
+static inline int deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint32_t hv, uint32_t msg,
+                          uint32_t p1, uint32_t p2)
+{
+    struct tapiq_handle *hs = &rt->handles[hv & (TAPIQ_MAX_HANDLES - 1)];
+    /* acquire: pairs with the release store of hval in phoneOpen. */
+    if (atomic_load_explicit(&hs->hval, memory_order_acquire) != hv)
+        return 0;
+    out->hDevice = hv;
+    out->dwMessageID = msg;
+    out->dwCallbackInstance = hs->cbinst;
+    out->dwParam1 = p1;
+    /* A reply's status is a LONG: sign-extended, so that both (LONG)dwParam2
+     * and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
+    out->dwParam2 = msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)p2 : p2;
+    out->dwParam3 = 0;
+    return 1;
+}
+
+/* PHONE_STATE tokens first: up to @max. In a read-side section. */
+static uint32_t take_events(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
+                            uint32_t max)
+{
+    uint32_t got = 0;
+    struct tapiq_cmsg m;
+    while (got < max && tapiq_cmq_pop_try(&app->ring.q, &m, 1) == 1) {
+        uint32_t idx = m.handle & (TAPIQ_MAX_HANDLES - 1);
+        struct tapiq_handle *hs = &rt->handles[idx];
+        /* acquire: pairs with the release store of hval in phoneOpen. */
+        int open = atomic_load_explicit(&hs->hval, memory_order_acquire) == m.handle;
+        /* Count the token out first, then clear its bit: tokens in the ring
+         * <= bits set <= the handle's reservation at every moment (a change
+         * between the two is covered by the token being delivered now).
+         * seq_cst: against the close's fetch_or (see post_token()). */
+        uint32_t t = atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
+        if (t & TAPIQ_TOKENS_CLOSED)
+            tapiq_cring_release_events(&app->ring, 1);
+        if (!open)
+            continue;
+        /* acq_rel: clear before delivering, so a change after this point
+         * posts a new token; pairs with post_token(). */
+        if (m.p1 == PHONESTATE_LAMP)
+            atomic_fetch_and_explicit(&hs->lampbits[m.p2 / 64], ~((uint64_t)1 << (m.p2 % 64)),
+                                      memory_order_acq_rel);
+        else
+            atomic_fetch_and_explicit(&hs->statebits, ~m.p1, memory_order_acq_rel);
+        got += (uint32_t)deliver(rt, &outv[got], m.handle, PHONE_STATE, m.p1, m.p2);
+    }
+    return got;
+}
+
+/* Take up to @max deliverable messages of @app; in a read-side section.
+ * PHONE_STATE before replies: the completion queues' tails are read first
+ * (acquire), so every token posted before a reply we take is in the event
+ * ring when we look there. Returns how many were written to @outv. */
 static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
                               uint32_t max)
 {
-    struct tapiq_cmsg mv[32];
-    uint32_t got = 0, credits = 0, late = 0;
-    while (got < max) {
-        uint32_t want = max - got < 32 ? max - got : 32;
-        uint32_t n = (uint32_t)tapiq_cmq_pop_try(&app->ring.q, mv, want);
-        for (uint32_t i = 0; i < n; i++) {
-            const struct tapiq_cmsg *m = &mv[i];
-            uint32_t idx = m->handle & (TAPIQ_MAX_HANDLES - 1);
-            struct tapiq_handle *hs = &rt->handles[idx];
-            PHONEMESSAGE *out = &outv[got];
-            /* acquire: pairs with the release store of hval in phoneOpen. */
-            int open = atomic_load_explicit(&hs->hval, memory_order_acquire) == m->handle;
-            if (m->msg == PHONE_REPLY) {
-                credits++;
-                if (!open) {
-                    late++;
-                    continue;
-                }
-            } else {
-                /* Count the token out first, then clear its bit: tokens in
-                 * the ring <= bits set <= the handle's reservation at every
-                 * moment (a change between the two is covered by the token
-                 * being delivered now). seq_cst: against the close's fetch_or
-                 * (see post_token()). */
-                uint32_t t = atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
-                if (t & TAPIQ_TOKENS_CLOSED)
-                    tapiq_cring_release_events(&app->ring, 1);
-                if (!open)
-                    continue;
-                /* acq_rel: clear before delivering, so a change after this
-                 * point posts a new token; pairs with post_token(). */
-                if (m->p1 == PHONESTATE_LAMP)
-                    atomic_fetch_and_explicit(&hs->lampbits[m->p2 / 64],
-                                              ~((uint64_t)1 << (m->p2 % 64)),
-                                              memory_order_acq_rel);
+    uint32_t lim[TAPIQ_MAX_WORKERS], got = 0, late = 0;
+    for (uint32_t w = 0; w < app->ncq; w++)
+        lim[w] = tapiq_cq_tail(&app->cq[w]);
+    if (tapiq_cmq_count(&app->ring.q))
+        got = take_events(rt, app, outv, max);
+    for (uint32_t w = 0; w < app->ncq && got < max; w++) {
+        for (;;) {
+            struct tapiq_cqe m[32];
+            uint32_t want = max - got < 32 ? max - got : 32;
+            uint32_t n = tapiq_cq_take(&app->cq[w], m, want, lim[w]);
+            for (uint32_t i = 0; i < n; i++) {
+                if (deliver(rt, &outv[got], m[i].handle, PHONE_REPLY, m[i].p1, m[i].p2))
+                    got++;
                 else
-                    atomic_fetch_and_explicit(&hs->statebits, ~m->p1, memory_order_acq_rel);
+                    late++;
             }
-            out->hDevice = m->handle;
-            out->dwMessageID = m->msg;
-            out->dwCallbackInstance = hs->cbinst;
-            out->dwParam1 = m->p1;
-            /* A reply's status is a LONG: sign-extended, so that both
-             * (LONG)dwParam2 and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
-            out->dwParam2 = m->msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)m->p2 : m->p2;
-            out->dwParam3 = 0;
-            got++;
+            if (n < want || got == max)
+                break;
         }
-        if (n < want)
-            break;
     }
-    if (credits)
-        tapiq_cring_put_credits(&app->ring, credits);
     if (late)
         tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, late);
     return got;
@@ -355,11 +331,12 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Returns the number of messages (>= 1) or a negative PHONEERR_*. */
+/* Returns the number of messages (>= 1) or a negative PHONEERR_*. The clock
+ * is read only once nothing is waiting and the caller may wait. */
 static LONG get_messages(HPHONEAPP hApp, PHONEMESSAGE *msg, uint32_t max, DWORD timeout,
                          int from_callback)
 {
-    int64_t deadline = timeout == INFINITE ? 0 : now_ms() + timeout;
+    int64_t deadline = -1;
     int last_look = 0;
     for (;;) {
         struct tapiq_rt *rt;
@@ -367,41 +344,48 @@ static LONG get_messages(HPHONEAPP hApp, PHONEMESSAGE *msg, uint32_t max, DWORD 
         DWORD left = INFINITE;
         int r;
 
-        tapiq_rcu_read_lock();
+        tapiq_guard_enter();
         rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
         app = rt ? tapiq_app_lookup(rt, hApp) : NULL;
         if (!app) {
-            tapiq_rcu_read_unlock();
+            tapiq_guard_exit();
             return PHONEERR_INVALAPPHANDLE;
         }
         if (!msg) {
-            tapiq_rcu_read_unlock();
+            tapiq_guard_exit();
             return PHONEERR_INVALPOINTER;
         }
         if (app->cb && !from_callback) {
-            tapiq_rcu_read_unlock();
+            tapiq_guard_exit();
             return PHONEERR_OPERATIONUNAVAIL; /* messages go to the callback */
         }
         r = (int)take_messages(rt, app, msg, max);
         if (app->ring.level)
             tapiq_cring_settle(&app->ring);
         if (r) {
-            tapiq_rcu_read_unlock();
+            tapiq_guard_exit();
             return r;
         }
+        if (timeout == 0 || last_look) {
+            tapiq_guard_exit();
+            return PHONEERR_OPERATIONFAILED;
+        }
         if (timeout != INFINITE) {
-            int64_t l = deadline - now_ms();
-            if (l <= 0 || last_look) {
-                tapiq_rcu_read_unlock();
+            int64_t now = now_ms(), l;
+            if (deadline < 0)
+                deadline = now + timeout;
+            l = deadline - now;
+            if (l <= 0) {
+                tapiq_guard_exit();
                 return PHONEERR_OPERATIONFAILED;
             }
             left = (DWORD)l;
         }
-        /* seq_cst: counted inside the critical section, so a shutdown that
+        /* seq_cst: counted inside the section, so a shutdown that
          * unpublished the app and waited for a grace period sees it; the
          * app's memory stays until the count is back to 0. */
         atomic_fetch_add_explicit(&app->waiters, 1, memory_order_seq_cst);
-        tapiq_rcu_read_unlock();
+        tapiq_guard_exit();
         r = tapiq_cring_wait(&app->ring, left);
         /* release: our last touch of app; pairs with the acquire load in
          * phoneShutdown, which frees it once the count is 0. */
@@ -472,8 +456,47 @@ static int runtime_start_locked(char *err, size_t errlen)
 static void runtime_stop_locked(struct tapiq_rt *rt)
 {
     atomic_store_explicit(&tapiq_g_rt, NULL, memory_order_release);
-    tapiq_rcu_synchronize();
+    tapiq_guard_synchronize();
     tapiq_rt_destroy(rt);
+}
+
+/* Replies waiting in any of the app's completion queues (cring's @pending). */
+static int app_replies_pending(void *arg)
+{
+    struct tapiq_app *app = arg;
+    for (uint32_t w = 0; w < app->ncq; w++)
+        if (tapiq_cq_pending(&app->cq[w]))
+            return 1;
+    return 0;
+}
+
+/* Completion queues: one per worker, each 4 x a ring's entries (at least
+ * 64); a worker that finds one full holds the replies until there is room. */
+static int app_queues_init(struct tapiq_rt *rt, struct tapiq_app *app, int level)
+{
+    uint32_t size = rt->sq_size * 4 < 64 ? 64 : rt->sq_size * 4;
+    app->cq = tapiq_calloc(rt->cfg.workers, sizeof(*app->cq));
+    if (!app->cq)
+        return -ENOMEM;
+    for (app->ncq = 0; app->ncq < rt->cfg.workers; app->ncq++)
+        if (tapiq_cq_init(&app->cq[app->ncq], size))
+            goto fail;
+    if (tapiq_cring_init(&app->ring, rt->cfg.events, level, app_replies_pending, app))
+        goto fail;
+    return 0;
+fail:
+    while (app->ncq)
+        tapiq_cq_destroy(&app->cq[--app->ncq]);
+    free(app->cq);
+    return -ENOMEM;
+}
+
+static void app_queues_destroy(struct tapiq_app *app)
+{
+    tapiq_cring_destroy(&app->ring);
+    while (app->ncq)
+        tapiq_cq_destroy(&app->cq[--app->ncq]);
+    free(app->cq);
 }
 
 static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWORD lpdwNumDevs,
@@ -535,17 +558,13 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
             g_app_gen[idx] != UINT16_MAX)
             break;
     app = idx < TAPIQ_MAX_APPS ? tapiq_calloc(1, sizeof(*app)) : NULL;
-    if (!app || tapiq_cring_init(&app->ring, rt->cfg.queue, rt->cfg.events, level)) {
+    if (!app || app_queues_init(rt, app, level)) {
         free(app);
         if (started)
             runtime_stop_locked(rt);
         pthread_mutex_unlock(&tapiq_g_lock);
         set_last_error(idx < TAPIQ_MAX_APPS ? "out of memory" : "too many applications");
         return idx < TAPIQ_MAX_APPS ? PHONEERR_NOMEM : PHONEERR_RESOURCEUNAVAIL;
-    }
-    if (rt->cfg.ring_mutex) {
-        pthread_mutex_init(&app->baseline_mu, NULL);
-        tapiq_cmq_set_baseline_mutex(&app->ring.q, &app->baseline_mu);
     }
     g_app_gen[idx]++;
     app->h = (uint32_t)g_app_gen[idx] << TAPIQ_APP_BITS | idx;
@@ -564,8 +583,8 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
         if (!a || pthread_create(&app->cb_thread, NULL, callback_main, a)) {
             free(a);
             atomic_store_explicit(&rt->apps[idx], NULL, memory_order_release);
-            tapiq_rcu_synchronize();
-            tapiq_cring_destroy(&app->ring);
+            tapiq_guard_synchronize();
+            app_queues_destroy(app);
             free(app);
             if (started)
                 runtime_stop_locked(rt);
@@ -700,7 +719,7 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
     tapiq_cring_close(&app->ring);
     pthread_mutex_unlock(&tapiq_g_lock);
 
-    tapiq_rcu_synchronize();
+    tapiq_guard_synchronize();
     while (garbage) {
         struct tapiq_subs *next = garbage->garbage_next;
         free(garbage);
@@ -723,7 +742,7 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
         if (hs->app == app) /* relaxed: no reader left (ring gone, grace period passed) */
             atomic_store_explicit(&hs->tokens, TAPIQ_TOKENS_CLOSED, memory_order_relaxed);
     }
-    tapiq_cring_destroy(&app->ring);
+    app_queues_destroy(app);
     free(app);
     if (--rt->napps == 0)
         runtime_stop_locked(rt);
@@ -744,7 +763,7 @@ TAPIQ_API LONG phoneNegotiateAPIVersion(HPHONEAPP hPhoneApp, DWORD dwDeviceID,
 {
     struct tapiq_rt *rt;
     LONG rc = 0;
-    tapiq_rcu_read_lock();
+    tapiq_guard_enter();
     rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
     if (!rt || !tapiq_app_lookup(rt, hPhoneApp))
         rc = PHONEERR_INVALAPPHANDLE;
@@ -762,7 +781,7 @@ TAPIQ_API LONG phoneNegotiateAPIVersion(HPHONEAPP hPhoneApp, DWORD dwDeviceID,
         lpExtensionID->dwExtensionID2 = 0;
         lpExtensionID->dwExtensionID3 = 0;
     }
-    tapiq_rcu_read_unlock();
+    tapiq_guard_exit();
     return rc;
 }
 
@@ -771,7 +790,7 @@ TAPIQ_API LONG phoneNegotiateAPIVersion(HPHONEAPP hPhoneApp, DWORD dwDeviceID,
 static void recycle_limbo_locked(struct tapiq_rt *rt)
 {
     uint32_t keep = 0;
-    tapiq_rcu_synchronize();
+    tapiq_guard_synchronize();
     for (uint32_t i = 0; i < rt->nlimbo_handles; i++) {
         uint32_t idx = rt->limbo_handles[i];
         struct tapiq_handle *hs = &rt->handles[idx];
@@ -857,7 +876,7 @@ TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhon
             rc = PHONEERR_NOMEM;
             goto out;
         }
-        tapiq_rcu_synchronize();
+        tapiq_guard_synchronize();
         free(old);
         hs->in_subs = 0;
     }
@@ -917,7 +936,7 @@ TAPIQ_API LONG phoneClose(HPHONE hPhone)
     old = close_handle_locked(rt, hs);
     pthread_mutex_unlock(&tapiq_g_lock);
     if (old) {
-        tapiq_rcu_synchronize();
+        tapiq_guard_synchronize();
         free(old);
     }
     return 0;
@@ -954,7 +973,7 @@ TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAP
     unsigned char *base = (unsigned char *)lpPhoneCaps;
     LONG rc = 0;
 
-    tapiq_rcu_read_lock();
+    tapiq_guard_enter();
     rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
     if (!rt || !tapiq_app_lookup(rt, hPhoneApp)) {
         rc = PHONEERR_INVALAPPHANDLE;
@@ -1027,7 +1046,7 @@ TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAP
         lpPhoneCaps->dwUsedSize = off;
     }
 out:
-    tapiq_rcu_read_unlock();
+    tapiq_guard_exit();
     return rc;
 }
 
@@ -1079,7 +1098,7 @@ TAPIQ_API LONG phoneGetStatus(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus)
         lpPhoneStatus->dwUsedSize = need;
     }
 out:
-    tapiq_rcu_read_unlock();
+    tapiq_guard_exit();
     return rc;
 }
 
@@ -1142,7 +1161,7 @@ TAPIQ_API LONG phoneSetStatusMessages(HPHONE hPhone, DWORD dwPhoneStates, DWORD 
 out:
     pthread_mutex_unlock(&tapiq_g_lock);
     if (old) {
-        tapiq_rcu_synchronize();
+        tapiq_guard_synchronize();
         free(old);
     }
     return rc;

@@ -21,8 +21,7 @@
 #include "tapiq/tapiq.h"
 
 struct ref {
-    uint32_t devices, lamps, workers, queue, events, mailbox;
-    int ring_mutex;
+    uint32_t devices, lamps, workers, queue, events, threads;
 };
 
 struct ref_key {
@@ -34,7 +33,7 @@ struct ref_key {
 static const struct ref_key ref_keys[] = {
     {"devices", 1, TAPIQ_MAX_DEVICES, 0}, {"lamps", 0, TAPIQ_MAX_LAMPS, 1},
     {"workers", 1, TAPIQ_MAX_WORKERS, 2}, {"queue", 1, TAPIQ_MAX_QUEUE, 3},
-    {"events", 1, TAPIQ_MAX_EVENTS, 4},   {"mailbox", 2, TAPIQ_MAX_MAILBOX, 5},
+    {"events", 1, TAPIQ_MAX_EVENTS, 4},   {"threads", 1, TAPIQ_MAX_THREADS, 5},
     {"fail_ppm", 0, 1000000, -1},
     {"latency_us", 0, 10000000, -1},      {"offline", 0, TAPIQ_MAX_DEVICES, -1},
 };
@@ -88,16 +87,15 @@ static int ref_parse(const char *text, struct ref *r)
     r->devices = 16;
     r->lamps = 16;
     r->workers = 2;
-    r->queue = 65536;
+    r->queue = 1024;
     r->events = 65536;
-    r->mailbox = 128;
-    r->ring_mutex = 0;
+    r->threads = 64;
     core[0] = &r->devices;
     core[1] = &r->lamps;
     core[2] = &r->workers;
     core[3] = &r->queue;
     core[4] = &r->events;
-    core[5] = &r->mailbox;
+    core[5] = &r->threads;
     ref_trim(&tb, &te);
     if (tb == te)
         return 1;
@@ -159,14 +157,6 @@ static int ref_parse(const char *text, struct ref *r)
         ref_trim(&vb, &ve);
         if (ref_eq(kb, ke, "backend")) {
             known = 1;
-        } else if (ref_eq(kb, ke, "ring")) {
-            if (ref_eq(vb, ve, "lockfree"))
-                r->ring_mutex = 0;
-            else if (ref_eq(vb, ve, "mutex"))
-                r->ring_mutex = 1;
-            else
-                return 0;
-            known = 1;
         } else {
             for (size_t k = 0; k < sizeof(ref_keys) / sizeof(ref_keys[0]); k++) {
                 uint32_t v;
@@ -198,8 +188,7 @@ static void check_fields(const struct tapiq_config *c)
     FUZZ_CHECK(c->workers >= 1 && c->workers <= TAPIQ_MAX_WORKERS, "workers=%u", c->workers);
     FUZZ_CHECK(c->queue >= 1 && c->queue <= TAPIQ_MAX_QUEUE, "queue=%u", c->queue);
     FUZZ_CHECK(c->events >= 1 && c->events <= TAPIQ_MAX_EVENTS, "events=%u", c->events);
-    FUZZ_CHECK(c->mailbox >= 2 && c->mailbox <= TAPIQ_MAX_MAILBOX, "mailbox=%u", c->mailbox);
-    FUZZ_CHECK(c->ring_mutex == 0 || c->ring_mutex == 1, "ring_mutex=%d", c->ring_mutex);
+    FUZZ_CHECK(c->threads >= 1 && c->threads <= TAPIQ_MAX_THREADS, "threads=%u", c->threads);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -237,7 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(cfg2.backend == cfg.backend && cfg2.devices == cfg.devices &&
                        cfg2.lamps == cfg.lamps && cfg2.workers == cfg.workers &&
                        cfg2.queue == cfg.queue && cfg2.events == cfg.events &&
-                       cfg2.mailbox == cfg.mailbox && cfg2.ring_mutex == cfg.ring_mutex,
+                       cfg2.threads == cfg.threads,
                    "two parses of one text differ");
         tapiq_config_free(&cfg2);
     }
@@ -254,8 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 0)
             FUZZ_CHECK(cfg.devices == ref.devices && cfg.lamps == ref.lamps &&
                            cfg.workers == ref.workers && cfg.queue == ref.queue &&
-                           cfg.events == ref.events && cfg.mailbox == ref.mailbox &&
-                           cfg.ring_mutex == ref.ring_mutex,
+                           cfg.events == ref.events && cfg.threads == ref.threads,
                        "values differ from the reference for '%s'", text);
     }
 

@@ -1,5 +1,6 @@
-/* fuzz/fuzz_ring.c - the MPMC ring (core/mpmc.h) and the request-id
- * allocator (core/reqid.h), single-threaded, against reference models.
+/* fuzz/fuzz_ring.c - the MPMC ring (core/mpmc.h), the submission ring
+ * (core/sq.h) and the completion queue (core/cq.h), single-threaded, against
+ * reference models.
  *
  * Input: byte 0 picks the structure and its size, then operations.
  *  ring:  a TAPIQ_MPMC_DEFINE ring of uint32_t with capacity 1..16 (rounded up
@@ -7,16 +8,21 @@
  *         started just below 2^64 so they wrap; push/pop of 0..8 elements
  *         and count, checked against a FIFO of the same capacity (exact
  *         capacity, FIFO order, counts, no element lost or duplicated).
- *  reqid: 1..40 slots (optionally with every generation just below its
- *         maximum so generations wrap); alloc_bulk / free_bulk of subsets of
- *         the held ids, checked against the set of held ids: ids never 0,
- *         at most 0x7FFFFFFF, unique among the held ones, index < slots,
- *         all slots allocatable, in_use exact. */
+ *  sq:    a submission ring (core/sq.h), SPSC or MPSC flavour, 1..16
+ *         entries, positions optionally wrapping: push / drain / release
+ *         against the FIFO of positions in flight (exact capacity, order,
+ *         ids never 0, <= 0x7FFFFFFF and unique among positions in flight).
+ *  cq:    a completion queue (core/cq.h), 1..16 entries: room / post /
+ *         take with a limit, against a FIFO (room exact, order, limit). */
 #include <stdint.h>
 #include <string.h>
 
 #include "core/mpmc.h"
-#include "core/reqid.h"
+#include <errno.h>
+
+#include "core/cq.h"
+#include "core/sq.h"
+#include "tapiq/tapi.h"
 #include "fuzz/fuzz.h"
 
 TAPIQ_MPMC_DEFINE(fz_ring, uint32_t)
@@ -92,79 +98,136 @@ static void fuzz_mpmc(struct fuzz_in *in, uint8_t b0)
 
 #define SLOTS_MAX 40
 
-static void fuzz_reqid(struct fuzz_in *in, uint8_t b0)
+/* Submission ring (SPSC or MPSC flavour, one thread) against a model: the
+ * entries pushed and not yet released, in order. Positions may start just
+ * below 2^32 so they wrap. Checks: capacity exact, FIFO order, avail counts
+ * exactly what is pushed and not drained, ids never 0, at most 0x7FFFFFFF,
+ * unique among the positions in flight. */
+static void fuzz_sq(struct fuzz_in *in, uint8_t b0)
 {
-    struct tapiq_reqid r;
-    uint32_t nslots = 1 + (b0 >> 1) % SLOTS_MAX;
-    uint32_t held[SLOTS_MAX], nheld = 0, ids[SLOTS_MAX + 8], tmp[SLOTS_MAX];
-    int ops = 0;
-
-    if (tapiq_reqid_init(&r, nslots))
+    struct tapiq_sq q;
+    uint32_t size = 1u << ((b0 >> 2) % 5), rd, rel, tail, pos; /* 1..16 */
+    uint32_t idbits = 4 + (b0 >> 5) % 4;                      /* 4..7 >= log2(size) */
+    int mpsc = (b0 >> 1) & 1, ops = 0;
+    if (tapiq_sq_init(&q, size, mpsc, 5u << idbits, (1u << idbits) - 1))
         return;
-    FUZZ_CHECK(tapiq_reqid_in_use(&r) == 0, "fresh allocator has %u in use",
-               tapiq_reqid_in_use(&r));
-    if (b0 & 0x80) {
-        /* Take every slot and give it back as if its generation were just
-         * below the maximum (id = gen << idx_bits | index, reqid.h), so that
-         * generations wrap within a few rounds. */
-        uint32_t back = fuzz_u8(in) % 4;
-        FUZZ_CHECK(tapiq_reqid_alloc_bulk(&r, ids, nslots) == nslots, "fresh slots missing");
-        for (uint32_t i = 0; i < nslots; i++) {
-            uint32_t g = r.gen_max > back ? r.gen_max - back : 1;
-            ids[i] = g << r.idx_bits | tapiq_reqid_index(&r, ids[i]);
-        }
-        tapiq_reqid_free_bulk(&r, ids, nslots);
+    rd = rel = tail = 0;
+    if (fuzz_u8(in) & 1) {
+        uint32_t base = UINT32_MAX - fuzz_u8(in);
+        for (uint32_t i = 0; mpsc && i < size; i++)
+            atomic_store_explicit(&q.seq[(base + i) & q.mask], base + i, memory_order_relaxed);
+        atomic_store_explicit(&q.tail, base, memory_order_relaxed);
+        atomic_store_explicit(&q.head, base, memory_order_relaxed);
+        q.head_cache = base;
+        rd = rel = tail = base;
     }
     while (in->n && ops++ < OPS_MAX) {
         uint8_t op = fuzz_u8(in);
-        if (op & 1) { /* alloc n */
-            size_t n = (size_t)(op >> 1) % (SLOTS_MAX + 8), k;
-            k = tapiq_reqid_alloc_bulk(&r, ids, n);
-            FUZZ_CHECK(k == (n < nslots - nheld ? n : nslots - nheld),
-                       "alloc %zu with %u/%u held gave %zu", n, nheld, nslots, k);
-            for (size_t i = 0; i < k; i++) {
-                uint32_t id = ids[i];
-                FUZZ_CHECK(id != 0 && id <= 0x7FFFFFFFu, "id %#x out of range", id);
-                FUZZ_CHECK(tapiq_reqid_index(&r, id) < nslots, "id %#x has index %u >= %u", id,
-                           tapiq_reqid_index(&r, id), nslots);
-                for (uint32_t j = 0; j < nheld; j++) {
-                    FUZZ_CHECK(held[j] != id, "id %#x handed out twice", id);
-                    FUZZ_CHECK(tapiq_reqid_index(&r, held[j]) != tapiq_reqid_index(&r, id),
-                               "slot %u handed out twice", tapiq_reqid_index(&r, id));
+        uint32_t n = (op >> 2) % 9;
+        switch (op & 3) {
+        case 0:
+        case 1: /* push n */
+            for (uint32_t i = 0; i < n; i++) {
+                struct tapiq_sqe e = {.handle = tail * 7u, .dev = tail, .lamp = 1, .mode = 2};
+                int r = mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos);
+                if (tail - rel == size) {
+                    FUZZ_CHECK(r == -EAGAIN, "push into a full ring: %d", r);
+                } else {
+                    FUZZ_CHECK(r == 0 && pos == tail, "push %d at %u, expected %u", r, pos, tail);
+                    tail++;
                 }
-                held[nheld++] = id;
             }
-        } else { /* free the held ids chosen by a mask */
-            uint64_t mask = (uint64_t)fuzz_u32(in) << 8 | (op >> 1);
-            uint32_t nf = 0, keep = 0;
-            for (uint32_t j = 0; j < nheld; j++) {
-                if (mask >> (j % 40) & 1)
-                    tmp[nf++] = held[j];
-                else
-                    held[keep++] = held[j];
+            break;
+        case 2: { /* drain up to n */
+            uint32_t k = tapiq_sq_avail(&q, rd, n);
+            FUZZ_CHECK(k == (tail - rd < n ? tail - rd : n), "avail %u of %u", k, tail - rd);
+            for (uint32_t i = 0; i < k; i++) {
+                const struct tapiq_sqe *e = tapiq_sq_entry(&q, rd + i);
+                FUZZ_CHECK(e->dev == rd + i && e->handle == (rd + i) * 7u, "entry %u is %u",
+                           rd + i, e->dev);
             }
-            nheld = keep;
-            tapiq_reqid_free_bulk(&r, tmp, nf);
+            rd += k;
+            break;
         }
-        FUZZ_CHECK(tapiq_reqid_in_use(&r) == nheld, "in_use %u, held %u",
-                   tapiq_reqid_in_use(&r), nheld);
+        default: { /* release up to n drained positions */
+            uint32_t k = rd - rel < n ? rd - rel : n;
+            tapiq_sq_release(&q, rel, rel + k);
+            rel += k;
+            break;
+        }
+        }
+        /* ids of every position in flight are distinct and in range */
+        for (uint32_t p = rel; p != tail; p++) {
+            uint32_t id = tapiq_sq_id(&q, p);
+            FUZZ_CHECK(id != 0 && id <= 0x7FFFFFFFu, "id %#x", id);
+            for (uint32_t p2 = rel; p2 != p; p2++)
+                FUZZ_CHECK(tapiq_sq_id(&q, p2) != id, "id %#x twice in flight", id);
+        }
     }
-    /* Everything comes back: free all, then every slot is allocatable. */
-    tapiq_reqid_free_bulk(&r, held, nheld);
-    FUZZ_CHECK(tapiq_reqid_alloc_bulk(&r, ids, nslots + 1) == nslots, "slots lost");
-    tapiq_reqid_free_bulk(&r, ids, nslots);
-    FUZZ_CHECK(tapiq_reqid_in_use(&r) == 0, "in_use %u after freeing all",
-               tapiq_reqid_in_use(&r));
-    tapiq_reqid_destroy(&r);
+    FUZZ_CHECK(tapiq_sq_pushed(&q) == tail, "pushed %u, model %u", tapiq_sq_pushed(&q), tail);
+    tapiq_sq_destroy(&q);
+}
+
+/* Completion queue (one thread posting and taking) against a FIFO model:
+ * room exact, take honours max and the limit, FIFO order, nothing lost. */
+static void fuzz_cq(struct fuzz_in *in, uint8_t b0)
+{
+    struct tapiq_cq q;
+    uint32_t size = 1u << ((b0 >> 2) % 5), head = 0, tail = 0, limit = 0;
+    int ops = 0;
+    if (tapiq_cq_init(&q, size))
+        return;
+    while (in->n && ops++ < OPS_MAX) {
+        uint8_t op = fuzz_u8(in);
+        uint32_t n = (op >> 2) % 9;
+        switch (op & 3) {
+        case 0: { /* post up to n where there is room */
+            struct tapiq_cqe m[8];
+            uint32_t room = tapiq_cq_room(&q, n);
+            /* exact when short of @n; a lower bound otherwise (cached head) */
+            FUZZ_CHECK(room <= size - (tail - head) && (room >= n || room == size - (tail - head)),
+                       "room %u for %u, model %u", room, n, size - (tail - head));
+            if (n > room)
+                n = room;
+            for (uint32_t i = 0; i < n; i++)
+                m[i] = (struct tapiq_cqe){tail + i, PHONE_REPLY, (tail + i) * 3u, ~(tail + i)};
+            tapiq_cq_post(&q, m, n);
+            tail += n;
+            break;
+        }
+        case 1: /* read the tail for a later take */
+            limit = tapiq_cq_tail(&q);
+            FUZZ_CHECK(limit == tail, "tail %u, model %u", limit, tail);
+            break;
+        default: { /* take up to n below the limit */
+            struct tapiq_cqe out[8];
+            uint32_t want = (int32_t)(limit - head) > 0 ? limit - head : 0;
+            uint32_t k = tapiq_cq_take(&q, out, n, limit);
+            if (want > n)
+                want = n;
+            FUZZ_CHECK(k == want, "took %u, expected %u", k, want);
+            for (uint32_t i = 0; i < k; i++)
+                FUZZ_CHECK(out[i].handle == head + i && out[i].p1 == (head + i) * 3u &&
+                               out[i].p2 == ~(head + i) && out[i].msg == PHONE_REPLY,
+                           "entry %u wrong", head + i);
+            head += k;
+            break;
+        }
+        }
+        FUZZ_CHECK(tapiq_cq_pending(&q) == (head != tail), "pending disagrees");
+    }
+    tapiq_cq_destroy(&q);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = {data, size};
     uint8_t b0 = fuzz_u8(&in);
-    if (b0 & 1)
-        fuzz_reqid(&in, b0);
-    else
+    if ((b0 & 1) == 0)
         fuzz_mpmc(&in, b0);
+    else if (b0 & 0x80)
+        fuzz_cq(&in, b0);
+    else
+        fuzz_sq(&in, b0);
     return 0;
 }

@@ -399,6 +399,22 @@ static void case_no_lamps(void)
 
 /* ------------------------------------------------------------------ */
 
+static HPHONE g_other;
+static LONG g_other_id;
+
+static void *other_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100000 && g_other_id <= 0; i++) {
+        g_other_id = phoneSetLamp(g_other, 7, PHONELAMPMODE_FLASH);
+        if (g_other_id <= 0) {
+            TQ_EXPECT(g_other_id, PHONEERR_RESOURCEUNAVAIL);
+            tq_sleep_us(100);
+        }
+    }
+    return NULL;
+}
+
 /* RESOURCEUNAVAIL: a tiny request queue and an application that does not read
  * its replies. Backpressure, never a drop: every accepted request is replied
  * once the application reads, and reading makes room again. */
@@ -428,9 +444,10 @@ static void case_resource(void)
         TQ_CHECKF(r == PHONEERR_RESOURCEUNAVAIL, "phoneSetLamp = %s after %" PRIu64 " accepted",
                   tq_err_name(r), accepted);
         refused++;
-        if (tq_stats().in_flight == 0) {
-            /* Nothing in flight: the refusals must last (slots and credits
-             * may come back a little after the replies are posted). */
+        {
+            /* The refusals must last: the replies the application does not
+             * read fill its completion queue, the worker holds the rest in
+             * the thread's ring (still in flight), and the ring is full. */
             int k;
             for (k = 0; k < 200; k++) {
                 r = phoneSetLamp(own, 0, PHONELAMPMODE_STEADY);
@@ -461,18 +478,17 @@ static void case_resource(void)
     TQ_EXPECT(phoneSetLamp(off, 0, PHONELAMPMODE_STEADY), PHONEERR_INVALPHONESTATE);
     TQ_EXPECT(phoneSetLamp(own1, 0, PHONELAMPMODE_STEADY), PHONEERR_RESOURCEUNAVAIL);
 
-    /* Another application has its own queue and allowance. */
+    /* Another application has its own completion queues: a thread whose
+     * rings are free is served while the first one does not read. (A thread
+     * shares its rings among applications: this one's are full.) */
     HPHONEAPP app2 = 0;
     TQ_EXPECT(tq_init_app(&app2, NULL, NULL), 0);
     HPHONE other = tq_open(app2, 0, PHONEPRIVILEGE_OWNER, 0x21);
-    LONG oid = 0;
-    for (int i = 0; i < 100000 && oid <= 0; i++) {
-        oid = phoneSetLamp(other, 7, PHONELAMPMODE_FLASH);
-        if (oid <= 0) {
-            TQ_EXPECT(oid, PHONEERR_RESOURCEUNAVAIL);
-            tq_sleep_us(100);
-        }
-    }
+    g_other = other;
+    pthread_t th;
+    TQ_CHECK(pthread_create(&th, NULL, other_thread, NULL) == 0);
+    pthread_join(th, NULL);
+    LONG oid = g_other_id;
     TQ_CHECKF(oid > 0, "a second application is refused while the first one does not read");
     PHONEMESSAGE m;
     TQ_EXPECT(phoneGetMessage(app2, &m, 10000), 0);

@@ -73,9 +73,9 @@ typedef struct tapiq_stats {
     uint64_t in_flight;           /* accepted, not yet replied or suppressed */
     uint64_t state_events;        /* PHONE_STATE messages posted */
     uint64_t state_coalesced;     /* lamp notifications folded into a pending one */
-    uint64_t requests_hwm;        /* high-water mark of request slots in use */
-    uint64_t requests_capacity;   /* the `queue` key */
-    uint64_t runq_hwm;            /* high-water mark of devices waiting for a worker */
+    uint64_t requests_hwm;        /* high-water mark of ring entries in use (sum over workers) */
+    uint64_t requests_capacity;   /* ring entries in all: (threads + 1) x workers x queue */
+    uint64_t round_hwm;           /* most device batches one worker started in one round */
     uint64_t worker_sleeps;       /* times a worker went to sleep */
     uint64_t worker_wakeups;      /* wake-ups sent to sleeping workers */
 } tapiq_stats;

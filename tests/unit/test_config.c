@@ -30,20 +30,21 @@ int main(void)
 {
     struct tapiq_config c;
     ok(NULL, &c);
-    CHECK(c.devices == 16 && c.lamps == 16 && c.workers == 2 && c.queue == 65536);
-    CHECK(strcmp(c.backend->name, "mem") == 0 && !c.ring_mutex);
+    CHECK(c.devices == 16 && c.lamps == 16 && c.workers == 2 && c.queue == 1024 &&
+          c.threads == 64 && c.events == 65536);
+    CHECK(strcmp(c.backend->name, "mem") == 0);
     tapiq_config_free(&c);
     ok("", &c);
     tapiq_config_free(&c);
-    ok("backend=mem,devices=500,lamps=64,workers=3,queue=1024,events=77,ring=mutex", &c);
-    CHECK(c.devices == 500 && c.lamps == 64 && c.workers == 3 && c.queue == 1024 &&
-          c.events == 77 && c.ring_mutex);
+    ok("backend=mem,devices=500,lamps=64,workers=3,queue=512,events=77,threads=9", &c);
+    CHECK(c.devices == 500 && c.lamps == 64 && c.workers == 3 && c.queue == 512 &&
+          c.events == 77 && c.threads == 9);
     tapiq_config_free(&c);
     ok(" devices = 3 , lamps=0 ,fail_ppm=1000000,latency_us=0,offline=2", &c);
     CHECK(c.devices == 3 && c.lamps == 0);
     tapiq_config_free(&c);
-    ok("queue=16777216,devices=1048576,lamps=4096,workers=64,mailbox=65536", &c);
-    CHECK(c.mailbox == 65536);
+    ok("queue=32768,devices=1048576,lamps=4096,workers=64,threads=256", &c);
+    CHECK(c.queue == 32768 && c.threads == 256);
     tapiq_config_free(&c);
 
     bad("devices=abc", "devices");
@@ -54,7 +55,10 @@ int main(void)
     bad("devices=1048577", "devices");
     bad("lamps=4097", "lamps");
     bad("workers=0", "workers");
-    bad("queue=16777217", "queue");
+    bad("queue=32769", "queue");
+    bad("queue=0", "queue");
+    bad("threads=0", "threads");
+    bad("threads=257", "threads");
     bad("fail_ppm=1000001", "fail_ppm");
     bad("colour=blue", "colour");
     bad("devices=1,devices=2", "twice");
@@ -62,9 +66,8 @@ int main(void)
     bad("devices", "devices");
     bad("=5", "empty key");
     bad("backend=carrier-pigeon", "carrier-pigeon");
-    bad("ring=spin", "ring");
-    bad("mailbox=1", "mailbox");
-    bad("mailbox=65537", "mailbox");
+    bad("ring=mutex", "ring");       /* removed in v2 */
+    bad("mailbox=128", "mailbox");   /* removed in v2 */
     bad("devices=1,", "key=value");
     printf("config: ok\n");
     return 0;

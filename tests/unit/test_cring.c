@@ -1,5 +1,5 @@
-/* Completion ring: credits are exact (no more than the reply capacity can be
- * taken; put returns them), event reservations are bounded, posts keep FIFO
+/* Event ring: event reservations are bounded, messages held elsewhere count
+ * as pending, posts keep FIFO
  * order, pop on empty returns 0, wait times out, wakes on post, and returns
  * -ESHUTDOWN after close; a level-triggered ring's fd is readable exactly
  * while messages are pending. */
@@ -18,38 +18,39 @@ static int readable(int fd)
     return poll(&p, 1, 0) == 1;
 }
 
-static void test_credits(void)
+static void test_events(void)
 {
     struct tapiq_cring c;
-    uint32_t total = 0, k;
-    CHECK(tapiq_cring_init(&c, 8, 4, 0) == 0);
-    /* few credits: one at a time, exactly 8 in all */
-    CHECK(tapiq_cring_take_credits(&c, 5) == 1);
-    total = 1;
-    while ((k = tapiq_cring_take_credits(&c, 5)) != 0)
-        total += k;
-    CHECK(total == 8);
-    CHECK(tapiq_cring_take_credits(&c, 1) == 0);
-    tapiq_cring_put_credits(&c, 2);
-    CHECK(tapiq_cring_take_credits(&c, 9) == 1);
-    CHECK(tapiq_cring_take_credits(&c, 9) == 1);
-    CHECK(tapiq_cring_take_credits(&c, 9) == 0);
+    CHECK(tapiq_cring_init(&c, 4, 0, NULL, NULL) == 0);
     CHECK(tapiq_cring_reserve_events(&c, 3) == 0);
     CHECK(tapiq_cring_reserve_events(&c, 2) == -EAGAIN);
     tapiq_cring_release_events(&c, 3);
     CHECK(tapiq_cring_reserve_events(&c, 4) == 0);
+    CHECK(tapiq_cring_reserve_events(&c, 1) == -EAGAIN);
     tapiq_cring_destroy(&c);
+}
 
-    /* plenty: batches, until fewer than 256 per credit asked remain */
-    CHECK(tapiq_cring_init(&c, 65536, 0, 0) == 0);
-    CHECK(tapiq_cring_take_credits(&c, 32) == 32);
-    for (total = 32; total < 65536; total += k) {
-        uint64_t left = 65536 - total;
-        k = tapiq_cring_take_credits(&c, 32);
-        CHECK(k == (left / 256 >= 32 ? 32 : left / 256 >= 1 ? left / 256 : 1));
-    }
-    CHECK(total == 65536);
-    CHECK(tapiq_cring_take_credits(&c, 32) == 0);
+/* Messages held elsewhere (a completion queue) count as pending. */
+static int g_elsewhere;
+static int elsewhere(void *arg)
+{
+    return *(int *)arg;
+}
+
+static void test_pending_elsewhere(void)
+{
+    struct tapiq_cring c;
+    CHECK(tapiq_cring_init(&c, 4, 1, elsewhere, &g_elsewhere) == 0);
+    CHECK(!readable(c.efd));
+    g_elsewhere = 1;
+    tapiq_cring_notify(&c);
+    CHECK(readable(c.efd));
+    CHECK(tapiq_cring_wait(&c, 10) == 0); /* pending: no sleep */
+    tapiq_cring_settle(&c);
+    CHECK(readable(c.efd));
+    g_elsewhere = 0;
+    tapiq_cring_settle(&c);
+    CHECK(!readable(c.efd));
     tapiq_cring_destroy(&c);
 }
 
@@ -57,7 +58,7 @@ static void test_fifo(void)
 {
     struct tapiq_cring c;
     struct tapiq_cmsg m[12], out;
-    CHECK(tapiq_cring_init(&c, 8, 4, 0) == 0);
+    CHECK(tapiq_cring_init(&c, 12, 0, NULL, NULL) == 0);
     CHECK(!tapiq_cring_pop(&c, &out));
     /* several laps: capacity 12 rounds up to 16 cells */
     for (uint32_t lap = 0; lap < 10; lap++) {
@@ -97,7 +98,7 @@ static void test_wait(void)
     pthread_t t;
     struct tapiq_cmsg out;
     int r;
-    CHECK(tapiq_cring_init(&g_c, 4, 4, 0) == 0);
+    CHECK(tapiq_cring_init(&g_c, 8, 0, NULL, NULL) == 0);
     CHECK(tapiq_cring_wait(&g_c, 10) == -ETIMEDOUT);
     /* a post from another thread ends an unbounded wait */
     CHECK(pthread_create(&t, NULL, poster, NULL) == 0);
@@ -121,7 +122,7 @@ static void test_level(void)
 {
     struct tapiq_cring c;
     struct tapiq_cmsg m = {1, 17, 1, 0}, out;
-    CHECK(tapiq_cring_init(&c, 4, 0, 1) == 0);
+    CHECK(tapiq_cring_init(&c, 4, 1, NULL, NULL) == 0);
     CHECK(!readable(c.efd));
     tapiq_cring_post(&c, &m, 1);
     tapiq_cring_post(&c, &m, 1);
@@ -139,7 +140,8 @@ static void test_level(void)
 
 int main(void)
 {
-    test_credits();
+    test_events();
+    test_pending_elsewhere();
     test_fifo();
     test_wait();
     test_level();

@@ -1,0 +1,98 @@
+/* core/cq.h - a completion queue: one worker's replies to one application.
+ *
+ * Single producer (the worker that owns the queue), any number of consumers
+ * (the application's threads in phoneGetMessage, or its callback thread).
+ * The producer checks room before posting and never overwrites an entry a
+ * consumer may still take (io_uring's no-drop rule: a worker that finds no
+ * room keeps the reply and retries; it never drops it). A consumer takes a
+ * run of entries by reading them, then moving head with one CAS.
+ *
+ * Synchronization table:
+ *               post   take   room   pending
+ *   post        no     yes    no     yes
+ *   take        yes    yes    yes    yes
+ * (room/post: the producer only.)
+ * Progress: post and room are wait-free; take is lock-free (a CAS that fails
+ * only because another consumer took the same entries); pending is wait-free.
+ * Invariants: size a power of two, capacity exactly size; uint32_t positions
+ * compared by difference; tail - head <= size.
+ * Entries are two 64-bit atomic words: a consumer may read an entry that
+ * another consumer takes and the producer then reuses; its CAS fails and it
+ * discards what it read, so every access is to an atomic (no data race).
+ */
+#ifndef TAPIQ_CORE_CQ_H
+#define TAPIQ_CORE_CQ_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/mpmc.h"
+
+struct tapiq_cqe {
+    uint32_t handle; /* HPHONE */
+    uint32_t msg;    /* PHONE_REPLY */
+    uint32_t p1;     /* request id */
+    uint32_t p2;     /* status (LONG) */
+};
+
+struct tapiq_cq {
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t tail; /* producer */
+    uint32_t head_cache;                            /* producer's view of head */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t head; /* consumers */
+    alignas(TAPIQ_CACHELINE) uint32_t mask;
+    _Atomic uint64_t (*e)[2];
+};
+
+int tapiq_cq_init(struct tapiq_cq *q, uint32_t size);
+void tapiq_cq_destroy(struct tapiq_cq *q);
+
+/* Room for posting (producer only). Ordering: acquire on head, pairs with the
+ * release CAS in tapiq_cq_take(): consumers' reads of entries happen-before
+ * our reuse. */
+static inline uint32_t tapiq_cq_room(struct tapiq_cq *q, uint32_t want)
+{
+    /* relaxed: our own tail. */
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint32_t room = q->mask + 1 - (t - q->head_cache);
+    if (room < want) {
+        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+        room = q->mask + 1 - (t - q->head_cache);
+    }
+    return room;
+}
+
+/* Post @n entries for which tapiq_cq_room() said there is room. Ordering:
+ * release; the entries happen-before a take that sees them. */
+static inline void tapiq_cq_post(struct tapiq_cq *q, const struct tapiq_cqe *m, uint32_t n)
+{
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    for (uint32_t i = 0; i < n; i++) {
+        _Atomic uint64_t *w = q->e[(t + i) & q->mask];
+        /* relaxed: published by the release store of tail below. */
+        atomic_store_explicit(&w[0], (uint64_t)m[i].handle | (uint64_t)m[i].msg << 32,
+                              memory_order_relaxed);
+        atomic_store_explicit(&w[1], (uint64_t)m[i].p1 | (uint64_t)m[i].p2 << 32,
+                              memory_order_relaxed);
+    }
+    /* release: pairs with the acquire load of tail in take()/tail(). */
+    atomic_store_explicit(&q->tail, t + n, memory_order_release);
+}
+
+/* The tail now (acquire: entries before it are visible). */
+static inline uint32_t tapiq_cq_tail(struct tapiq_cq *q)
+{
+    return atomic_load_explicit(&q->tail, memory_order_acquire);
+}
+
+static inline int tapiq_cq_pending(struct tapiq_cq *q)
+{
+    /* acquire on tail, relaxed on head: a hint for waits and poll levels. */
+    return tapiq_cq_tail(q) != atomic_load_explicit(&q->head, memory_order_relaxed);
+}
+
+/* tapiq_cq_take - take up to @max entries below position @limit (a tail
+ * read earlier by tapiq_cq_tail()). Returns how many were written to @out. */
+uint32_t tapiq_cq_take(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t max, uint32_t limit);
+
+#endif /* TAPIQ_CORE_CQ_H */

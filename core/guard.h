@@ -1,0 +1,134 @@
+/* core/guard.h - read-side protection without a locked instruction.
+ *
+ * Replaces an RCU read lock on every TAPI call. Each thread that calls into
+ * tapiq owns a reader record (static storage, one cache line, claimed at its
+ * first call, given back when it exits). Entering a read-side section stores
+ * an odd count into the record, leaving stores the next even count: two plain
+ * stores to a line only that thread writes. A writer that unpublished
+ * something (a runtime, an application, a handle slot) calls
+ * tapiq_guard_synchronize(): it waits until every record that was odd has
+ * moved on, then frees.
+ *
+ * The reader's store of the odd count must be ordered before its loads of
+ * the published pointers (StoreLoad). Instead of a fence per call, the writer
+ * pays: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) makes every running
+ * thread of the process execute a full barrier, so either the writer sees
+ * the odd count or the reader sees the unpublished (NULL/closed) value
+ * (the asymmetric-fence argument of liburcu's membarrier flavour). Where
+ * membarrier is unavailable (and under ThreadSanitizer, which does not model
+ * it) readers use a seq_cst fence instead (tapiq_guard_strong).
+ *
+ * Threads beyond TAPIQ_GUARD_RECORDS alive at once share one counter
+ * (a locked add per call: correct, slower).
+ *
+ * Synchronization table:
+ *                 enter/exit   synchronize
+ *   enter/exit    yes          yes
+ *   synchronize   yes          yes (each waits for all readers)
+ * Progress: enter/exit are wait-free (the first call of a thread scans for a
+ * free record: lock-free); synchronize blocks until pre-existing read-side
+ * sections end (it never waits for sections that began after it started).
+ * Nesting: enter/exit nest per thread; only the outermost pair counts.
+ * A thread must not call synchronize inside a read-side section.
+ *
+ * The same asymmetric pair is offered for other Dekker-style hand-offs
+ * (a worker going to sleep against issuers that publish work):
+ * tapiq_guard_light_fence() on the frequent side, tapiq_guard_heavy_fence()
+ * on the rare side.
+ */
+#ifndef TAPIQ_CORE_GUARD_H
+#define TAPIQ_CORE_GUARD_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/mpmc.h"
+#include "core/stats.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define TAPIQ_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TAPIQ_TSAN 1
+#endif
+#endif
+
+#define TAPIQ_GUARD_RECORDS 4096u
+
+struct tapiq_guard_rec {
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t ctr; /* odd: inside a section */
+    _Atomic uint32_t used;                         /* claimed by a live thread */
+};
+
+struct tapiq_guard_tls {
+    struct tapiq_guard_rec *rec; /* NULL: not registered yet (or overflow) */
+    uint32_t depth;              /* nesting */
+    uint32_t ctr;                /* our copy of rec->ctr */
+    uint32_t state;              /* 0 new, 1 registered, 2 overflow */
+};
+
+extern TAPIQ_TLS struct tapiq_guard_tls tapiq_guard_me;
+/* 1 until membarrier is known to work: readers then fence. */
+extern _Atomic uint32_t tapiq_guard_strong;
+extern _Atomic uint64_t tapiq_guard_overflow;
+
+void tapiq_guard_register(void);
+/* Register membarrier once; call before the first synchronize (rt start). */
+void tapiq_guard_init(void);
+void tapiq_guard_synchronize(void);
+void tapiq_guard_heavy_fence(void);
+
+static inline void tapiq_guard_light_fence(void)
+{
+#ifdef TAPIQ_TSAN
+    atomic_thread_fence(memory_order_seq_cst);
+#else
+    /* relaxed: read once per call; 1 only where membarrier is missing. */
+    if (__builtin_expect(atomic_load_explicit(&tapiq_guard_strong, memory_order_relaxed), 0))
+        atomic_thread_fence(memory_order_seq_cst);
+    else
+        atomic_signal_fence(memory_order_seq_cst); /* pairs with heavy_fence() */
+#endif
+}
+
+static inline void tapiq_guard_enter(void)
+{
+    struct tapiq_guard_tls *me = &tapiq_guard_me;
+    if (me->depth++)
+        return;
+    if (__builtin_expect(me->state != 1, 0)) {
+        if (me->state == 0)
+            tapiq_guard_register();
+        if (me->state == 2) {
+            /* seq_cst: the count is visible before our loads of pointers;
+             * pairs with the acquire loads in synchronize(). */
+            atomic_fetch_add_explicit(&tapiq_guard_overflow, 1, memory_order_seq_cst);
+            return;
+        }
+    }
+    me->ctr++;
+    /* relaxed + light fence: ordered before the section's loads by the
+     * writer's heavy fence (membarrier) in synchronize(). */
+    atomic_store_explicit(&me->rec->ctr, me->ctr, memory_order_relaxed);
+    tapiq_guard_light_fence();
+}
+
+static inline void tapiq_guard_exit(void)
+{
+    struct tapiq_guard_tls *me = &tapiq_guard_me;
+    if (--me->depth)
+        return;
+    if (__builtin_expect(me->state == 2, 0)) {
+        /* release: pairs with the acquire load in synchronize(). */
+        atomic_fetch_sub_explicit(&tapiq_guard_overflow, 1, memory_order_release);
+        return;
+    }
+    me->ctr++;
+    /* release: everything the section read happens-before the writer's
+     * acquire load in synchronize() that sees this count, hence before the
+     * writer frees. */
+    atomic_store_explicit(&me->rec->ctr, me->ctr, memory_order_release);
+}
+
+#endif /* TAPIQ_CORE_GUARD_H */

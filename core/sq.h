@@ -1,0 +1,139 @@
+/* core/sq.h - a submission ring: requests from issuing threads to one worker.
+ *
+ * Two flavours share one layout:
+ *  - spsc: one producer at a time (the issuing thread that holds the ring's
+ *    pool slot) and one consumer (the worker). Push = write the entry,
+ *    release-store the tail: no CAS, no fence, no shared line written except
+ *    the producer's own tail line (read by the worker).
+ *  - mpsc: any number of producers (threads beyond the pool), one consumer.
+ *    Vyukov's bounded ring: a producer claims a position with a CAS on tail,
+ *    writes the entry and publishes it with the cell's sequence word.
+ * The consumer reads entries in place and releases them later, in order,
+ * just before their replies are posted (tapiq_sq_release), so that an
+ * application holding a reply finds room for a new request. A request id is
+ * idbase | (position & idmask) with idmask > mask: the request that reuses a
+ * released cell (position + size) has another id, and that cell cannot be
+ * released again before the first reply is posted (the one consumer releases
+ * and posts in one step), so two requests in flight never share an id.
+ *
+ * Synchronization table:
+ *                  push_spsc  push_mpsc  peek/release
+ *   push_spsc      no         no         yes
+ *   push_mpsc      no         yes        yes
+ *   peek/release   yes        yes        no (the worker owns the consumer side)
+ * Progress: push_spsc is wait-free; push_mpsc is lock-free; peek and release
+ * are wait-free. Nothing here waits for another thread: a full ring returns
+ * -EAGAIN (the caller answers PHONEERR_RESOURCEUNAVAIL).
+ * Invariants: size is a power of two, capacity exactly size; positions are
+ * free-running uint32_t compared by difference; tail - head <= size.
+ */
+#ifndef TAPIQ_CORE_SQ_H
+#define TAPIQ_CORE_SQ_H
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/mpmc.h"
+
+/* One request: 16 bytes. */
+struct tapiq_sqe {
+    uint32_t handle; /* HPHONE */
+    uint32_t dev;    /* device index */
+    uint16_t lamp;
+    uint16_t mode;
+    uint32_t spare;
+};
+
+struct tapiq_sq {
+    /* Producer's line: tail, and its cached view of head. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t tail;
+    uint32_t head_cache;
+    /* Consumer's line: released positions. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t head;
+    /* Read-only after init. */
+    alignas(TAPIQ_CACHELINE) uint32_t mask;
+    uint32_t idbase; /* (ring index + 1) << position bits */
+    uint32_t idmask; /* position bits of an id */
+    uint32_t mpsc;
+    struct tapiq_sqe *e;
+    _Atomic uint32_t *seq; /* mpsc: per cell, Vyukov's turn */
+};
+
+/* @size a power of two; @idbase / @idmask as above. 0 or -ENOMEM. */
+int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase, uint32_t idmask);
+void tapiq_sq_destroy(struct tapiq_sq *q);
+
+/* The request id of position @pos: never 0, at most 0x7FFFFFFF. */
+static inline uint32_t tapiq_sq_id(const struct tapiq_sq *q, uint32_t pos)
+{
+    return q->idbase | (pos & q->idmask);
+}
+
+/* tapiq_sq_push_spsc - append @e.
+ * Concurrency: the one producer; wait-free.
+ * Ordering: release; the entry happens-before the worker's peek that sees it.
+ * Returns the position (>= 0 as uint32_t in *pos) with 0, or -EAGAIN full. */
+static inline int tapiq_sq_push_spsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *pos)
+{
+    /* relaxed: our own tail. */
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    if (__builtin_expect(t - q->head_cache > q->mask, 0)) {
+        /* acquire: pairs with the release store in tapiq_sq_release(), so
+         * the worker's reads of the freed entries happen-before we reuse them. */
+        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+        if (t - q->head_cache > q->mask)
+            return -EAGAIN;
+    }
+    q->e[t & q->mask] = *e;
+    /* release: publishes the entry; pairs with the acquire in tapiq_sq_avail(). */
+    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+    *pos = t;
+    return 0;
+}
+
+/* tapiq_sq_push_mpsc - append @e; any number of producers; lock-free.
+ * Ordering as push_spsc. Returns 0 with *pos, or -EAGAIN when full. */
+int tapiq_sq_push_mpsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *pos);
+
+/* tapiq_sq_avail - entries published from position @rd on (consumer only).
+ * Ordering: acquire; the entries counted are visible. Wait-free. */
+static inline uint32_t tapiq_sq_avail(struct tapiq_sq *q, uint32_t rd, uint32_t max)
+{
+    uint32_t n = 0;
+    if (!q->mpsc) {
+        /* acquire: pairs with the release store of tail in push_spsc(). */
+        n = atomic_load_explicit(&q->tail, memory_order_acquire) - rd;
+        return n < max ? n : max;
+    }
+    /* acquire: pairs with the release store of seq in push_mpsc(). */
+    while (n < max &&
+           atomic_load_explicit(&q->seq[(rd + n) & q->mask], memory_order_acquire) == rd + n + 1)
+        n++;
+    return n;
+}
+
+/* Anything published beyond @rd? (consumer only; for the sleep re-check) */
+static inline int tapiq_sq_nonempty(struct tapiq_sq *q, uint32_t rd)
+{
+    return tapiq_sq_avail(q, rd, 1) != 0;
+}
+
+static inline const struct tapiq_sqe *tapiq_sq_entry(const struct tapiq_sq *q, uint32_t pos)
+{
+    return &q->e[pos & q->mask];
+}
+
+/* tapiq_sq_release - positions [@from, @to) are free again (consumer only).
+ * Ordering: release; our reads of those entries happen-before the producer's
+ * reuse. Wait-free. */
+void tapiq_sq_release(struct tapiq_sq *q, uint32_t from, uint32_t to);
+
+/* Entries pushed so far (statistics; any thread, relaxed). */
+static inline uint32_t tapiq_sq_pushed(struct tapiq_sq *q)
+{
+    return atomic_load_explicit(&q->tail, memory_order_relaxed);
+}
+
+#endif /* TAPIQ_CORE_SQ_H */

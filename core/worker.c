@@ -1,0 +1,518 @@
+/* core/worker.c - workers: rings drained, rounds, completion; see worker.h. */
+#include "core/worker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+
+#define DRAIN_MAX 1024u   /* entries taken from one ring per round */
+#define SPIN_ROUNDS 200   /* empty looks before a worker sleeps */
+#define NO_CELL UINT32_MAX
+
+/* The worker whose round runs on this thread (inline completions). */
+static TAPIQ_TLS struct tapiq_worker *t_worker;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static inline struct tapiq_sq *cell_ring(struct tapiq_worker *wk, uint32_t cell)
+{
+    return wk->ring[cell >> wk->sbits];
+}
+
+/* The full position of @cell: within [rel, rel + size) of its ring. */
+static inline uint32_t cell_pos(struct tapiq_worker *wk, uint32_t cell)
+{
+    uint32_t r = cell >> wk->sbits, rel = wk->rel[r];
+    return rel + (((cell & wk->mask) - rel) & wk->mask);
+}
+
+static inline const struct tapiq_sqe *cell_entry(struct tapiq_worker *wk, uint32_t cell)
+{
+    return &cell_ring(wk, cell)->e[cell & wk->mask];
+}
+
+/* ------------------------------------------------------------------ setup */
+
+int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
+{
+    uint32_t ncells, held;
+    memset(wk, 0, sizeof(*wk));
+    wk->rt = rt;
+    wk->w = w;
+    wk->nrings = rt->nslots + 1;
+    wk->mask = rt->sq_size - 1;
+    while ((1u << wk->sbits) < rt->sq_size)
+        wk->sbits++;
+    ncells = wk->nrings << wk->sbits;
+    held = 1;
+    while (held < ncells)
+        held <<= 1;
+    wk->held_mask = held - 1;
+    wk->maxtouched = rt->cfg.devices / rt->cfg.workers + 1;
+    wk->ring = tapiq_calloc(wk->nrings, sizeof(*wk->ring));
+    wk->rd = tapiq_calloc(wk->nrings, sizeof(*wk->rd));
+    wk->rel = tapiq_calloc(wk->nrings, sizeof(*wk->rel));
+    wk->fin = tapiq_calloc(ncells, 1);
+    wk->next = tapiq_calloc(ncells, sizeof(*wk->next));
+    wk->touched = tapiq_calloc(wk->maxtouched, sizeof(*wk->touched));
+    wk->held = tapiq_calloc(held, sizeof(*wk->held));
+    if (!wk->ring || !wk->rd || !wk->rel || !wk->fin || !wk->next || !wk->touched || !wk->held) {
+        tapiq_worker_destroy(wk);
+        return -ENOMEM;
+    }
+    for (uint32_t r = 0; r < wk->nrings; r++)
+        wk->ring[r] = &rt->sq[(size_t)r * rt->cfg.workers + w];
+    atomic_init(&wk->sleeping, 0);
+    atomic_init(&wk->done, NULL);
+    for (int i = 0; i < TAPIQ_W_MAX; i++)
+        atomic_init(&wk->ctr[i], 0);
+    return 0;
+}
+
+void tapiq_worker_destroy(struct tapiq_worker *wk)
+{
+    free(wk->ring);
+    free(wk->rd);
+    free(wk->rel);
+    free(wk->fin);
+    free(wk->next);
+    free(wk->touched);
+    free(wk->held);
+    wk->ring = NULL;
+    wk->rd = wk->rel = wk->next = NULL;
+    wk->fin = NULL;
+    wk->touched = NULL;
+    wk->held = NULL;
+}
+
+/* ---------------------------------------------------------------- wake-up */
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, 0);
+}
+
+void tapiq_worker_wake(struct tapiq_worker *wk)
+{
+    /* acq_rel: one waker wins the wake-up; pairs with the worker's store. */
+    if (atomic_exchange_explicit(&wk->sleeping, 0, memory_order_acq_rel)) {
+        futex(&wk->sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
+        tapiq_stat_add(wk->rt->stats, TAPIQ_C_WAKEUPS, 1);
+    }
+}
+
+/* ------------------------------------------------------------- completion */
+
+TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *b, size_t *count)
+{
+    if (count)
+        *count = b->nupd;
+    return b->upd;
+}
+
+TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
+{
+    struct tapiq_rt *rt = b->rt;
+    struct tapiq_worker *wk = &rt->workers[b->dev->worker];
+    struct tapiq_batch *head;
+    if (t_worker == wk) {
+        /* Inside apply() on the worker's own thread: finished this round. */
+        b->next_done = wk->local_done;
+        wk->local_done = b;
+        return;
+    }
+    /* relaxed load, release CAS: the backend's writes to the batch happen-
+     * before the worker's acquire exchange in take_done(). */
+    head = atomic_load_explicit(&wk->done, memory_order_relaxed);
+    do
+        b->next_done = head;
+    while (!atomic_compare_exchange_weak_explicit(&wk->done, &head, b, memory_order_release,
+                                                  memory_order_relaxed));
+    /* seq_cst: the push is ordered before the load of sleeping; pairs with
+     * the heavy fence in worker_sleep(). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&wk->sleeping, memory_order_relaxed))
+        tapiq_worker_wake(wk);
+}
+
+/* Stage a reply; posted by flush_stage(). */
+static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
+                  int32_t st);
+
+static void hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
+{
+    struct tapiq_held *h = &wk->held[wk->held_tail++ & wk->held_mask];
+    h->cell = cell;
+    h->status = st;
+}
+
+static void release(struct tapiq_worker *wk);
+
+/* Post the staged replies, per application, where its queue has room; the
+ * rest wait in `held` (keeping their ring positions). The positions of the
+ * replies about to be posted are released first: an application that has a
+ * reply finds room for a new request (the ids stay distinct: see sq.h). In a
+ * read-side section. */
+static void flush_stage(struct tapiq_worker *wk)
+{
+    struct tapiq_rt *rt = wk->rt;
+    uint32_t i = 0, n = wk->nstage, total = 0, nruns = 0;
+    struct tapiq_cqe m[TAPIQ_WORKER_STAGE];
+    struct {
+        struct tapiq_app *app;
+        uint32_t from, to;
+    } runs[TAPIQ_WORKER_STAGE];
+    while (i < n) {
+        uint32_t happ = wk->stage[i].happ, j = i, room, from = total;
+        struct tapiq_app *app = tapiq_app_lookup(rt, happ);
+        while (j < n && wk->stage[j].happ == happ)
+            j++;
+        if (!app) { /* shut down meanwhile */
+            wk->c[TAPIQ_W_SUPPRESSED] += j - i;
+            for (; i < j; i++)
+                wk->fin[wk->stage[i].cell] = 1;
+            continue;
+        }
+        room = tapiq_cq_room(&app->cq[wk->w], j - i);
+        for (; i < j; i++) {
+            if (total - from < room) {
+                m[total++] = wk->stage[i].m;
+                wk->fin[wk->stage[i].cell] = 1;
+            } else {
+                hold(wk, wk->stage[i].cell, (int32_t)wk->stage[i].m.p2);
+            }
+        }
+        if (total > from) {
+            runs[nruns].app = app;
+            runs[nruns].from = from;
+            runs[nruns++].to = total;
+        }
+    }
+    wk->nstage = 0;
+    release(wk);
+    for (uint32_t r = 0; r < nruns; r++) {
+        tapiq_cq_post(&runs[r].app->cq[wk->w], m + runs[r].from, runs[r].to - runs[r].from);
+        tapiq_cring_notify(&runs[r].app->ring);
+    }
+    wk->c[TAPIQ_W_REPLIES] += total;
+}
+
+static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
+                  int32_t st)
+{
+    struct tapiq_stage *s;
+    if (wk->nstage == TAPIQ_WORKER_STAGE)
+        flush_stage(wk);
+    s = &wk->stage[wk->nstage++];
+    s->happ = happ;
+    s->cell = cell;
+    s->m.handle = hv;
+    s->m.msg = PHONE_REPLY;
+    s->m.p1 = id;
+    s->m.p2 = (uint32_t)st;
+}
+
+/* Stage the held replies again, once each, in order (flush_stage() holds
+ * them again where there is still no room). In a read-side section. */
+static void retry_held(struct tapiq_worker *wk)
+{
+    uint32_t n = wk->held_tail - wk->held_head;
+    for (uint32_t i = 0; i < n; i++) {
+        struct tapiq_held h = wk->held[wk->held_head++ & wk->held_mask];
+        const struct tapiq_sqe *e = cell_entry(wk, h.cell);
+        struct tapiq_handle *hs = tapiq_handle_lookup(wk->rt, e->handle);
+        if (!hs) {
+            wk->fin[h.cell] = 1;
+            wk->c[TAPIQ_W_SUPPRESSED]++;
+            continue;
+        }
+        stage(wk, hs->happ, h.cell, e->handle,
+              tapiq_sq_id(cell_ring(wk, h.cell), cell_pos(wk, h.cell)), h.status);
+    }
+}
+
+/* A batch came back: lamp state, PHONE_STATE tokens, then the replies.
+ * In a read-side section. */
+static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
+{
+    struct tapiq_rt *rt = wk->rt;
+    struct tapiq_dev *dev = b->dev;
+    uint32_t cell = b->first;
+
+    for (uint32_t i = 0; i < b->nupd; i++) {
+        tapiq_update *u = &b->upd[i];
+        if (u->status != 0)
+            continue;
+        /* relaxed: only the device's worker writes the lamp. */
+        if (atomic_load_explicit(&dev->lamp[u->lamp], memory_order_relaxed) == u->mode)
+            continue;
+        /* release: pairs with the acquire load in phoneGetLamp/phoneGetStatus. */
+        atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
+        tapiq_notify_lamp(rt, dev, u->lamp);
+    }
+    for (uint32_t k = 0; k < b->nreqs; k++) {
+        const struct tapiq_sqe *e = cell_entry(wk, cell);
+        int32_t st = b->upd[b->lamp_pos[e->lamp]].status;
+        struct tapiq_handle *hs = tapiq_handle_lookup(rt, e->handle);
+        if (st != 0)
+            wk->c[TAPIQ_W_FAILED]++;
+        if (!hs) {
+            wk->fin[cell] = 1;
+            wk->c[TAPIQ_W_SUPPRESSED]++;
+        } else {
+            stage(wk, hs->happ, cell, e->handle,
+                  tapiq_sq_id(cell_ring(wk, cell), cell_pos(wk, cell)), st);
+        }
+        cell = wk->next[cell];
+    }
+    for (uint32_t i = 0; i < b->nupd; i++)
+        b->lamp_pos[b->upd[i].lamp] = -1;
+    b->nreqs = 0;
+    b->nupd = 0;
+    dev->busy = 0;
+    if (dev->npend && !dev->queued) {
+        dev->queued = 1;
+        wk->touched[wk->ntouched++] = dev;
+    }
+}
+
+/* ------------------------------------------------------------------ rounds */
+
+/* New entries of every ring onto their devices' pending lists. */
+static uint32_t drain(struct tapiq_worker *wk)
+{
+    struct tapiq_rt *rt = wk->rt;
+    /* acquire: pairs with the release in the slot claim (tapi.c), though the
+     * rings exist from the start; it only bounds the scan. */
+    uint32_t hwm = atomic_load_explicit(&rt->slots_hwm, memory_order_acquire), total = 0;
+    uint64_t inuse = 0;
+    for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
+        uint32_t r = i == hwm ? wk->nrings - 1 : i; /* the shared ring last */
+        struct tapiq_sq *q = wk->ring[r];
+        uint32_t rd = wk->rd[r];
+        /* never more than the ring holds: positions stay unique per cell */
+        uint32_t n = tapiq_sq_avail(q, rd, DRAIN_MAX);
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t pos = rd + k, cell = r << wk->sbits | (pos & wk->mask);
+            struct tapiq_dev *dev = &rt->devs[q->e[pos & wk->mask].dev];
+            wk->next[cell] = NO_CELL;
+            if (dev->npend++)
+                wk->next[dev->pend_last] = cell;
+            else
+                dev->pend_first = cell;
+            dev->pend_last = cell;
+            if (!dev->queued && !dev->busy) {
+                dev->queued = 1;
+                wk->touched[wk->ntouched++] = dev;
+            }
+        }
+        wk->rd[r] = rd + n;
+        inuse += wk->rd[r] - wk->rel[r];
+        total += n;
+    }
+    if (inuse > wk->c[TAPIQ_W_INUSE_HWM])
+        wk->c[TAPIQ_W_INUSE_HWM] = inuse;
+    return total;
+}
+
+/* The device's pending requests become one batch, coalesced per lamp (the
+ * last request wins), handed to the backend. */
+static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
+{
+    struct tapiq_rt *rt = wk->rt;
+    struct tapiq_batch *b = &dev->batch;
+    uint32_t cell = dev->pend_first, n = dev->npend;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct tapiq_sqe *e = cell_entry(wk, cell);
+        int32_t pos = b->lamp_pos[e->lamp];
+        if (pos < 0) {
+            pos = (int32_t)b->nupd++;
+            b->lamp_pos[e->lamp] = pos;
+            b->upd[pos].lamp = e->lamp;
+        }
+        b->upd[pos].mode = e->mode; /* last request wins */
+        b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
+        cell = wk->next[cell];
+    }
+    b->first = dev->pend_first;
+    b->nreqs = n;
+    dev->npend = 0;
+    dev->busy = 1;
+    wk->c[TAPIQ_W_BATCHES]++;
+    wk->c[TAPIQ_W_APPLIED] += b->nupd;
+    wk->c[TAPIQ_W_COALESCED] += n - b->nupd;
+    rt->cfg.backend->apply(rt->be_state, dev->id, b);
+}
+
+/* Release every ring's positions whose replies are out, in order. */
+static void release(struct tapiq_worker *wk)
+{
+    /* acquire: as in drain(). */
+    uint32_t hwm = atomic_load_explicit(&wk->rt->slots_hwm, memory_order_acquire);
+    for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
+        uint32_t r = i == hwm ? wk->nrings - 1 : i;
+        uint32_t p = wk->rel[r], end = wk->rd[r], base = r << wk->sbits;
+        while (p != end && wk->fin[base | (p & wk->mask)]) {
+            wk->fin[base | (p & wk->mask)] = 0;
+            p++;
+        }
+        if (p != wk->rel[r]) {
+            tapiq_sq_release(wk->ring[r], wk->rel[r], p);
+            wk->rel[r] = p;
+        }
+    }
+}
+
+static void publish_counters(struct tapiq_worker *wk)
+{
+    for (int i = 0; i < TAPIQ_W_MAX; i++)
+        /* relaxed: statistics; one writer (this worker). */
+        atomic_store_explicit(&wk->ctr[i], wk->c[i], memory_order_relaxed);
+}
+
+uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
+{
+    struct tapiq_batch *remote;
+    uint32_t work, ndev, keep = 0;
+    struct tapiq_worker *saved = t_worker;
+
+    work = drain(wk);
+    /* No read-side section across apply(): a backend may sleep there. */
+    t_worker = wk;
+    ndev = wk->ntouched;
+    if (maxdev && ndev > maxdev)
+        ndev = maxdev;
+    for (uint32_t i = 0; i < wk->ntouched; i++) {
+        struct tapiq_dev *dev = wk->touched[i];
+        if (i >= ndev || dev->busy) {
+            if (!dev->busy)
+                wk->touched[keep++] = dev; /* over the limit: next round */
+            else
+                dev->queued = 0;           /* listed again when its batch is back */
+            continue;
+        }
+        dev->queued = 0;
+        run_device(wk, dev);
+    }
+    if (ndev > wk->c[TAPIQ_W_ROUND_HWM])
+        wk->c[TAPIQ_W_ROUND_HWM] = ndev;
+    work += ndev;
+    wk->ntouched = keep;
+    t_worker = saved;
+
+    /* acquire: pairs with the release CAS in tapiq_batch_complete(). */
+    remote = atomic_load_explicit(&wk->done, memory_order_relaxed)
+                 ? atomic_exchange_explicit(&wk->done, NULL, memory_order_acquire)
+                 : NULL;
+    if (wk->local_done || remote || wk->held_tail != wk->held_head) {
+        uint32_t held = wk->held_tail - wk->held_head;
+        tapiq_guard_enter();
+        if (held)
+            retry_held(wk);
+        while (wk->local_done) {
+            struct tapiq_batch *b = wk->local_done;
+            wk->local_done = b->next_done;
+            complete(wk, b);
+        }
+        while (remote) {
+            struct tapiq_batch *b = remote;
+            remote = b->next_done;
+            complete(wk, b);
+            work++;
+        }
+        flush_stage(wk);
+        tapiq_guard_exit();
+        if (wk->held_tail - wk->held_head < held)
+            work++; /* some found room (or were suppressed) */
+    }
+    release(wk); /* the suppressed ones */
+    if (work)
+        publish_counters(wk);
+    return work;
+}
+
+/* Anything to do? (the last look before sleeping) */
+static int has_work(struct tapiq_worker *wk)
+{
+    struct tapiq_rt *rt = wk->rt;
+    uint32_t hwm = atomic_load_explicit(&rt->slots_hwm, memory_order_acquire);
+    if (wk->ntouched || atomic_load_explicit(&wk->done, memory_order_acquire))
+        return 1;
+    for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
+        uint32_t r = i == hwm ? wk->nrings - 1 : i;
+        if (tapiq_sq_nonempty(wk->ring[r], wk->rd[r]))
+            return 1;
+    }
+    return 0;
+}
+
+static void worker_sleep(struct tapiq_worker *wk)
+{
+    struct tapiq_rt *rt = wk->rt;
+    /* 1 ms naps while replies wait for room (a reaper frees it silently). */
+    struct timespec nap = {0, 1000000};
+    int held = wk->held_tail != wk->held_head;
+    /* relaxed store, then the heavy fence: every issuer's publish is either
+     * seen by has_work() below or its load of sleeping sees 1 (pairs with
+     * the light fence in tapiq_worker_kick()). */
+    atomic_store_explicit(&wk->sleeping, 1, memory_order_relaxed);
+    tapiq_guard_heavy_fence();
+    /* acquire: pairs with the seq_cst store of stop in tapiq_rt_destroy(). */
+    if (has_work(wk) || atomic_load_explicit(&rt->stop, memory_order_acquire)) {
+        atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
+        return;
+    }
+    wk->c[TAPIQ_W_SLEEPS]++;
+    publish_counters(wk);
+    futex(&wk->sleeping, FUTEX_WAIT_PRIVATE, 1, held ? &nap : NULL);
+    /* relaxed: a waker that cleared it already did; else we clear it. */
+    atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
+}
+
+static void *worker_main(void *arg)
+{
+    struct tapiq_worker *wk = arg;
+    struct tapiq_rt *rt = wk->rt;
+    int idle = 0;
+    for (;;) {
+        if (tapiq_worker_round(wk, 0)) {
+            idle = 0;
+            continue;
+        }
+        /* acquire: pairs with the seq_cst store of stop in tapiq_rt_destroy(). */
+        if (atomic_load_explicit(&rt->stop, memory_order_acquire))
+            break;
+        if (++idle < SPIN_ROUNDS) {
+            cpu_relax();
+            continue;
+        }
+        idle = 0;
+        worker_sleep(wk);
+    }
+    return NULL;
+}
+
+int tapiq_worker_start(struct tapiq_worker *wk)
+{
+    return pthread_create(&wk->thread, NULL, worker_main, wk);
+}
+
+void tapiq_worker_join(struct tapiq_worker *wk)
+{
+    tapiq_worker_wake(wk);
+    /* The worker may be between its stop check and its sleep: the wake above
+     * finds sleeping == 0 then, and its own re-check sees stop. */
+    pthread_join(wk->thread, NULL);
+}

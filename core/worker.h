@@ -1,0 +1,113 @@
+/* core/worker.h - a worker: drains its submission rings, batches per device,
+ * applies, completes, replies.
+ *
+ * Worker w owns the devices with id % workers == w and the column w of the
+ * submission rings (one ring per pool slot, plus the shared MPSC ring). Only
+ * it touches its devices' pending lists and batches and the consumer side of
+ * its rings, so none of that is atomic. Other threads reach a worker through
+ * three words only:
+ *  - `sleeping`: issuers read it after publishing a request (a plain load);
+ *    the worker sets it before sleeping and pays for the fence
+ *    (tapiq_guard_heavy_fence: membarrier) before its last look;
+ *  - `done`: a backend that completes a batch on its own thread pushes the
+ *    batch here (lock-free list) and wakes the worker;
+ *  - its counters, read by tapiq_get_stats (relaxed).
+ *
+ * Synchronization table:
+ *                   kick   complete_remote   round/sleep   counters
+ *   kick            yes    yes               yes           yes
+ *   complete_remote yes    yes               yes           yes
+ *   round/sleep     yes    yes               no (one thread: the worker or a stepper)
+ * Progress: kick and complete_remote are lock-free (a futex wake on the rare
+ * path); a round is lock-free; the worker sleeps only when it found nothing.
+ */
+#ifndef TAPIQ_CORE_WORKER_H
+#define TAPIQ_CORE_WORKER_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/cq.h"
+#include "core/guard.h"
+#include "core/runtime.h"
+#include "core/sq.h"
+
+#define TAPIQ_WORKER_STAGE 256 /* replies gathered before posting */
+
+enum tapiq_wctr {
+    TAPIQ_W_BATCHES,
+    TAPIQ_W_APPLIED,
+    TAPIQ_W_COALESCED,
+    TAPIQ_W_FAILED,
+    TAPIQ_W_REPLIES,
+    TAPIQ_W_SUPPRESSED,
+    TAPIQ_W_SLEEPS,
+    TAPIQ_W_INUSE_HWM,
+    TAPIQ_W_ROUND_HWM,
+    TAPIQ_W_MAX
+};
+
+struct tapiq_held {
+    uint32_t cell;
+    int32_t status;
+};
+
+struct tapiq_stage {
+    uint32_t happ;
+    uint32_t cell;
+    struct tapiq_cqe m;
+};
+
+struct tapiq_worker {
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t sleeping; /* futex word */
+    alignas(TAPIQ_CACHELINE) _Atomic(struct tapiq_batch *) done;
+    alignas(TAPIQ_CACHELINE) _Atomic uint64_t ctr[TAPIQ_W_MAX]; /* the worker writes */
+    /* The worker's alone from here on. */
+    alignas(TAPIQ_CACHELINE) struct tapiq_rt *rt;
+    uint32_t w;
+    pthread_t thread;
+    uint32_t nrings;   /* pool slots + 1: ring r of this worker is rt->sq[r * workers + w] */
+    uint32_t sbits;    /* log2 of entries per ring */
+    uint32_t mask;
+    struct tapiq_sq **ring;
+    uint32_t *rd;      /* per ring: next position to drain */
+    uint32_t *rel;     /* per ring: positions below are released */
+    uint8_t *fin;      /* per cell: reply posted or suppressed */
+    uint32_t *next;    /* per cell: next request of the same device */
+    struct tapiq_dev **touched; /* devices with pending requests and no batch out */
+    uint32_t ntouched, maxtouched;
+    struct tapiq_batch *local_done; /* completed inside apply() this round */
+    struct tapiq_held *held; /* replies waiting for room, FIFO */
+    uint32_t held_head, held_tail, held_mask;
+    uint32_t nstage;
+    struct tapiq_stage stage[TAPIQ_WORKER_STAGE];
+    uint64_t c[TAPIQ_W_MAX]; /* private copies, published per round */
+};
+
+int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w);
+void tapiq_worker_destroy(struct tapiq_worker *wk);
+int tapiq_worker_start(struct tapiq_worker *wk);
+/* Stop: the runtime's stop flag is set; wake the worker and join it. */
+void tapiq_worker_join(struct tapiq_worker *wk);
+
+/* One round on the calling thread (a stepper of a manual runtime): at most
+ * @maxdev device batches (0: no limit). Returns the work done (0: none). */
+uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev);
+
+void tapiq_worker_wake(struct tapiq_worker *wk);
+
+/* tapiq_worker_kick - after publishing a request for @wk: wake it if it
+ * sleeps. Concurrency: any thread. Ordering: the light fence orders the
+ * publish before the load of `sleeping`; pairs with the heavy fence the
+ * worker runs after setting it (see tapiq_guard_light_fence()). */
+static inline void tapiq_worker_kick(struct tapiq_worker *wk)
+{
+    tapiq_guard_light_fence();
+    /* relaxed: ordered by the fence pair above. */
+    if (__builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed), 0))
+        tapiq_worker_wake(wk);
+}
+
+#endif /* TAPIQ_CORE_WORKER_H */
