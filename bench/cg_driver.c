@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     bulk = argc == 4 && argv[3][0] == 'b';
     consoles = (uint32_t)strtoul(argv[1], NULL, 10);
     requests = (uint32_t)strtoul(argv[2], NULL, 10);
-    snprintf(cfg, sizeof(cfg), "backend=mem,devices=%u,lamps=64,workers=1,queue=65536", consoles);
+    snprintf(cfg, sizeof(cfg), "backend=mem,devices=%u,lamps=64,workers=1,queue=1024", consoles);
     if (tapiq_configure(cfg) != 0) {
         fprintf(stderr, "configure: %s\n", tapiq_last_error());
         return 1;

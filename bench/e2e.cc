@@ -251,7 +251,7 @@ E2ERes e2e_run(const E2EOpts &o)
     Run r;
     char cfg[256], msg[256];
     r.o = &o;
-    snprintf(cfg, sizeof cfg, "backend=mem,devices=%d,lamps=%d,workers=%d,queue=65536%s",
+    snprintf(cfg, sizeof cfg, "backend=mem,devices=%d,lamps=%d,workers=%d,queue=1024%s",
              o.devices, o.lamps, o.workers, o.mutex ? ",ring=mutex" : "");
     if (tapiq_configure(cfg) != 0) {
         res.err = std::string("tapiq_configure: ") + tapiq_last_error();

@@ -361,8 +361,8 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
     tapiq_stats_sum_all(rt->stats, sum);
     for (uint32_t w = 0; w < rt->cfg.workers; w++)
         for (int i = 0; i < TAPIQ_W_MAX; i++)
-            /* relaxed: statistics (one writer, the worker). */
-            wsum[i] += atomic_load_explicit(&rt->workers[w].ctr[i], memory_order_relaxed);
+            /* acquire: pairs with the release in publish_counters(). */
+            wsum[i] += atomic_load_explicit(&rt->workers[w].ctr[i], memory_order_acquire);
     /* Every accepted request took one ring position. */
     nsq = (rt->nslots + 1) * rt->cfg.workers;
     for (uint32_t i = 0; i < nsq; i++)

@@ -159,6 +159,7 @@ static void hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
 }
 
 static void release(struct tapiq_worker *wk);
+static void publish_counters(struct tapiq_worker *wk);
 
 /* Post the staged replies, per application, where its queue has room; the
  * rest wait in `held` (keeping their ring positions). The positions of the
@@ -202,11 +203,14 @@ static void flush_stage(struct tapiq_worker *wk)
     }
     wk->nstage = 0;
     release(wk);
+    /* Counted before they are visible: an application that has all its
+     * replies reads exact statistics. */
+    wk->c[TAPIQ_W_REPLIES] += total;
+    publish_counters(wk);
     for (uint32_t r = 0; r < nruns; r++) {
         tapiq_cq_post(&runs[r].app->cq[wk->w], m + runs[r].from, runs[r].to - runs[r].from);
         tapiq_cring_notify(&runs[r].app->ring);
     }
-    wk->c[TAPIQ_W_REPLIES] += total;
 }
 
 static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
@@ -378,8 +382,10 @@ static void release(struct tapiq_worker *wk)
 static void publish_counters(struct tapiq_worker *wk)
 {
     for (int i = 0; i < TAPIQ_W_MAX; i++)
-        /* relaxed: statistics; one writer (this worker). */
-        atomic_store_explicit(&wk->ctr[i], wk->c[i], memory_order_relaxed);
+        /* release: statistics; one writer (this worker). Ordered before the
+         * replies' post (release of the tail), so a reader that took them
+         * and then reads these (acquire) sees them counted. */
+        atomic_store_explicit(&wk->ctr[i], wk->c[i], memory_order_release);
 }
 
 uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)

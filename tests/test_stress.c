@@ -109,7 +109,7 @@ int main(void)
     g_total -= g_total % NT;
     g_per_thread = g_total / NT;
 
-    g_app = tq_start("devices=200,lamps=64,workers=2,queue=65536", NULL);
+    g_app = tq_start("devices=200,lamps=64,workers=2,queue=1024", NULL);
     for (DWORD d = 0; d < NDEV; d++)
         g_h[d] = tq_open(g_app, d, PHONEPRIVILEGE_OWNER, d);
     g_replies = malloc(sizeof *g_replies * g_total);

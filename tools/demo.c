@@ -40,7 +40,8 @@
 #include <tapiq/tapiq.h>
 
 #define DEMO_LAMPS 64         /* lamps per console (the `lamps` key) */
-#define DEMO_QUEUE 65536      /* request capacity (the `queue` key) */
+#define DEMO_QUEUE 1024       /* entries per (thread, worker) ring: the `queue` key */
+#define DEMO_TRACK 262144     /* issue-time table: > requests in flight */
 #define DEMO_WORKERS 2        /* the `workers` key */
 #define QUEUE_LAMPS 8         /* the last lamps of a console: queue indicators */
 #define TEAM_CONSOLES 10      /* consoles that watch one team */
@@ -198,16 +199,22 @@ struct options {
 /* Issue times by request id.
  *
  * A reply may be reaped before phoneSetLamp has returned its id to the
- * issuing thread, and a request slot (hence an id's low bits) may be reused
+ * issuing thread, and a ring position (hence an id) may be reused
  * while the reply of its previous use still waits in the message queue. So
  * the table is keyed by the full id: an entry is one 64-bit word, (id << 32)
  * | issue time in 16 ns units (0 = free). Issuers claim a free word in a
- * small window after (id & mask) with a CAS; the reader (the only one that
+ * small window after hash(id) with a CAS; the reader (the only one that
  * frees words) finds the id in the same window. A reply whose id is not there
  * yet is parked in the reader's deferred list and matched later; one that
- * never matches is a duplicate or unknown reply. Table size: 4x the request
- * capacity, so the window is practically never full. */
+ * never matches is a duplicate or unknown reply. Table size: 256 K entries, above the
+ * requests in flight, so the window is practically never full. */
 #define TRACK_WINDOW 16
+
+/* Ids of different rings share their low bits: spread them. */
+static inline uint32_t track_hash(uint32_t id)
+{
+    return (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 32);
+}
 #define TIME_SHIFT 4
 #define DEFER_MAX 65536
 
@@ -284,7 +291,7 @@ static void track_insert(struct demo *d, uint32_t id, uint32_t t_issue)
     uint64_t want = ((uint64_t)id << 32) | t_issue;
     for (;;) {
         for (uint32_t k = 0; k < TRACK_WINDOW; k++) {
-            _Atomic uint64_t *e = &d->track[(id + k) & d->track_mask];
+            _Atomic uint64_t *e = &d->track[(track_hash(id) + k) & d->track_mask];
             uint64_t cur = atomic_load_explicit(e, memory_order_relaxed);
             /* release: pairs with the acquire load in track_take() */
             if (cur == 0 && atomic_compare_exchange_strong_explicit(
@@ -300,7 +307,7 @@ static void track_insert(struct demo *d, uint32_t id, uint32_t t_issue)
 static bool track_take(struct demo *d, uint32_t id, uint32_t *t_issue)
 {
     for (uint32_t k = 0; k < TRACK_WINDOW; k++) {
-        _Atomic uint64_t *e = &d->track[(id + k) & d->track_mask];
+        _Atomic uint64_t *e = &d->track[(track_hash(id) + k) & d->track_mask];
         /* acquire: pairs with the release CAS in track_insert() */
         uint64_t cur = atomic_load_explicit(e, memory_order_acquire);
         if (cur != 0 && (uint32_t)(cur >> 32) == id) {
@@ -671,7 +678,7 @@ static int open_consoles(struct demo *d, DWORD numdevs)
 static int alloc_state(struct demo *d)
 {
     uint32_t track_size = 1;
-    while (track_size < 4u * DEMO_QUEUE)
+    while (track_size < DEMO_TRACK)
         track_size <<= 1;
     d->track_mask = track_size - 1;
     d->track = calloc(track_size, sizeof(*d->track));
