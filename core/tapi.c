@@ -304,6 +304,19 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
         lim[w] = tapiq_cq_tail(&app->cq[w]);
     if (tapiq_cmq_count(&app->ring.q))
         got = take_events(rt, app, outv, max);
+    if (max == 1) { /* phoneGetMessage: no staging array */
+        for (uint32_t w = 0; w < app->ncq && got < max; w++) {
+            struct tapiq_cqe m;
+            while (tapiq_cq_take(&app->cq[w], &m, 1, lim[w]) == 1) {
+                if (deliver(rt, outv, m.handle, PHONE_REPLY, m.p1, m.p2)) {
+                    got = 1;
+                    break;
+                }
+                late++;
+            }
+        }
+        max = got; /* done */
+    }
     for (uint32_t w = 0; w < app->ncq && got < max; w++) {
         for (;;) {
             struct tapiq_cqe m[32];

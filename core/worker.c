@@ -13,7 +13,7 @@
 #include "core/alloc.h"
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
-#define SPIN_ROUNDS 200   /* empty looks before a worker sleeps */
+#define SPIN_ROUNDS 128   /* empty looks before a worker sleeps */
 #define NO_CELL UINT32_MAX
 
 /* The worker whose round runs on this thread (inline completions). */
@@ -443,9 +443,10 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
         if (wk->held_tail - wk->held_head < held)
             work++; /* some found room (or were suppressed) */
     }
-    release(wk); /* the suppressed ones */
-    if (work)
+    if (work) {
+        release(wk); /* the suppressed ones */
         publish_counters(wk);
+    }
     return work;
 }
 
@@ -500,12 +501,12 @@ static void *worker_main(void *arg)
         /* acquire: pairs with the seq_cst store of stop in tapiq_rt_destroy(). */
         if (atomic_load_explicit(&rt->stop, memory_order_acquire))
             break;
-        if (++idle < SPIN_ROUNDS) {
+        /* Idle: look cheaply (no round) for a while, then sleep. */
+        while (++idle < SPIN_ROUNDS && !has_work(wk))
             cpu_relax();
-            continue;
-        }
+        if (idle >= SPIN_ROUNDS)
+            worker_sleep(wk);
         idle = 0;
-        worker_sleep(wk);
     }
     return NULL;
 }
