@@ -10,6 +10,9 @@
 TAPIQ_TLS struct tapiq_guard_tls tapiq_guard_me;
 _Atomic uint32_t tapiq_guard_strong = 1;
 _Atomic uint64_t tapiq_guard_overflow;
+#ifdef TAPIQ_TSAN
+TAPIQ_TLS _Atomic uint32_t tapiq_guard_fence_word;
+#endif
 
 static struct tapiq_guard_rec g_recs[TAPIQ_GUARD_RECORDS];
 static _Atomic uint32_t g_recs_hwm; /* records [0, hwm) were ever claimed */
