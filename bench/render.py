@@ -299,16 +299,31 @@ def callgrind_section(results):
            "followed by reaping its 256 replies with `phoneGetMessage`. Run at %d and %d "
            "requests; (Ir(N2) − Ir(N1)) / (N2 − N1) is the cost of one request with setup "
            "and shutdown cancelled out (all threads, library + libc + kernel entry "
-           "stubs; valgrind counts user-space instructions only)." % (n1, n2), ""]
-    rows = [[str(r["consoles"]), r.get("reap", "single"), "%.0f" % r["ir_per_request"],
-             "%.0f" % r.get("ir_per_request_library", r["ir_per_request"])] for r in cg["runs"]]
-    out.append(table(["consoles", "reap", "instructions / request (target ≤ 250)",
-                      "without the driver's own loop"], rows))
-    out += ["", "*single*: one `phoneGetMessage` per reply; *bulk*: `tapiq_get_messages`, up to "
-            "64 per call."]
-    for r in cg["runs"]:
-        out += ["", "Top functions, %d consoles, %s reap (exclusive instructions per request):"
-                % (r["consoles"], r.get("reap", "single")), ""]
+           "stubs; valgrind counts user-space instructions only). `bench/cg_handwritten.c`: "
+           "the same workload on the hand-written baseline (one worker; `hw_set_lamp`, "
+           "`hw_get_reply` / `hw_get_replies`)." % (n1, n2), ""]
+    runs = cg["runs"]
+    hw = {(r["consoles"], r.get("reap", "single")): r for r in runs
+          if r.get("impl", "tapiq") == "handwritten"}
+    rows = []
+    for r in runs:
+        if r.get("impl", "tapiq") != "tapiq":
+            continue
+        lib = r.get("ir_per_request_library", r["ir_per_request"])
+        b = hw.get((r["consoles"], r.get("reap", "single")))
+        blib = b.get("ir_per_request_library", b["ir_per_request"]) if b else None
+        rows.append([str(r["consoles"]), r.get("reap", "single"), "%.0f" % r["ir_per_request"],
+                     "%.0f" % lib, "—" if b is None else "%.0f" % blib,
+                     "—" if not blib else "%.2f×" % (lib / blib)])
+    out.append(table(["consoles", "reap", "tapiq instructions / request (target ≤ 250)",
+                      "tapiq without the driver's own loop", "hand-written, without the driver",
+                      "tapiq / hand-written (instructions: lower is better)"], rows))
+    out += ["", "*single*: one `phoneGetMessage` (`hw_get_reply`) per reply; *bulk*: "
+            "`tapiq_get_messages` (`hw_get_replies`), up to 64 per call."]
+    for r in runs:
+        who = "tapiq" if r.get("impl", "tapiq") == "tapiq" else "hand-written"
+        out += ["", "Top functions, %s, %d consoles, %s reap (exclusive instructions per request):"
+                % (who, r["consoles"], r.get("reap", "single")), ""]
         out.append(table(["instr / request", "function (object)"],
                          [["%.1f" % e["ir_per_request"], "`%s`" % e["function"]]
                           for e in r["functions"][:15]]))
@@ -369,7 +384,8 @@ def targets_section(med, results):
         with open(cgp) as f:
             cg = json.load(f)
         for reap in ("single", "bulk"):
-            runs = {x["consoles"]: x for x in cg["runs"] if x.get("reap", "single") == reap}
+            runs = {x["consoles"]: x for x in cg["runs"]
+                    if x.get("reap", "single") == reap and x.get("impl", "tapiq") == "tapiq"}
             if 10 in runs and 10000 in runs:
                 a = runs[10]["ir_per_request_library"]
                 b = runs[10000]["ir_per_request_library"]
