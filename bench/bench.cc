@@ -5,13 +5,19 @@
 // (items per second) plus the manual time of the window; baselines are
 // registered beside each scenario so one run measures both. Names:
 //   ring/<queue>/<single|bulk>/p:<producers>/c:<consumers>
-//   e2e/<lockfree|mutex>/<spread|hot>/consoles:<n>/threads:<t>
-//   fanout/<lockfree|mutex>/consoles:500/threads:<t>
-//   latency/<lockfree|mutex>/load:<percent of peak>
+//   e2e/<lockfree|handwritten>/<spread|hot>/consoles:<n>/threads:<t>
+//   e2e/<lockfree|handwritten>_bulkreap/spread/consoles:<n>/threads:<t>
+//   e2e/handwritten/selfcheck
+//   fanout/<lockfree|handwritten>/consoles:500/threads:<t>
+//   latency/<lockfree|handwritten>/load:<percent of peak>
+// lockfree is tapiq; handwritten is the baseline of bench/handwritten.h (one
+// mutex and condvars, what a user writes), run with the same threads, the
+// same workload and the same in-flight window.
 // Run with --benchmark_repetitions=N --benchmark_report_aggregates_only=true
 // and read the medians (bench/run.sh does).
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -73,6 +79,8 @@ bool report_e2e(benchmark::State &state, const E2ERes &r)
     state.SetItemsProcessed((int64_t)r.replies);
     state.counters["rate"] = (double)r.replies / sec;
     state.counters["accepted_rate"] = (double)r.accepted / sec;
+    if (!r.stats)
+        return true;
     state.counters["unavail_per_req"] =
         r.accepted_total ? (double)r.unavail / (double)r.accepted_total : 0.0;
     state.counters["applied_per_req"] =
@@ -82,7 +90,7 @@ bool report_e2e(benchmark::State &state, const E2ERes &r)
     return true;
 }
 
-void e2e_bench(benchmark::State &state, bool mutex, Work work, int consoles, int threads,
+void e2e_bench(benchmark::State &state, Impl impl, Work work, int consoles, int threads,
                bool bulk_reap = false)
 {
     for (auto _ : state) {
@@ -90,7 +98,7 @@ void e2e_bench(benchmark::State &state, bool mutex, Work work, int consoles, int
         o.bulk_reap = bulk_reap;
         o.devices = consoles;
         o.issuers = threads;
-        o.mutex = mutex;
+        o.impl = impl;
         o.work = work;
         o.seconds = seconds();
         if (!report_e2e(state, e2e_run(o)))
@@ -98,13 +106,13 @@ void e2e_bench(benchmark::State &state, bool mutex, Work work, int consoles, int
     }
 }
 
-void fanout_bench(benchmark::State &state, bool mutex, int threads)
+void fanout_bench(benchmark::State &state, Impl impl, int threads)
 {
     for (auto _ : state) {
         E2EOpts o;
         o.devices = 500;
         o.issuers = threads;
-        o.mutex = mutex;
+        o.impl = impl;
         o.work = Work::Fanout;
         o.seconds = seconds();
         E2ERes r = e2e_run(o);
@@ -114,18 +122,35 @@ void fanout_bench(benchmark::State &state, bool mutex, int threads)
     }
 }
 
+// The baseline's correctness check (see hw_selfcheck); its rate means nothing.
+void selfcheck_bench(benchmark::State &state)
+{
+    for (auto _ : state) {
+        uint64_t n = 0;
+        auto t0 = std::chrono::steady_clock::now();
+        std::string err = hw_selfcheck(&n);
+        if (!err.empty()) {
+            fail(state, err.c_str());
+            break;
+        }
+        state.SetIterationTime(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        state.SetItemsProcessed((int64_t)n);
+    }
+}
+
 // Latency at a fixed offered load: the peak of the same configuration (closed
-// loop) is measured once per ring in this process, then requests are offered
+// loop) is measured once per dispatcher in this process, then requests are offered
 // open loop at pct% of it and timed from their intended send time.
 constexpr int kLatIssuers = 1;
 constexpr int kLatConsoles = 500;
 
-double peak_for(bool mutex)
+double peak_for(Impl impl)
 {
     static std::mutex mu;
-    static std::map<bool, double> peaks;
+    static std::map<Impl, double> peaks;
     std::lock_guard<std::mutex> g(mu);
-    auto it = peaks.find(mutex);
+    auto it = peaks.find(impl);
     if (it != peaks.end())
         return it->second;
     double best = 0;
@@ -133,7 +158,7 @@ double peak_for(bool mutex)
         E2EOpts o;
         o.devices = kLatConsoles;
         o.issuers = kLatIssuers;
-        o.mutex = mutex;
+        o.impl = impl;
         o.seconds = seconds();
         E2ERes r = e2e_run(o);
         if (!r.ok) {
@@ -144,14 +169,14 @@ double peak_for(bool mutex)
         if (v > best)
             best = v;
     }
-    peaks[mutex] = best;
+    peaks[impl] = best;
     return best;
 }
 
-void latency_bench(benchmark::State &state, bool mutex, int pct)
+void latency_bench(benchmark::State &state, Impl impl, int pct)
 {
     for (auto _ : state) {
-        double peak = peak_for(mutex);
+        double peak = peak_for(impl);
         if (peak <= 0) {
             fail(state, "peak run failed");
             break;
@@ -159,7 +184,7 @@ void latency_bench(benchmark::State &state, bool mutex, int pct)
         E2EOpts o;
         o.devices = kLatConsoles;
         o.issuers = kLatIssuers;
-        o.mutex = mutex;
+        o.impl = impl;
         o.seconds = seconds() * 2;
         o.rate = peak * pct / 100.0;
         E2ERes r = e2e_run(o);
@@ -209,34 +234,41 @@ void register_all()
             reg(name, [=](benchmark::State &s) { ring_bench(s, kind, bin, bout, np, nc); });
         }
 
+    // tapiq and the baseline side by side, so each ratio comes from one run.
+    const Impl impls[] = {Impl::Tapiq, Impl::Handwritten};
+    auto iname = [](Impl i) { return i == Impl::Tapiq ? "lockfree" : "handwritten"; };
     for (Work w : {Work::Spread, Work::Hot})
-        for (int consoles : {10, 500, 10000})
+        for (int consoles : {10, 200, 10000})
             for (int t : {1, 2, 4, 8, 16, 64})
-                for (bool mutex : {false, true}) {
-                    std::string name = std::string("e2e/") + (mutex ? "mutex" : "lockfree") + "/" +
+                for (Impl impl : impls) {
+                    std::string name = std::string("e2e/") + iname(impl) + "/" +
                                        (w == Work::Spread ? "spread" : "hot") + "/consoles:" +
                                        std::to_string(consoles) + "/threads:" + std::to_string(t);
-                    reg(name, [=](benchmark::State &s) { e2e_bench(s, mutex, w, consoles, t); });
+                    reg(name, [=](benchmark::State &s) { e2e_bench(s, impl, w, consoles, t); });
                 }
 
-    // The same with the native bulk reap (tapiq_get_messages, 64 at a time).
-    for (int consoles : {10, 500, 10000})
+    // The same with a bulk reap, 64 at a time (tapiq_get_messages; hw_get_replies).
+    for (int consoles : {10, 200, 10000})
         for (int t : {1, 2, 4, 8, 16, 64})
-            reg("e2e/lockfree_bulkreap/spread/consoles:" + std::to_string(consoles) +
-                    "/threads:" + std::to_string(t),
-                [=](benchmark::State &s) { e2e_bench(s, false, Work::Spread, consoles, t, true); });
+            for (Impl impl : impls)
+                reg(std::string("e2e/") + iname(impl) + "_bulkreap/spread/consoles:" +
+                        std::to_string(consoles) + "/threads:" + std::to_string(t),
+                    [=](benchmark::State &s) {
+                        e2e_bench(s, impl, Work::Spread, consoles, t, true);
+                    });
+
+    reg("e2e/handwritten/selfcheck", selfcheck_bench);
 
     for (int t : {1, 4})
-        for (bool mutex : {false, true})
-            reg(std::string("fanout/") + (mutex ? "mutex" : "lockfree") +
-                    "/consoles:500/threads:" + std::to_string(t),
-                [=](benchmark::State &s) { fanout_bench(s, mutex, t); });
+        for (Impl impl : impls)
+            reg(std::string("fanout/") + iname(impl) + "/consoles:500/threads:" +
+                    std::to_string(t),
+                [=](benchmark::State &s) { fanout_bench(s, impl, t); });
 
-    for (bool mutex : {false, true})
+    for (Impl impl : impls)
         for (int pct : {25, 50, 75})
-            reg(std::string("latency/") + (mutex ? "mutex" : "lockfree") +
-                    "/load:" + std::to_string(pct),
-                [=](benchmark::State &s) { latency_bench(s, mutex, pct); });
+            reg(std::string("latency/") + iname(impl) + "/load:" + std::to_string(pct),
+                [=](benchmark::State &s) { latency_bench(s, impl, pct); });
 }
 
 } // namespace

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Instructions per request end to end, under valgrind --tool=callgrind.
 
-usage: callgrind.py DRIVER OUTDIR [--consoles 10,10000] [--requests 4096,36864]
+usage: callgrind.py DRIVER OUTDIR [--handwritten DRIVER2] [--consoles 10,200,10000]
+                   [--requests 4096,36864]
 
 For every console count the fixed workload of tapiq-cg-driver runs twice, with
 two request counts N1 < N2. (Ir(N2) - Ir(N1)) / (N2 - N1) is the cost of one
@@ -9,6 +10,10 @@ request (issue, dispatch, backend apply, reply, reap) with setup and shutdown
 cancelled out; the same difference per function (callgrind_annotate,
 exclusive counts) says where those instructions go. Callgrind counts are
 repeatable: they do not depend on the machine's load.
+--handwritten: the same workload on the hand-written baseline dispatcher
+(tapiq-cg-handwritten, bench/handwritten.c); its functions hw_* live in the
+driver's executable and count as the dispatcher, the rest of the executable
+(main) as the driver.
 Writes OUTDIR/callgrind.json (function names and object basenames only; for
 source-line detail run callgrind_annotate --auto=yes on a build with -g).
 """
@@ -55,7 +60,8 @@ def annotate(outfile):
 
 
 def run(driver, outdir, consoles, n, mode):
-    out = os.path.join(outdir, "callgrind.out.%d.%d.%s" % (consoles, n, mode))
+    out = os.path.join(outdir, "callgrind.out.%s.%d.%d.%s"
+                       % (os.path.basename(driver), consoles, n, mode))
     r = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, driver,
          str(consoles), str(n), mode],
@@ -72,15 +78,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("driver")
     ap.add_argument("outdir")
-    ap.add_argument("--consoles", default="10,10000")
+    ap.add_argument("--handwritten", help="the baseline's driver (tapiq-cg-handwritten)")
+    ap.add_argument("--consoles", default="10,200,10000")
     ap.add_argument("--requests", default="4096,36864")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     n1, n2 = (int(x) for x in a.requests.split(","))
     res = {"requests": [n1, n2], "runs": []}
-    for c, mode in ((int(x), m) for x in a.consoles.split(",") for m in ("single", "bulk")):
-        t1, f1, s1 = run(a.driver, a.outdir, c, n1, mode)
-        t2, f2, s2 = run(a.driver, a.outdir, c, n2, mode)
+    drivers = [("tapiq", a.driver)]
+    if a.handwritten:
+        drivers.append(("handwritten", a.handwritten))
+    for impl, driver, c, mode in ((i, d, int(x), m) for i, d in drivers
+                                  for x in a.consoles.split(",") for m in ("single", "bulk")):
+        t1, f1, s1 = run(driver, a.outdir, c, n1, mode)
+        t2, f2, s2 = run(driver, a.outdir, c, n2, mode)
         per = (t2 - t1) / (n2 - n1)
         top = []
         for k in set(f1) | set(f2):
@@ -88,15 +99,17 @@ def main():
             if abs(d) >= 0.5:
                 top.append({"function": k, "ir_per_request": round(d, 1)})
         top.sort(key=lambda e: -e["ir_per_request"])
-        # The driver's own loop is not the library's cost.
+        # The driver's own loop is not the library's cost (the baseline's
+        # hw_* functions, linked into its driver, are).
         drv = sum(e["ir_per_request"] for e in top
-                  if e["function"].endswith("(" + os.path.basename(a.driver) + ")"))
-        res["runs"].append({"consoles": c, "reap": mode, "ir_total": [t1, t2],
+                  if e["function"].endswith("(" + os.path.basename(driver) + ")")
+                  and not (impl == "handwritten" and e["function"].startswith("hw_")))
+        res["runs"].append({"impl": impl, "consoles": c, "reap": mode, "ir_total": [t1, t2],
                             "ir_per_request": round(per, 1),
                             "ir_per_request_library": round(per - drv, 1),
                             "driver_stats": [s1, s2], "functions": top})
-        print("%6d consoles, %s reap: %.1f instructions per request (%.1f without the driver)"
-              % (c, mode, per, per - drv))
+        print("%s, %6d consoles, %s reap: %.1f instructions per request (%.1f without the driver)"
+              % (impl, c, mode, per, per - drv))
         for e in top[:15]:
             print("    %8.1f  %s" % (e["ir_per_request"], e["function"]))
     with open(os.path.join(a.outdir, "callgrind.json"), "w") as f:

@@ -19,6 +19,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
@@ -94,8 +95,16 @@ int main(int argc, char **argv)
         done += n;
     }
     {
+        /* The counters are exact only once quiescent: the worker may still be
+         * adding the replies already reaped (seen at 200 consoles). */
         tapiq_stats st;
-        tapiq_get_stats(&st, sizeof(st));
+        for (int i = 0; i < 1000; i++) {
+            const struct timespec ms = {0, 1000000};
+            tapiq_get_stats(&st, sizeof(st));
+            if (st.accepted == requests && st.replies == requests)
+                break;
+            nanosleep(&ms, NULL);
+        }
         printf("accepted %llu replies %llu batches %llu applied %llu worker_sleeps %llu\n",
                (unsigned long long)st.accepted, (unsigned long long)st.replies,
                (unsigned long long)st.batches, (unsigned long long)st.updates_applied,

@@ -9,12 +9,15 @@
 #include <thread>
 #include <vector>
 
+#include <errno.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <time.h>
 
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
+
+#include "bench/handwritten.h"
 
 namespace {
 
@@ -40,6 +43,9 @@ struct alignas(64) Ctx {
     LONG error = 0;
     uint64_t rng = 0;
     Hist lat;
+    // Handwritten, readers: one bit per id replied (ids are 1, 2, 3 ...).
+    std::vector<uint64_t> seen;
+    uint64_t dup = 0;
 };
 
 inline void bump(std::atomic<uint64_t> &c, uint64_t n = 1)
@@ -73,14 +79,11 @@ struct Run {
 const DWORD kModes[4] = {PHONELAMPMODE_STEADY, PHONELAMPMODE_WINK, PHONELAMPMODE_FLASH,
                          PHONELAMPMODE_OFF};
 
-void on_message(Run &r, Ctx &c, const PHONEMESSAGE &m)
+void on_reply(Run &r, Ctx &c, uint32_t id, long status)
 {
-    if (m.dwMessageID != PHONE_REPLY)
-        return;
-    if ((LONG)m.dwParam2 != 0)
+    if (status != 0)
         c.failed++;
     if (r.tab) {
-        uint32_t id = (uint32_t)m.dwParam1;
         Intended &e = r.tab[id & r.mask];
         // The reply may overtake phoneSetLamp's return: wait for the issuer
         // to note the intended time (a few instructions away). The table is
@@ -113,26 +116,60 @@ void on_message(Run &r, Ctx &c, const PHONEMESSAGE &m)
     bump(c.replies);
 }
 
-// Issue one request, retrying on backpressure (reaping a message meanwhile:
-// nothing is ever dropped). Returns the id, or 0 after a hard error.
-LONG issue(Run &r, Ctx &c, HPHONE h, DWORD lamp, DWORD mode)
+void on_message(Run &r, Ctx &c, const PHONEMESSAGE &m)
 {
-    for (;;) {
-        LONG rc = phoneSetLamp(h, lamp, mode);
-        if (rc > 0)
-            return rc;
-        if (rc != PHONEERR_RESOURCEUNAVAIL) {
-            c.error = rc;
-            return 0;
-        }
-        c.unavail++;
-        PHONEMESSAGE m;
-        if (phoneGetMessage(r.app, &m, 0) == 0)
-            on_message(r, c, m);
-        else
-            sched_yield();
-    }
+    if (m.dwMessageID == PHONE_REPLY)
+        on_reply(r, c, (uint32_t)m.dwParam1, (LONG)m.dwParam2);
 }
+
+// The baseline's replies: the exactly-once check by id, then the common part.
+void on_hw_reply(Run &r, Ctx &c, uint64_t id, int32_t status)
+{
+    size_t w = (size_t)(id >> 6);
+    if (w >= c.seen.size())
+        c.seen.resize(w + w / 2 + 1024, 0);
+    uint64_t bit = 1ull << (id & 63);
+    if (c.seen[w] & bit)
+        c.dup++;
+    c.seen[w] |= bit;
+    on_reply(r, c, (uint32_t)id, status);
+}
+
+// The issue path of each dispatcher. Returns the request id, or 0 after a
+// hard error.
+struct TapiqIssue {
+    // Retries on backpressure (reaping a message meanwhile: nothing is ever
+    // dropped).
+    static uint64_t issue(Run &r, Ctx &c, uint32_t dev, DWORD lamp, DWORD mode)
+    {
+        for (;;) {
+            LONG rc = phoneSetLamp(r.h[dev], lamp, mode);
+            if (rc > 0)
+                return (uint64_t)rc;
+            if (rc != PHONEERR_RESOURCEUNAVAIL) {
+                c.error = rc;
+                return 0;
+            }
+            c.unavail++;
+            PHONEMESSAGE m;
+            if (phoneGetMessage(r.app, &m, 0) == 0)
+                on_message(r, c, m);
+            else
+                sched_yield();
+        }
+    }
+};
+
+struct HwIssue {
+    // Sleeps inside hw_set_lamp while the window is full.
+    static uint64_t issue(Run &, Ctx &c, uint32_t dev, DWORD lamp, DWORD mode)
+    {
+        uint64_t id = hw_set_lamp(dev, (uint32_t)lamp, (uint32_t)mode);
+        if (!id)
+            c.error = -1;
+        return id;
+    }
+};
 
 void wait_go(Run &r)
 {
@@ -140,7 +177,7 @@ void wait_go(Run &r)
         sched_yield();
 }
 
-void issuer_closed(Run &r, Ctx &c)
+template <class D> void issuer_closed(Run &r, Ctx &c)
 {
     const E2EOpts &o = *r.o;
     uint32_t ndev = (uint32_t)o.devices;
@@ -150,7 +187,7 @@ void issuer_closed(Run &r, Ctx &c)
             DWORD lamp = (DWORD)((e + c.rng) % (uint64_t)o.lamps);
             DWORD mode = kModes[(e / (uint64_t)o.lamps) & 3];
             for (uint32_t d = 0; d < ndev; d++) {
-                if (!issue(r, c, r.h[d], lamp, mode))
+                if (!D::issue(r, c, d, lamp, mode))
                     return;
             }
             bump(c.accepted, ndev);
@@ -168,13 +205,13 @@ void issuer_closed(Run &r, Ctx &c)
             dev = (uint32_t)(x % ndev);
             lamp = (uint32_t)((x >> 32) % (uint64_t)o.lamps);
         }
-        if (!issue(r, c, r.h[dev], lamp, kModes[(x >> 48) & 3]))
+        if (!D::issue(r, c, dev, lamp, kModes[(x >> 48) & 3]))
             return;
         bump(c.accepted);
     }
 }
 
-void issuer_open(Run &r, Ctx &c, int index)
+template <class D> void issuer_open(Run &r, Ctx &c, int index)
 {
     const E2EOpts &o = *r.o;
     uint32_t ndev = (uint32_t)o.devices;
@@ -191,7 +228,7 @@ void issuer_open(Run &r, Ctx &c, int index)
             uint64_t x = xorshift(c.rng);
             uint32_t dev = (uint32_t)(x % ndev);
             uint32_t lamp = (uint32_t)((x >> 32) % (uint64_t)o.lamps);
-            LONG id = issue(r, c, r.h[dev], lamp, kModes[(x >> 48) & 3]);
+            uint64_t id = D::issue(r, c, dev, lamp, kModes[(x >> 48) & 3]);
             if (!id)
                 return;
             Intended &e = r.tab[(uint32_t)id & r.mask];
@@ -210,6 +247,36 @@ void issuer_open(Run &r, Ctx &c, int index)
         else
             while (next > now_ns())
                 sched_yield(); // let the workers and the reader use this core
+    }
+}
+
+void reader_hw(Run &r, Ctx &c)
+{
+    if (r.o->bulk_reap) {
+        struct hw_reply ms[64];
+        for (;;) {
+            int n = hw_get_replies(ms, 64, -1);
+            if (n > 0) {
+                for (int i = 0; i < n; i++)
+                    on_hw_reply(r, c, ms[i].id, ms[i].status);
+                continue;
+            }
+            if (n != -ESHUTDOWN)
+                c.error = n;
+            return;
+        }
+    }
+    for (;;) {
+        uint64_t id;
+        int32_t status;
+        int rc = hw_get_reply(&id, &status, -1);
+        if (rc == 0) {
+            on_hw_reply(r, c, id, status);
+            continue;
+        }
+        if (rc != -ESHUTDOWN) // hw_shutdown: the run is over
+            c.error = rc;
+        return;
     }
 }
 
@@ -243,26 +310,29 @@ void reader(Run &r, Ctx &c)
     }
 }
 
-} // namespace
-
-E2ERes e2e_run(const E2EOpts &o)
+// Start the dispatcher under test. Returns "" or what failed.
+std::string start(Run &r)
 {
-    E2ERes res;
-    Run r;
+    const E2EOpts &o = *r.o;
     char cfg[256], msg[256];
-    r.o = &o;
-    snprintf(cfg, sizeof cfg, "backend=mem,devices=%d,lamps=%d,workers=%d,queue=1024%s",
-             o.devices, o.lamps, o.workers, o.mutex ? ",ring=mutex" : "");
-    if (tapiq_configure(cfg) != 0) {
-        res.err = std::string("tapiq_configure: ") + tapiq_last_error();
-        return res;
+    if (o.impl == Impl::Handwritten) {
+        int rc = hw_init((uint32_t)o.devices, (uint32_t)o.lamps, (uint32_t)o.workers,
+                         (uint32_t)o.capacity);
+        if (rc != 0)
+            return std::string("hw_init: ") + strerror(-rc);
+        return "";
     }
+    /* tapiq's default ring size (queue=1024 per thread and worker); the
+     * baseline's window is its own total (o.capacity). */
+    snprintf(cfg, sizeof cfg, "backend=mem,devices=%d,lamps=%d,workers=%d", o.devices, o.lamps,
+             o.workers);
+    if (tapiq_configure(cfg) != 0)
+        return std::string("tapiq_configure: ") + tapiq_last_error();
     DWORD ndev = 0, api = TAPI_VERSION2_2;
     LONG rc = phoneInitializeEx(&r.app, nullptr, nullptr, "tapiq-bench", &ndev, &api, nullptr);
     if (rc != 0) {
         snprintf(msg, sizeof msg, "phoneInitializeEx: %08x %s", (unsigned)rc, tapiq_last_error());
-        res.err = msg;
-        return res;
+        return msg;
     }
     r.h.resize((size_t)o.devices);
     for (int d = 0; d < o.devices; d++) {
@@ -270,13 +340,61 @@ E2ERes e2e_run(const E2EOpts &o)
                        PHONEPRIVILEGE_OWNER);
         if (rc != 0) {
             snprintf(msg, sizeof msg, "phoneOpen(%d): %08x", d, (unsigned)rc);
-            res.err = msg;
             phoneShutdown(r.app);
-            return res;
+            return msg;
         }
     }
+    return "";
+}
+
+// The baseline's exactly-once check: the readers' id bitmaps together hold
+// exactly the ids 1 .. @accepted, none twice. Returns "" or what failed.
+std::string check_ids(const std::vector<std::unique_ptr<Ctx>> &readers, uint64_t accepted)
+{
+    std::vector<uint64_t> all;
+    uint64_t dup = 0, n = 0;
+    char msg[256];
+    for (auto &c : readers) {
+        dup += c->dup;
+        if (c->seen.size() > all.size())
+            all.resize(c->seen.size(), 0);
+        for (size_t i = 0; i < c->seen.size(); i++) {
+            dup += (uint64_t)__builtin_popcountll(all[i] & c->seen[i]);
+            all[i] |= c->seen[i];
+        }
+    }
+    uint64_t highest = 0;
+    for (size_t i = 0; i < all.size(); i++) {
+        n += (uint64_t)__builtin_popcountll(all[i]);
+        if (all[i])
+            highest = (uint64_t)i * 64 + 63 - (uint64_t)__builtin_clzll(all[i]);
+    }
+    bool zero = !all.empty() && (all[0] & 1);
+    if (dup || zero || n != accepted || highest != accepted) {
+        snprintf(msg, sizeof msg,
+                 "handwritten ids: %llu accepted, %llu distinct ids replied, %llu replied twice, "
+                 "highest %llu%s",
+                 (unsigned long long)accepted, (unsigned long long)n, (unsigned long long)dup,
+                 (unsigned long long)highest, zero ? ", id 0 replied" : "");
+        return msg;
+    }
+    return "";
+}
+
+} // namespace
+
+E2ERes e2e_run(const E2EOpts &o)
+{
+    E2ERes res;
+    Run r;
+    char msg[256];
+    r.o = &o;
+    const bool hw = o.impl == Impl::Handwritten;
+    res.err = start(r);
+    if (!res.err.empty())
+        return res;
     if (o.rate > 0) {
-        r.mask = (1u << 22) - 1; // see on_message()
+        r.mask = (1u << 22) - 1; // see on_reply()
         r.tab.reset(new Intended[(size_t)r.mask + 1]);
     }
 
@@ -290,12 +408,15 @@ E2ERes e2e_run(const E2EOpts &o)
     for (int i = 0; i < nr; i++)
         rctx.emplace_back(new Ctx);
     for (int i = 0; i < nr; i++)
-        th.emplace_back(reader, std::ref(r), std::ref(*rctx[(size_t)i]));
+        th.emplace_back(hw ? reader_hw : reader, std::ref(r), std::ref(*rctx[(size_t)i]));
     for (int i = 0; i < ni; i++) {
+        Ctx &c = *ictx[(size_t)i];
         if (o.rate > 0)
-            th.emplace_back(issuer_open, std::ref(r), std::ref(*ictx[(size_t)i]), i);
+            th.emplace_back(hw ? issuer_open<HwIssue> : issuer_open<TapiqIssue>, std::ref(r),
+                            std::ref(c), i);
         else
-            th.emplace_back(issuer_closed, std::ref(r), std::ref(*ictx[(size_t)i]));
+            th.emplace_back(hw ? issuer_closed<HwIssue> : issuer_closed<TapiqIssue>, std::ref(r),
+                            std::ref(c));
     }
     auto sum = [&](std::atomic<uint64_t> Ctx::*f) {
         uint64_t s = 0;
@@ -326,7 +447,12 @@ E2ERes e2e_run(const E2EOpts &o)
         sleep_ns(200000);
     uint64_t replies = sum(&Ctx::replies);
     std::string stuck;
-    if (replies < accepted) {
+    if (replies < accepted && hw) {
+        snprintf(msg, sizeof msg, "STALL: %llu replies missing after 10 s (handwritten)",
+                 (unsigned long long)(accepted - replies));
+        stuck = msg;
+        fprintf(stderr, "%s\n", msg);
+    } else if (replies < accepted) {
         // Diagnose a stall: are the missing replies sitting in the queue
         // while the reader sleeps (a lost wake-up of the reader), or were
         // they never posted (a lost wake-up of a worker)?
@@ -351,14 +477,18 @@ E2ERes e2e_run(const E2EOpts &o)
     // The counters are exact once quiescent: a worker may still be adding
     // the replies we already reaped.
     tapiq_stats st;
-    for (int i = 0; i < 1000; i++) {
+    memset(&st, 0, sizeof st);
+    for (int i = 0; i < 1000 && !hw; i++) {
         memset(&st, 0, sizeof st);
         tapiq_get_stats(&st, sizeof st);
         if (st.in_flight == 0 && st.replies == st.accepted)
             break;
         sleep_ns(1000000);
     }
-    phoneShutdown(r.app); // readers return INVALAPPHANDLE
+    if (hw)
+        hw_shutdown(); // readers return -ESHUTDOWN
+    else
+        phoneShutdown(r.app); // readers return INVALAPPHANDLE
     for (int i = 0; i < nr; i++)
         th[(size_t)i].join();
 
@@ -374,20 +504,23 @@ E2ERes e2e_run(const E2EOpts &o)
                 err = c->error;
             res.lat.merge(c->lat);
         }
+    res.stats = !hw;
     res.applied = st.updates_applied;
-    res.accepted_total = st.accepted;
+    res.accepted_total = hw ? accepted : st.accepted;
     res.worker_sleeps = st.worker_sleeps;
     res.worker_wakeups = st.worker_wakeups;
     res.ok = true;
+    std::string ids = hw && stuck.empty() ? check_ids(rctx, accepted) : "";
     if (!stuck.empty()) {
         res.err = stuck;
         res.ok = false;
     } else if (err) {
-        snprintf(msg, sizeof msg, "a TAPI call failed: %08x", (unsigned)err);
+        snprintf(msg, sizeof msg, "%s call failed: %08x", hw ? "a handwritten" : "a TAPI",
+                 (unsigned)err);
         res.err = msg;
         res.ok = false;
-    } else if (replies != accepted || st.accepted != accepted || st.replies != accepted ||
-               st.in_flight != 0) {
+    } else if (replies != accepted ||
+               (!hw && (st.accepted != accepted || st.replies != accepted || st.in_flight != 0))) {
         snprintf(msg, sizeof msg,
                  "reply count: accepted %llu, reaped %llu, stats accepted %llu replies %llu "
                  "in flight %llu",
@@ -396,9 +529,171 @@ E2ERes e2e_run(const E2EOpts &o)
                  (unsigned long long)st.in_flight);
         res.err = msg;
         res.ok = false;
+    } else if (!ids.empty()) {
+        res.err = ids;
+        res.ok = false;
     } else if (failed) {
         res.err = "a reply carried an error (no fault injection was configured)";
         res.ok = false;
     }
     return res;
+}
+
+namespace {
+
+struct HwLog {
+    uint64_t id;
+    uint32_t console, lamp, mode;
+};
+
+// One configuration of hw_selfcheck(); 2 workers.
+std::string hw_check_one(int issuers, uint32_t consoles, uint32_t lamps, uint32_t capacity,
+                         uint64_t per_thread)
+{
+    char msg[256];
+    int rc = hw_init(consoles, lamps, 2, capacity);
+    if (rc != 0)
+        return std::string("hw_init: ") + strerror(-rc);
+    const uint64_t n = (uint64_t)issuers * per_thread;
+    std::vector<uint8_t> count(n + 1, 0); // replies per id
+    std::atomic<uint64_t> reaped{0};
+    uint64_t bad_status = 0, bad_id = 0;
+    int last_rc = 0;
+    std::thread reaper([&] {
+        struct hw_reply b[64];
+        for (uint64_t k = 0;; k++) {
+            int got;
+            switch (k % 4) { // single and bulk, blocking, polling and timed
+            case 0:
+                got = hw_get_reply(&b[0].id, &b[0].status, -1);
+                got = got == 0 ? 1 : got;
+                break;
+            case 1:
+                got = hw_get_replies(b, 1 + (int)(k % 64), -1);
+                break;
+            case 2:
+                got = hw_get_replies(b, 64, 0);
+                break;
+            default:
+                got = hw_get_replies(b, 64, 2);
+                break;
+            }
+            if (got == -ETIMEDOUT)
+                continue;
+            if (got < 0) {
+                last_rc = got;
+                return;
+            }
+            for (int i = 0; i < got; i++) {
+                if (b[i].id == 0 || b[i].id > n)
+                    bad_id++;
+                else
+                    count[b[i].id]++;
+                if (b[i].status != 0)
+                    bad_status++;
+            }
+            reaped.fetch_add((uint64_t)got, std::memory_order_release);
+        }
+    });
+    std::vector<std::vector<HwLog>> logs((size_t)issuers);
+    std::vector<std::thread> th;
+    for (int t = 0; t < issuers; t++)
+        th.emplace_back([&, t] {
+            std::vector<HwLog> &log = logs[(size_t)t];
+            uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)(t + 1) | 1;
+            log.reserve(per_thread);
+            for (uint64_t i = 0; i < per_thread; i++) {
+                uint64_t v = xorshift(x);
+                HwLog e = {0, (uint32_t)(v % consoles), (uint32_t)((v >> 32) % lamps),
+                           (uint32_t)kModes[(v >> 48) & 3]};
+                e.id = hw_set_lamp(e.console, e.lamp, e.mode);
+                log.push_back(e);
+            }
+        });
+    for (auto &t : th)
+        t.join();
+    uint64_t deadline = now_ns() + 10000000000ull;
+    while (reaped.load(std::memory_order_acquire) < n && now_ns() < deadline)
+        sleep_ns(200000);
+    std::string err;
+    uint64_t got = reaped.load(std::memory_order_acquire);
+    if (got != n) {
+        snprintf(msg, sizeof msg, "%llu of %llu replies after 10 s", (unsigned long long)got,
+                 (unsigned long long)n);
+        err = msg;
+    }
+    // Each thread's ids increase; each lamp holds the mode of its highest id.
+    std::vector<HwLog> want((size_t)consoles * lamps, HwLog{0, 0, 0, 0});
+    for (auto &log : logs) {
+        uint64_t prev = 0;
+        for (auto &e : log) {
+            if (e.id <= prev && err.empty()) {
+                snprintf(msg, sizeof msg, "a thread's ids do not increase: %llu after %llu",
+                         (unsigned long long)e.id, (unsigned long long)prev);
+                err = msg;
+            }
+            prev = e.id;
+            HwLog &w = want[(size_t)e.console * lamps + e.lamp];
+            if (e.id > w.id)
+                w = e;
+        }
+    }
+    uint64_t wrong = 0;
+    for (uint32_t c = 0; c < consoles && err.empty(); c++)
+        for (uint32_t l = 0; l < lamps; l++)
+            if (hw_get_lamp(c, l) != want[(size_t)c * lamps + l].mode)
+                wrong++;
+    if (err.empty() && (hw_set_lamp(consoles, 0, PHONELAMPMODE_STEADY) != 0 ||
+                        hw_set_lamp(0, lamps, PHONELAMPMODE_STEADY) != 0 ||
+                        hw_get_lamp(consoles, 0) != 0))
+        err = "a bad console or lamp was accepted";
+    hw_shutdown(); // the reaper sleeps in a wait: it must return -ESHUTDOWN
+    reaper.join();
+    uint64_t missing = 0, twice = 0;
+    for (uint64_t id = 1; id <= n; id++) {
+        missing += count[id] == 0;
+        twice += count[id] > 1;
+    }
+    if (err.empty() && (wrong || missing || twice || bad_id || bad_status)) {
+        snprintf(msg, sizeof msg,
+                 "%llu lamps not at their last mode, ids: %llu missing, %llu replied more than "
+                 "once, %llu unknown; %llu replies with an error",
+                 (unsigned long long)wrong, (unsigned long long)missing,
+                 (unsigned long long)twice, (unsigned long long)bad_id,
+                 (unsigned long long)bad_status);
+        err = msg;
+    }
+    uint64_t id;
+    int32_t status;
+    if (err.empty() && last_rc != -ESHUTDOWN)
+        err = "the reaper did not return -ESHUTDOWN at shutdown: " + std::to_string(last_rc);
+    if (err.empty() && (hw_set_lamp(0, 0, PHONELAMPMODE_STEADY) != 0 ||
+                        hw_get_reply(&id, &status, -1) != -ESHUTDOWN))
+        err = "a call after hw_shutdown was served";
+    return err;
+}
+
+} // namespace
+
+std::string hw_selfcheck(uint64_t *requests)
+{
+    struct {
+        int issuers;
+        uint32_t consoles, lamps, capacity;
+        uint64_t per_thread;
+    } cfgs[] = {
+        {2, 1, 2, 1, 5000},         // a window of one request: every issue waits for a reap
+        {8, 3, 4, 64, 20000},       // many threads on 12 lamps, the window full most of the time
+        {4, 200, 64, 65536, 50000}, // the bench's window
+    };
+    *requests = 0;
+    for (auto &c : cfgs) {
+        std::string err = hw_check_one(c.issuers, c.consoles, c.lamps, c.capacity, c.per_thread);
+        if (!err.empty())
+            return "handwritten self-check, " + std::to_string(c.issuers) + " threads, " +
+                   std::to_string(c.consoles) + "x" + std::to_string(c.lamps) + " lamps, window " +
+                   std::to_string(c.capacity) + ": " + err;
+        *requests += (uint64_t)c.issuers * c.per_thread;
+    }
+    return "";
 }

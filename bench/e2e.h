@@ -1,6 +1,8 @@
 // bench/e2e.h - end-to-end runs through the TAPI surface:
 // phoneSetLamp -> dispatcher -> mem backend -> PHONE_REPLY reaped with
-// phoneGetMessage by reader thread(s).
+// phoneGetMessage by reader thread(s); and the same workload, with the same
+// threads, through the hand-written baseline dispatcher (bench/handwritten.h):
+// hw_set_lamp -> workers -> lamp table -> reply reaped with hw_get_reply(s).
 #ifndef TAPIQ_BENCH_E2E_H
 #define TAPIQ_BENCH_E2E_H
 
@@ -15,16 +17,23 @@ enum class Work {
     Fanout, // one event sets lamp k on every console
 };
 
+enum class Impl {
+    Tapiq,       // the library, configured with backend=mem
+    Handwritten, // bench/handwritten.c: one mutex + condvars per side
+};
+
 struct E2EOpts {
     int devices = 500;
     int lamps = 64;
     int workers = 2;
     int issuers = 1;
     int readers = 1;
-    bool mutex = false; // ring=mutex: the same dispatcher, every ring under a mutex
+    int capacity = 65536; // the baseline's in-flight window (tapiq: its default rings)
+    Impl impl = Impl::Tapiq;
     Work work = Work::Spread;
     double seconds = 0.5;
-    bool bulk_reap = false; // the reader uses tapiq_get_messages (64 at a time)
+    bool bulk_reap = false; // the reader takes up to 64 per call (tapiq_get_messages,
+                            // hw_get_replies)
     double rate = 0; // > 0: open loop, requests per second offered in total
 };
 
@@ -35,9 +44,10 @@ struct E2ERes {
     uint64_t accepted = 0;   // in the window
     uint64_t events = 0;     // fan-out events completed issuing in the window
     uint64_t elapsed_ns = 0; // the window
-    uint64_t unavail = 0;    // RESOURCEUNAVAIL answers (retried)
-    uint64_t applied = 0;    // backend updates (stats), whole run
+    uint64_t unavail = 0;    // RESOURCEUNAVAIL answers (retried; tapiq only)
+    uint64_t applied = 0;    // backend updates (stats), whole run (tapiq only)
     uint64_t accepted_total = 0;
+    bool stats = false;      // applied, unavail and the worker counters are measured (tapiq)
     uint64_t worker_sleeps = 0;
     uint64_t worker_wakeups = 0;
     uint64_t late = 0;       // open loop: requests issued > 1 ms after their intended time
@@ -47,6 +57,19 @@ struct E2ERes {
 
 // Configure, initialize, open every console, run, drain every reply, check
 // that each accepted request got exactly one successful reply, shut down.
+// Handwritten: the reader checks every id (1 .. accepted) was replied to
+// exactly once, by id, not only by count.
 E2ERes e2e_run(const E2EOpts &o);
+
+// The baseline's own correctness check, apart from the timed runs (whose
+// issuers must not log what they issue): several configurations (a window of
+// 1 request, a small window with many threads on few lamps, a wide one);
+// issuers log every (id, console, lamp, mode); a reaper mixing single and
+// bulk reaps, polling and timed waits. Checks: each id replied exactly once
+// with status 0, each thread's ids increase, every lamp ends in the mode of
+// the request with the highest id for it (0 if none), bad arguments are
+// refused, a sleeping reaper wakes with -ESHUTDOWN. Returns "" when all hold,
+// else what failed; @requests: how many were issued in all.
+std::string hw_selfcheck(uint64_t *requests);
 
 #endif // TAPIQ_BENCH_E2E_H

@@ -24,7 +24,7 @@ enum bench_queue {
     BENCH_Q_CK,        /* Concurrency Kit ck_ring, MPMC mode (one item per op) */
     BENCH_Q_MUTEX,     /* reference: a ring under one mutex + two condvars (blocking) */
     BENCH_Q_WFCQ,      /* liburcu wfcqueue: wait-free enqueue; dequeue (locked) or splice */
-    BENCH_Q_TAPIQ_MUTEX, /* core/mpmc.h with set_baseline_mutex: what ring=mutex does */
+    BENCH_Q_TAPIQ_MUTEX, /* core/mpmc.h with set_baseline_mutex: every operation under a mutex */
     BENCH_Q_MAX
 };
 

@@ -83,8 +83,8 @@ RING_ROWS = [("tapiq", "single", "tapiq ring, 1 item per op"),
              ("mutex", "bulk", "mutex+condvar ring, 8 in / 32 out"),
              ("wfcqueue", "single", "wfcqueue, locked dequeue"),
              ("wfcqueue", "bulk", "wfcqueue + splice"),
-             ("tapiq_mutex", "single", "tapiq ring under a mutex (ring=mutex), 1 per op"),
-             ("tapiq_mutex", "bulk", "tapiq ring under a mutex (ring=mutex), bulk")]
+             ("tapiq_mutex", "single", "tapiq ring under a mutex, 1 per op"),
+             ("tapiq_mutex", "bulk", "tapiq ring under a mutex, bulk")]
 
 
 def ring_section(med, data_dir, charts):
@@ -149,46 +149,62 @@ def reqid_section(med):
     return out
 
 
+CONSOLES = (10, 200, 10000)
+THREADS = (1, 2, 4, 8, 16, 64)
+
+
+def e2e_name(impl, work, consoles, t):
+    return "e2e/%s/%s/consoles:%d/threads:%d" % (impl, work, consoles, t)
+
+
 def e2e_section(med, data_dir, charts):
     out = ["## End to end: phoneSetLamp → mem backend → PHONE_REPLY reaped (M requests/s, median)",
            "",
-           "2 workers, 64 lamps per console, queue=65536, one reader thread blocking in "
-           "`phoneGetMessage(INFINITE)`; issuing threads retry on RESOURCEUNAVAIL after reaping "
-           "one message themselves (nothing is dropped; every run checks that each accepted "
-           "request got exactly one successful reply). *spread*: random console and lamp; "
-           "*hot*: 8 consoles × 4 lamps (batches coalesce). Rate = replies reaped per second. "
-           "Baseline: the same dispatcher with `ring=mutex`. *bulk reap*: the reader takes up to 64 "
-           "messages per call with `tapiq_get_messages` (spread only).", ""]
+           "2 workers, 64 lamps per console, an in-flight window of 65,536 requests (accepted, "
+           "reply not yet reaped: tapiq's `queue=65536`), one reader thread blocking for replies. "
+           "tapiq's issuing threads retry on RESOURCEUNAVAIL after reaping one message themselves; "
+           "nothing is dropped, and every run checks that each accepted request got exactly one "
+           "successful reply. *spread*: random console and lamp; *hot*: 8 consoles × 4 lamps "
+           "(batches coalesce). Rate = replies reaped per second. "
+           "Baseline, measured in the same run with the same threads and workload: the "
+           "hand-written dispatcher of `bench/handwritten.c` (one mutex and condvars over a "
+           "request FIFO, workers taking up to 64 requests per lock, a reply FIFO under a second "
+           "mutex; an issuer that finds the window full sleeps on a condvar until half of it is "
+           "free; its run checks every id replied exactly once). *single reap*: "
+           "`phoneGetMessage` / `hw_get_reply`, one reply per call; *bulk reap*: `tapiq_get_messages` / `hw_get_replies`, up to 64 per "
+           "call (spread only). Ratio = tapiq / hand-written.", ""]
     for work in ("spread", "hot"):
-        for consoles in (10, 500, 10000):
+        for consoles in CONSOLES:
             out.append("**%s, %d consoles**" % (work, consoles))
             out.append("")
             rows = []
-            for t in (1, 2, 4, 8, 16, 64):
-                lf = rate(med, "e2e/lockfree/%s/consoles:%d/threads:%d" % (work, consoles, t))
-                mx = rate(med, "e2e/mutex/%s/consoles:%d/threads:%d" % (work, consoles, t))
-                ap = rate(med, "e2e/lockfree/%s/consoles:%d/threads:%d" % (work, consoles, t),
-                          "applied_per_req")
-                un = rate(med, "e2e/lockfree/%s/consoles:%d/threads:%d" % (work, consoles, t),
-                          "unavail_per_req")
-                lb = rate(med, "e2e/lockfree_bulkreap/%s/consoles:%d/threads:%d" % (work, consoles, t))
-                rows.append([str(t), fmt_m(lf), fmt_m(mx), fmt_r(lf, mx),
-                             "—" if ap is None else "%.3f" % ap,
-                             "—" if un is None else "%.3f" % un, fmt_m(lb), fmt_r(lb, mx)])
-            lf8 = rate(med, "e2e/lockfree/%s/consoles:%d/threads:8" % (work, consoles))
-            lf64 = rate(med, "e2e/lockfree/%s/consoles:%d/threads:64" % (work, consoles))
-            out.append(table(["threads", "lock-free", "mutex ring", "ratio",
-                              "backend updates / request", "RESOURCEUNAVAIL / request",
-                              "lock-free, bulk reap", "bulk reap / mutex"], rows))
-            out += ["", "64 threads / 8 threads (lock-free): %s" % fmt_r(lf64, lf8), ""]
+            for t in THREADS:
+                lf = rate(med, e2e_name("lockfree", work, consoles, t))
+                hw = rate(med, e2e_name("handwritten", work, consoles, t))
+                ap = rate(med, e2e_name("lockfree", work, consoles, t), "applied_per_req")
+                un = rate(med, e2e_name("lockfree", work, consoles, t), "unavail_per_req")
+                row = [str(t), fmt_m(lf), fmt_m(hw), fmt_r(lf, hw)]
+                if work == "spread":
+                    lb = rate(med, e2e_name("lockfree_bulkreap", work, consoles, t))
+                    hb = rate(med, e2e_name("handwritten_bulkreap", work, consoles, t))
+                    row += [fmt_m(lb), fmt_m(hb), fmt_r(lb, hb)]
+                row += ["—" if ap is None else "%.3f" % ap, "—" if un is None else "%.3f" % un]
+                rows.append(row)
+            head = ["threads", "tapiq", "hand-written", "tapiq / hand-written"]
+            if work == "spread":
+                head += ["tapiq, bulk reap", "hand-written, bulk reap", "ratio, bulk reap"]
+            head += ["tapiq backend updates / request", "tapiq RESOURCEUNAVAIL / request"]
+            out.append(table(head, rows))
+            lf8 = rate(med, e2e_name("lockfree", work, consoles, 8))
+            lf64 = rate(med, e2e_name("lockfree", work, consoles, 64))
+            out += ["", "64 threads / 8 threads (tapiq): %s" % fmt_r(lf64, lf8), ""]
     dat = os.path.join(data_dir, "e2e.dat")
-    series = [(r, w, c) for w in ("spread", "hot") for c in (10, 500, 10000)
-              for r in ("lockfree", "mutex")]
+    series = [(r, w, c) for w in ("spread", "hot") for c in CONSOLES
+              for r in ("lockfree", "handwritten")]
     with open(dat, "w") as f:
         f.write("threads " + " ".join('"%s %s %d"' % s for s in series) + "\n")
-        for t in (1, 2, 4, 8, 16, 64):
-            vals = [rate(med, "e2e/%s/%s/consoles:%d/threads:%d" % (r, w, c, t))
-                    for r, w, c in series]
+        for t in THREADS:
+            vals = [rate(med, e2e_name(r, w, c, t)) for r, w, c in series]
             f.write("%d " % t + " ".join("%.4f" % (v / 1e6) if v else "NaN" for v in vals) + "\n")
     png = os.path.join(charts, "e2e.png")
     plots = []
@@ -200,7 +216,8 @@ def e2e_section(med, data_dir, charts):
     if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale x 2\n"
                "set ylabel 'M requests/s'\nset xlabel 'issuing threads'\nset key outside below\n"
                "set grid\nset yrange [0:*]\n"
-               "set title 'End to end, spread workload, 2 workers (median)'\nplot %s\n"
+               "set title 'End to end, spread workload, 2 workers: tapiq (solid) and hand-written "
+               "(dashed), median'\nplot %s\n"
                % (png, ", ".join(plots))):
         out += ["![end-to-end throughput](charts/e2e.png)", ""]
     return out
@@ -211,13 +228,13 @@ def fanout_section(med):
     rows = []
     for t in (1, 4):
         lf = rate(med, "fanout/lockfree/consoles:500/threads:%d" % t)
-        mx = rate(med, "fanout/mutex/consoles:500/threads:%d" % t)
+        hw = rate(med, "fanout/handwritten/consoles:500/threads:%d" % t)
         le = rate(med, "fanout/lockfree/consoles:500/threads:%d" % t, "events_rate")
-        me = rate(med, "fanout/mutex/consoles:500/threads:%d" % t, "events_rate")
-        rows.append([str(t), fmt_m(lf), fmt_m(mx), fmt_r(lf, mx),
-                     "—" if le is None else "%.0f" % le, "—" if me is None else "%.0f" % me])
-    out.append(table(["issuing threads", "lock-free M req/s", "mutex M req/s", "ratio",
-                      "lock-free events/s", "mutex events/s"], rows))
+        he = rate(med, "fanout/handwritten/consoles:500/threads:%d" % t, "events_rate")
+        rows.append([str(t), fmt_m(lf), fmt_m(hw), fmt_r(lf, hw),
+                     "—" if le is None else "%.0f" % le, "—" if he is None else "%.0f" % he])
+    out.append(table(["issuing threads", "tapiq M req/s", "hand-written M req/s",
+                      "tapiq / hand-written", "tapiq events/s", "hand-written events/s"], rows))
     return out
 
 
@@ -225,38 +242,40 @@ def latency_section(med, data_dir, charts):
     out = ["## Issue → reply latency at fixed offered loads (open loop)", "",
            "One issuing thread sends at a fixed rate (a percentage of the peak of the same "
            "configuration, closed loop, measured first in the same process: best of three); "
-           "500 consoles, spread; one reader blocking in `phoneGetMessage`. Latency runs from "
+           "500 consoles, spread; one reader blocking in `phoneGetMessage` (hand-written: "
+           "`hw_get_reply`). Latency runs from "
            "each request's *intended* send time to the moment its PHONE_REPLY is reaped, so "
            "a stalled sender is charged (no coordinated omission). HDR-style log-linear "
            "histogram, 1.6% resolution. *late*: requests sent more than 1 ms after their "
            "intended time (the sender itself was starved).", ""]
     rows = []
-    for ring in ("lockfree", "mutex"):
+    for ring in ("lockfree", "handwritten"):
+        label = "tapiq" if ring == "lockfree" else "hand-written"
         for pct in (25, 50, 75):
             n = "latency/%s/load:%d" % (ring, pct)
             if med.get(n) is None:
-                rows.append([ring, "%d%%" % pct] + ["—"] * 8)
+                rows.append([label, "%d%%" % pct] + ["—"] * 8)
                 continue
-            rows.append([ring, "%d%%" % pct, fmt_m(rate(med, n, "peak_rate")),
+            rows.append([label, "%d%%" % pct, fmt_m(rate(med, n, "peak_rate")),
                          fmt_m(rate(med, n, "offered_rate")), fmt_m(rate(med, n)),
                          fmt_us(rate(med, n, "p50_us")), fmt_us(rate(med, n, "p99_us")),
                          fmt_us(rate(med, n, "p999_us")), fmt_us(rate(med, n, "max_us")),
                          "%.3f" % (rate(med, n, "late_frac") or 0)])
-    out.append(table(["ring", "load", "peak M/s", "offered M/s", "reaped M/s", "p50 µs",
+    out.append(table(["dispatcher", "load", "peak M/s", "offered M/s", "reaped M/s", "p50 µs",
                       "p99 µs", "p99.9 µs", "max µs", "late"], rows))
     dat = os.path.join(data_dir, "latency.dat")
     with open(dat, "w") as f:
-        f.write("load lf_p50 lf_p99 lf_p999 mx_p50 mx_p99 mx_p999\n")
+        f.write("load lf_p50 lf_p99 lf_p999 hw_p50 hw_p99 hw_p999\n")
         for pct in (25, 50, 75):
             vals = []
-            for ring in ("lockfree", "mutex"):
+            for ring in ("lockfree", "handwritten"):
                 for k in ("p50_us", "p99_us", "p999_us"):
                     v = rate(med, "latency/%s/load:%d" % (ring, pct), k)
                     vals.append("%.3f" % v if v else "NaN")
             f.write("%d %s\n" % (pct, " ".join(vals)))
     png = os.path.join(charts, "latency.png")
-    names = ["lock-free p50", "lock-free p99", "lock-free p99.9", "mutex p50", "mutex p99",
-             "mutex p99.9"]
+    names = ["tapiq p50", "tapiq p99", "tapiq p99.9", "hand-written p50", "hand-written p99",
+             "hand-written p99.9"]
     plots = ", ".join("'%s' using 1:%d title '%s' with linespoints dt %d"
                       % (dat, i + 2, names[i], 1 if i < 3 else 2) for i in range(6))
     if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale y\n"
@@ -280,16 +299,31 @@ def callgrind_section(results):
            "followed by reaping its 256 replies with `phoneGetMessage`. Run at %d and %d "
            "requests; (Ir(N2) − Ir(N1)) / (N2 − N1) is the cost of one request with setup "
            "and shutdown cancelled out (all threads, library + libc + kernel entry "
-           "stubs; valgrind counts user-space instructions only)." % (n1, n2), ""]
-    rows = [[str(r["consoles"]), r.get("reap", "single"), "%.0f" % r["ir_per_request"],
-             "%.0f" % r.get("ir_per_request_library", r["ir_per_request"])] for r in cg["runs"]]
-    out.append(table(["consoles", "reap", "instructions / request (target ≤ 250)",
-                      "without the driver's own loop"], rows))
-    out += ["", "*single*: one `phoneGetMessage` per reply; *bulk*: `tapiq_get_messages`, up to "
-            "64 per call."]
-    for r in cg["runs"]:
-        out += ["", "Top functions, %d consoles, %s reap (exclusive instructions per request):"
-                % (r["consoles"], r.get("reap", "single")), ""]
+           "stubs; valgrind counts user-space instructions only). `bench/cg_handwritten.c`: "
+           "the same workload on the hand-written baseline (one worker; `hw_set_lamp`, "
+           "`hw_get_reply` / `hw_get_replies`)." % (n1, n2), ""]
+    runs = cg["runs"]
+    hw = {(r["consoles"], r.get("reap", "single")): r for r in runs
+          if r.get("impl", "tapiq") == "handwritten"}
+    rows = []
+    for r in runs:
+        if r.get("impl", "tapiq") != "tapiq":
+            continue
+        lib = r.get("ir_per_request_library", r["ir_per_request"])
+        b = hw.get((r["consoles"], r.get("reap", "single")))
+        blib = b.get("ir_per_request_library", b["ir_per_request"]) if b else None
+        rows.append([str(r["consoles"]), r.get("reap", "single"), "%.0f" % r["ir_per_request"],
+                     "%.0f" % lib, "—" if b is None else "%.0f" % blib,
+                     "—" if not blib else "%.2f×" % (lib / blib)])
+    out.append(table(["consoles", "reap", "tapiq instructions / request (target ≤ 250)",
+                      "tapiq without the driver's own loop", "hand-written, without the driver",
+                      "tapiq / hand-written (instructions: lower is better)"], rows))
+    out += ["", "*single*: one `phoneGetMessage` (`hw_get_reply`) per reply; *bulk*: "
+            "`tapiq_get_messages` (`hw_get_replies`), up to 64 per call."]
+    for r in runs:
+        who = "tapiq" if r.get("impl", "tapiq") == "tapiq" else "hand-written"
+        out += ["", "Top functions, %s, %d consoles, %s reap (exclusive instructions per request):"
+                % (who, r["consoles"], r.get("reap", "single")), ""]
         out.append(table(["instr / request", "function (object)"],
                          [["%.1f" % e["ir_per_request"], "`%s`" % e["function"]]
                           for e in r["functions"][:15]]))
@@ -305,15 +339,15 @@ def targets_section(med, results):
         return "—" if ok is None else ("met" if ok else "**missed**")
 
     rows = []
-    for consoles in (10, 500, 10000):
+    for consoles in CONSOLES:
         for work in ("spread", "hot"):
-            lf = r("e2e/lockfree/%s/consoles:%d/threads:8" % (work, consoles))
-            mx = r("e2e/mutex/%s/consoles:%d/threads:8" % (work, consoles))
-            rows.append(["e2e, 8 threads, 2 workers, %s, %d consoles: ≥ 10 M/s and ≥ 4× mutex"
-                         % (work, consoles), "%s M/s; mutex %s M/s" % (fmt_m(lf), fmt_m(mx)),
-                         fmt_r(lf, mx),
-                         yes(None if lf is None or mx is None else lf >= 10e6 and lf >= 4 * mx)])
-    for consoles in (10, 500, 10000):
+            lf = r(e2e_name("lockfree", work, consoles, 8))
+            hw = r(e2e_name("handwritten", work, consoles, 8))
+            rows.append(["e2e, 8 threads, 2 workers, %s, %d consoles: ≥ 10 M/s and ≥ 4× "
+                         "hand-written" % (work, consoles),
+                         "%s M/s; hand-written %s M/s" % (fmt_m(lf), fmt_m(hw)), fmt_r(lf, hw),
+                         yes(None if lf is None or hw is None else lf >= 10e6 and lf >= 4 * hw)])
+    for consoles in CONSOLES:
         a = r("e2e/lockfree/spread/consoles:%d/threads:64" % consoles)
         b = r("e2e/lockfree/spread/consoles:%d/threads:8" % consoles)
         rows.append(["64 threads ≥ 50%% of 8 threads (spread, %d consoles)" % consoles,
@@ -342,15 +376,16 @@ def targets_section(med, results):
         rows.append(["bulk transfer within 2× of wfcqueue+splice", "worst at %s" % lo[1],
                      "%.2f×" % lo[0], yes(lo[0] >= 0.5)])
     p99 = r("latency/lockfree/load:50", "p99_us")
-    p99m = r("latency/mutex/load:50", "p99_us")
-    rows.append(["p99 issue→reply ≤ 50 µs at half of peak", "%s µs (mutex ring: %s µs)"
-                 % (fmt_us(p99), fmt_us(p99m)), "—", yes(None if p99 is None else p99 <= 50)])
+    p99h = r("latency/handwritten/load:50", "p99_us")
+    rows.append(["p99 issue→reply ≤ 50 µs at half of peak", "%s µs (hand-written: %s µs)"
+                 % (fmt_us(p99), fmt_us(p99h)), "—", yes(None if p99 is None else p99 <= 50)])
     cgp = os.path.join(results, "callgrind.json")
     if os.path.exists(cgp):
         with open(cgp) as f:
             cg = json.load(f)
         for reap in ("single", "bulk"):
-            runs = {x["consoles"]: x for x in cg["runs"] if x.get("reap", "single") == reap}
+            runs = {x["consoles"]: x for x in cg["runs"]
+                    if x.get("reap", "single") == reap and x.get("impl", "tapiq") == "tapiq"}
             if 10 in runs and 10000 in runs:
                 a = runs[10]["ir_per_request_library"]
                 b = runs[10000]["ir_per_request_library"]

@@ -44,7 +44,7 @@ fi
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" --buildtype=release -Dbench=enabled
 fi
-ninja -C "$build" bench/tapiq-bench bench/tapiq-cg-driver
+ninja -C "$build" bench/tapiq-bench bench/tapiq-cg-driver bench/tapiq-cg-handwritten
 mkdir -p "$out"
 
 args=(--benchmark_filter="$filter" --benchmark_out="$out/gbench.json" --benchmark_out_format=json)
@@ -66,10 +66,12 @@ PY
 
 if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
     echo "== callgrind: instructions per request"
+    cg=(python3 bench/callgrind.py "$build/bench/tapiq-cg-driver" "$out"
+        --handwritten "$build/bench/tapiq-cg-handwritten")
     if [ "$smoke" = 1 ]; then
-        python3 bench/callgrind.py "$build/bench/tapiq-cg-driver" "$out" --consoles 10 --requests 256,512
+        "${cg[@]}" --consoles 10 --requests 256,512
     else
-        python3 bench/callgrind.py "$build/bench/tapiq-cg-driver" "$out"
+        "${cg[@]}"
     fi
 fi
 
