@@ -79,18 +79,23 @@ struct Run {
 const DWORD kModes[4] = {PHONELAMPMODE_STEADY, PHONELAMPMODE_WINK, PHONELAMPMODE_FLASH,
                          PHONELAMPMODE_OFF};
 
+// Ids of different rings share their low bits (tapiq's id is ring and
+// position): spread them over the table.
+inline uint32_t tab_index(const Run &r, uint32_t id)
+{
+    return (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 40) & r.mask;
+}
+
 void on_reply(Run &r, Ctx &c, uint32_t id, long status)
 {
     if (status != 0)
         c.failed++;
     if (r.tab) {
-        Intended &e = r.tab[id & r.mask];
+        Intended &e = r.tab[tab_index(r, id)];
         // The reply may overtake phoneSetLamp's return: wait for the issuer
         // to note the intended time (a few instructions away). The table is
-        // keyed by the low 22 bits of the id (slot index plus low generation
-        // bits: a request slot is recycled before its reply is reaped, so the
-        // slot index alone is not unique among replies in flight); a bounded
-        // wait, so a collision costs one sample (counted), never a hang.
+        // keyed by a hash of the id (22 bits); a bounded wait, so a collision
+        // costs one sample (counted), never a hang.
         unsigned spins = 0;
         uint64_t t0 = 0;
         bool found = true;
@@ -231,7 +236,7 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
             uint64_t id = D::issue(r, c, dev, lamp, kModes[(x >> 48) & 3]);
             if (!id)
                 return;
-            Intended &e = r.tab[(uint32_t)id & r.mask];
+            Intended &e = r.tab[tab_index(r, (uint32_t)id)];
             e.t = next; // measured from the intended send time: no coordinated omission
             e.id.store((uint32_t)id, std::memory_order_release);
             if (now_ns() - next > 1000000)
