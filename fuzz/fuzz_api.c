@@ -2,12 +2,15 @@
  * (TAPI.md / include/tapiq/tapi.h).
  *
  * The input picks a small configuration (devices, lamps, workers, queue,
- * events, fail_ppm, offline, latency, ring) and then a sequence of calls
+ * threads, events, fail_ppm, offline, latency) and then a sequence of calls
  * across up to four applications (polled, USEEVENT, callback) and their
  * handles (valid, closed, forged): initialize, open (owner / monitor / bad),
  * close, set / get lamp with any ids and modes, status filters, status,
  * caps, message retrieval, shutdown, reconfiguration, worker rounds. One
- * thread issues all calls, so issue order is the program order.
+ * thread issues the calls, so issue order is the program order; now and then
+ * a burst of phoneSetLamp runs on a short-lived second thread (joined before
+ * the next call), which takes a pool slot of its own or, with threads=1, the
+ * shared multi-producer ring, and gives its slot back when it exits.
  *
  * Two ways to run the workers:
  *  - thread-free (default): runtimes start with no worker thread
@@ -23,14 +26,21 @@
  *
  * Checked as it goes (abort() on violation):
  *  - every return is the documented one; phoneSetLamp's errors follow the
- *    documented precedence exactly; RESOURCEUNAVAIL only when the queue or
- *    the application's reply allowance can be exhausted;
+ *    documented precedence exactly; RESOURCEUNAVAIL only when the calling
+ *    thread's ring to the device's worker may hold `queue` (rounded up)
+ *    positions not yet given back (see ring_held()), and always when it
+ *    surely does (thread-free: requests since the last round);
  *  - every positive request id is in 1..0x7FFFFFFF and differs from every
  *    request still in flight; it gets exactly one PHONE_REPLY (status 0 or
  *    OPERATIONFAILED, 0 when fail_ppm is 0), to the right handle and
  *    callback instance, unless its handle closed first (then none);
- *    replies of one application for one device come in issue order (a
- *    device stays scheduled until its replies are posted, runtime.c);
+ *    replies of one application for one device and one issuing ring come
+ *    in issue order;
+ *  - a worker holds a reply back only when the application's completion
+ *    queue can be full: thread-free, once no round has work left, the stats'
+ *    in_flight counts no more requests than those;
+ *  - tapiq_rt_step: -ENODEV without a runtime, 0 when nothing can be left
+ *    to do, > 0 when requests wait in a ring;
  *  - PHONE_STATE only for an open handle that asked for PHONESTATE_LAMP, a
  *    valid lamp, and only after a request to that lamp; at each quiescent
  *    point, a lamp that changed was notified to every handle subscribed
@@ -38,7 +48,9 @@
  *  - phoneGetLamp / phoneGetStatus show a mode some request could have left,
  *    and exactly the mode of the last successful request once everything is
  *    replied (quiescent point: the stats' in_flight is 0 and every queue is
- *    drained); owner / monitor counts, status filters, statistics match;
+ *    drained; not for a lamp that requests from both threads reached since
+ *    the last one: only one thread's requests are ordered); owner / monitor
+ *    counts, status filters, statistics match;
  *  - caller buffers are written only within dwTotalSize; a USEEVENT fd
  *    becomes readable for a pending reply;
  *  - at the end every application is shut down and nothing is left running
@@ -76,6 +88,12 @@
 #define M_DEVS 4
 #define M_LAMPS 65
 #define M_OPS 400
+#define M_WORKERS 2 /* workers= is 1 or 2 */
+/* Submission rings the model tells apart: row * M_WORKERS + worker, row 0
+ * and 1 pool slots 0 and 1, row 2 the shared multi-producer row. */
+#define M_ROW_SHARED 2
+#define M_RINGS (3 * M_WORKERS)
+#define M_BURST 16
 #define WAIT_MS 10000 /* a reply that takes longer is lost */
 
 #define ALL_MODES 0x7Eu /* OFF STEADY WINK FLASH FLUTTER BROKENFLUTTER */
@@ -110,10 +128,14 @@ struct m_req {
     uint32_t id;
     int handle, app;
     uint32_t dev, lamp, mode;
+    int ring;        /* the submission ring it took a position of (M_RINGS) */
+    int settle_at;   /* quiescent points before it was issued */
     int st;
     int read;        /* its reply was taken */
-    int complete;    /* known to be finished (a later reply on the device, or quiescence) */
-    int credit_free; /* its reply credit is known to be back */
+    int complete;    /* its batch is known to be done (a later reply on its device, quiescence) */
+    int fin;         /* known: its reply was posted or suppressed (position given back once
+                        every earlier position of its ring is) */
+    int gone;        /* known: neither in its application's completion queue nor held for it */
     int next_lamp;   /* next request to the same lamp, -1 */
 };
 
@@ -121,19 +143,24 @@ struct m_lamp {
     uint32_t base;   /* known mode before the requests listed; 0 unknown */
     int head, tail;  /* requests since base */
     int req_since;   /* a request was issued since the last quiescent point */
+    int mixed;       /* requests of two rings listed: their order is not defined */
     uint32_t settled; /* exact mode at the last quiescent point; 0 unknown */
 };
 
 struct m_cfg {
-    uint32_t devices, lamps, workers, queue, events, fail_ppm, offline, latency, mailbox;
-    int ring_mutex;
+    uint32_t devices, lamps, workers, queue, threads, events, fail_ppm, offline, latency;
 };
 
 static struct {
     struct m_cfg cfg; /* given to tapiq_configure, taken by the next runtime */
     struct m_cfg rc;  /* of the running runtime */
     int rt_live;
-    uint32_t cache_batch;
+    uint32_t ring_size;  /* queue rounded up to a power of two */
+    uint32_t cq_size;    /* a completion queue: max(64, 4 x ring_size) */
+    int main_row;        /* the fuzz thread's pool slot, -1 before its first request */
+    uint32_t since_step[M_RINGS]; /* thread-free: accepted since the last round */
+    uint32_t round_max;  /* thread-free: most device batches a round could start */
+    uint64_t replies_read;
     struct m_app apps[M_APPS_ALL];
     int napps;
     struct m_handle hs[M_HANDLES];
@@ -403,11 +430,13 @@ static void model_runtime_start(void)
 {
     M.rt_live = 1;
     M.rc = M.cfg;
-    M.cache_batch = M.rc.queue / 256;
-    if (M.cache_batch < 1)
-        M.cache_batch = 1;
-    if (M.cache_batch > 32)
-        M.cache_batch = 32;
+    for (M.ring_size = 1; M.ring_size < M.rc.queue; M.ring_size <<= 1)
+        ;
+    M.cq_size = M.ring_size * 4 < 64 ? 64 : M.ring_size * 4;
+    M.main_row = -1;
+    memset(M.since_step, 0, sizeof(M.since_step));
+    M.round_max = 0;
+    M.replies_read = 0;
     M.nreqs = 0;
     M.nsettle = 0;
     M.accepted = 0;
@@ -419,6 +448,7 @@ static void model_runtime_start(void)
             M.lamps[d][l].settled = PHONELAMPMODE_OFF;
             M.lamps[d][l].head = M.lamps[d][l].tail = -1;
             M.lamps[d][l].req_since = 0;
+            M.lamps[d][l].mixed = 0;
         }
 }
 
@@ -465,7 +495,9 @@ static int supp_known_ok(void)
 static void lamp_advance(uint32_t dev, uint32_t lamp)
 {
     struct m_lamp *l = &M.lamps[dev][lamp];
-    while (l->head >= 0) {
+    /* Requests of two rings meet in a batch in ring order, not issue order:
+     * which one came last is known only at the next quiescent point. */
+    while (l->head >= 0 && !l->mixed) {
         struct m_req *r = &M.reqs[l->head];
         if (r->st == R_PENDING)
             break;
@@ -485,14 +517,17 @@ static void lamp_advance(uint32_t dev, uint32_t lamp)
     }
 }
 
-/* A reply for request @ri arrived: every earlier request on its device has
- * finished (one batch per device at a time, in issue order). */
+/* A reply for request @ri arrived: every earlier request of its ring on its
+ * device has finished (one batch per device at a time, a ring read in
+ * order). Thread-free, requests of the other rings too: every round drains
+ * every ring (up to 1024 entries, more than a thread-free ring holds) before
+ * it starts batches, so an earlier request of any ring is in the same batch
+ * or an earlier one. */
 static void device_progress(int ri)
 {
     uint32_t dev = M.reqs[ri].dev;
-    /* Its own slot is freed just after its reply is posted: not yet known. */
     for (int i = 0; i < ri; i++)
-        if (M.reqs[i].dev == dev)
+        if (M.reqs[i].dev == dev && (manual || M.reqs[i].ring == M.reqs[ri].ring))
             M.reqs[i].complete = 1;
     for (uint32_t l = 0; l < M.rc.lamps && l < M_LAMPS; l++)
         lamp_advance(dev, l);
@@ -537,13 +572,29 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
         FUZZ_CHECK(st == 0 || M.rc.fail_ppm, "OPERATIONFAILED with fail_ppm=0");
         for (int i = 0; i < ri; i++)
             FUZZ_CHECK(!(M.reqs[i].app == M.reqs[ri].app && M.reqs[i].dev == M.reqs[ri].dev &&
-                         M.reqs[i].st == R_PENDING),
+                         M.reqs[i].ring == M.reqs[ri].ring && M.reqs[i].st == R_PENDING),
                        "reply for id %#x before the reply for the earlier id %#x (same "
-                       "application and device)",
+                       "application, device and issuing ring)",
                        M.reqs[ri].id, M.reqs[i].id);
+        if (M.reqs[ri].st == R_PENDING)
+            M.replies_read++;
         M.reqs[ri].st = st == 0 ? R_OK : R_FAIL;
         M.reqs[ri].read = 1;
-        M.reqs[ri].credit_free = 1;
+        M.reqs[ri].fin = 1;
+        M.reqs[ri].gone = 1;
+        /* Taken from its completion queue: so was everything posted there
+         * before it. That is every earlier request of the application to the
+         * same device from the same ring (posted or suppressed in order, a
+         * held reply before any later one), and every request of the
+         * application to the same worker from before the last quiescent point
+         * (nothing was in flight then). */
+        for (int i = 0; i < M.nreqs; i++) {
+            struct m_req *q = &M.reqs[i], *r = &M.reqs[ri];
+            if (q->app == r->app &&
+                ((i < ri && q->dev == r->dev && q->ring == r->ring) ||
+                 (q->ring % M_WORKERS == r->ring % M_WORKERS && q->settle_at < r->settle_at)))
+                q->gone = 1;
+        }
         device_progress(ri);
     } else if (m->dwMessageID == PHONE_STATE) {
         uint32_t lamp = (uint32_t)m->dwParam2;
@@ -598,22 +649,93 @@ static int app_pending(int ai)
     return 0;
 }
 
-/* Thread-free runs: worker rounds until nothing is scheduled. */
-static void step_all(void)
+/* A bound for the stats' round_hwm after rounds that may take @max devices
+ * each (0: no limit): per worker its online devices, at most @max. Summed
+ * over the workers: tapiq_get_stats adds up the workers' high-water marks
+ * (tapiq.h calls it the most one worker started in one round; the sum
+ * bounds both). */
+static uint32_t round_bound(uint32_t max)
 {
+    uint32_t sum = 0;
+    for (uint32_t w = 0; w < M.rc.workers; w++) {
+        uint32_t n = 0;
+        for (uint32_t d = w; d < M.rc.devices - M.rc.offline; d += M.rc.workers)
+            n++;
+        sum += max && max < n ? max : n;
+    }
+    return sum;
+}
+
+/* Thread-free: a round ran (each drains every ring). */
+static void rounds_ran(uint32_t max)
+{
+    uint32_t b = round_bound(max);
+    memset(M.since_step, 0, sizeof(M.since_step));
+    if (b > M.round_max)
+        M.round_max = b;
+}
+
+/* Requests that may sit in application @ai's completion queue for worker @w
+ * or be held back for it: not read, not known to be gone. */
+static uint32_t cq_load(int ai, uint32_t w)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < M.nreqs; i++)
+        n += M.reqs[i].app == ai && (uint32_t)M.reqs[i].ring % M_WORKERS == w && !M.reqs[i].gone;
+    return n;
+}
+
+/* Thread-free runs: worker rounds until none has work left; returns whether
+ * any had. Then every batch is done (the mem backend completes inline) and
+ * every reply is posted or suppressed, except those held back for a
+ * completion queue without room: a worker retries held replies every round,
+ * and one of a closed handle goes when it is retried. A queue can be short
+ * of room only when more replies may be in it or held for it than it holds
+ * (cq_load() > cq_size): every other request is finished now. Checked: the
+ * stats' in_flight (held replies count) is no more than the rest. */
+static int step_all(void)
+{
+    tapiq_stats s;
+    uint32_t load[M_APPS_ALL][M_WORKERS], unknown = 0;
+    int n, did = 0;
     if (!manual || !M.rt_live)
-        return;
-    while (tapiq_rt_step(0) > 0)
-        ;
+        return 0;
+    while ((n = tapiq_rt_step(0)) > 0)
+        did = 1;
+    TRACE("  step(0) until idle: %s\n", did ? "work done" : "nothing to do");
+    FUZZ_CHECK(n == 0, "tapiq_rt_step(0) with a runtime returned %d", n);
+    rounds_ran(0);
+    for (int ai = 0; ai < M.napps; ai++)
+        for (uint32_t w = 0; w < M_WORKERS; w++)
+            load[ai][w] = M.apps[ai].live ? cq_load(ai, w) : 0;
+    for (int i = 0; i < M.nreqs; i++) {
+        struct m_req *r = &M.reqs[i];
+        r->complete = 1;
+        if (!r->fin && (r->st != R_PENDING || load[r->app][r->ring % M_WORKERS] <= M.cq_size))
+            r->fin = 1;
+        unknown += !r->fin;
+    }
+    for (uint32_t d = 0; d < M.rc.devices && d < M_DEVS; d++)
+        for (uint32_t l = 0; l < M.rc.lamps && l < M_LAMPS; l++)
+            lamp_advance(d, l);
+    FUZZ_CHECK(tapiq_get_stats(&s, sizeof(s)) == 0, "tapiq_get_stats with a runtime");
+    FUZZ_CHECK(s.in_flight <= unknown,
+               "%llu requests in flight once no round has work; at most %u can wait for room "
+               "in a completion queue (%u entries)",
+               (unsigned long long)s.in_flight, unknown, M.cq_size);
+    return did;
 }
 
 /* Wait until every request of an open handle is replied. */
 static void drain_replies(void)
 {
     int64_t deadline = now_ms() + WAIT_MS;
-    step_all();
+    int idle = 0;
     for (;;) {
         int waiting = 0, cb_waiting = 0, took = 0;
+        /* Thread-free: replies held back for room go out once the reads
+         * below made some; so each pass starts with rounds. */
+        int stepped = step_all();
         pump_callbacks();
         for (int ai = 0; ai < M.napps; ai++) {
             struct m_app *a = &M.apps[ai];
@@ -636,8 +758,11 @@ static void drain_replies(void)
         if (!waiting)
             return;
         /* Thread-free: every round has run, so only a callback thread may
-         * still be on its way; anything else is lost. */
-        if (now_ms() > deadline || (manual && !cb_waiting && !took)) {
+         * still be on its way; anything else is lost. Twice: a read that
+         * delivered nothing (replies of closed handles only) may still have
+         * made room for a held reply, which the next rounds post. */
+        idle = manual && !cb_waiting && !took && !stepped ? idle + 1 : 0;
+        if (now_ms() > deadline || idle == 2) {
             for (int i = 0; i < M.nreqs; i++)
                 if (M.reqs[i].st == R_PENDING)
                     fprintf(stderr, "  id %#x (handle %#x, lamp %u/%u) not replied\n",
@@ -645,7 +770,7 @@ static void drain_replies(void)
                             M.reqs[i].lamp);
             FUZZ_CHECK(0, "replies lost (or a USEEVENT fd never became readable)");
         }
-        if (!took)
+        if (!took && !stepped)
             nap();
     }
 }
@@ -676,6 +801,22 @@ static void settle(void)
                        i, (unsigned long long)s.rejected[i],
                        (unsigned long long)M.rejected[i]);
     }
+    FUZZ_CHECK(s.requests_capacity ==
+                   (uint64_t)(M.rc.threads + 1) * M.rc.workers * M.ring_size,
+               "stats: requests_capacity %llu with threads=%u, workers=%u, rings of %u",
+               (unsigned long long)s.requests_capacity, M.rc.threads, M.rc.workers,
+               M.ring_size);
+    FUZZ_CHECK(s.requests_hwm <= s.requests_capacity && s.requests_hwm <= s.accepted,
+               "stats: requests_hwm %llu (capacity %llu, accepted %llu)",
+               (unsigned long long)s.requests_hwm, (unsigned long long)s.requests_capacity,
+               (unsigned long long)s.accepted);
+    FUZZ_CHECK(s.round_hwm <= (manual ? M.round_max : round_bound(0)),
+               "stats: round_hwm %llu, but a round could start at most %u batches",
+               (unsigned long long)s.round_hwm, manual ? M.round_max : round_bound(0));
+    FUZZ_CHECK(s.replies >= M.replies_read, "stats: %llu replies posted, %llu read",
+               (unsigned long long)s.replies, (unsigned long long)M.replies_read);
+    FUZZ_CHECK(s.updates_failed == 0 || M.rc.fail_ppm, "stats: %llu updates failed, fail_ppm=0",
+               (unsigned long long)s.updates_failed);
     for (int ai = 0; ai < M.napps; ai++) {
         struct m_app *a = &M.apps[ai];
         if (a->live && a->kind != K_CB) {
@@ -685,10 +826,15 @@ static void settle(void)
         }
     }
     pump_callbacks();
+    /* Everything is finished, and gone from the completion queues we read
+     * out; a callback application's thread may still have replies of closed
+     * handles before it (dropped when it takes them). */
     for (int i = 0; i < M.nreqs; i++) {
-        M.reqs[i].complete = 1;
-        if (M.reqs[i].st == R_SUPP && M.apps[M.reqs[i].app].kind != K_CB)
-            M.reqs[i].credit_free = 1;
+        struct m_req *r = &M.reqs[i];
+        r->complete = 1;
+        r->fin = 1;
+        if (r->read || M.apps[r->app].kind != K_CB)
+            r->gone = 1;
     }
     M.nsettle++;
     TRACE("  quiescent point %d\n", M.nsettle);
@@ -716,6 +862,7 @@ static void settle(void)
             /* Adopt what it shows: every outcome is final now. */
             lm->base = v;
             lm->head = lm->tail = -1;
+            lm->mixed = 0;
             lm->settled = v;
             /* Every handle subscribed since before the previous quiescent point
              * saw the change (non-callback applications: those we drained). */
@@ -736,12 +883,13 @@ static void settle(void)
     for (int i = 0; i < M.nhs; i++)
         memset(M.hs[i].notified, 0, sizeof(M.hs[i].notified));
     /* Forget what no longer matters: keep only requests whose reply may
-     * still come (a callback racing a close) or whose credit is not back. */
+     * still come (a callback racing a close) or that may still take room in
+     * a completion queue. */
     {
         int k = 0;
         for (int i = 0; i < M.nreqs; i++) {
             struct m_req *r = &M.reqs[i];
-            int keep = !r->credit_free || (r->st == R_SUPP && !r->read);
+            int keep = !r->gone || (r->st == R_SUPP && !r->read);
             if (keep) {
                 M.reqs[k] = *r;
                 M.reqs[k].next_lamp = -1;
@@ -754,10 +902,12 @@ static void settle(void)
 
 /* ---------------------------------------------------------- operations */
 
-/* The library's defaults (queue and events of 65536) cost milliseconds per
- * runtime and application to set up, so they are rare. 0: leave out. */
+/* The library's default events (65536) costs milliseconds per application to
+ * set up, so it is rare; rings and completion queues grow with queue x
+ * threads, so a large pool goes with small rings. 0: leave out. */
 static const uint32_t lamps_tab[] = {0, 1, 2, 4, 8, 65};
-static const uint32_t queue_tab[] = {1, 2, 3, 8, 64, 300, 8, 2, 3, 1, 64, 8, 2, 4, 5, 65536};
+static const uint32_t queue_tab[] = {1, 2, 3, 8, 64, 300, 8, 2, 3, 1, 64, 8, 2, 4, 5, 0};
+static const uint32_t threads_tab[] = {0, 1, 2, 0, 1, 3, 2, 256};
 static const uint32_t events_tab[] = {16, 1, 3, 200, 70, 8, 140, 16, 1, 2, 40, 3, 69, 67, 100, 0};
 static const uint32_t ppm_tab[] = {0, 0, 0, 250000, 1000000};
 
@@ -767,26 +917,32 @@ static void pick_config(struct fuzz_in *in, struct m_cfg *c, char *text, size_t 
     int n;
     c->devices = 1 + (b0 & 3);
     c->workers = 1 + (b0 >> 2 & 1);
-    c->ring_mutex = (b0 >> 3 & 3) == 3;
+    c->threads = threads_tab[(b0 >> 3 & 3) | (b0 >> 5 & 4)];
     c->latency = (b0 >> 5 & 3) == 3 ? 30 : 0;
     c->lamps = lamps_tab[b1 % 6];
     c->queue = queue_tab[b1 / 6 % 16];
     c->events = events_tab[b2 % 16];
+    /* The largest ring (32768 entries, completion queues of 2 MiB) only with
+     * threads, for one issuing thread and its helper. */
+    if (!manual && c->queue == 0 && c->threads == 1)
+        c->queue = 32768;
+    if (c->threads == 256 && (c->queue == 0 || c->queue > 64))
+        c->queue = 64;
     /* Thread-free runs are about speed: no multi-megabyte rings there. */
-    if (manual && c->queue == 65536)
-        c->queue = 1000;
     if (manual && c->events == 0)
         c->events = 1000;
     c->fail_ppm = ppm_tab[b2 / 16 % 5];
     c->offline = (b2 / 80) % (c->devices + 1);
-    /* A small mailbox now and then: per-device backpressure. */
-    c->mailbox = (b0 & 0x80) ? 2u << (b1 / 96) : 0;
-    n = snprintf(text, len, "devices=%u, lamps=%u ,workers=%u,queue=%u", c->devices, c->lamps,
-                 c->workers, c->queue);
-    if (c->mailbox)
-        n += snprintf(text + n, len - (size_t)n, ",mailbox=%u", c->mailbox);
+    n = snprintf(text, len, "devices=%u, lamps=%u ,workers=%u", c->devices, c->lamps,
+                 c->workers);
+    if (c->queue)
+        n += snprintf(text + n, len - (size_t)n, ",queue=%u", c->queue);
     else
-        c->mailbox = 128;
+        c->queue = 1024;
+    if (c->threads)
+        n += snprintf(text + n, len - (size_t)n, ", threads = %u", c->threads);
+    else
+        c->threads = 64;
     if (c->events)
         n += snprintf(text + n, len - (size_t)n, ",events=%u", c->events);
     else
@@ -796,9 +952,7 @@ static void pick_config(struct fuzz_in *in, struct m_cfg *c, char *text, size_t 
     if (c->offline)
         n += snprintf(text + n, len - (size_t)n, ",offline=%u", c->offline);
     if (c->latency)
-        n += snprintf(text + n, len - (size_t)n, ",latency_us=%u", c->latency);
-    if (c->ring_mutex)
-        snprintf(text + n, len - (size_t)n, ",ring=mutex");
+        snprintf(text + n, len - (size_t)n, ",latency_us=%u", c->latency);
 }
 
 static void op_configure(struct fuzz_in *in)
@@ -823,6 +977,9 @@ static void op_configure(struct fuzz_in *in)
 static const char *const bad_configs[] = {
     "devices=0", "lamps=4097", "bogus=1", "workers", "queue=1,queue=2", "fail_ppm=-1",
     "backend=nosuch", "offline=9,devices=3", ",", "devices=1 2",
+    /* keys of the old core, gone */
+    "mailbox=8", "queue=8,ring=mutex",
+    "queue=0", "queue=32769", "threads=0", "threads=257", "threads=",
 };
 
 /* TAPIQ_CONFIG with a bad value: phoneInitializeEx fails, nothing starts. */
@@ -847,12 +1004,12 @@ static void op_bad_env(struct fuzz_in *in)
     {
         struct m_cfg c = M.cfg;
         snprintf(text, sizeof(text),
-                 "devices=%u,lamps=%u,workers=%u,queue=%u,events=%u,mailbox=%u", c.devices,
-                 c.lamps, c.workers, c.queue, c.events, c.mailbox);
-        if (c.fail_ppm || c.offline || c.latency || c.ring_mutex) {
+                 "devices=%u,lamps=%u,workers=%u,queue=%u,events=%u,threads=%u", c.devices,
+                 c.lamps, c.workers, c.queue, c.events, c.threads);
+        if (c.fail_ppm || c.offline || c.latency) {
             size_t n = strlen(text);
-            snprintf(text + n, sizeof(text) - n, ",fail_ppm=%u,offline=%u,latency_us=%u%s",
-                     c.fail_ppm, c.offline, c.latency, c.ring_mutex ? ",ring=mutex" : "");
+            snprintf(text + n, sizeof(text) - n, ",fail_ppm=%u,offline=%u,latency_us=%u",
+                     c.fail_ppm, c.offline, c.latency);
         }
         FUZZ_CHECK(tapiq_configure(text) == 0, "tapiq_configure('%s') again: %s", text,
                    tapiq_last_error());
@@ -988,7 +1145,7 @@ static void op_shutdown(struct fuzz_in *in)
     a->live = 0;
     for (int i = 0; i < M.nreqs; i++)
         if (&M.apps[M.reqs[i].app] == a)
-            M.reqs[i].credit_free = 1; /* the ring is gone */
+            M.reqs[i].gone = 1; /* its completion queues are gone */
     if (napps_live() == 0)
         model_runtime_stop();
     /* A shut-down application is no application. */
@@ -1101,30 +1258,40 @@ static uint32_t pick_lamp(struct fuzz_in *in, uint8_t b)
     return fuzz_u32(in);
 }
 
-/* Slots that may be held, and reply credits of @ai that may be taken, seen
- * from outside: everything not known to be back, plus the calling thread's
- * cache. */
-static int may_be_full(int ai, uint32_t dev)
+/* Positions of @ring that may not be given back yet. A worker gives a ring's
+ * positions back in order, each once its reply is posted or suppressed, so
+ * every request from the oldest one not known to be finished on may still
+ * hold one (requests forgotten at a quiescent point are finished). */
+static uint32_t ring_held(int ring)
 {
-    uint32_t slots = 0, credits = 0, cells = 0;
-    for (int i = 0; i < M.nreqs; i++) {
-        struct m_req *r = &M.reqs[i];
-        if (!r->complete)
-            slots++;
-        if (!r->complete && r->dev == dev)
-            cells++; /* may still hold a cell of the device's mailbox */
-        if (r->app == ai && !r->credit_free)
-            credits++;
-    }
-    return slots + M.cache_batch >= M.rc.queue || credits + M.cache_batch >= M.rc.queue ||
-           cells >= M.rc.mailbox;
+    uint32_t n = 0;
+    for (int i = 0; i < M.nreqs; i++)
+        if (M.reqs[i].ring == ring && (n || !M.reqs[i].fin))
+            n++;
+    return n;
 }
 
-static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
+/* The ring row a thread takes at its first request that passes the checks:
+ * the lowest free pool slot. The fuzz thread holds its slot until the
+ * runtime ends; a helper thread gives its back when it exits, before the
+ * next call. So the fuzz thread always gets slot 0, a helper slot 0 before
+ * it, slot 1 after it, or the shared row with threads=1. */
+static int attach_row(int helper)
+{
+    if (!helper || M.main_row < 0)
+        return 0;
+    return M.rc.threads >= 2 ? 1 : M_ROW_SHARED;
+}
+
+/* Check the return @rc of phoneSetLamp(@h, @lamp, @mode) issued by the fuzz
+ * thread or a helper thread whose ring row is *@row (-1 before its first
+ * request that reached a ring), and account for it. */
+static void set_lamp_check(uint32_t h, uint32_t lamp, uint32_t mode, LONG rc, int *row,
+                           int helper)
 {
     struct m_handle *hm = open_handle(h);
-    LONG want, rc;
-    int why = -1;
+    LONG want;
+    int why = -1, ring = -1;
     if (!M.rt_live)
         want = PHONEERR_UNINITIALIZED;
     else if (!hm)
@@ -1141,15 +1308,23 @@ static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
         want = PHONEERR_INVALPHONESTATE, why = TAPIQ_REJECT_INVALPHONESTATE;
     else
         want = OK;
-    rc = phoneSetLamp(h, lamp, mode);
-    TRACE("  phoneSetLamp(%#x, %u, %#x) = %s%s\n", h, lamp, mode, rc > 0 ? "id " : "",
-          rc > 0 ? "" : err_name(rc));
+    TRACE("  %sphoneSetLamp(%#x, %u, %#x) = %s%s\n", helper ? "helper: " : "", h, lamp, mode,
+          rc > 0 ? "id " : "", rc > 0 ? "" : err_name(rc));
     if (rc > 0)
         TRACE("    id %#x\n", (unsigned)rc);
+    if (want == OK) {
+        if (*row < 0) {
+            *row = attach_row(helper);
+            if (!helper)
+                M.main_row = *row;
+        }
+        ring = *row * M_WORKERS + (int)(hm->dev % M.rc.workers);
+    }
     if (rc == PHONEERR_RESOURCEUNAVAIL && want == OK) {
-        FUZZ_CHECK(may_be_full(hm->app, hm->dev),
-                   "RESOURCEUNAVAIL with queue=%u, mailbox=%u and few requests outstanding",
-                   M.rc.queue, M.rc.mailbox);
+        FUZZ_CHECK(ring_held(ring) >= M.ring_size,
+                   "RESOURCEUNAVAIL with rings of %u (queue=%u) and at most %u positions of "
+                   "this thread's ring to worker %u held",
+                   M.ring_size, M.rc.queue, ring_held(ring), hm->dev % M.rc.workers);
         M.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL]++;
         return;
     }
@@ -1162,12 +1337,23 @@ static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
     }
     FUZZ_CHECK(rc > 0, "phoneSetLamp(%#x, %u, %#x) returned %s, expected a request id", h, lamp,
                mode, err_name(rc));
+    /* Thread-free: nothing issued since the last round was taken or given
+     * back, so a ring that got that many is full (capacity exactly queue,
+     * rounded up). */
+    FUZZ_CHECK(!manual || M.since_step[ring] < M.ring_size,
+               "phoneSetLamp accepted a request with %u requests since the last round in a "
+               "ring of %u",
+               M.since_step[ring], M.ring_size);
     FUZZ_CHECK((uint32_t)rc <= 0x7FFFFFFFu, "request id %#x", (unsigned)rc);
-    /* Not complete: still in flight, or replied while its slot may be held. */
+    /* Ids come back no sooner than 2^21 positions on (the ring bits of at
+     * most 514 rings): beyond an input, so any not known to be finished
+     * counts as in flight. */
     for (int i = 0; i < M.nreqs; i++)
-        FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].complete),
+        FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].fin),
                    "request id %#x equals one still in flight", (unsigned)rc);
     M.accepted++;
+    if (manual)
+        M.since_step[ring]++;
     {
         struct m_req *r = &M.reqs[M.nreqs];
         struct m_lamp *l = &M.lamps[hm->dev][lamp];
@@ -1177,9 +1363,13 @@ static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
         r->dev = hm->dev;
         r->lamp = lamp;
         r->mode = mode;
+        r->ring = ring;
+        r->settle_at = M.nsettle;
         r->st = R_PENDING;
-        r->read = r->complete = r->credit_free = 0;
+        r->read = r->complete = r->fin = r->gone = 0;
         r->next_lamp = -1;
+        for (int i = l->head; i >= 0 && !l->mixed; i = M.reqs[i].next_lamp)
+            l->mixed = M.reqs[i].ring != ring;
         if (l->tail >= 0)
             M.reqs[l->tail].next_lamp = M.nreqs;
         else
@@ -1188,6 +1378,11 @@ static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
         l->req_since = 1;
         M.nreqs++;
     }
+}
+
+static void set_lamp(uint32_t h, uint32_t lamp, uint32_t mode)
+{
+    set_lamp_check(h, lamp, mode, phoneSetLamp(h, lamp, mode), &M.main_row, 0);
 }
 
 static void op_set_lamp(struct fuzz_in *in)
@@ -1199,16 +1394,49 @@ static void op_set_lamp(struct fuzz_in *in)
     set_lamp(h, pick_lamp(in, lb), pick_mode(mb));
 }
 
-/* Several requests on one handle, back to back: batching and coalescing. */
+/* A burst for a helper thread: run there back to back, then joined. */
+struct helper_job {
+    int n;
+    uint32_t h, lamp[M_BURST], mode[M_BURST];
+    LONG rc[M_BURST];
+};
+
+static void *helper_main(void *arg)
+{
+    struct helper_job *j = arg;
+    for (int i = 0; i < j->n; i++)
+        j->rc[i] = phoneSetLamp(j->h, j->lamp[i], j->mode[i]);
+    return NULL; /* exiting gives the thread's pool slot back */
+}
+
+/* Several requests on one handle, back to back: batching and coalescing;
+ * now and then from a helper thread (another ring: the shared one with
+ * threads=1), which exits before the next call. */
 static void op_burst(struct fuzz_in *in)
 {
     uint32_t h = pick_handle(in);
-    uint8_t n = 2 + fuzz_u8(in) % 15;
-    for (uint8_t i = 0; i < n && M.nreqs < M_REQS; i++) {
+    uint8_t c = fuzz_u8(in);
+    struct helper_job job;
+    pthread_t t;
+    int row = -1;
+    job.n = 0;
+    job.h = h;
+    for (int i = 0; i < 2 + c % 15 && M.nreqs + i < M_REQS; i++) {
         uint8_t b = fuzz_u8(in);
-        uint32_t lamp = M.rt_live && M.rc.lamps ? (b & 3) % M.rc.lamps : 0;
-        set_lamp(h, lamp, PHONELAMPMODE_OFF << (b >> 2) % 6);
+        job.lamp[i] = M.rt_live && M.rc.lamps ? (b & 3) % M.rc.lamps : 0;
+        job.mode[i] = PHONELAMPMODE_OFF << (b >> 2) % 6;
+        job.n++;
     }
+    if (c < 0xF0) {
+        for (int i = 0; i < job.n; i++)
+            set_lamp(h, job.lamp[i], job.mode[i]);
+        return;
+    }
+    if (pthread_create(&t, NULL, helper_main, &job) != 0)
+        return;
+    FUZZ_CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+    for (int i = 0; i < job.n; i++)
+        set_lamp_check(h, job.lamp[i], job.mode[i], job.rc[i], &row, 1);
 }
 
 static void op_get_lamp(struct fuzz_in *in)
@@ -1540,19 +1768,31 @@ static void op_negotiate(struct fuzz_in *in)
 static void op_step(struct fuzz_in *in)
 {
     uint8_t b = fuzz_u8(in);
-    int n;
+    uint32_t max = 1u + (b & 15), queued = 0;
+    int n, idle = 1;
     if (!manual) {
         if (b & 1)
             sched_yield();
         return;
     }
-    n = tapiq_rt_step(1u + (b & 15));
-    TRACE("  step(%u) = %d\n", 1u + (b & 15), n);
-    if (M.rt_live)
-        FUZZ_CHECK(n >= 0 && n <= (int)(1u + (b & 15)), "tapiq_rt_step(%u) returned %d",
-                   1u + (b & 15), n);
-    else
-        FUZZ_CHECK(n == -1, "tapiq_rt_step without a runtime returned %d", n);
+    n = tapiq_rt_step(max);
+    TRACE("  step(%u) = %d\n", max, n);
+    if (!M.rt_live) {
+        FUZZ_CHECK(n == -ENODEV, "tapiq_rt_step without a runtime returned %d", n);
+        return;
+    }
+    FUZZ_CHECK(n >= 0, "tapiq_rt_step(%u) with a runtime returned %d", max, n);
+    for (int r = 0; r < M_RINGS; r++)
+        queued += M.since_step[r];
+    /* Nothing new in a ring, nothing that may wait for a batch or for room:
+     * a round has nothing to do. */
+    for (int i = 0; i < M.nreqs; i++)
+        idle &= M.reqs[i].fin;
+    FUZZ_CHECK(!queued || n > 0, "tapiq_rt_step(%u) = 0 with %u new requests in the rings",
+               max, queued);
+    FUZZ_CHECK(queued || !idle || n == 0,
+               "tapiq_rt_step(%u) = %d with every request known to be finished", max, n);
+    rounds_ran(max);
 }
 
 /* ---------------------------------------------------------------- entry */
