@@ -256,7 +256,9 @@ int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, 
     memset(cfg, 0, sizeof(*cfg));
     rt->epoch = tapiq_next_epoch++;
     rt->nslots = rt->cfg.threads;
-    rt->sq_size = 1;
+    /* At least 2: Vyukov's sequence words (the shared MPSC rings) cannot
+     * tell "published at t" from "free for t + 1" in a ring of one. */
+    rt->sq_size = 2;
     while (rt->sq_size < rt->cfg.queue)
         rt->sq_size <<= 1;
     nsq = (rt->nslots + 1) * rt->cfg.workers;

@@ -10,6 +10,8 @@ TAPIQ_NO_COVERAGE int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc,
                                     uint32_t idmask)
 {
     memset(q, 0, sizeof(*q));
+    if (mpsc && size < 2)
+        return -EINVAL; /* see the invariants in sq.h */
     q->e = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*q->e) * size);
     if (!q->e)
         return -ENOMEM;

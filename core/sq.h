@@ -24,7 +24,8 @@
  * Progress: push_spsc is wait-free; push_mpsc is lock-free; peek and release
  * are wait-free. Nothing here waits for another thread: a full ring returns
  * -EAGAIN (the caller answers PHONEERR_RESOURCEUNAVAIL).
- * Invariants: size is a power of two, capacity exactly size; positions are
+ * Invariants: size is a power of two, at least 2 for mpsc (a ring of one
+ * cannot tell a published cell from a free one), capacity exactly size; positions are
  * free-running uint32_t compared by difference; tail - head <= size.
  */
 #ifndef TAPIQ_CORE_SQ_H

@@ -173,7 +173,7 @@ static void flush_stage(struct tapiq_worker *wk)
     struct tapiq_cqe m[TAPIQ_WORKER_STAGE];
     struct {
         struct tapiq_app *app;
-        uint32_t from, to;
+        uint32_t from, to, room_left;
     } runs[TAPIQ_WORKER_STAGE];
     while (i < n) {
         uint32_t happ = wk->stage[i].happ, j = i, room, from = total;
@@ -186,7 +186,14 @@ static void flush_stage(struct tapiq_worker *wk)
                 wk->fin[wk->stage[i].cell] = 1;
             continue;
         }
-        room = tapiq_cq_room(&app->cq[wk->w], j - i);
+        /* One application may come back in a later run of this flush: its
+         * room is what the earlier runs left (they post only below). */
+        room = UINT32_MAX;
+        for (uint32_t r = 0; r < nruns; r++)
+            if (runs[r].app == app)
+                room = runs[r].room_left;
+        if (room == UINT32_MAX)
+            room = tapiq_cq_room(&app->cq[wk->w], j - i);
         for (; i < j; i++) {
             if (total - from < room) {
                 m[total++] = wk->stage[i].m;
@@ -195,11 +202,13 @@ static void flush_stage(struct tapiq_worker *wk)
                 hold(wk, wk->stage[i].cell, (int32_t)wk->stage[i].m.p2);
             }
         }
-        if (total > from) {
-            runs[nruns].app = app;
-            runs[nruns].from = from;
-            runs[nruns++].to = total;
-        }
+        for (uint32_t r = 0; r < nruns; r++)
+            if (runs[r].app == app)
+                runs[r].room_left = room - (total - from);
+        runs[nruns].app = app;
+        runs[nruns].from = from;
+        runs[nruns].to = total;
+        runs[nruns++].room_left = room - (total - from);
     }
     wk->nstage = 0;
     release(wk);
@@ -208,6 +217,8 @@ static void flush_stage(struct tapiq_worker *wk)
     wk->c[TAPIQ_W_REPLIES] += total;
     publish_counters(wk);
     for (uint32_t r = 0; r < nruns; r++) {
+        if (runs[r].to == runs[r].from)
+            continue;
         tapiq_cq_post(&runs[r].app->cq[wk->w], m + runs[r].from, runs[r].to - runs[r].from);
         tapiq_cring_notify(&runs[r].app->ring);
     }

@@ -155,7 +155,7 @@ static struct {
     struct m_cfg cfg; /* given to tapiq_configure, taken by the next runtime */
     struct m_cfg rc;  /* of the running runtime */
     int rt_live;
-    uint32_t ring_size;  /* queue rounded up to a power of two */
+    uint32_t ring_size;  /* queue rounded up to a power of two, at least 2 */
     uint32_t cq_size;    /* a completion queue: max(64, 4 x ring_size) */
     int main_row;        /* the fuzz thread's pool slot, -1 before its first request */
     uint32_t since_step[M_RINGS]; /* thread-free: accepted since the last round */
@@ -430,7 +430,7 @@ static void model_runtime_start(void)
 {
     M.rt_live = 1;
     M.rc = M.cfg;
-    for (M.ring_size = 1; M.ring_size < M.rc.queue; M.ring_size <<= 1)
+    for (M.ring_size = 2; M.ring_size < M.rc.queue; M.ring_size <<= 1)
         ;
     M.cq_size = M.ring_size * 4 < 64 ? 64 : M.ring_size * 4;
     M.main_row = -1;

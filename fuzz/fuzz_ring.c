@@ -109,6 +109,11 @@ static void fuzz_sq(struct fuzz_in *in, uint8_t b0)
     uint32_t size = 1u << ((b0 >> 2) % 5), rd, rel, tail, pos; /* 1..16 */
     uint32_t idbits = 4 + (b0 >> 5) % 4;                      /* 4..7 >= log2(size) */
     int mpsc = (b0 >> 1) & 1, ops = 0;
+    if (mpsc && size < 2) {
+        FUZZ_CHECK(tapiq_sq_init(&q, size, mpsc, 5u << idbits, (1u << idbits) - 1) == -EINVAL,
+                   "an MPSC ring of one entry was accepted");
+        return;
+    }
     if (tapiq_sq_init(&q, size, mpsc, 5u << idbits, (1u << idbits) - 1))
         return;
     rd = rel = tail = 0;
