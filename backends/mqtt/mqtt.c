@@ -31,6 +31,11 @@
  *     a new connection starts a fresh client (nothing queued in libmosquitto
  *     survives), sends again the batches whose message was not acknowledged,
  *     and republishes every console (resync); so does the resync_s timer;
+ *   - never looks a host name up itself: a connector thread (connect.h) does
+ *     the lookup and the non-blocking connect and hands the client over;
+ *     the I/O thread polls it every tick and abandons it after
+ *     MQTT_LOOKUP_TIMEOUT_MS or at stop, so neither deadlines nor shutdown
+ *     wait for a resolver;
  *   - subscribes to <prefix>/console/+/online and reports presence with
  *     tapiq_host_set_connected().
  *
@@ -64,6 +69,7 @@
 #include <mqtt_protocol.h>
 
 #include "backends/backend.h"
+#include "backends/mqtt/connect.h"
 #include "backends/mqtt/mqtt_internal.h"
 #include "backends/mqtt/wire.h"
 #include "core/alloc.h"
@@ -73,7 +79,8 @@
 #define MQTT_MAX_URLS 8
 #define MQTT_BACKOFF_MIN_MS 100u
 #define MQTT_BACKOFF_MAX_MS 5000u
-#define MQTT_CONNECT_TIMEOUT_MS 3000u
+#define MQTT_CONNECT_TIMEOUT_MS 3000u /* from the client's hand-over to CONNACK */
+#define MQTT_LOOKUP_TIMEOUT_MS 10000u /* a connector's lookup (glibc: 5 s per try) */
 #define MQTT_KEEPALIVE_S 10
 #define MQTT_TICK_MS 20
 
@@ -141,6 +148,8 @@ struct mqtt_state {
 
     /* I/O thread only. */
     struct mosquitto *mosq;
+    struct tapiq_mqtt_connector *conn; /* an attempt before its client is handed over */
+    unsigned turn;  /* rotates the first address a connector tries */
     int connected;  /* CONNACK received on the current client */
     int lost;       /* the current client failed: drop it */
     uint64_t conn_deadline_ms;
@@ -175,6 +184,8 @@ uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which)
         return atomic_load_explicit(&mqtt_connects, memory_order_relaxed);
     case TAPIQ_MQTT_PUBLISHES:
         return atomic_load_explicit(&mqtt_publishes, memory_order_relaxed);
+    case TAPIQ_MQTT_CONNECTORS_RUNNING:
+        return tapiq_mqtt_connectors_running();
     }
     return 0;
 }
@@ -565,6 +576,15 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     tapiq_host_set_connected(st->host, d, online);
 }
 
+/* The next attempt: after the backoff, on the next url. */
+static void retry_later(struct mqtt_state *st)
+{
+    st->next_try_ms = now_ms() + st->backoff_ms;
+    st->backoff_ms = st->backoff_ms * 2 > MQTT_BACKOFF_MAX_MS ? MQTT_BACKOFF_MAX_MS
+                                                              : st->backoff_ms * 2;
+    st->url = (st->url + 1) % st->cfg.nurls;
+}
+
 /* Drop the current client; messages not acknowledged go out again on the
  * next connection. */
 static void drop_client(struct mqtt_state *st)
@@ -590,29 +610,23 @@ static void drop_client(struct mqtt_state *st)
         }
     }
     st->nflight = 0;
-    st->next_try_ms = now_ms() + st->backoff_ms;
-    st->backoff_ms = st->backoff_ms * 2 > MQTT_BACKOFF_MAX_MS ? MQTT_BACKOFF_MAX_MS
-                                                              : st->backoff_ms * 2;
-    st->url = (st->url + 1) % st->cfg.nurls;
+    retry_later(st);
 }
 
+/* Start an attempt on the current url: a new client, configured here, then
+ * looked up and connected by a connector thread (see poll_connector()). */
 static void try_connect(struct mqtt_state *st)
 {
     const struct mqtt_url *u = &st->cfg.urls[st->url];
-    struct mosquitto *m = mosquitto_new(st->cfg.client_id, true, st);
+    struct mosquitto *m = mosquitto_new(st->cfg.client_id, true, NULL);
     int rc;
     if (!m) {
-        st->next_try_ms = now_ms() + st->backoff_ms;
+        retry_later(st);
         return;
     }
-    st->mosq = m;
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, st->cfg.protocol);
     mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, (int)st->cfg.inflight);
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_connect_v5_callback_set(m, on_connect);
-    mosquitto_disconnect_v5_callback_set(m, on_disconnect);
-    mosquitto_publish_v5_callback_set(m, on_publish);
-    mosquitto_message_v5_callback_set(m, on_message);
     if (st->cfg.username)
         mosquitto_username_pw_set(m, st->cfg.username, st->have_password ? st->password : NULL);
     if (u->tls) {
@@ -620,19 +634,56 @@ static void try_connect(struct mqtt_state *st)
                                st->cfg.certfile, st->cfg.keyfile, NULL);
         if (rc != MOSQ_ERR_SUCCESS) {
             DBG(st, "TLS setup failed: %s\n", mosquitto_strerror(rc));
-            drop_client(st);
+            mosquitto_destroy(m);
+            retry_later(st);
             return;
         }
     }
+    DBG(st, "connecting to %s:%d\n", u->host, u->port);
+    rc = tapiq_mqtt_connector_start(m, u->host, u->port, u->tls, st->turn++, MQTT_KEEPALIVE_S,
+                                    &st->conn);
+    if (rc) {
+        DBG(st, "cannot start connecting to %s:%d: %s\n", u->host, u->port,
+            rc == -EAGAIN ? "too many host lookups pending" : strerror(-rc));
+        mosquitto_destroy(m);
+        retry_later(st);
+        return;
+    }
     st->connected = 0;
     st->lost = 0;
-    st->conn_deadline_ms = now_ms() + MQTT_CONNECT_TIMEOUT_MS;
-    DBG(st, "connecting to %s:%d\n", u->host, u->port);
-    rc = mosquitto_connect_async(m, u->host, u->port, MQTT_KEEPALIVE_S);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        DBG(st, "connect to %s:%d failed: %s\n", u->host, u->port, mosquitto_strerror(rc));
-        drop_client(st);
+    st->conn_deadline_ms = now_ms() + MQTT_LOOKUP_TIMEOUT_MS;
+}
+
+/* The attempt in progress: take its client once it is connecting, or give
+ * up on it at its deadline (the connector finishes on its own). */
+static void poll_connector(struct mqtt_state *st, uint64_t now)
+{
+    const struct mqtt_url *u = &st->cfg.urls[st->url];
+    struct mosquitto *m = NULL;
+    char why[300];
+    int rc = tapiq_mqtt_connector_take_try(st->conn, &m, why, sizeof(why));
+    if (rc == -EINPROGRESS) {
+        if (now < st->conn_deadline_ms)
+            return;
+        tapiq_mqtt_connector_abandon(st->conn);
+        st->conn = NULL;
+        DBG(st, "no address for %s within %u ms\n", u->host, MQTT_LOOKUP_TIMEOUT_MS);
+        retry_later(st);
+        return;
     }
+    st->conn = NULL;
+    if (rc) {
+        DBG(st, "%s\n", why);
+        retry_later(st);
+        return;
+    }
+    st->mosq = m;
+    mosquitto_user_data_set(m, st);
+    mosquitto_connect_v5_callback_set(m, on_connect);
+    mosquitto_disconnect_v5_callback_set(m, on_disconnect);
+    mosquitto_publish_v5_callback_set(m, on_publish);
+    mosquitto_message_v5_callback_set(m, on_message);
+    st->conn_deadline_ms = now + MQTT_CONNECT_TIMEOUT_MS;
 }
 
 /* Publish console @d's message: its acknowledged state with the batch (or,
@@ -771,7 +822,9 @@ static void *io_main(void *arg)
             break;
         if (st->lost)
             drop_client(st);
-        if (!st->mosq && now >= st->next_try_ms)
+        if (st->conn)
+            poll_connector(st, now);
+        if (!st->mosq && !st->conn && now >= st->next_try_ms)
             try_connect(st);
         if (st->mosq && !st->connected && now >= st->conn_deadline_ms) {
             DBG(st, "no CONNACK within %u ms\n", MQTT_CONNECT_TIMEOUT_MS);
@@ -841,6 +894,11 @@ static void *io_main(void *arg)
     }
     for (uint32_t d = 0; d < st->ndev; d++)
         finish_batch(st, d, 0);
+    if (st->conn) {
+        /* A lookup may hang: leave it to finish on its own. */
+        tapiq_mqtt_connector_abandon(st->conn);
+        st->conn = NULL;
+    }
     if (st->mosq) {
         if (st->connected && !st->lost) {
             mosquitto_disconnect(st->mosq);
