@@ -69,14 +69,13 @@
 #include <mqtt_protocol.h>
 
 #include "backends/backend.h"
+#include "backends/mqtt/config.h"
 #include "backends/mqtt/connect.h"
 #include "backends/mqtt/mqtt_internal.h"
 #include "backends/mqtt/wire.h"
 #include "core/alloc.h"
-#include "core/config.h"
 #include "core/mpmc.h"
 
-#define MQTT_MAX_URLS 8
 #define MQTT_BACKOFF_MIN_MS 100u
 #define MQTT_BACKOFF_MAX_MS 5000u
 #define MQTT_CONNECT_TIMEOUT_MS 3000u /* from the client's hand-over to CONNACK */
@@ -85,27 +84,6 @@
 #define MQTT_TICK_MS 20
 
 TAPIQ_MPMC_DEFINE(mqtt_handoff, uint32_t)
-
-struct mqtt_url {
-    char *host;
-    int port;
-    int tls;
-};
-
-struct mqtt_cfg {
-    struct mqtt_url urls[MQTT_MAX_URLS];
-    unsigned nurls;
-    char *prefix;
-    char *client_id;
-    char *username;
-    char *password_file;
-    char *cafile, *certfile, *keyfile;
-    int protocol; /* MQTT_PROTOCOL_V311 or MQTT_PROTOCOL_V5 */
-    uint32_t inflight;
-    uint32_t timeout_ms;
-    uint32_t resync_s;
-    int per_update; /* publish=update: one message per lamp update (bench baseline) */
-};
 
 /* Per console. hand_* are written by apply() and read by the I/O thread
  * after it pops the id; everything else belongs to the I/O thread. */
@@ -134,7 +112,7 @@ struct mqtt_fifo {
 
 struct mqtt_state {
     tapiq_host *host;
-    struct mqtt_cfg cfg;
+    struct tapiq_mqtt_cfg cfg;
     char password[256];
     int have_password;
     uint32_t ndev, nlamps;
@@ -202,210 +180,6 @@ static uint64_t now_ms(void)
         if ((st)->debug)                                                                       \
             fprintf(stderr, "tapiq-mqtt: " __VA_ARGS__);                                       \
     } while (0)
-
-/* ------------------------------------------------------------ configuration */
-
-static void *mqtt_config_new(void)
-{
-    struct mqtt_cfg *c = tapiq_calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->protocol = MQTT_PROTOCOL_V311;
-    c->inflight = 64;
-    c->timeout_ms = 5000;
-    c->resync_s = 300;
-    return c;
-}
-
-static void urls_free(struct mqtt_cfg *c)
-{
-    for (unsigned i = 0; i < c->nurls; i++)
-        free(c->urls[i].host);
-    c->nurls = 0;
-}
-
-static void mqtt_config_free(void *vcfg)
-{
-    struct mqtt_cfg *c = vcfg;
-    if (!c)
-        return;
-    urls_free(c);
-    free(c->prefix);
-    free(c->client_id);
-    free(c->username);
-    free(c->password_file);
-    free(c->cafile);
-    free(c->certfile);
-    free(c->keyfile);
-    free(c);
-}
-
-/* One url: mqtt://host[:port] or mqtts://host[:port]; host may be [v6]. */
-static int parse_url(const char *s, size_t len, struct mqtt_url *out)
-{
-    char tmp[300];
-    char *h, *colon;
-    uint32_t port;
-    if (len >= sizeof(tmp))
-        return -EINVAL;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    if (strncmp(tmp, "mqtt://", 7) == 0) {
-        out->tls = 0;
-        h = tmp + 7;
-    } else if (strncmp(tmp, "mqtts://", 8) == 0) {
-        out->tls = 1;
-        h = tmp + 8;
-    } else {
-        return -EINVAL;
-    }
-    port = out->tls ? 8883 : 1883;
-    if (*h == '[') {
-        char *rb = strchr(h, ']');
-        if (!rb || rb == h + 1)
-            return -EINVAL;
-        *rb = '\0';
-        colon = rb[1] == ':' ? rb + 1 : NULL;
-        if (!colon && rb[1])
-            return -EINVAL;
-        h++;
-    } else {
-        colon = strchr(h, ':');
-        if (colon)
-            *colon = '\0';
-    }
-    if (colon && tapiq_parse_u32(colon + 1, 1, 65535, &port))
-        return -EINVAL;
-    if (!*h || strchr(h, '/'))
-        return -EINVAL;
-    out->host = tapiq_strdup(h);
-    if (!out->host)
-        return -ENOMEM;
-    out->port = (int)port;
-    return 0;
-}
-
-static int set_str(char **dst, const char *value)
-{
-    char *s = tapiq_strdup(value);
-    if (!s)
-        return -ENOMEM;
-    free(*dst);
-    *dst = s;
-    return 0;
-}
-
-static int mqtt_config_key(void *vcfg, const char *key, const char *value, char *err, size_t errlen)
-{
-    struct mqtt_cfg *c = vcfg;
-    if (strcmp(key, "url") == 0) {
-        const char *p = value;
-        urls_free(c);
-        for (;;) {
-            size_t l = strcspn(p, ";|");
-            int r;
-            while (l && (*p == ' ' || *p == '\t')) {
-                p++;
-                l--;
-            }
-            while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
-                l--;
-            if (c->nurls == MQTT_MAX_URLS) {
-                snprintf(err, errlen, "bad value for 'url': more than %d urls", MQTT_MAX_URLS);
-                urls_free(c);
-                return -EINVAL;
-            }
-            r = parse_url(p, l, &c->urls[c->nurls]);
-            if (r) {
-                snprintf(err, errlen,
-                         "bad value '%s' for 'url': expected mqtt://host:port or mqtts://host:port, "
-                         "several separated by ';' or '|'",
-                         value);
-                urls_free(c);
-                return r;
-            }
-            c->nurls++;
-            p += strcspn(p, ";|");
-            if (!*p)
-                break;
-            p++;
-        }
-        return 0;
-    }
-    if (strcmp(key, "prefix") == 0) {
-        if (!*value || strpbrk(value, "+#") || value[strlen(value) - 1] == '/' ||
-            strlen(value) > 200) {
-            snprintf(err, errlen,
-                     "bad value '%s' for 'prefix': a topic without '+', '#' or a trailing '/'",
-                     value);
-            return -EINVAL;
-        }
-        return set_str(&c->prefix, value);
-    }
-    if (strcmp(key, "client_id") == 0) {
-        if (!*value || strlen(value) > 128) {
-            snprintf(err, errlen, "bad value '%s' for 'client_id': 1 to 128 characters", value);
-            return -EINVAL;
-        }
-        return set_str(&c->client_id, value);
-    }
-    if (strcmp(key, "username") == 0)
-        return set_str(&c->username, value);
-    if (strcmp(key, "password_file") == 0)
-        return set_str(&c->password_file, value);
-    if (strcmp(key, "cafile") == 0)
-        return set_str(&c->cafile, value);
-    if (strcmp(key, "certfile") == 0)
-        return set_str(&c->certfile, value);
-    if (strcmp(key, "keyfile") == 0)
-        return set_str(&c->keyfile, value);
-    if (strcmp(key, "protocol") == 0) {
-        if (strcmp(value, "3.1.1") == 0) {
-            c->protocol = MQTT_PROTOCOL_V311;
-        } else if (strcmp(value, "5") == 0) {
-            c->protocol = MQTT_PROTOCOL_V5;
-        } else {
-            snprintf(err, errlen, "bad value '%s' for 'protocol': expected 3.1.1 or 5", value);
-            return -EINVAL;
-        }
-        return 0;
-    }
-    if (strcmp(key, "publish") == 0) {
-        if (strcmp(value, "batch") == 0) {
-            c->per_update = 0;
-        } else if (strcmp(value, "update") == 0) {
-            c->per_update = 1;
-        } else {
-            snprintf(err, errlen, "bad value '%s' for 'publish': expected batch or update", value);
-            return -EINVAL;
-        }
-        return 0;
-    }
-    {
-        uint32_t *dst, min, max;
-        if (strcmp(key, "inflight") == 0) {
-            dst = &c->inflight;
-            min = 1;
-            max = 65535;
-        } else if (strcmp(key, "timeout_ms") == 0) {
-            dst = &c->timeout_ms;
-            min = 1;
-            max = 3600000;
-        } else if (strcmp(key, "resync_s") == 0) {
-            dst = &c->resync_s;
-            min = 0;
-            max = 86400;
-        } else {
-            return -ENOENT;
-        }
-        if (tapiq_parse_u32(value, min, max, dst)) {
-            snprintf(err, errlen, "bad value '%s' for '%s': expected an integer from %u to %u",
-                     value, key, min, max);
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
 
 /* ------------------------------------------------------------------ FIFOs */
 
@@ -617,7 +391,7 @@ static void drop_client(struct mqtt_state *st)
  * looked up and connected by a connector thread (see poll_connector()). */
 static void try_connect(struct mqtt_state *st)
 {
-    const struct mqtt_url *u = &st->cfg.urls[st->url];
+    const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
     struct mosquitto *m = mosquitto_new(st->cfg.client_id, true, NULL);
     int rc;
     if (!m) {
@@ -658,7 +432,7 @@ static void try_connect(struct mqtt_state *st)
  * up on it at its deadline (the connector finishes on its own). */
 static void poll_connector(struct mqtt_state *st, uint64_t now)
 {
-    const struct mqtt_url *u = &st->cfg.urls[st->url];
+    const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
     struct mosquitto *m = NULL;
     char why[300];
     int rc = tapiq_mqtt_connector_take_try(st->conn, &m, why, sizeof(why));
@@ -933,6 +707,16 @@ static void state_free(struct mqtt_state *st)
     free(st);
 }
 
+static int set_str(char **dst, const char *value)
+{
+    char *s = tapiq_strdup(value);
+    if (!s)
+        return -ENOMEM;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
 static pthread_once_t mqtt_lib_once = PTHREAD_ONCE_INIT;
 static void mqtt_lib_init(void)
 {
@@ -960,7 +744,7 @@ static int read_password(struct mqtt_state *st, const char *path, char *err, siz
 static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t lamps, void **state,
                       char *err, size_t errlen)
 {
-    struct mqtt_cfg *cfg = vcfg;
+    struct tapiq_mqtt_cfg *cfg = vcfg;
     struct mqtt_state *st;
     struct timespec rt;
     uint64_t seed;
@@ -1101,9 +885,9 @@ static void mqtt_stop(void *vstate)
 
 const tapiq_backend_ops tapiq_mqtt_backend = {
     .name = "mqtt",
-    .config_new = mqtt_config_new,
-    .config_key = mqtt_config_key,
-    .config_free = mqtt_config_free,
+    .config_new = tapiq_mqtt_config_new,
+    .config_key = tapiq_mqtt_config_key,
+    .config_free = tapiq_mqtt_config_free,
     .start = mqtt_start,
     .apply = mqtt_apply,
     .stop = mqtt_stop,
