@@ -1,8 +1,11 @@
 /* backends/mqtt/config.c - the mqtt backend's configuration keys. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <mosquitto.h>
 
@@ -154,8 +157,17 @@ int tapiq_mqtt_config_key(void *vcfg, const char *key, const char *value, char *
         }
         return set_str(&c->client_id, value);
     }
-    if (strcmp(key, "username") == 0)
+    if (strcmp(key, "username") == 0) {
+        /* libmosquitto refuses such a name at connect time (and would then
+         * connect without credentials): refuse it here. */
+        size_t l = strlen(value);
+        if (l > TAPIQ_MQTT_STRING_MAX || mosquitto_validate_utf8(value, (int)l) != 0) {
+            snprintf(err, errlen, "bad value for 'username': valid UTF-8 of at most %u bytes",
+                     TAPIQ_MQTT_STRING_MAX);
+            return -EINVAL;
+        }
         return set_str(&c->username, value);
+    }
     if (strcmp(key, "password_file") == 0)
         return set_str(&c->password_file, value);
     if (strcmp(key, "cafile") == 0)
@@ -210,4 +222,113 @@ int tapiq_mqtt_config_key(void *vcfg, const char *key, const char *value, char *
         }
     }
     return 0;
+}
+
+/* @path, the value of @key, can be opened for reading and is no directory. */
+static int check_file(const char *key, const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    /* O_NONBLOCK: a FIFO must not hold start up until a writer comes. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e;
+    if (fd < 0) {
+        e = errno;
+        snprintf(err, errlen, "mqtt: cannot read '%s' file '%s': %s", key, path, strerror(e));
+        return -EINVAL;
+    }
+    e = fstat(fd, &sb) == 0 ? 0 : errno;
+    close(fd);
+    if (e || S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "mqtt: cannot read '%s' file '%s': %s", key, path,
+                 strerror(e ? e : EISDIR));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int tapiq_mqtt_config_check(const struct tapiq_mqtt_cfg *c, char *err, size_t errlen)
+{
+    int rc;
+    if (c->nurls == 0) {
+        snprintf(err, errlen, "mqtt: the 'url' key is required (e.g. url=mqtt://127.0.0.1:1883)");
+        return -EINVAL;
+    }
+    if ((c->certfile == NULL) != (c->keyfile == NULL)) {
+        snprintf(err, errlen, "mqtt: 'certfile' and 'keyfile' go together (%s without %s)",
+                 c->certfile ? "'certfile'" : "'keyfile'", c->certfile ? "'keyfile'" : "'certfile'");
+        return -EINVAL;
+    }
+    if (c->username && !c->password_file) {
+        snprintf(err, errlen, "mqtt: 'username' needs 'password_file' (the password is read from "
+                              "that file)");
+        return -EINVAL;
+    }
+    if (c->password_file && !c->username && c->protocol != MQTT_PROTOCOL_V5) {
+        snprintf(err, errlen, "mqtt: 'password_file' needs 'username' (MQTT 3.1.1 sends no "
+                              "password without a user name)");
+        return -EINVAL;
+    }
+    if ((c->cafile && (rc = check_file("cafile", c->cafile, err, errlen))) ||
+        (c->certfile && (rc = check_file("certfile", c->certfile, err, errlen))) ||
+        (c->keyfile && (rc = check_file("keyfile", c->keyfile, err, errlen))))
+        return rc;
+    return 0;
+}
+
+int tapiq_mqtt_read_password(const char *path, char **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    struct stat sb;
+    char *pw;
+    size_t n = 0;
+    int ch, e = 0;
+
+    if (!f) {
+        e = errno;
+        snprintf(err, errlen, "mqtt: cannot read 'password_file' '%s': %s", path, strerror(e));
+        return -EINVAL;
+    }
+    if (fstat(fileno(f), &sb) != 0)
+        e = errno;
+    else if (S_ISDIR(sb.st_mode))
+        e = EISDIR;
+    if (e) {
+        fclose(f);
+        snprintf(err, errlen, "mqtt: cannot read 'password_file' '%s': %s", path, strerror(e));
+        return -EINVAL;
+    }
+    /* One byte more than the longest password, to tell "too long". */
+    pw = tapiq_malloc(TAPIQ_MQTT_STRING_MAX + 2);
+    if (!pw) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    while (n <= TAPIQ_MQTT_STRING_MAX && (ch = getc(f)) != EOF && ch != '\n')
+        pw[n++] = (char)ch;
+    if (ferror(f))
+        e = errno ? errno : EIO;
+    fclose(f);
+    while (n && pw[n - 1] == '\r')
+        n--;
+    pw[n] = '\0';
+    if (e || n > TAPIQ_MQTT_STRING_MAX || memchr(pw, '\0', n)) {
+        if (e)
+            snprintf(err, errlen, "mqtt: cannot read 'password_file' '%s': %s", path, strerror(e));
+        else if (n > TAPIQ_MQTT_STRING_MAX)
+            snprintf(err, errlen, "mqtt: 'password_file' '%s': the password is longer than %u "
+                                  "bytes (MQTT's limit)",
+                     path, TAPIQ_MQTT_STRING_MAX);
+        else
+            snprintf(err, errlen, "mqtt: 'password_file' '%s': the password contains a NUL byte",
+                     path);
+        explicit_bzero(pw, TAPIQ_MQTT_STRING_MAX + 2);
+        free(pw);
+        return -EINVAL;
+    }
+    /* Keep only what the password needs; wipe the read buffer. */
+    *out = tapiq_malloc(n + 1);
+    if (*out)
+        memcpy(*out, pw, n + 1);
+    explicit_bzero(pw, n);
+    free(pw);
+    return *out ? 0 : -ENOMEM;
 }

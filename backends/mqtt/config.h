@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define TAPIQ_MQTT_MAX_URLS 8
+#define TAPIQ_MQTT_STRING_MAX 65535u /* MQTT's longest user name or password */
 
 struct tapiq_mqtt_url {
     char *host;
@@ -49,5 +50,22 @@ int tapiq_mqtt_config_key(void *cfg, const char *key, const char *value, char *e
 
 /* tapiq_mqtt_config_free - free @cfg and everything it owns (NULL: no-op). */
 void tapiq_mqtt_config_free(void *cfg);
+
+/* tapiq_mqtt_config_check - what can be checked before connecting: a url is
+ * given; certfile and keyfile come together; username comes with
+ * password_file (and, under MQTT 3.1.1, password_file with username);
+ * cafile, certfile and keyfile can be opened for reading and are no
+ * directories. Their contents are checked by TLS when connecting.
+ * Returns: 0, or -EINVAL with @err naming the key. */
+int tapiq_mqtt_config_check(const struct tapiq_mqtt_cfg *c, char *err, size_t errlen);
+
+/* tapiq_mqtt_read_password - the first line of @path without its line end
+ * (LF, or CR LF), of any length MQTT allows (65535 bytes).
+ * Blocking: reads a file (a FIFO waits for its writer).
+ * Ownership: on 0 *@out is the caller's, to wipe (explicit_bzero) and free.
+ * Returns:   0; -EINVAL with @err naming 'password_file' when the file cannot
+ *            be read, is a directory, or the password is too long or holds
+ *            a NUL byte; -ENOMEM. */
+int tapiq_mqtt_read_password(const char *path, char **out, char *err, size_t errlen);
 
 #endif /* TAPIQ_BACKENDS_MQTT_CONFIG_H */

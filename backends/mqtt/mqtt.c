@@ -113,8 +113,7 @@ struct mqtt_fifo {
 struct mqtt_state {
     tapiq_host *host;
     struct tapiq_mqtt_cfg cfg;
-    char password[256];
-    int have_password;
+    char *password; /* the first line of password_file, or NULL */
     uint32_t ndev, nlamps;
     struct mqtt_dev *dev;
     uint32_t *shown_all;
@@ -401,8 +400,14 @@ static void try_connect(struct mqtt_state *st)
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, st->cfg.protocol);
     mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, (int)st->cfg.inflight);
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-    if (st->cfg.username)
-        mosquitto_username_pw_set(m, st->cfg.username, st->have_password ? st->password : NULL);
+    if ((st->cfg.username || st->password) &&
+        (rc = mosquitto_username_pw_set(m, st->cfg.username, st->password)) != MOSQ_ERR_SUCCESS) {
+        /* Checked at start; only memory can run out here. */
+        DBG(st, "credentials refused by libmosquitto: %s\n", mosquitto_strerror(rc));
+        mosquitto_destroy(m);
+        retry_later(st);
+        return;
+    }
     if (u->tls) {
         rc = mosquitto_tls_set(m, st->cfg.cafile, st->cfg.cafile ? NULL : "/etc/ssl/certs",
                                st->cfg.certfile, st->cfg.keyfile, NULL);
@@ -704,6 +709,10 @@ static void state_free(struct mqtt_state *st)
     free(st->scratch);
     free(st->cfg.client_id);
     free(st->cfg.prefix);
+    if (st->password) {
+        explicit_bzero(st->password, strlen(st->password));
+        free(st->password);
+    }
     free(st);
 }
 
@@ -723,24 +732,6 @@ static void mqtt_lib_init(void)
     mosquitto_lib_init();
 }
 
-static int read_password(struct mqtt_state *st, const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    size_t l;
-    if (!f) {
-        snprintf(err, errlen, "mqtt: cannot read password_file '%s': %s", path, strerror(errno));
-        return -EINVAL;
-    }
-    if (!fgets(st->password, sizeof(st->password), f))
-        st->password[0] = '\0';
-    fclose(f);
-    l = strlen(st->password);
-    while (l && (st->password[l - 1] == '\n' || st->password[l - 1] == '\r'))
-        st->password[--l] = '\0';
-    st->have_password = 1;
-    return 0;
-}
-
 static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t lamps, void **state,
                       char *err, size_t errlen)
 {
@@ -750,14 +741,15 @@ static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t l
     uint64_t seed;
     int rc;
 
-    if (!cfg || cfg->nurls == 0) {
+    if (!cfg) {
         snprintf(err, errlen, "mqtt: the 'url' key is required (e.g. url=mqtt://127.0.0.1:1883)");
         return -EINVAL;
     }
-    if ((cfg->certfile == NULL) != (cfg->keyfile == NULL)) {
-        snprintf(err, errlen, "mqtt: 'certfile' and 'keyfile' go together");
-        return -EINVAL;
-    }
+    /* What can be checked now fails start (INIFILECORRUPT), not a later
+     * connection. */
+    rc = tapiq_mqtt_config_check(cfg, err, errlen);
+    if (rc)
+        return rc;
     pthread_once(&mqtt_lib_once, mqtt_lib_init);
 
     st = tapiq_calloc(1, sizeof(*st));
@@ -791,7 +783,8 @@ static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t l
             return -ENOMEM;
         }
     }
-    if (cfg->password_file && (rc = read_password(st, cfg->password_file, err, errlen))) {
+    if (cfg->password_file &&
+        (rc = tapiq_mqtt_read_password(cfg->password_file, &st->password, err, errlen))) {
         state_free(st);
         return rc;
     }
