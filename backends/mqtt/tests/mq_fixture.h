@@ -130,7 +130,9 @@ static inline void mq_wait_port(int port, unsigned timeout_ms)
 /* Start argv[0] with argv (stdout/stderr to @log when given). */
 static inline pid_t mq_spawn(char *const argv[], const char *log)
 {
-    pid_t pid = fork();
+    pid_t pid;
+    fflush(NULL); /* else the child writes our buffered output a second time */
+    pid = fork();
     MQ_CHECK(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         if (log) {
