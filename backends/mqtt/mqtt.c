@@ -37,7 +37,10 @@
  *     MQTT_LOOKUP_TIMEOUT_MS or at stop, so neither deadlines nor shutdown
  *     wait for a resolver;
  *   - subscribes to <prefix>/console/+/online and reports presence with
- *     tapiq_host_set_connected().
+ *     tapiq_host_set_connected();
+ *   - notes the first reason each failed attempt or lost connection gives
+ *     (CONNACK refusals by name, libmosquitto's error log line for TLS) as
+ *     the process's last error, and counts attempts and failures (diag.h).
  *
  * Bounded memory: per console the acknowledged lamp state, a sequence number
  * and a few flags; two FIFOs of console ids (capacity = consoles); at most
@@ -56,6 +59,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,6 +75,7 @@
 #include "backends/backend.h"
 #include "backends/mqtt/config.h"
 #include "backends/mqtt/connect.h"
+#include "backends/mqtt/diag.h"
 #include "backends/mqtt/mqtt_internal.h"
 #include "backends/mqtt/wire.h"
 #include "core/alloc.h"
@@ -128,6 +133,8 @@ struct mqtt_state {
     struct tapiq_mqtt_connector *conn; /* an attempt before its client is handed over */
     unsigned turn;  /* rotates the first address a connector tries */
     int connected;  /* CONNACK received on the current client */
+    int noted;      /* the current attempt or connection has its error noted */
+    char mlog[200]; /* libmosquitto's first error log line on the current client */
     int lost;       /* the current client failed: drop it */
     uint64_t conn_deadline_ms;
     uint64_t next_try_ms;
@@ -145,28 +152,6 @@ struct mqtt_state {
     int debug;
 };
 
-/* Process-wide counters for tests and diagnostics (tapiq_stats has no
- * backend-specific fields). */
-static _Atomic uint64_t mqtt_malformed;
-static _Atomic uint64_t mqtt_connects;
-static _Atomic uint64_t mqtt_publishes;
-
-uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which)
-{
-    switch (which) {
-    case TAPIQ_MQTT_MALFORMED:
-        /* relaxed: a statistic. */
-        return atomic_load_explicit(&mqtt_malformed, memory_order_relaxed);
-    case TAPIQ_MQTT_CONNECTS:
-        return atomic_load_explicit(&mqtt_connects, memory_order_relaxed);
-    case TAPIQ_MQTT_PUBLISHES:
-        return atomic_load_explicit(&mqtt_publishes, memory_order_relaxed);
-    case TAPIQ_MQTT_CONNECTORS_RUNNING:
-        return tapiq_mqtt_connectors_running();
-    }
-    return 0;
-}
-
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -179,6 +164,42 @@ static uint64_t now_ms(void)
         if ((st)->debug)                                                                       \
             fprintf(stderr, "tapiq-mqtt: " __VA_ARGS__);                                       \
     } while (0)
+
+/* Note why the current attempt failed, or why the connection was lost: the
+ * first reason of each is the cause (later ones are its consequences). An
+ * attempt's failure is counted; either becomes the last error. */
+static void note_failure(struct mqtt_state *st, const char *fmt, ...)
+{
+    const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
+    char why[TAPIQ_MQTT_ERROR_MAX], msg[TAPIQ_MQTT_ERROR_MAX];
+    va_list ap;
+    if (st->noted)
+        return;
+    st->noted = 1;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (snprintf(msg, sizeof(msg), "%s://%s%s%s:%d: %s%s%s%s%s", u->tls ? "mqtts" : "mqtt",
+                 strchr(u->host, ':') ? "[" : "", u->host, strchr(u->host, ':') ? "]" : "",
+                 u->port, st->connected ? "connection lost: " : "", why,
+                 st->mlog[0] ? " (" : "", st->mlog, st->mlog[0] ? ")" : "") >= (int)sizeof(msg))
+        memcpy(msg + sizeof(msg) - 4, "...", 4); /* show that it was cut */
+    if (!st->connected)
+        tapiq_mqtt_count(TAPIQ_MQTT_CONNECT_FAILURES);
+    tapiq_mqtt_set_last_error(msg);
+    DBG(st, "%s\n", msg);
+}
+
+/* A libmosquitto status (MOSQ_ERR_*, with @e the errno after the call) or an
+ * MQTT 5 reason code (>= 0x80, from a broker's DISCONNECT) as text. */
+static const char *status_text(int rc, int e)
+{
+    if (rc == MOSQ_ERR_ERRNO)
+        return strerror(e);
+    if (rc >= 0x80)
+        return mosquitto_reason_string(rc);
+    return mosquitto_strerror(rc);
+}
 
 /* ------------------------------------------------------------------ FIFOs */
 
@@ -251,6 +272,33 @@ static void finish_batch(struct mqtt_state *st, uint32_t d, int ok)
 
 /* ------------------------------------------------------------ MQTT client */
 
+/* The names of MQTT 3.1.1's CONNACK return codes (section 3.2.2.3), which
+ * mosquitto_reason_string() (MQTT 5 codes) calls "Unknown reason". */
+static const char *connack_v311_text(int rc)
+{
+    static const char *const names[] = {
+        "accepted",
+        "unacceptable protocol version",
+        "identifier rejected",
+        "server unavailable",
+        "bad user name or password",
+        "not authorized",
+    };
+    return rc >= 0 && rc <= 5 ? names[rc] : "unknown return code";
+}
+
+/* libmosquitto's log: the first error line of a client (the OpenSSL reason
+ * behind a TLS failure) goes with the failure it explains. */
+static void on_log(struct mosquitto *m, void *obj, int level, const char *str)
+{
+    struct mqtt_state *st = obj;
+    (void)m;
+    if ((level & MOSQ_LOG_ERR) && !st->mlog[0])
+        snprintf(st->mlog, sizeof(st->mlog), "%s", str);
+    if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING | MOSQ_LOG_NOTICE))
+        DBG(st, "libmosquitto: %s\n", str);
+}
+
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
                        const mosquitto_property *props)
 {
@@ -259,18 +307,26 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
     (void)flags;
     (void)props;
     if (rc != 0) {
-        DBG(st, "connection refused: %s\n", mosquitto_reason_string(rc));
+        if (st->cfg.protocol == MQTT_PROTOCOL_V5 || rc >= 0x80)
+            note_failure(st, "refused by the broker: %s (MQTT 5 CONNACK reason code 0x%02x)",
+                         mosquitto_reason_string(rc), (unsigned)rc);
+        else
+            note_failure(st, "refused by the broker: %s (MQTT 3.1.1 CONNACK return code %d)",
+                         connack_v311_text(rc), rc);
         st->lost = 1;
         return;
     }
     st->connected = 1;
+    st->noted = 0;
+    st->mlog[0] = '\0';
     st->backoff_ms = MQTT_BACKOFF_MIN_MS;
-    /* relaxed: a statistic. */
-    atomic_fetch_add_explicit(&mqtt_connects, 1, memory_order_relaxed);
+    tapiq_mqtt_count(TAPIQ_MQTT_CONNECTS);
     DBG(st, "connected to %s:%d\n", st->cfg.urls[st->url].host, st->cfg.urls[st->url].port);
     snprintf(sub, sizeof(sub), "%s/console/+/online", st->cfg.prefix);
-    if (mosquitto_subscribe(m, NULL, sub, 1) != MOSQ_ERR_SUCCESS)
+    if ((rc = mosquitto_subscribe(m, NULL, sub, 1)) != MOSQ_ERR_SUCCESS) {
+        note_failure(st, "subscribing: %s", status_text(rc, errno));
         st->lost = 1;
+    }
     /* Resync: republish every console on the new connection. */
     for (uint32_t d = 0; d < st->ndev; d++)
         want_sync(st, d);
@@ -280,9 +336,11 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitto_property *props)
 {
     struct mqtt_state *st = obj;
+    int e = errno;
     (void)m;
     (void)props;
-    DBG(st, "disconnected (%d)\n", rc);
+    if (rc != 0) /* 0: the disconnect we asked for (stop) */
+        note_failure(st, "%s", status_text(rc, e));
     st->lost = 1;
 }
 
@@ -341,8 +399,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     if (tapiq_mqtt_parse_presence(st->cfg.prefix, msg->topic, msg->payload,
                                   msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, st->ndev,
                                   &d, &online) != 0) {
-        /* relaxed: a statistic. */
-        atomic_fetch_add_explicit(&mqtt_malformed, 1, memory_order_relaxed);
+        tapiq_mqtt_count(TAPIQ_MQTT_MALFORMED);
         DBG(st, "ignored malformed presence message on '%s'\n", msg->topic);
         return;
     }
@@ -391,9 +448,16 @@ static void drop_client(struct mqtt_state *st)
 static void try_connect(struct mqtt_state *st)
 {
     const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
-    struct mosquitto *m = mosquitto_new(st->cfg.client_id, true, NULL);
+    struct mosquitto *m;
     int rc;
+    tapiq_mqtt_count(TAPIQ_MQTT_CONNECT_ATTEMPTS);
+    st->connected = 0;
+    st->lost = 0;
+    st->noted = 0;
+    st->mlog[0] = '\0';
+    m = mosquitto_new(st->cfg.client_id, true, NULL);
     if (!m) {
+        note_failure(st, "cannot create a client: %s", strerror(errno));
         retry_later(st);
         return;
     }
@@ -403,7 +467,7 @@ static void try_connect(struct mqtt_state *st)
     if ((st->cfg.username || st->password) &&
         (rc = mosquitto_username_pw_set(m, st->cfg.username, st->password)) != MOSQ_ERR_SUCCESS) {
         /* Checked at start; only memory can run out here. */
-        DBG(st, "credentials refused by libmosquitto: %s\n", mosquitto_strerror(rc));
+        note_failure(st, "credentials refused by libmosquitto: %s", mosquitto_strerror(rc));
         mosquitto_destroy(m);
         retry_later(st);
         return;
@@ -412,7 +476,9 @@ static void try_connect(struct mqtt_state *st)
         rc = mosquitto_tls_set(m, st->cfg.cafile, st->cfg.cafile ? NULL : "/etc/ssl/certs",
                                st->cfg.certfile, st->cfg.keyfile, NULL);
         if (rc != MOSQ_ERR_SUCCESS) {
-            DBG(st, "TLS setup failed: %s\n", mosquitto_strerror(rc));
+            /* Checked at start; a file may have gone since. */
+            note_failure(st, "TLS setup failed (cafile, certfile, keyfile): %s",
+                         mosquitto_strerror(rc));
             mosquitto_destroy(m);
             retry_later(st);
             return;
@@ -422,14 +488,12 @@ static void try_connect(struct mqtt_state *st)
     rc = tapiq_mqtt_connector_start(m, u->host, u->port, u->tls, st->turn++, MQTT_KEEPALIVE_S,
                                     &st->conn);
     if (rc) {
-        DBG(st, "cannot start connecting to %s:%d: %s\n", u->host, u->port,
-            rc == -EAGAIN ? "too many host lookups pending" : strerror(-rc));
+        note_failure(st, "cannot start connecting: %s",
+                     rc == -EAGAIN ? "earlier host lookups still pending" : strerror(-rc));
         mosquitto_destroy(m);
         retry_later(st);
         return;
     }
-    st->connected = 0;
-    st->lost = 0;
     st->conn_deadline_ms = now_ms() + MQTT_LOOKUP_TIMEOUT_MS;
 }
 
@@ -439,20 +503,21 @@ static void poll_connector(struct mqtt_state *st, uint64_t now)
 {
     const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
     struct mosquitto *m = NULL;
-    char why[300];
+    char why[TAPIQ_MQTT_ERROR_MAX];
     int rc = tapiq_mqtt_connector_take_try(st->conn, &m, why, sizeof(why));
     if (rc == -EINPROGRESS) {
         if (now < st->conn_deadline_ms)
             return;
         tapiq_mqtt_connector_abandon(st->conn);
         st->conn = NULL;
-        DBG(st, "no address for %s within %u ms\n", u->host, MQTT_LOOKUP_TIMEOUT_MS);
+        note_failure(st, "no address for host '%s' within %u ms (lookup still pending)", u->host,
+                     MQTT_LOOKUP_TIMEOUT_MS);
         retry_later(st);
         return;
     }
     st->conn = NULL;
     if (rc) {
-        DBG(st, "%s\n", why);
+        note_failure(st, "%s", why);
         retry_later(st);
         return;
     }
@@ -462,6 +527,7 @@ static void poll_connector(struct mqtt_state *st, uint64_t now)
     mosquitto_disconnect_v5_callback_set(m, on_disconnect);
     mosquitto_publish_v5_callback_set(m, on_publish);
     mosquitto_message_v5_callback_set(m, on_message);
+    mosquitto_log_callback_set(m, on_log);
     st->conn_deadline_ms = now + MQTT_CONNECT_TIMEOUT_MS;
 }
 
@@ -494,6 +560,7 @@ static int publish_dev(struct mqtt_state *st, uint32_t d)
     rc = mosquitto_publish(st->mosq, &mid, st->topic, len, st->buf, 1, true);
     if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO ||
         rc == MOSQ_ERR_NOMEM || rc == MOSQ_ERR_PROTOCOL) {
+        note_failure(st, "publishing: %s", status_text(rc, errno));
         if (dv->batch)
             want_batch(st, d);
         if (dv->need_sync)
@@ -506,8 +573,7 @@ static int publish_dev(struct mqtt_state *st, uint32_t d)
         finish_batch(st, d, 0);
         return 0;
     }
-    /* relaxed: a statistic. */
-    atomic_fetch_add_explicit(&mqtt_publishes, 1, memory_order_relaxed);
+    tapiq_mqtt_count(TAPIQ_MQTT_PUBLISHES);
     dv->seq++;
     dv->need_sync = 0;
     dv->mid = mid;
@@ -606,7 +672,7 @@ static void *io_main(void *arg)
         if (!st->mosq && !st->conn && now >= st->next_try_ms)
             try_connect(st);
         if (st->mosq && !st->connected && now >= st->conn_deadline_ms) {
-            DBG(st, "no CONNACK within %u ms\n", MQTT_CONNECT_TIMEOUT_MS);
+            note_failure(st, "no CONNACK within %u ms", MQTT_CONNECT_TIMEOUT_MS);
             drop_client(st);
         }
         if (st->mosq && st->connected && st->next_resync_ms && now >= st->next_resync_ms) {
@@ -645,11 +711,18 @@ static void *io_main(void *arg)
                 rc = mosquitto_loop_read(st->mosq, 1000);
             if (rc == MOSQ_ERR_SUCCESS && st->mosq && (pfd[1].revents & POLLOUT))
                 rc = mosquitto_loop_write(st->mosq, 1000);
-            if (rc != MOSQ_ERR_SUCCESS)
+            if (rc != MOSQ_ERR_SUCCESS) {
+                note_failure(st, "%s", status_text(rc, errno)); /* unless a callback did */
                 st->lost = 1;
+            }
         }
-        if (st->mosq && !st->lost && mosquitto_loop_misc(st->mosq) != MOSQ_ERR_SUCCESS)
-            st->lost = 1;
+        if (st->mosq && !st->lost) {
+            int rc = mosquitto_loop_misc(st->mosq);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                note_failure(st, "%s", status_text(rc, errno));
+                st->lost = 1;
+            }
+        }
     }
 
     /* Stop: wait briefly for the messages already sent, then fail the rest. */

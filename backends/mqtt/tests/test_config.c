@@ -4,6 +4,7 @@
  * a message naming the key; with no broker listening, tapiq still starts
  * (valid credentials and TLS files included) and every request is replied
  * OPERATIONFAILED after timeout_ms (no hang). */
+#include "backends/mqtt/mqtt_internal.h"
 #include "backends/mqtt/tests/mq_fixture.h"
 
 /* @dir/@name with @len bytes of 'p' (then a newline when @nl). */
@@ -122,6 +123,18 @@ int main(void)
     MQ_CHECK(r.failed == r.accepted && r.ok == 0, "%" PRIu64 " of %" PRIu64 " failed", r.failed,
              r.accepted);
     mq_check_getlamp(&r); /* all still OFF */
+    {
+        /* Why, without a debug switch: attempts counted, each one failed. */
+        char err[TAPIQ_MQTT_ERROR_MAX];
+        MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) > 0 &&
+                     tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == 0,
+                 "failures %" PRIu64 ", connects %" PRIu64,
+                 tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES),
+                 tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS));
+        MQ_CHECK(tapiq_mqtt_last_error(err, sizeof(err)) > 0 && strstr(err, "mqtt://") == err,
+                 "last error '%s'", err);
+        printf("no broker: last error: %s\n", err);
+    }
     MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     printf("bad keys rejected; no broker: %" PRIu64 " requests failed with OPERATIONFAILED\n",
