@@ -131,7 +131,7 @@ struct mqtt_state {
     /* I/O thread only. */
     struct mosquitto *mosq;
     struct tapiq_mqtt_connector *conn; /* an attempt before its client is handed over */
-    unsigned turn;  /* rotates the first address a connector tries */
+    unsigned turn[TAPIQ_MQTT_MAX_URLS]; /* per url: rotates the first address tried */
     int connected;  /* CONNACK received on the current client */
     int noted;      /* the current attempt or connection has its error noted */
     char mlog[200]; /* libmosquitto's first error log line on the current client */
@@ -485,8 +485,8 @@ static void try_connect(struct mqtt_state *st)
         }
     }
     DBG(st, "connecting to %s:%d\n", u->host, u->port);
-    rc = tapiq_mqtt_connector_start(m, u->host, u->port, u->tls, st->turn++, MQTT_KEEPALIVE_S,
-                                    &st->conn);
+    rc = tapiq_mqtt_connector_start(m, u->host, u->port, u->tls, st->turn[st->url]++,
+                                    MQTT_KEEPALIVE_S, &st->conn);
     if (rc) {
         note_failure(st, "cannot start connecting: %s",
                      rc == -EAGAIN ? "earlier host lookups still pending" : strerror(-rc));
