@@ -119,7 +119,8 @@ int tapiq_mqtt_config_key(void *vcfg, const char *key, const char *value, char *
             while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
                 l--;
             if (c->nurls == TAPIQ_MQTT_MAX_URLS) {
-                snprintf(err, errlen, "bad value for 'url': more than %d urls", TAPIQ_MQTT_MAX_URLS);
+                snprintf(err, errlen, "bad value for 'url': more than %d urls",
+                         TAPIQ_MQTT_MAX_URLS);
                 urls_free(c);
                 return -EINVAL;
             }
@@ -253,8 +254,10 @@ int tapiq_mqtt_config_check(const struct tapiq_mqtt_cfg *c, char *err, size_t er
         return -EINVAL;
     }
     if ((c->certfile == NULL) != (c->keyfile == NULL)) {
-        snprintf(err, errlen, "mqtt: 'certfile' and 'keyfile' go together (%s without %s)",
-                 c->certfile ? "'certfile'" : "'keyfile'", c->certfile ? "'keyfile'" : "'certfile'");
+        const char *has = c->certfile ? "'certfile'" : "'keyfile'";
+        const char *lacks = c->certfile ? "'keyfile'" : "'certfile'";
+        snprintf(err, errlen, "mqtt: 'certfile' and 'keyfile' go together (%s without %s)", has,
+                 lacks);
         return -EINVAL;
     }
     if (c->username && !c->password_file) {
