@@ -31,8 +31,16 @@
  *     a new connection starts a fresh client (nothing queued in libmosquitto
  *     survives), sends again the batches whose message was not acknowledged,
  *     and republishes every console (resync); so does the resync_s timer;
+ *   - never looks a host name up itself: a connector thread (connect.h) does
+ *     the lookup and the non-blocking connect and hands the client over;
+ *     the I/O thread polls it every tick and abandons it after
+ *     MQTT_LOOKUP_TIMEOUT_MS or at stop, so neither deadlines nor shutdown
+ *     wait for a resolver;
  *   - subscribes to <prefix>/console/+/online and reports presence with
- *     tapiq_host_set_connected().
+ *     tapiq_host_set_connected();
+ *   - notes the first reason each failed attempt or lost connection gives
+ *     (CONNACK refusals by name, libmosquitto's error log line for TLS) as
+ *     the process's last error, and counts attempts and failures (diag.h).
  *
  * Bounded memory: per console the acknowledged lamp state, a sequence number
  * and a few flags; two FIFOs of console ids (capacity = consoles); at most
@@ -51,6 +59,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,41 +73,22 @@
 #include <mqtt_protocol.h>
 
 #include "backends/backend.h"
+#include "backends/mqtt/config.h"
+#include "backends/mqtt/connect.h"
+#include "backends/mqtt/diag.h"
 #include "backends/mqtt/mqtt_internal.h"
 #include "backends/mqtt/wire.h"
 #include "core/alloc.h"
-#include "core/config.h"
 #include "core/mpmc.h"
 
-#define MQTT_MAX_URLS 8
 #define MQTT_BACKOFF_MIN_MS 100u
 #define MQTT_BACKOFF_MAX_MS 5000u
-#define MQTT_CONNECT_TIMEOUT_MS 3000u
+#define MQTT_CONNECT_TIMEOUT_MS 3000u /* from the client's hand-over to CONNACK */
+#define MQTT_LOOKUP_TIMEOUT_MS 10000u /* a connector's lookup (glibc: 5 s per try) */
 #define MQTT_KEEPALIVE_S 10
 #define MQTT_TICK_MS 20
 
 TAPIQ_MPMC_DEFINE(mqtt_handoff, uint32_t)
-
-struct mqtt_url {
-    char *host;
-    int port;
-    int tls;
-};
-
-struct mqtt_cfg {
-    struct mqtt_url urls[MQTT_MAX_URLS];
-    unsigned nurls;
-    char *prefix;
-    char *client_id;
-    char *username;
-    char *password_file;
-    char *cafile, *certfile, *keyfile;
-    int protocol; /* MQTT_PROTOCOL_V311 or MQTT_PROTOCOL_V5 */
-    uint32_t inflight;
-    uint32_t timeout_ms;
-    uint32_t resync_s;
-    int per_update; /* publish=update: one message per lamp update (bench baseline) */
-};
 
 /* Per console. hand_* are written by apply() and read by the I/O thread
  * after it pops the id; everything else belongs to the I/O thread. */
@@ -127,9 +117,8 @@ struct mqtt_fifo {
 
 struct mqtt_state {
     tapiq_host *host;
-    struct mqtt_cfg cfg;
-    char password[256];
-    int have_password;
+    struct tapiq_mqtt_cfg cfg;
+    char *password; /* the first line of password_file, or NULL */
     uint32_t ndev, nlamps;
     struct mqtt_dev *dev;
     uint32_t *shown_all;
@@ -141,7 +130,11 @@ struct mqtt_state {
 
     /* I/O thread only. */
     struct mosquitto *mosq;
+    struct tapiq_mqtt_connector *conn; /* an attempt before its client is handed over */
+    unsigned turn[TAPIQ_MQTT_MAX_URLS]; /* per url: rotates the first address tried */
     int connected;  /* CONNACK received on the current client */
+    int noted;      /* the current attempt or connection has its error noted */
+    char mlog[200]; /* libmosquitto's first error log line on the current client */
     int lost;       /* the current client failed: drop it */
     uint64_t conn_deadline_ms;
     uint64_t next_try_ms;
@@ -159,26 +152,6 @@ struct mqtt_state {
     int debug;
 };
 
-/* Process-wide counters for tests and diagnostics (tapiq_stats has no
- * backend-specific fields). */
-static _Atomic uint64_t mqtt_malformed;
-static _Atomic uint64_t mqtt_connects;
-static _Atomic uint64_t mqtt_publishes;
-
-uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which)
-{
-    switch (which) {
-    case TAPIQ_MQTT_MALFORMED:
-        /* relaxed: a statistic. */
-        return atomic_load_explicit(&mqtt_malformed, memory_order_relaxed);
-    case TAPIQ_MQTT_CONNECTS:
-        return atomic_load_explicit(&mqtt_connects, memory_order_relaxed);
-    case TAPIQ_MQTT_PUBLISHES:
-        return atomic_load_explicit(&mqtt_publishes, memory_order_relaxed);
-    }
-    return 0;
-}
-
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -192,208 +165,40 @@ static uint64_t now_ms(void)
             fprintf(stderr, "tapiq-mqtt: " __VA_ARGS__);                                       \
     } while (0)
 
-/* ------------------------------------------------------------ configuration */
-
-static void *mqtt_config_new(void)
+/* Note why the current attempt failed, or why the connection was lost: the
+ * first reason of each is the cause (later ones are its consequences). An
+ * attempt's failure is counted; either becomes the last error. */
+static void note_failure(struct mqtt_state *st, const char *fmt, ...)
 {
-    struct mqtt_cfg *c = tapiq_calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->protocol = MQTT_PROTOCOL_V311;
-    c->inflight = 64;
-    c->timeout_ms = 5000;
-    c->resync_s = 300;
-    return c;
-}
-
-static void urls_free(struct mqtt_cfg *c)
-{
-    for (unsigned i = 0; i < c->nurls; i++)
-        free(c->urls[i].host);
-    c->nurls = 0;
-}
-
-static void mqtt_config_free(void *vcfg)
-{
-    struct mqtt_cfg *c = vcfg;
-    if (!c)
+    const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
+    char why[TAPIQ_MQTT_ERROR_MAX], msg[TAPIQ_MQTT_ERROR_MAX];
+    va_list ap;
+    if (st->noted)
         return;
-    urls_free(c);
-    free(c->prefix);
-    free(c->client_id);
-    free(c->username);
-    free(c->password_file);
-    free(c->cafile);
-    free(c->certfile);
-    free(c->keyfile);
-    free(c);
+    st->noted = 1;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (snprintf(msg, sizeof(msg), "%s://%s%s%s:%d: %s%s%s%s%s", u->tls ? "mqtts" : "mqtt",
+                 strchr(u->host, ':') ? "[" : "", u->host, strchr(u->host, ':') ? "]" : "",
+                 u->port, st->connected ? "connection lost: " : "", why,
+                 st->mlog[0] ? " (" : "", st->mlog, st->mlog[0] ? ")" : "") >= (int)sizeof(msg))
+        memcpy(msg + sizeof(msg) - 4, "...", 4); /* show that it was cut */
+    if (!st->connected)
+        tapiq_mqtt_count(TAPIQ_MQTT_CONNECT_FAILURES);
+    tapiq_mqtt_set_last_error(msg);
+    DBG(st, "%s\n", msg);
 }
 
-/* One url: mqtt://host[:port] or mqtts://host[:port]; host may be [v6]. */
-static int parse_url(const char *s, size_t len, struct mqtt_url *out)
+/* A libmosquitto status (MOSQ_ERR_*, with @e the errno after the call) or an
+ * MQTT 5 reason code (>= 0x80, from a broker's DISCONNECT) as text. */
+static const char *status_text(int rc, int e)
 {
-    char tmp[300];
-    char *h, *colon;
-    uint32_t port;
-    if (len >= sizeof(tmp))
-        return -EINVAL;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    if (strncmp(tmp, "mqtt://", 7) == 0) {
-        out->tls = 0;
-        h = tmp + 7;
-    } else if (strncmp(tmp, "mqtts://", 8) == 0) {
-        out->tls = 1;
-        h = tmp + 8;
-    } else {
-        return -EINVAL;
-    }
-    port = out->tls ? 8883 : 1883;
-    if (*h == '[') {
-        char *rb = strchr(h, ']');
-        if (!rb || rb == h + 1)
-            return -EINVAL;
-        *rb = '\0';
-        colon = rb[1] == ':' ? rb + 1 : NULL;
-        if (!colon && rb[1])
-            return -EINVAL;
-        h++;
-    } else {
-        colon = strchr(h, ':');
-        if (colon)
-            *colon = '\0';
-    }
-    if (colon && tapiq_parse_u32(colon + 1, 1, 65535, &port))
-        return -EINVAL;
-    if (!*h || strchr(h, '/'))
-        return -EINVAL;
-    out->host = tapiq_strdup(h);
-    if (!out->host)
-        return -ENOMEM;
-    out->port = (int)port;
-    return 0;
-}
-
-static int set_str(char **dst, const char *value)
-{
-    char *s = tapiq_strdup(value);
-    if (!s)
-        return -ENOMEM;
-    free(*dst);
-    *dst = s;
-    return 0;
-}
-
-static int mqtt_config_key(void *vcfg, const char *key, const char *value, char *err, size_t errlen)
-{
-    struct mqtt_cfg *c = vcfg;
-    if (strcmp(key, "url") == 0) {
-        const char *p = value;
-        urls_free(c);
-        for (;;) {
-            size_t l = strcspn(p, ";|");
-            int r;
-            while (l && (*p == ' ' || *p == '\t')) {
-                p++;
-                l--;
-            }
-            while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
-                l--;
-            if (c->nurls == MQTT_MAX_URLS) {
-                snprintf(err, errlen, "bad value for 'url': more than %d urls", MQTT_MAX_URLS);
-                urls_free(c);
-                return -EINVAL;
-            }
-            r = parse_url(p, l, &c->urls[c->nurls]);
-            if (r) {
-                snprintf(err, errlen,
-                         "bad value '%s' for 'url': expected mqtt://host:port or mqtts://host:port, "
-                         "several separated by ';' or '|'",
-                         value);
-                urls_free(c);
-                return r;
-            }
-            c->nurls++;
-            p += strcspn(p, ";|");
-            if (!*p)
-                break;
-            p++;
-        }
-        return 0;
-    }
-    if (strcmp(key, "prefix") == 0) {
-        if (!*value || strpbrk(value, "+#") || value[strlen(value) - 1] == '/' ||
-            strlen(value) > 200) {
-            snprintf(err, errlen,
-                     "bad value '%s' for 'prefix': a topic without '+', '#' or a trailing '/'",
-                     value);
-            return -EINVAL;
-        }
-        return set_str(&c->prefix, value);
-    }
-    if (strcmp(key, "client_id") == 0) {
-        if (!*value || strlen(value) > 128) {
-            snprintf(err, errlen, "bad value '%s' for 'client_id': 1 to 128 characters", value);
-            return -EINVAL;
-        }
-        return set_str(&c->client_id, value);
-    }
-    if (strcmp(key, "username") == 0)
-        return set_str(&c->username, value);
-    if (strcmp(key, "password_file") == 0)
-        return set_str(&c->password_file, value);
-    if (strcmp(key, "cafile") == 0)
-        return set_str(&c->cafile, value);
-    if (strcmp(key, "certfile") == 0)
-        return set_str(&c->certfile, value);
-    if (strcmp(key, "keyfile") == 0)
-        return set_str(&c->keyfile, value);
-    if (strcmp(key, "protocol") == 0) {
-        if (strcmp(value, "3.1.1") == 0) {
-            c->protocol = MQTT_PROTOCOL_V311;
-        } else if (strcmp(value, "5") == 0) {
-            c->protocol = MQTT_PROTOCOL_V5;
-        } else {
-            snprintf(err, errlen, "bad value '%s' for 'protocol': expected 3.1.1 or 5", value);
-            return -EINVAL;
-        }
-        return 0;
-    }
-    if (strcmp(key, "publish") == 0) {
-        if (strcmp(value, "batch") == 0) {
-            c->per_update = 0;
-        } else if (strcmp(value, "update") == 0) {
-            c->per_update = 1;
-        } else {
-            snprintf(err, errlen, "bad value '%s' for 'publish': expected batch or update", value);
-            return -EINVAL;
-        }
-        return 0;
-    }
-    {
-        uint32_t *dst, min, max;
-        if (strcmp(key, "inflight") == 0) {
-            dst = &c->inflight;
-            min = 1;
-            max = 65535;
-        } else if (strcmp(key, "timeout_ms") == 0) {
-            dst = &c->timeout_ms;
-            min = 1;
-            max = 3600000;
-        } else if (strcmp(key, "resync_s") == 0) {
-            dst = &c->resync_s;
-            min = 0;
-            max = 86400;
-        } else {
-            return -ENOENT;
-        }
-        if (tapiq_parse_u32(value, min, max, dst)) {
-            snprintf(err, errlen, "bad value '%s' for '%s': expected an integer from %u to %u",
-                     value, key, min, max);
-            return -EINVAL;
-        }
-    }
-    return 0;
+    if (rc == MOSQ_ERR_ERRNO)
+        return strerror(e);
+    if (rc >= 0x80)
+        return mosquitto_reason_string(rc);
+    return mosquitto_strerror(rc);
 }
 
 /* ------------------------------------------------------------------ FIFOs */
@@ -467,6 +272,33 @@ static void finish_batch(struct mqtt_state *st, uint32_t d, int ok)
 
 /* ------------------------------------------------------------ MQTT client */
 
+/* The names of MQTT 3.1.1's CONNACK return codes (section 3.2.2.3), which
+ * mosquitto_reason_string() (MQTT 5 codes) calls "Unknown reason". */
+static const char *connack_v311_text(int rc)
+{
+    static const char *const names[] = {
+        "accepted",
+        "unacceptable protocol version",
+        "identifier rejected",
+        "server unavailable",
+        "bad user name or password",
+        "not authorized",
+    };
+    return rc >= 0 && rc <= 5 ? names[rc] : "unknown return code";
+}
+
+/* libmosquitto's log: the first error line of a client (the OpenSSL reason
+ * behind a TLS failure) goes with the failure it explains. */
+static void on_log(struct mosquitto *m, void *obj, int level, const char *str)
+{
+    struct mqtt_state *st = obj;
+    (void)m;
+    if ((level & MOSQ_LOG_ERR) && !st->mlog[0])
+        snprintf(st->mlog, sizeof(st->mlog), "%s", str);
+    if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING | MOSQ_LOG_NOTICE))
+        DBG(st, "libmosquitto: %s\n", str);
+}
+
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
                        const mosquitto_property *props)
 {
@@ -475,18 +307,26 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
     (void)flags;
     (void)props;
     if (rc != 0) {
-        DBG(st, "connection refused: %s\n", mosquitto_reason_string(rc));
+        if (st->cfg.protocol == MQTT_PROTOCOL_V5 || rc >= 0x80)
+            note_failure(st, "refused by the broker: %s (MQTT 5 CONNACK reason code 0x%02x)",
+                         mosquitto_reason_string(rc), (unsigned)rc);
+        else
+            note_failure(st, "refused by the broker: %s (MQTT 3.1.1 CONNACK return code %d)",
+                         connack_v311_text(rc), rc);
         st->lost = 1;
         return;
     }
     st->connected = 1;
+    st->noted = 0;
+    st->mlog[0] = '\0';
     st->backoff_ms = MQTT_BACKOFF_MIN_MS;
-    /* relaxed: a statistic. */
-    atomic_fetch_add_explicit(&mqtt_connects, 1, memory_order_relaxed);
+    tapiq_mqtt_count(TAPIQ_MQTT_CONNECTS);
     DBG(st, "connected to %s:%d\n", st->cfg.urls[st->url].host, st->cfg.urls[st->url].port);
     snprintf(sub, sizeof(sub), "%s/console/+/online", st->cfg.prefix);
-    if (mosquitto_subscribe(m, NULL, sub, 1) != MOSQ_ERR_SUCCESS)
+    if ((rc = mosquitto_subscribe(m, NULL, sub, 1)) != MOSQ_ERR_SUCCESS) {
+        note_failure(st, "subscribing: %s", status_text(rc, errno));
         st->lost = 1;
+    }
     /* Resync: republish every console on the new connection. */
     for (uint32_t d = 0; d < st->ndev; d++)
         want_sync(st, d);
@@ -496,9 +336,11 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitto_property *props)
 {
     struct mqtt_state *st = obj;
+    int e = errno;
     (void)m;
     (void)props;
-    DBG(st, "disconnected (%d)\n", rc);
+    if (rc != 0) /* 0: the disconnect we asked for (stop) */
+        note_failure(st, "%s", status_text(rc, e));
     st->lost = 1;
 }
 
@@ -557,12 +399,20 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     if (tapiq_mqtt_parse_presence(st->cfg.prefix, msg->topic, msg->payload,
                                   msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, st->ndev,
                                   &d, &online) != 0) {
-        /* relaxed: a statistic. */
-        atomic_fetch_add_explicit(&mqtt_malformed, 1, memory_order_relaxed);
+        tapiq_mqtt_count(TAPIQ_MQTT_MALFORMED);
         DBG(st, "ignored malformed presence message on '%s'\n", msg->topic);
         return;
     }
     tapiq_host_set_connected(st->host, d, online);
+}
+
+/* The next attempt: after the backoff, on the next url. */
+static void retry_later(struct mqtt_state *st)
+{
+    st->next_try_ms = now_ms() + st->backoff_ms;
+    st->backoff_ms = st->backoff_ms * 2 > MQTT_BACKOFF_MAX_MS ? MQTT_BACKOFF_MAX_MS
+                                                              : st->backoff_ms * 2;
+    st->url = (st->url + 1) % st->cfg.nurls;
 }
 
 /* Drop the current client; messages not acknowledged go out again on the
@@ -590,49 +440,95 @@ static void drop_client(struct mqtt_state *st)
         }
     }
     st->nflight = 0;
-    st->next_try_ms = now_ms() + st->backoff_ms;
-    st->backoff_ms = st->backoff_ms * 2 > MQTT_BACKOFF_MAX_MS ? MQTT_BACKOFF_MAX_MS
-                                                              : st->backoff_ms * 2;
-    st->url = (st->url + 1) % st->cfg.nurls;
+    retry_later(st);
 }
 
+/* Start an attempt on the current url: a new client, configured here, then
+ * looked up and connected by a connector thread (see poll_connector()). */
 static void try_connect(struct mqtt_state *st)
 {
-    const struct mqtt_url *u = &st->cfg.urls[st->url];
-    struct mosquitto *m = mosquitto_new(st->cfg.client_id, true, st);
+    const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
+    struct mosquitto *m;
     int rc;
+    tapiq_mqtt_count(TAPIQ_MQTT_CONNECT_ATTEMPTS);
+    st->connected = 0;
+    st->lost = 0;
+    st->noted = 0;
+    st->mlog[0] = '\0';
+    m = mosquitto_new(st->cfg.client_id, true, NULL);
     if (!m) {
-        st->next_try_ms = now_ms() + st->backoff_ms;
+        note_failure(st, "cannot create a client: %s", strerror(errno));
+        retry_later(st);
         return;
     }
-    st->mosq = m;
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, st->cfg.protocol);
     mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, (int)st->cfg.inflight);
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_connect_v5_callback_set(m, on_connect);
-    mosquitto_disconnect_v5_callback_set(m, on_disconnect);
-    mosquitto_publish_v5_callback_set(m, on_publish);
-    mosquitto_message_v5_callback_set(m, on_message);
-    if (st->cfg.username)
-        mosquitto_username_pw_set(m, st->cfg.username, st->have_password ? st->password : NULL);
+    if ((st->cfg.username || st->password) &&
+        (rc = mosquitto_username_pw_set(m, st->cfg.username, st->password)) != MOSQ_ERR_SUCCESS) {
+        /* Checked at start; only memory can run out here. */
+        note_failure(st, "credentials refused by libmosquitto: %s", mosquitto_strerror(rc));
+        mosquitto_destroy(m);
+        retry_later(st);
+        return;
+    }
     if (u->tls) {
         rc = mosquitto_tls_set(m, st->cfg.cafile, st->cfg.cafile ? NULL : "/etc/ssl/certs",
                                st->cfg.certfile, st->cfg.keyfile, NULL);
         if (rc != MOSQ_ERR_SUCCESS) {
-            DBG(st, "TLS setup failed: %s\n", mosquitto_strerror(rc));
-            drop_client(st);
+            /* Checked at start; a file may have gone since. */
+            note_failure(st, "TLS setup failed (cafile, certfile, keyfile): %s",
+                         mosquitto_strerror(rc));
+            mosquitto_destroy(m);
+            retry_later(st);
             return;
         }
     }
-    st->connected = 0;
-    st->lost = 0;
-    st->conn_deadline_ms = now_ms() + MQTT_CONNECT_TIMEOUT_MS;
     DBG(st, "connecting to %s:%d\n", u->host, u->port);
-    rc = mosquitto_connect_async(m, u->host, u->port, MQTT_KEEPALIVE_S);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        DBG(st, "connect to %s:%d failed: %s\n", u->host, u->port, mosquitto_strerror(rc));
-        drop_client(st);
+    rc = tapiq_mqtt_connector_start(m, u->host, u->port, u->tls, st->turn[st->url]++,
+                                    MQTT_KEEPALIVE_S, &st->conn);
+    if (rc) {
+        note_failure(st, "cannot start connecting: %s",
+                     rc == -EAGAIN ? "earlier host lookups still pending" : strerror(-rc));
+        mosquitto_destroy(m);
+        retry_later(st);
+        return;
     }
+    st->conn_deadline_ms = now_ms() + MQTT_LOOKUP_TIMEOUT_MS;
+}
+
+/* The attempt in progress: take its client once it is connecting, or give
+ * up on it at its deadline (the connector finishes on its own). */
+static void poll_connector(struct mqtt_state *st, uint64_t now)
+{
+    const struct tapiq_mqtt_url *u = &st->cfg.urls[st->url];
+    struct mosquitto *m = NULL;
+    char why[TAPIQ_MQTT_ERROR_MAX];
+    int rc = tapiq_mqtt_connector_take_try(st->conn, &m, why, sizeof(why));
+    if (rc == -EINPROGRESS) {
+        if (now < st->conn_deadline_ms)
+            return;
+        tapiq_mqtt_connector_abandon(st->conn);
+        st->conn = NULL;
+        note_failure(st, "no address for host '%s' within %u ms (lookup still pending)", u->host,
+                     MQTT_LOOKUP_TIMEOUT_MS);
+        retry_later(st);
+        return;
+    }
+    st->conn = NULL;
+    if (rc) {
+        note_failure(st, "%s", why);
+        retry_later(st);
+        return;
+    }
+    st->mosq = m;
+    mosquitto_user_data_set(m, st);
+    mosquitto_connect_v5_callback_set(m, on_connect);
+    mosquitto_disconnect_v5_callback_set(m, on_disconnect);
+    mosquitto_publish_v5_callback_set(m, on_publish);
+    mosquitto_message_v5_callback_set(m, on_message);
+    mosquitto_log_callback_set(m, on_log);
+    st->conn_deadline_ms = now + MQTT_CONNECT_TIMEOUT_MS;
 }
 
 /* Publish console @d's message: its acknowledged state with the batch (or,
@@ -664,6 +560,7 @@ static int publish_dev(struct mqtt_state *st, uint32_t d)
     rc = mosquitto_publish(st->mosq, &mid, st->topic, len, st->buf, 1, true);
     if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO ||
         rc == MOSQ_ERR_NOMEM || rc == MOSQ_ERR_PROTOCOL) {
+        note_failure(st, "publishing: %s", status_text(rc, errno));
         if (dv->batch)
             want_batch(st, d);
         if (dv->need_sync)
@@ -676,8 +573,7 @@ static int publish_dev(struct mqtt_state *st, uint32_t d)
         finish_batch(st, d, 0);
         return 0;
     }
-    /* relaxed: a statistic. */
-    atomic_fetch_add_explicit(&mqtt_publishes, 1, memory_order_relaxed);
+    tapiq_mqtt_count(TAPIQ_MQTT_PUBLISHES);
     dv->seq++;
     dv->need_sync = 0;
     dv->mid = mid;
@@ -771,10 +667,12 @@ static void *io_main(void *arg)
             break;
         if (st->lost)
             drop_client(st);
-        if (!st->mosq && now >= st->next_try_ms)
+        if (st->conn)
+            poll_connector(st, now);
+        if (!st->mosq && !st->conn && now >= st->next_try_ms)
             try_connect(st);
         if (st->mosq && !st->connected && now >= st->conn_deadline_ms) {
-            DBG(st, "no CONNACK within %u ms\n", MQTT_CONNECT_TIMEOUT_MS);
+            note_failure(st, "no CONNACK within %u ms", MQTT_CONNECT_TIMEOUT_MS);
             drop_client(st);
         }
         if (st->mosq && st->connected && st->next_resync_ms && now >= st->next_resync_ms) {
@@ -813,11 +711,18 @@ static void *io_main(void *arg)
                 rc = mosquitto_loop_read(st->mosq, 1000);
             if (rc == MOSQ_ERR_SUCCESS && st->mosq && (pfd[1].revents & POLLOUT))
                 rc = mosquitto_loop_write(st->mosq, 1000);
-            if (rc != MOSQ_ERR_SUCCESS)
+            if (rc != MOSQ_ERR_SUCCESS) {
+                note_failure(st, "%s", status_text(rc, errno)); /* unless a callback did */
                 st->lost = 1;
+            }
         }
-        if (st->mosq && !st->lost && mosquitto_loop_misc(st->mosq) != MOSQ_ERR_SUCCESS)
-            st->lost = 1;
+        if (st->mosq && !st->lost) {
+            int rc = mosquitto_loop_misc(st->mosq);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                note_failure(st, "%s", status_text(rc, errno));
+                st->lost = 1;
+            }
+        }
     }
 
     /* Stop: wait briefly for the messages already sent, then fail the rest. */
@@ -841,6 +746,11 @@ static void *io_main(void *arg)
     }
     for (uint32_t d = 0; d < st->ndev; d++)
         finish_batch(st, d, 0);
+    if (st->conn) {
+        /* A lookup may hang: leave it to finish on its own. */
+        tapiq_mqtt_connector_abandon(st->conn);
+        st->conn = NULL;
+    }
     if (st->mosq) {
         if (st->connected && !st->lost) {
             mosquitto_disconnect(st->mosq);
@@ -872,7 +782,21 @@ static void state_free(struct mqtt_state *st)
     free(st->scratch);
     free(st->cfg.client_id);
     free(st->cfg.prefix);
+    if (st->password) {
+        explicit_bzero(st->password, strlen(st->password));
+        free(st->password);
+    }
     free(st);
+}
+
+static int set_str(char **dst, const char *value)
+{
+    char *s = tapiq_strdup(value);
+    if (!s)
+        return -ENOMEM;
+    free(*dst);
+    *dst = s;
+    return 0;
 }
 
 static pthread_once_t mqtt_lib_once = PTHREAD_ONCE_INIT;
@@ -881,41 +805,24 @@ static void mqtt_lib_init(void)
     mosquitto_lib_init();
 }
 
-static int read_password(struct mqtt_state *st, const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    size_t l;
-    if (!f) {
-        snprintf(err, errlen, "mqtt: cannot read password_file '%s': %s", path, strerror(errno));
-        return -EINVAL;
-    }
-    if (!fgets(st->password, sizeof(st->password), f))
-        st->password[0] = '\0';
-    fclose(f);
-    l = strlen(st->password);
-    while (l && (st->password[l - 1] == '\n' || st->password[l - 1] == '\r'))
-        st->password[--l] = '\0';
-    st->have_password = 1;
-    return 0;
-}
-
 static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t lamps, void **state,
                       char *err, size_t errlen)
 {
-    struct mqtt_cfg *cfg = vcfg;
+    struct tapiq_mqtt_cfg *cfg = vcfg;
     struct mqtt_state *st;
     struct timespec rt;
     uint64_t seed;
     int rc;
 
-    if (!cfg || cfg->nurls == 0) {
+    if (!cfg) {
         snprintf(err, errlen, "mqtt: the 'url' key is required (e.g. url=mqtt://127.0.0.1:1883)");
         return -EINVAL;
     }
-    if ((cfg->certfile == NULL) != (cfg->keyfile == NULL)) {
-        snprintf(err, errlen, "mqtt: 'certfile' and 'keyfile' go together");
-        return -EINVAL;
-    }
+    /* What can be checked now fails start (INIFILECORRUPT), not a later
+     * connection. */
+    rc = tapiq_mqtt_config_check(cfg, err, errlen);
+    if (rc)
+        return rc;
     pthread_once(&mqtt_lib_once, mqtt_lib_init);
 
     st = tapiq_calloc(1, sizeof(*st));
@@ -949,7 +856,8 @@ static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t l
             return -ENOMEM;
         }
     }
-    if (cfg->password_file && (rc = read_password(st, cfg->password_file, err, errlen))) {
+    if (cfg->password_file &&
+        (rc = tapiq_mqtt_read_password(cfg->password_file, &st->password, err, errlen))) {
         state_free(st);
         return rc;
     }
@@ -1043,9 +951,9 @@ static void mqtt_stop(void *vstate)
 
 const tapiq_backend_ops tapiq_mqtt_backend = {
     .name = "mqtt",
-    .config_new = mqtt_config_new,
-    .config_key = mqtt_config_key,
-    .config_free = mqtt_config_free,
+    .config_new = tapiq_mqtt_config_new,
+    .config_key = tapiq_mqtt_config_key,
+    .config_free = tapiq_mqtt_config_free,
     .start = mqtt_start,
     .apply = mqtt_apply,
     .stop = mqtt_stop,

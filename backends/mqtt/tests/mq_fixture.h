@@ -130,7 +130,9 @@ static inline void mq_wait_port(int port, unsigned timeout_ms)
 /* Start argv[0] with argv (stdout/stderr to @log when given). */
 static inline pid_t mq_spawn(char *const argv[], const char *log)
 {
-    pid_t pid = fork();
+    pid_t pid;
+    fflush(NULL); /* else the child writes our buffered output a second time */
+    pid = fork();
     MQ_CHECK(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         if (log) {
@@ -163,9 +165,12 @@ static inline int mq_stop(pid_t pid, int sig)
     return status;
 }
 
-/* A Mosquitto on 127.0.0.1:@port with a generated configuration; retained
- * messages are not persisted (a restart loses them). */
-static inline pid_t mq_mosquitto_start(const char *mosquitto, int port, const char *name)
+/* A Mosquitto on 127.0.0.1:@port with a generated configuration: @listener
+ * (lines that follow the listener line: authentication, TLS); retained
+ * messages are not persisted (a restart loses them). Mosquitto started as
+ * root reads files named there as its own user: see mq_share_dir(). */
+static inline pid_t mq_mosquitto_start_conf(const char *mosquitto, int port, const char *name,
+                                            const char *listener)
 {
     char conf[512], log[512];
     FILE *f;
@@ -173,8 +178,8 @@ static inline pid_t mq_mosquitto_start(const char *mosquitto, int port, const ch
     snprintf(log, sizeof(log), "%s/%s.log", mq_dir, name);
     f = fopen(conf, "w");
     MQ_CHECK(f != NULL, "cannot write %s", conf);
-    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-               "max_inflight_messages 1000\nmax_queued_messages 100000\n", port);
+    fprintf(f, "listener %d 127.0.0.1\n%spersistence false\n"
+               "max_inflight_messages 1000\nmax_queued_messages 100000\n", port, listener);
     fclose(f);
     {
         char *argv[] = {(char *)mosquitto, "-c", conf, NULL};
@@ -182,6 +187,48 @@ static inline pid_t mq_mosquitto_start(const char *mosquitto, int port, const ch
         mq_wait_port(port, 10000);
         return pid;
     }
+}
+
+/* An anonymous Mosquitto on 127.0.0.1:@port. */
+static inline pid_t mq_mosquitto_start(const char *mosquitto, int port, const char *name)
+{
+    return mq_mosquitto_start_conf(mosquitto, port, name, "allow_anonymous true\n");
+}
+
+/* Let a broker that dropped root read the files of the test directory
+ * (password files, certificates): they are test data, not secrets. */
+static inline void mq_share_dir(void)
+{
+    MQ_CHECK(chmod(mq_dir, 0755) == 0, "chmod %s: %s", mq_dir, strerror(errno));
+}
+
+/* Run @argv (output to @log when given) and wait for it; its exit status. */
+static inline int mq_run_prog(char *const argv[], const char *log)
+{
+    int status = 0;
+    pid_t pid = mq_spawn(argv, log);
+    waitpid(pid, &status, 0);
+    for (int i = 0; i < MQ_MAX_CHILDREN; i++)
+        if (mq_children[i] == pid)
+            mq_children[i] = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* @mq_dir/@name: a Mosquitto password file with @user and @password. */
+static inline const char *mq_broker_passwd(const char *passwd_prog, const char *name,
+                                           const char *user, const char *password)
+{
+    static char path[512];
+    char log[512];
+    snprintf(path, sizeof(path), "%s/%s", mq_dir, name);
+    snprintf(log, sizeof(log), "%s/%s.log", mq_dir, name);
+    {
+        char *argv[] = {(char *)passwd_prog, "-c", "-b", path, (char *)user, (char *)password,
+                        NULL};
+        MQ_CHECK(mq_run_prog(argv, log) == 0, "mosquitto_passwd failed (see %s)", log);
+    }
+    MQ_CHECK(chmod(path, 0644) == 0, "chmod %s", path);
+    return path;
 }
 
 /* The simulator for consoles [first, first + n) with @lamps lamps. Waits

@@ -62,6 +62,17 @@ int main(int argc, char **argv)
     mq_drain(&r, 30000);
     MQ_CHECK(r.ok == ok0, "%" PRIu64 " requests succeeded with the broker down", r.ok - ok0);
     MQ_CHECK(r.failed - failed0 >= 300, "%" PRIu64 " failed", r.failed - failed0);
+    {
+        /* Visible without a debug switch: the lost connection, or an
+         * attempt to reconnect that failed after it. */
+        char err[TAPIQ_MQTT_ERROR_MAX], url[64];
+        snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d: ", port);
+        MQ_CHECK(tapiq_mqtt_last_error(err, sizeof(err)) > 0 &&
+                     strncmp(err, url, strlen(url)) == 0,
+                 "last error '%s'", err);
+        MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) > 0, "no failed attempt counted");
+        printf("broker down: last error: %s\n", err);
+    }
     printf("broker down: %" PRIu64 " requests failed with OPERATIONFAILED within %" PRIu64 " ms\n",
            r.failed - failed0, mq_now_ms() - t0);
     mq_check_getlamp(&r); /* failures changed nothing */
