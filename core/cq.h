@@ -95,4 +95,28 @@ static inline int tapiq_cq_pending(struct tapiq_cq *q)
  * read earlier by tapiq_cq_tail()). Returns how many were written to @out. */
 uint32_t tapiq_cq_take(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t max, uint32_t limit);
 
+/* tapiq_cq_take1 - tapiq_cq_take() of one entry, inline (phoneGetMessage's
+ * fast path). Same ordering; returns 1 or 0. */
+static inline int tapiq_cq_take1(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t limit)
+{
+    /* relaxed: the CAS validates what we read. */
+    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    while ((int32_t)(limit - h) > 0) {
+        _Atomic uint64_t *w = q->e[h & q->mask];
+        /* relaxed: as in tapiq_cq_take(). */
+        uint64_t a = atomic_load_explicit(&w[0], memory_order_relaxed);
+        uint64_t b = atomic_load_explicit(&w[1], memory_order_relaxed);
+        /* release: pairs with the acquire load in tapiq_cq_room(). */
+        if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_release,
+                                                  memory_order_relaxed)) {
+            out->handle = (uint32_t)a;
+            out->msg = (uint32_t)(a >> 32);
+            out->p1 = (uint32_t)b;
+            out->p2 = (uint32_t)(b >> 32);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 #endif /* TAPIQ_CORE_CQ_H */

@@ -62,6 +62,7 @@ int tapiq_sq_push_mpsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *
         }
     }
     q->e[t & q->mask] = *e;
+    q->e[t & q->mask].id = tapiq_sq_id(q, t);
     /* release: publishes the entry; pairs with the acquire in tapiq_sq_avail(). */
     atomic_store_explicit(&q->seq[t & q->mask], t + 1, memory_order_release);
     *pos = t;

@@ -44,7 +44,7 @@ struct tapiq_sqe {
     uint32_t dev;    /* device index */
     uint16_t lamp;
     uint16_t mode;
-    uint32_t spare;
+    uint32_t id;     /* the request id (written by push) */
 };
 
 struct tapiq_sq {
@@ -87,7 +87,14 @@ static inline int tapiq_sq_push_spsc(struct tapiq_sq *q, const struct tapiq_sqe 
         if (t - q->head_cache > q->mask)
             return -EAGAIN;
     }
-    q->e[t & q->mask] = *e;
+    {
+        struct tapiq_sqe *d = &q->e[t & q->mask];
+        d->handle = e->handle;
+        d->dev = e->dev;
+        d->lamp = e->lamp;
+        d->mode = e->mode;
+        d->id = tapiq_sq_id(q, t);
+    }
     /* release: publishes the entry; pairs with the acquire in tapiq_sq_avail(). */
     atomic_store_explicit(&q->tail, t + 1, memory_order_release);
     *pos = t;

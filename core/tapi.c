@@ -134,7 +134,11 @@ static LONG reject(struct tapiq_rt *rt, enum tapiq_reject why, LONG err)
     return err;
 }
 
-TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMode)
+/* Every check and every error, in the documented precedence; also threads
+ * without a ring yet, consoles with per-lamp mode sets, full rings and the
+ * shared rings. */
+static __attribute__((noinline)) LONG set_lamp_full(HPHONE hPhone, DWORD dwButtonLampID,
+                                                    DWORD dwLampMode)
 {
     struct tapiq_rt *rt;
     struct tapiq_handle *hs;
@@ -190,9 +194,7 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
         e.dev = hs->dev;
         e.lamp = (uint16_t)dwButtonLampID;
         e.mode = (uint16_t)dwLampMode;
-        e.spare = 0;
-        r = __builtin_expect(q->mpsc, 0) ? tapiq_sq_push_mpsc(q, &e, &pos)
-                                         : tapiq_sq_push_spsc(q, &e, &pos);
+        r = q->mpsc ? tapiq_sq_push_mpsc(q, &e, &pos) : tapiq_sq_push_spsc(q, &e, &pos);
         if (r) {
             rc = reject(rt, TAPIQ_REJECT_RESOURCEUNAVAIL, PHONEERR_RESOURCEUNAVAIL);
             goto out;
@@ -203,6 +205,51 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
 out:
     tapiq_guard_exit();
     return rc;
+}
+
+/* The common case in one pass: an owner handle, a console whose lamps all
+ * support the same modes, a valid lamp and mode, connected, the calling
+ * thread holding a pool slot with room in its ring. Anything else (errors
+ * included) goes to set_lamp_full(), which decides the same way. */
+TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMode)
+{
+    struct tls_issuer *t = &t_issuer;
+    struct tapiq_rt *rt;
+    struct tapiq_handle *hs;
+    struct tapiq_dev *dev;
+    struct tapiq_sq *q;
+    struct tapiq_sqe e;
+    uint32_t modes, pos;
+
+    tapiq_guard_enter();
+    /* acquire: pairs with the release store that publishes the runtime. */
+    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
+    if (__builtin_expect(!rt || t->epoch != rt->epoch, 0))
+        goto slow;
+    hs = tapiq_handle_lookup(rt, hPhone);
+    if (__builtin_expect(!hs || hs->priv != PHONEPRIVILEGE_OWNER, 0))
+        goto slow;
+    dev = &rt->devs[hs->dev];
+    modes = dev->modes_all; /* 0 unless every lamp has the same modes, no dummy */
+    /* relaxed: a status flag with no data behind it. */
+    if (__builtin_expect(dwButtonLampID >= dev->nlamps || (dwLampMode & (dwLampMode - 1)) ||
+                             !(dwLampMode & modes) ||
+                             !atomic_load_explicit(&dev->connected, memory_order_relaxed),
+                         0))
+        goto slow;
+    q = &t->row[dev->worker];
+    e.handle = hPhone;
+    e.dev = hs->dev;
+    e.lamp = (uint16_t)dwButtonLampID;
+    e.mode = (uint16_t)dwLampMode;
+    if (__builtin_expect(q->mpsc || tapiq_sq_push_spsc(q, &e, &pos) != 0, 0))
+        goto slow;
+    tapiq_worker_kick(&rt->workers[dev->worker]);
+    tapiq_guard_exit();
+    return (LONG)tapiq_sq_id(q, pos);
+slow:
+    tapiq_guard_exit();
+    return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
 }
 
 /* ------------------------------------------------------------ phoneGetLamp */
@@ -410,9 +457,38 @@ static LONG get_messages(HPHONEAPP hApp, PHONEMESSAGE *msg, uint32_t max, DWORD 
     }
 }
 
+/* The common case in one pass: a polled application with a reply waiting
+ * and no PHONE_STATE token before it (the queue's tail is read first, so a
+ * token posted before that reply is seen). No clock, no staging copy, one
+ * CAS. Everything else goes to get_messages(). */
 TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DWORD dwTimeout)
 {
-    LONG r = get_messages(hPhoneApp, lpMessage, 1, dwTimeout, 0);
+    struct tapiq_rt *rt;
+    struct tapiq_app *app;
+    LONG r;
+
+    tapiq_guard_enter();
+    /* acquire: pairs with the release store that publishes the runtime. */
+    rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
+    app = rt ? tapiq_app_lookup(rt, hPhoneApp) : NULL;
+    if (__builtin_expect(app && lpMessage && !app->cb && !app->ring.level, 1)) {
+        for (uint32_t w = 0; w < app->ncq; w++) {
+            struct tapiq_cqe m;
+            uint32_t lim = tapiq_cq_tail(&app->cq[w]);
+            if (!tapiq_cq_pending(&app->cq[w]))
+                continue;
+            if (tapiq_cmq_count(&app->ring.q) || !tapiq_cq_take1(&app->cq[w], &m, lim))
+                break;
+            if (deliver(rt, lpMessage, m.handle, PHONE_REPLY, m.p1, m.p2)) {
+                tapiq_guard_exit();
+                return 0;
+            }
+            tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1); /* handle closed */
+            break;
+        }
+    }
+    tapiq_guard_exit();
+    r = get_messages(hPhoneApp, lpMessage, 1, dwTimeout, 0);
     return r > 0 ? 0 : r;
 }
 

@@ -31,13 +31,6 @@ static inline struct tapiq_sq *cell_ring(struct tapiq_worker *wk, uint32_t cell)
     return wk->ring[cell >> wk->sbits];
 }
 
-/* The full position of @cell: within [rel, rel + size) of its ring. */
-static inline uint32_t cell_pos(struct tapiq_worker *wk, uint32_t cell)
-{
-    uint32_t r = cell >> wk->sbits, rel = wk->rel[r];
-    return rel + (((cell & wk->mask) - rel) & wk->mask);
-}
-
 static inline const struct tapiq_sqe *cell_entry(struct tapiq_worker *wk, uint32_t cell)
 {
     return &cell_ring(wk, cell)->e[cell & wk->mask];
@@ -253,8 +246,7 @@ static void retry_held(struct tapiq_worker *wk)
             wk->c[TAPIQ_W_SUPPRESSED]++;
             continue;
         }
-        stage(wk, hs->happ, h.cell, e->handle,
-              tapiq_sq_id(cell_ring(wk, h.cell), cell_pos(wk, h.cell)), h.status);
+        stage(wk, hs->happ, h.cell, e->handle, e->id, h.status);
     }
 }
 
@@ -264,7 +256,10 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
 {
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_dev *dev = b->dev;
-    uint32_t cell = b->first;
+    struct tapiq_handle *hs = NULL;
+    uint32_t cell = b->first, hv = 0, happ = 0;
+    /* acquire: pairs with the release store that publishes a new list. */
+    int subs = atomic_load_explicit(&dev->subs, memory_order_acquire) != NULL;
 
     for (uint32_t i = 0; i < b->nupd; i++) {
         tapiq_update *u = &b->upd[i];
@@ -275,20 +270,24 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
             continue;
         /* release: pairs with the acquire load in phoneGetLamp/phoneGetStatus. */
         atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
-        tapiq_notify_lamp(rt, dev, u->lamp);
+        if (subs)
+            tapiq_notify_lamp(rt, dev, u->lamp);
     }
     for (uint32_t k = 0; k < b->nreqs; k++) {
         const struct tapiq_sqe *e = cell_entry(wk, cell);
         int32_t st = b->upd[b->lamp_pos[e->lamp]].status;
-        struct tapiq_handle *hs = tapiq_handle_lookup(rt, e->handle);
+        if (e->handle != hv) { /* a batch's requests mostly share one handle */
+            hv = e->handle;
+            hs = tapiq_handle_lookup(rt, hv);
+            happ = hs ? hs->happ : 0;
+        }
         if (st != 0)
             wk->c[TAPIQ_W_FAILED]++;
         if (!hs) {
             wk->fin[cell] = 1;
             wk->c[TAPIQ_W_SUPPRESSED]++;
         } else {
-            stage(wk, hs->happ, cell, e->handle,
-                  tapiq_sq_id(cell_ring(wk, cell), cell_pos(wk, cell)), st);
+            stage(wk, happ, cell, hv, e->id, st);
         }
         cell = wk->next[cell];
     }

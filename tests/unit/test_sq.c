@@ -25,7 +25,7 @@ static void test_capacity_and_ids(void)
     for (int mpsc = 0; mpsc < 2; mpsc++) {
         CHECK(tapiq_sq_init(&q, 8, mpsc, 3u << 20, (1u << 20) - 1) == 0);
         for (uint32_t i = 0; i < 8; i++) {
-            e.spare = i;
+            e.dev = i;
             CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) == 0);
             CHECK(pos == i);
             ids[i] = tapiq_sq_id(&q, pos);
@@ -36,7 +36,8 @@ static void test_capacity_and_ids(void)
         CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
               -EAGAIN);
         CHECK(tapiq_sq_avail(&q, 0, 100) == 8);
-        CHECK(tapiq_sq_entry(&q, 5)->spare == 5);
+        CHECK(tapiq_sq_entry(&q, 5)->dev == 5);
+        CHECK(tapiq_sq_entry(&q, 5)->id == ids[5]); /* push records the id */
         tapiq_sq_release(&q, 0, 3);
         for (uint32_t i = 0; i < 3; i++)
             CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) == 0);
@@ -52,7 +53,7 @@ static void *producer(void *arg)
 {
     uint32_t p = (uint32_t)(uintptr_t)arg, pos;
     for (uint32_t i = 0; i < N_PER; i++) {
-        struct tapiq_sqe e = {.handle = p, .dev = i, .lamp = 0, .mode = 0, .spare = 0xABCD};
+        struct tapiq_sqe e = {.handle = p, .dev = i, .lamp = 0xAB, .mode = 0xCD, .id = 0};
         while ((g_q.mpsc ? tapiq_sq_push_mpsc(&g_q, &e, &pos) : tapiq_sq_push_spsc(&g_q, &e, &pos)) !=
                0)
             sched_yield();
@@ -72,7 +73,8 @@ static void run(int mpsc, uint32_t nprod)
         uint32_t n = tapiq_sq_avail(&g_q, rd, 16);
         for (uint32_t k = 0; k < n; k++) {
             const struct tapiq_sqe *e = tapiq_sq_entry(&g_q, rd + k);
-            CHECK(e->handle < nprod && e->spare == 0xABCD);
+            CHECK(e->handle < nprod && e->lamp == 0xAB && e->mode == 0xCD);
+            CHECK(e->id == tapiq_sq_id(&g_q, rd + k));
             CHECK(e->dev == next[e->handle]); /* per-producer order, no loss, no duplicate */
             next[e->handle]++;
         }
