@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/app.h"
+#include "core/device.h"
+#include "core/handle.h"
+#include "core/issuer.h"
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
 #define SPIN_ROUNDS 128   /* empty looks before a worker sleeps */
@@ -67,6 +71,8 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     }
     for (uint32_t r = 0; r < wk->nrings; r++)
         wk->ring[r] = &rt->sq[(size_t)r * rt->cfg.workers + w];
+    if (w == 0)
+        atomic_init(&rt->stop, 0);
     atomic_init(&wk->sleeping, 0);
     atomic_init(&wk->done, NULL);
     for (int i = 0; i < TAPIQ_W_MAX; i++)
@@ -258,19 +264,11 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     struct tapiq_dev *dev = b->dev;
     struct tapiq_handle *hs = NULL;
     uint32_t cell = b->first, hv = 0, happ = 0;
-    /* acquire: pairs with the release store that publishes a new list. */
-    int subs = atomic_load_explicit(&dev->subs, memory_order_acquire) != NULL;
+    int subs = tapiq_dev_has_subs(dev);
 
     for (uint32_t i = 0; i < b->nupd; i++) {
         tapiq_update *u = &b->upd[i];
-        if (u->status != 0)
-            continue;
-        /* relaxed: only the device's worker writes the lamp. */
-        if (atomic_load_explicit(&dev->lamp[u->lamp], memory_order_relaxed) == u->mode)
-            continue;
-        /* release: pairs with the acquire load in phoneGetLamp/phoneGetStatus. */
-        atomic_store_explicit(&dev->lamp[u->lamp], u->mode, memory_order_release);
-        if (subs)
+        if (u->status == 0 && tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
             tapiq_notify_lamp(rt, dev, u->lamp);
     }
     for (uint32_t k = 0; k < b->nreqs; k++) {
@@ -310,7 +308,7 @@ static uint32_t drain(struct tapiq_worker *wk)
     struct tapiq_rt *rt = wk->rt;
     /* acquire: pairs with the release in the slot claim (tapi.c), though the
      * rings exist from the start; it only bounds the scan. */
-    uint32_t hwm = atomic_load_explicit(&rt->slots_hwm, memory_order_acquire), total = 0;
+    uint32_t hwm = tapiq_issuers_hwm(rt), total = 0;
     uint64_t inuse = 0;
     for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
         uint32_t r = i == hwm ? wk->nrings - 1 : i; /* the shared ring last */
@@ -374,7 +372,7 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
 static void release(struct tapiq_worker *wk)
 {
     /* acquire: as in drain(). */
-    uint32_t hwm = atomic_load_explicit(&wk->rt->slots_hwm, memory_order_acquire);
+    uint32_t hwm = tapiq_issuers_hwm(wk->rt);
     for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
         uint32_t r = i == hwm ? wk->nrings - 1 : i;
         uint32_t p = wk->rel[r], end = wk->rd[r], base = r << wk->sbits;
@@ -464,7 +462,7 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
 static int has_work(struct tapiq_worker *wk)
 {
     struct tapiq_rt *rt = wk->rt;
-    uint32_t hwm = atomic_load_explicit(&rt->slots_hwm, memory_order_acquire);
+    uint32_t hwm = tapiq_issuers_hwm(rt);
     if (wk->ntouched || atomic_load_explicit(&wk->done, memory_order_acquire))
         return 1;
     for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
@@ -526,10 +524,22 @@ int tapiq_worker_start(struct tapiq_worker *wk)
     return pthread_create(&wk->thread, NULL, worker_main, wk);
 }
 
-void tapiq_worker_join(struct tapiq_worker *wk)
+void tapiq_workers_stop(struct tapiq_rt *rt, uint32_t n)
 {
-    tapiq_worker_wake(wk);
-    /* The worker may be between its stop check and its sleep: the wake above
-     * finds sleeping == 0 then, and its own re-check sees stop. */
-    pthread_join(wk->thread, NULL);
+    /* seq_cst: ordered before the exchange of `sleeping` in the wake-up;
+     * pairs with the heavy fence and the load of stop in worker_sleep(). */
+    atomic_store_explicit(&rt->stop, 1, memory_order_seq_cst);
+    for (uint32_t i = 0; i < n; i++) {
+        /* A worker between its stop check and its sleep finds sleeping == 0
+         * after this wake, and its own re-check sees stop. */
+        tapiq_worker_wake(&rt->workers[i]);
+        pthread_join(rt->workers[i].thread, NULL);
+    }
+}
+
+void tapiq_worker_counters(struct tapiq_worker *wk, uint64_t sum[TAPIQ_W_MAX])
+{
+    for (int i = 0; i < TAPIQ_W_MAX; i++)
+        /* acquire: pairs with the release in publish_counters(). */
+        sum[i] += atomic_load_explicit(&wk->ctr[i], memory_order_acquire);
 }

@@ -89,8 +89,10 @@ struct tapiq_worker {
 int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w);
 void tapiq_worker_destroy(struct tapiq_worker *wk);
 int tapiq_worker_start(struct tapiq_worker *wk);
-/* Stop: the runtime's stop flag is set; wake the worker and join it. */
-void tapiq_worker_join(struct tapiq_worker *wk);
+/* Set the runtime's stop flag, wake and join worker threads 0 .. @n-1. */
+void tapiq_workers_stop(struct tapiq_rt *rt, uint32_t n);
+/* Add the worker's published counters to @sum (any thread). */
+void tapiq_worker_counters(struct tapiq_worker *wk, uint64_t sum[TAPIQ_W_MAX]);
 
 /* One round on the calling thread (a stepper of a manual runtime): at most
  * @maxdev device batches (0: no limit). Returns the work done (0: none). */

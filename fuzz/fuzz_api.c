@@ -72,6 +72,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/handle.h"
 #include "core/runtime.h"
 #include "fuzz/fuzz.h"
 #include "tapiq/tapi.h"

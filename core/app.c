@@ -1,0 +1,315 @@
+/* core/app.c - applications; see app.h. */
+#include "core/app.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/guard.h"
+#include "core/handle.h"
+
+/* Generations survive runtimes, so an application value is never reused. */
+static uint16_t g_app_gen[TAPIQ_MAX_APPS];
+
+/* ---------------------------------------------------------------- message take */
+
+/* Write one message for the application; 0 when its handle closed meanwhile
+ * (the message is dropped: nothing reaches an application for a handle after
+ * phoneClose returned). */
+static inline int deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint32_t hv, uint32_t msg,
+                          uint32_t p1, uint32_t p2)
+{
+    struct tapiq_handle *hs = tapiq_handle_lookup(rt, hv);
+    if (!hs)
+        return 0;
+    out->hDevice = hv;
+    out->dwMessageID = msg;
+    out->dwCallbackInstance = hs->cbinst;
+    out->dwParam1 = p1;
+    /* A reply's status is a LONG: sign-extended, so that both (LONG)dwParam2
+     * and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
+    out->dwParam2 = msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)p2 : p2;
+    out->dwParam3 = 0;
+    return 1;
+}
+
+/* PHONE_STATE tokens first: up to @max. In a read-side section. */
+static uint32_t take_events(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
+                            uint32_t max)
+{
+    uint32_t got = 0;
+    struct tapiq_cmsg m;
+    while (got < max && tapiq_cmq_pop_try(&app->ring.q, &m, 1) == 1)
+        if (tapiq_handle_token_taken(rt, app, &m))
+            got += (uint32_t)deliver(rt, &outv[got], m.handle, PHONE_STATE, m.p1, m.p2);
+    return got;
+}
+
+/* Take up to @max deliverable messages of @app; in a read-side section.
+ * PHONE_STATE before replies: the completion queues' tails are read first
+ * (acquire), so every token posted before a reply we take is in the event
+ * ring when we look there. Returns how many were written to @outv. */
+static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
+                              uint32_t max)
+{
+    uint32_t lim[TAPIQ_MAX_WORKERS], got = 0, late = 0;
+    for (uint32_t w = 0; w < app->ncq; w++)
+        lim[w] = tapiq_cq_tail(&app->cq[w]);
+    if (tapiq_cmq_count(&app->ring.q))
+        got = take_events(rt, app, outv, max);
+    for (uint32_t w = 0; w < app->ncq && got < max; w++) {
+        for (;;) {
+            struct tapiq_cqe m[32];
+            uint32_t want = max - got < 32 ? max - got : 32;
+            uint32_t n = tapiq_cq_take(&app->cq[w], m, want, lim[w]);
+            for (uint32_t i = 0; i < n; i++) {
+                if (deliver(rt, &outv[got], m[i].handle, PHONE_REPLY, m[i].p1, m[i].p2))
+                    got++;
+                else
+                    late++;
+            }
+            if (n < want || got == max)
+                break;
+        }
+    }
+    if (late)
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, late);
+    return got;
+}
+
+int tapiq_app_take_one(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *msg)
+{
+    if (app->cb || app->ring.level)
+        return 0;
+    for (uint32_t w = 0; w < app->ncq; w++) {
+        struct tapiq_cqe m;
+        uint32_t lim = tapiq_cq_tail(&app->cq[w]);
+        if (!tapiq_cq_pending(&app->cq[w]))
+            continue;
+        if (tapiq_cmq_count(&app->ring.q) || !tapiq_cq_take1(&app->cq[w], &m, lim))
+            return 0;
+        if (deliver(rt, msg, m.handle, PHONE_REPLY, m.p1, m.p2))
+            return 1;
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1); /* handle closed */
+        return 0;
+    }
+    return 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long tapiq_app_get_messages(uint32_t happ, PHONEMESSAGE *msg, uint32_t max, uint32_t timeout,
+                            int from_callback)
+{
+    int64_t deadline = -1;
+    int last_look = 0;
+    for (;;) {
+        struct tapiq_rt *rt;
+        struct tapiq_app *app;
+        uint32_t left = UINT32_MAX;
+        int r;
+
+        tapiq_guard_enter();
+        rt = atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
+        app = rt ? tapiq_app_lookup(rt, happ) : NULL;
+        if (!app) {
+            tapiq_guard_exit();
+            return -ENOENT;
+        }
+        if (!msg) {
+            tapiq_guard_exit();
+            return -EFAULT;
+        }
+        if (app->cb && !from_callback) {
+            tapiq_guard_exit();
+            return -EOPNOTSUPP; /* messages go to the callback */
+        }
+        r = (int)take_messages(rt, app, msg, max);
+        if (app->ring.level)
+            tapiq_cring_settle(&app->ring);
+        if (r) {
+            tapiq_guard_exit();
+            return r;
+        }
+        if (timeout == 0 || last_look) {
+            tapiq_guard_exit();
+            return -ETIMEDOUT;
+        }
+        if (timeout != UINT32_MAX) {
+            int64_t now = now_ms(), l;
+            if (deadline < 0)
+                deadline = now + timeout;
+            l = deadline - now;
+            if (l <= 0) {
+                tapiq_guard_exit();
+                return -ETIMEDOUT;
+            }
+            left = (uint32_t)l;
+        }
+        /* seq_cst: counted inside the section, so a shutdown that
+         * unpublished the app and waited for a grace period sees it; the
+         * app's memory stays until the count is back to 0. */
+        atomic_fetch_add_explicit(&app->waiters, 1, memory_order_seq_cst);
+        tapiq_guard_exit();
+        r = tapiq_cring_wait(&app->ring, left);
+        /* release: our last touch of app; pairs with the acquire load in
+         * tapiq_app_wait_idle(), after which it is freed. */
+        atomic_fetch_sub_explicit(&app->waiters, 1, memory_order_release);
+        if (r == -ESHUTDOWN)
+            return -ENOENT;
+        if (r == -ETIMEDOUT)
+            last_look = 1; /* one last look: something may have come with the deadline */
+    }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+/* Replies waiting in any of the app's completion queues (cring's @pending). */
+static int app_replies_pending(void *arg)
+{
+    struct tapiq_app *app = arg;
+    for (uint32_t w = 0; w < app->ncq; w++)
+        if (tapiq_cq_pending(&app->cq[w]))
+            return 1;
+    return 0;
+}
+
+/* Completion queues: one per worker, each 4 x a ring's entries (at least
+ * 64); a worker that finds one full holds the replies until there is room. */
+static int queues_init(struct tapiq_rt *rt, struct tapiq_app *app, int level)
+{
+    uint32_t size = rt->sq_size * 4 < 64 ? 64 : rt->sq_size * 4;
+    int rc;
+    app->cq = tapiq_calloc(rt->cfg.workers, sizeof(*app->cq));
+    if (!app->cq)
+        return -ENOMEM;
+    for (app->ncq = 0; app->ncq < rt->cfg.workers; app->ncq++)
+        if ((rc = tapiq_cq_init(&app->cq[app->ncq], size)))
+            goto fail;
+    if ((rc = tapiq_cring_init(&app->ring, rt->cfg.events, level, app_replies_pending, app)))
+        goto fail;
+    return 0;
+fail:
+    while (app->ncq)
+        tapiq_cq_destroy(&app->cq[--app->ncq]);
+    free(app->cq);
+    app->cq = NULL;
+    return rc;
+}
+
+static void queues_destroy(struct tapiq_app *app)
+{
+    tapiq_cring_destroy(&app->ring);
+    while (app->ncq)
+        tapiq_cq_destroy(&app->cq[--app->ncq]);
+    free(app->cq);
+}
+
+/* The delivery thread of an application that gave a callback. */
+struct cb_arg {
+    uint32_t happ;
+    PHONECALLBACK cb;
+};
+
+static void *callback_main(void *varg)
+{
+    struct cb_arg a = *(struct cb_arg *)varg;
+    free(varg);
+    for (;;) {
+        PHONEMESSAGE m[32];
+        long r = tapiq_app_get_messages(a.happ, m, 32, UINT32_MAX, 1);
+        if (r < 0)
+            break; /* -ENOENT: shut down */
+        for (long i = 0; i < r; i++)
+            a.cb(m[i].hDevice, m[i].dwMessageID, m[i].dwCallbackInstance, m[i].dwParam1,
+                 m[i].dwParam2, m[i].dwParam3);
+    }
+    return NULL;
+}
+
+int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *name, int level,
+                            struct tapiq_app **out)
+{
+    struct tapiq_app *app;
+    uint32_t idx;
+    int rc;
+    /* A slot whose generation is used up is retired: a stale HPHONEAPP never
+     * names a new application. relaxed: under g_lock, which every writer of
+     * apps[] holds. */
+    for (idx = 1; idx < TAPIQ_MAX_APPS; idx++)
+        if (!atomic_load_explicit(&rt->apps[idx], memory_order_relaxed) &&
+            g_app_gen[idx] != UINT16_MAX)
+            break;
+    if (idx == TAPIQ_MAX_APPS)
+        return -ENOSPC;
+    app = tapiq_calloc(1, sizeof(*app));
+    if (!app)
+        return -ENOMEM;
+    if ((rc = queues_init(rt, app, level))) {
+        free(app);
+        return rc;
+    }
+    g_app_gen[idx]++;
+    app->h = (uint32_t)g_app_gen[idx] << TAPIQ_APP_BITS | idx;
+    app->rt = rt;
+    app->cb = cb;
+    atomic_init(&app->waiters, 0);
+    snprintf(app->name, sizeof(app->name), "%s", name ? name : "");
+    /* release: publishes the app's fields to tapiq_app_lookup() (before the
+     * delivery thread starts, so that it finds the app). */
+    atomic_store_explicit(&rt->apps[idx], app, memory_order_release);
+    if (cb) {
+        struct cb_arg *a = tapiq_malloc(sizeof(*a));
+        if (a) {
+            a->happ = app->h;
+            a->cb = cb;
+        }
+        if (!a || (rc = pthread_create(&app->cb_thread, NULL, callback_main, a))) {
+            free(a);
+            atomic_store_explicit(&rt->apps[idx], NULL, memory_order_release);
+            tapiq_guard_synchronize();
+            queues_destroy(app);
+            free(app);
+            return a ? -rc : -ENOMEM;
+        }
+        app->has_cb_thread = 1;
+    }
+    rt->napps++;
+    *out = app;
+    return 0;
+}
+
+void tapiq_app_unpublish_locked(struct tapiq_rt *rt, struct tapiq_app *app)
+{
+    /* release: unpublish; lookups after this fail. */
+    atomic_store_explicit(&rt->apps[app->h & (TAPIQ_MAX_APPS - 1)], NULL, memory_order_release);
+    tapiq_cring_close(&app->ring);
+}
+
+void tapiq_app_wait_idle(struct tapiq_app *app)
+{
+    if (app->has_cb_thread) {
+        if (pthread_equal(app->cb_thread, pthread_self()))
+            pthread_detach(app->cb_thread);
+        else
+            pthread_join(app->cb_thread, NULL);
+    }
+    /* acquire: pairs with the release decrement in tapiq_app_get_messages(). */
+    while (atomic_load_explicit(&app->waiters, memory_order_acquire) != 0)
+        sched_yield();
+}
+
+void tapiq_app_free(struct tapiq_app *app)
+{
+    app->rt->napps--;
+    queues_destroy(app);
+    free(app);
+}

@@ -1,0 +1,93 @@
+/* core/app.h - applications (HPHONEAPP): their completion queues, event ring,
+ * callback thread and message take.
+ *
+ * Replies reach an application through one completion queue per worker
+ * (core/cq.h, single producer: that worker); PHONE_STATE tokens through its
+ * event ring (core/cring.h), which also carries the wake-up (eventfd) for
+ * both. A callback application has a delivery thread that takes messages
+ * and calls the callback.
+ *
+ * Synchronization table:
+ *   lookup, get_messages, take_one: any thread, concurrently with each other
+ *     and with the workers posting; lock-free except the blocking wait.
+ *   create, unpublish, free: under g_lock (free after a grace period and
+ *     after wait_idle).
+ * Progress: take is lock-free (one CAS per queue taken from); a wait blocks
+ * until a post, the timeout, or shutdown.
+ */
+#ifndef TAPIQ_CORE_APP_H
+#define TAPIQ_CORE_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/cq.h"
+#include "core/cring.h"
+#include "core/runtime.h"
+
+#define TAPIQ_APP_BITS 16
+#define TAPIQ_MAX_APPS TAPIQ_RT_MAX_APPS /* 1024; slot 0 unused */
+_Static_assert(TAPIQ_MAX_APPS <= (1u << TAPIQ_APP_BITS), "app slots fit the handle bits");
+
+struct tapiq_app {
+    uint32_t h; /* HPHONEAPP */
+    struct tapiq_rt *rt;
+    struct tapiq_cring ring; /* PHONE_STATE tokens, the fd and blocking waits */
+    struct tapiq_cq *cq;     /* replies: one completion queue per worker */
+    uint32_t ncq;
+    PHONECALLBACK cb;
+    pthread_t cb_thread;
+    int has_cb_thread;
+    _Atomic uint32_t waiters; /* threads blocked in get_messages */
+    char name[64];
+};
+
+/* The application @happ, or NULL. In a read-side section.
+ * acquire: pairs with the release store that publishes the app. */
+static inline struct tapiq_app *tapiq_app_lookup(struct tapiq_rt *rt, uint32_t happ)
+{
+    uint32_t idx = happ & ((1u << TAPIQ_APP_BITS) - 1);
+    struct tapiq_app *a;
+    if (idx == 0 || idx >= TAPIQ_MAX_APPS)
+        return NULL;
+    a = atomic_load_explicit(&rt->apps[idx], memory_order_acquire);
+    return a && a->h == happ ? a : NULL;
+}
+
+static inline uint32_t tapiq_app_handle(const struct tapiq_app *app)
+{
+    return app->h;
+}
+
+static inline struct tapiq_cring *tapiq_app_ring(struct tapiq_app *app)
+{
+    return &app->ring;
+}
+
+/* Create and publish an application; under g_lock. @level: USEEVENT (the fd
+ * is the application's to poll); @cb: callback mode (a delivery thread).
+ * Returns 0 with *out, -ENOSPC (1,023 at once, or generations used up),
+ * -ENOMEM, -EMFILE/-ENFILE (no eventfd), -EAGAIN (no thread). */
+int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *name, int level,
+                            struct tapiq_app **out);
+/* Unpublish and wake every waiter (they return -ESHUTDOWN); under g_lock. */
+void tapiq_app_unpublish_locked(struct tapiq_rt *rt, struct tapiq_app *app);
+/* After a grace period: join the delivery thread (detach it when called
+ * from it) and wait until no thread is blocked in a wait. */
+void tapiq_app_wait_idle(struct tapiq_app *app);
+void tapiq_app_free(struct tapiq_app *app);
+
+/* Take up to @max messages of application @happ, waiting up to @timeout ms
+ * (UINT32_MAX: no limit) for the first one. PHONE_STATE before replies.
+ * Returns the count (>= 1), -ENOENT (no such application, or it shut down),
+ * -EFAULT (@msg NULL), -EOPNOTSUPP (a callback application, unless
+ * @from_callback), -ETIMEDOUT (nothing within the timeout). */
+long tapiq_app_get_messages(uint32_t happ, PHONEMESSAGE *msg, uint32_t max, uint32_t timeout,
+                            int from_callback);
+/* phoneGetMessage's fast path: one reply of a polled application, if one is
+ * waiting and no PHONE_STATE token comes before it. In a read-side section.
+ * Returns 1 (written to @msg) or 0 (take the full path). */
+int tapiq_app_take_one(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *msg);
+
+#endif /* TAPIQ_CORE_APP_H */

@@ -1,0 +1,125 @@
+/* core/handle.h - phone handles (HPHONE): slots, generations, limbo, status
+ * subscriptions and the PHONE_STATE token protocol.
+ *
+ * A handle value is (generation << 16 | slot). Slots live in static storage
+ * shared by successive runtimes; a closed slot is reused only after a grace
+ * period (core/guard.h) and after every PHONE_STATE token naming it has left
+ * its application's event ring, so a reader that validated a handle value
+ * inside a read-side section may read the slot's fields. A slot whose 16-bit
+ * generation is used up is retired: a closed handle value never comes back.
+ *
+ * Tokens: at most one PHONE_STATE message per (handle, lamp) and per
+ * (handle, non-lamp state) waits in the event ring; a change while one waits
+ * folds into it. A handle with a status filter reserves lamps + 2 events of
+ * its application's ring, so a post never fails.
+ *
+ * Synchronization table:
+ *   lookup, notify_lamp/notify_states, token_taken: any thread, in a
+ *     read-side section, concurrently with everything; lock-free.
+ *   open, close, set_filter, the app-wide calls: under g_lock (serialised
+ *     among themselves); close/set_filter hand back a list to free after a
+ *     grace period.
+ * Progress: lookups wait-free; notifications and token_taken lock-free.
+ */
+#ifndef TAPIQ_CORE_HANDLE_H
+#define TAPIQ_CORE_HANDLE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/cring.h"
+#include "core/device.h"
+#include "core/runtime.h"
+
+#define TAPIQ_HANDLE_BITS 16
+#define TAPIQ_MAX_HANDLES (1u << TAPIQ_HANDLE_BITS) /* slot 0 unused */
+#define TAPIQ_TOKENS_CLOSED 0x80000000u
+#define TAPIQ_ALL_PHONESTATES 0x00FFFFFFu
+#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 2u /* CONNECTED, DISCONNECTED */
+
+struct tapiq_app;
+struct tapiq_dev;
+
+/* Published list of handle slots on a device with a status filter. */
+struct tapiq_subs {
+    struct tapiq_subs *garbage_next; /* chains replaced lists until freed */
+    uint32_t n;
+    uint32_t slot[];
+};
+
+struct tapiq_handle {
+    _Atomic uint32_t hval; /* the HPHONE while open, 0 when closed */
+    uint32_t happ;
+    struct tapiq_app *app;
+    uint32_t dev;
+    uint32_t priv;
+    uint32_t api_version;
+    DWORD_PTR cbinst;
+    _Atomic uint32_t states; /* phoneSetStatusMessages filter */
+    uint32_t button_modes, button_states;
+    uint32_t reserved;            /* events reserved in the app's ring */
+    _Atomic uint32_t tokens;      /* tokens in the ring | TAPIQ_TOKENS_CLOSED */
+    _Atomic uint32_t statebits;   /* pending non-lamp state tokens */
+    _Atomic uint64_t *lampbits;   /* pending lamp tokens, nlamps bits */
+    uint32_t lampbits_words;
+    uint32_t in_subs;             /* listed in the device's subs */
+};
+
+/* The open handle @h, or NULL. In a read-side section (or under g_lock).
+ * acquire: pairs with the release store of hval in open, so the slot's
+ * fields written before it are visible. */
+static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint32_t h)
+{
+    uint32_t idx = h & (TAPIQ_MAX_HANDLES - 1);
+    struct tapiq_handle *hs;
+    if (idx == 0 || h == 0)
+        return NULL;
+    hs = &rt->handles[idx];
+    return atomic_load_explicit(&hs->hval, memory_order_acquire) == h ? hs : NULL;
+}
+
+/* Does any handle subscribe to @dev's state? (a hint: notify_* re-read)
+ * acquire: pairs with the release store that publishes a new list. */
+static inline int tapiq_dev_has_subs(struct tapiq_dev *dev)
+{
+    return atomic_load_explicit(&dev->subs, memory_order_acquire) != NULL;
+}
+
+/* The runtime's slot table (static storage); rt_free gives it back zeroed. */
+void tapiq_handles_attach(struct tapiq_rt *rt);
+void tapiq_handles_release(struct tapiq_rt *rt);
+
+/* Open a handle of @app on device @dev. Under g_lock.
+ * Returns 0 with *out, -ENOSPC (no slot left), -ENOMEM. */
+int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_t dev,
+                             uint32_t api, uint32_t priv, DWORD_PTR cbinst, uint32_t *out);
+/* Close; under g_lock. Returns a list to free after a grace period, or NULL. */
+struct tapiq_subs *tapiq_handle_close_locked(struct tapiq_rt *rt, struct tapiq_handle *hs);
+/* Close every handle of @app, chaining lists to free into *garbage. */
+void tapiq_handles_close_app_locked(struct tapiq_rt *rt, struct tapiq_app *app,
+                                    struct tapiq_subs **garbage);
+/* @app's event ring is gone: its closed handles have no tokens left. */
+void tapiq_handles_forget_app_locked(struct tapiq_rt *rt, struct tapiq_app *app);
+/* Free a chain of lists (after a grace period). */
+void tapiq_subs_free(struct tapiq_subs *list);
+
+/* Status filter; under g_lock. Returns 0, -EAGAIN (no event room), -ENOMEM;
+ * *old: a list to free after a grace period (or NULL). */
+int tapiq_handle_set_filter_locked(struct tapiq_rt *rt, struct tapiq_handle *hs, uint32_t states,
+                                   uint32_t button_modes, uint32_t button_states,
+                                   struct tapiq_subs **old);
+void tapiq_handle_get_filter(struct tapiq_handle *hs, uint32_t *states, uint32_t *button_modes,
+                             uint32_t *button_states);
+
+/* Post PHONE_STATE tokens for a lamp change / a state change of @dev to the
+ * subscribed handles. In a read-side section. */
+void tapiq_notify_lamp(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t lamp);
+void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t state);
+
+/* A token @m was taken from @app's event ring: count it out and clear its
+ * pending bit. Returns 1 when it is to be delivered (its handle is open).
+ * In a read-side section. */
+int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app,
+                             const struct tapiq_cmsg *m);
+
+#endif /* TAPIQ_CORE_HANDLE_H */
