@@ -219,6 +219,45 @@ struct cb_arg {
     PHONECALLBACK cb;
 };
 
+/* Before each callback: is the application still there and the message's
+ * handle still open? Announces the handle in cb_current first (the Dekker
+ * pair with phoneClose: it stores hval = 0, then reads cb_current; we store
+ * cb_current, then read hval; seq_cst on both sides). Returns 0 when the
+ * application is gone (stop), 1 to deliver, 2 to skip the message. */
+static int cb_begin(uint32_t happ, uint32_t hv)
+{
+    struct tapiq_rt *rt;
+    struct tapiq_app *app;
+    int r = 0;
+    tapiq_guard_enter();
+    rt = tapiq_rt_current();
+    app = rt ? tapiq_app_lookup(rt, happ) : NULL;
+    if (app) {
+        /* seq_cst store, then a seq_cst load of hval: pairs with the
+         * seq_cst store of hval in close and its seq_cst load of cb_current
+         * in tapiq_app_wait_delivery(). */
+        atomic_store_explicit(&app->cb_current, hv, memory_order_seq_cst);
+        r = tapiq_handle_is_open_sc(rt, hv) ? 1 : 2;
+    }
+    tapiq_guard_exit();
+    return r;
+}
+
+/* After the callback returned (it may have shut the application down). */
+static void cb_end(uint32_t happ)
+{
+    struct tapiq_rt *rt;
+    struct tapiq_app *app;
+    tapiq_guard_enter();
+    rt = tapiq_rt_current();
+    app = rt ? tapiq_app_lookup(rt, happ) : NULL;
+    if (app)
+        /* release: the callback's accesses happen-before a closer's return;
+         * pairs with the acquire load in tapiq_app_wait_delivery(). */
+        atomic_store_explicit(&app->cb_current, 0, memory_order_release);
+    tapiq_guard_exit();
+}
+
 static void *callback_main(void *varg)
 {
     struct cb_arg a = *(struct cb_arg *)varg;
@@ -228,11 +267,41 @@ static void *callback_main(void *varg)
         long r = tapiq_app_get_messages(a.happ, m, 32, UINT32_MAX, 1);
         if (r < 0)
             break; /* -ENOENT: shut down */
-        for (long i = 0; i < r; i++)
-            a.cb(m[i].hDevice, m[i].dwMessageID, m[i].dwCallbackInstance, m[i].dwParam1,
-                 m[i].dwParam2, m[i].dwParam3);
+        for (long i = 0; i < r; i++) {
+            int go = cb_begin(a.happ, (uint32_t)m[i].hDevice);
+            if (go == 0)
+                return NULL; /* shut down (perhaps by the callback itself) */
+            if (go == 1)
+                a.cb(m[i].hDevice, m[i].dwMessageID, m[i].dwCallbackInstance, m[i].dwParam1,
+                     m[i].dwParam2, m[i].dwParam3);
+            cb_end(a.happ);
+        }
     }
     return NULL;
+}
+
+int tapiq_app_pin_for_close_locked(struct tapiq_app *app)
+{
+    if (!app->has_cb_thread || pthread_equal(app->cb_thread, pthread_self()))
+        return 0; /* the callback itself closes: its next message is checked */
+    /* relaxed: under g_lock; wait_idle (acquire) waits for the unpin. */
+    atomic_fetch_add_explicit(&app->waiters, 1, memory_order_relaxed);
+    return 1;
+}
+
+void tapiq_app_wait_delivery(struct tapiq_app *app, uint32_t hv)
+{
+    /* seq_cst: see cb_begin(). A shutdown (ring closed) ends the wait: it
+     * joins the delivery thread itself. */
+    while (atomic_load_explicit(&app->cb_current, memory_order_seq_cst) == hv &&
+           !tapiq_cring_closed(&app->ring))
+        sched_yield();
+}
+
+void tapiq_app_unpin(struct tapiq_app *app)
+{
+    /* release: pairs with the acquire load in tapiq_app_wait_idle(). */
+    atomic_fetch_sub_explicit(&app->waiters, 1, memory_order_release);
 }
 
 int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *name, int level,
@@ -262,6 +331,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
     app->rt = rt;
     app->cb = cb;
     atomic_init(&app->waiters, 0);
+    atomic_init(&app->cb_current, 0);
     snprintf(app->name, sizeof(app->name), "%s", name ? name : "");
     /* release: publishes the app's fields to tapiq_app_lookup() (before the
      * delivery thread starts, so that it finds the app). */

@@ -39,7 +39,8 @@ struct tapiq_app {
     PHONECALLBACK cb;
     pthread_t cb_thread;
     int has_cb_thread;
-    _Atomic uint32_t waiters; /* threads blocked in get_messages */
+    _Atomic uint32_t waiters; /* threads blocked in get_messages, or pinning it */
+    _Atomic uint32_t cb_current; /* handle whose message the callback is being given */
     char name[64];
 };
 
@@ -85,6 +86,16 @@ void tapiq_app_free(struct tapiq_app *app);
  * @from_callback), -ETIMEDOUT (nothing within the timeout). */
 long tapiq_app_get_messages(uint32_t happ, PHONEMESSAGE *msg, uint32_t max, uint32_t timeout,
                             int from_callback);
+/* phoneClose of a handle of a callback application, from a thread that is
+ * not its delivery thread: once the handle is closed, wait until the
+ * callback is not being given a message for it (nothing for the handle
+ * reaches the application after phoneClose returns). pin under g_lock,
+ * then wait_delivery and unpin without it. The app stays allocated while
+ * pinned (wait_idle waits). */
+int tapiq_app_pin_for_close_locked(struct tapiq_app *app);
+void tapiq_app_wait_delivery(struct tapiq_app *app, uint32_t hv);
+void tapiq_app_unpin(struct tapiq_app *app);
+
 /* phoneGetMessage's fast path: one reply of a polled application, if one is
  * waiting and no PHONE_STATE token comes before it. In a read-side section.
  * Returns 1 (written to @msg) or 0 (take the full path). */

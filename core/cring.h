@@ -80,6 +80,12 @@ int tapiq_cring_pop(struct tapiq_cring *c, struct tapiq_cmsg *m);
  * (INFINITE for none). Returns 0 (look again), -ETIMEDOUT, -ESHUTDOWN. */
 int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms);
 
+/* Has close() run? (acquire: pairs with its release store) */
+static inline int tapiq_cring_closed(struct tapiq_cring *c)
+{
+    return (int)atomic_load_explicit(&c->closed, memory_order_acquire);
+}
+
 /* Make every waiter return -ESHUTDOWN (and the fd readable). */
 void tapiq_cring_close(struct tapiq_cring *c);
 

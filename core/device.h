@@ -85,6 +85,13 @@ static inline int tapiq_dev_connected(struct tapiq_dev *d)
     return (int)atomic_load_explicit(&d->connected, memory_order_relaxed);
 }
 
+/* The connection state for a PHONE_STATE message. acquire: pairs with the
+ * acq_rel exchange in tapiq_host_set_connected(). */
+static inline int tapiq_dev_connected_acquire(struct tapiq_dev *d)
+{
+    return (int)atomic_load_explicit(&d->connected, memory_order_acquire);
+}
+
 /* Owners and monitors (PHONESTATUS); add is +1 or -1, under g_lock. */
 void tapiq_dev_count_handle(struct tapiq_dev *d, uint32_t priv, int add);
 void tapiq_dev_counts(struct tapiq_dev *d, uint32_t *owners, uint32_t *monitors);

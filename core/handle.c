@@ -323,23 +323,29 @@ void tapiq_notify_lamp(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t lamp
     }
 }
 
+/* CONNECTED and DISCONNECTED share one token, and its message says the
+ * device's state when the application reads it: a connect and a disconnect
+ * that meet while a token waits cannot leave the application with the
+ * opposite of phoneGetStatus. */
+#define PRESENCE (PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED)
+
 void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t state)
 {
     /* acquire (all three): as in tapiq_notify_lamp(). */
     struct tapiq_subs *s = atomic_load_explicit(&dev->subs, memory_order_acquire);
+    uint32_t bit = state & PRESENCE ? PRESENCE : state;
     if (!s)
         return;
     for (uint32_t i = 0; i < s->n; i++) {
         struct tapiq_handle *hs = &rt->handles[s->slot[i]];
         uint32_t hv = atomic_load_explicit(&hs->hval, memory_order_acquire);
-        if (!hv || !(atomic_load_explicit(&hs->states, memory_order_acquire) & state))
+        if (!hv || !(atomic_load_explicit(&hs->states, memory_order_acquire) & bit))
             continue;
-        post_token(rt, hs, hv, NULL, 0, &hs->statebits, state, state, 0);
+        post_token(rt, hs, hv, NULL, 0, &hs->statebits, bit, bit, 0);
     }
 }
 
-int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app,
-                             const struct tapiq_cmsg *m)
+int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct tapiq_cmsg *m)
 {
     uint32_t idx = m->handle & (TAPIQ_MAX_HANDLES - 1);
     struct tapiq_handle *hs = &rt->handles[idx];
@@ -361,5 +367,15 @@ int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app,
                                   memory_order_acq_rel);
     else
         atomic_fetch_and_explicit(&hs->statebits, ~m->p1, memory_order_acq_rel);
+    if (m->p1 == PRESENCE) {
+        /* Cleared first: a change from here on posts a new token. The state
+         * now, if the handle's filter asks for it. acquire: pairs with the
+         * acq_rel exchange in tapiq_host_set_connected(). */
+        m->p1 = tapiq_dev_connected_acquire(&rt->devs[hs->dev]) ? PHONESTATE_CONNECTED
+                                                                 : PHONESTATE_DISCONNECTED;
+        /* relaxed: a filter read; a stale one only delays a change. */
+        if (!(atomic_load_explicit(&hs->states, memory_order_relaxed) & m->p1))
+            return 0;
+    }
     return 1;
 }

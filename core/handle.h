@@ -35,7 +35,7 @@
 #define TAPIQ_MAX_HANDLES (1u << TAPIQ_HANDLE_BITS) /* slot 0 unused */
 #define TAPIQ_TOKENS_CLOSED 0x80000000u
 #define TAPIQ_ALL_PHONESTATES 0x00FFFFFFu
-#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 2u /* CONNECTED, DISCONNECTED */
+#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 1u /* the connection token */
 
 struct tapiq_app;
 struct tapiq_dev;
@@ -78,6 +78,14 @@ static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint
     return atomic_load_explicit(&hs->hval, memory_order_acquire) == h ? hs : NULL;
 }
 
+/* Is @h open? A seq_cst load, for a Dekker pair with close's seq_cst store
+ * of hval (the callback delivery check in core/app.c). */
+static inline int tapiq_handle_is_open_sc(struct tapiq_rt *rt, uint32_t h)
+{
+    uint32_t idx = h & (TAPIQ_MAX_HANDLES - 1);
+    return idx && h && atomic_load_explicit(&rt->handles[idx].hval, memory_order_seq_cst) == h;
+}
+
 /* Does any handle subscribe to @dev's state? (a hint: notify_* re-read)
  * acquire: pairs with the release store that publishes a new list. */
 static inline int tapiq_dev_has_subs(struct tapiq_dev *dev)
@@ -118,8 +126,8 @@ void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t st
 
 /* A token @m was taken from @app's event ring: count it out and clear its
  * pending bit. Returns 1 when it is to be delivered (its handle is open).
- * In a read-side section. */
-int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app,
-                             const struct tapiq_cmsg *m);
+ * A connection token (CONNECTED and DISCONNECTED share one) becomes the
+ * device's state now: m->p1 is rewritten. In a read-side section. */
+int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct tapiq_cmsg *m);
 
 #endif /* TAPIQ_CORE_HANDLE_H */

@@ -210,13 +210,14 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
     s.updates_applied = wsum[TAPIQ_W_APPLIED];
     s.updates_coalesced = wsum[TAPIQ_W_COALESCED];
     s.updates_failed = wsum[TAPIQ_W_FAILED];
-    s.replies = wsum[TAPIQ_W_REPLIES];
     s.replies_suppressed = wsum[TAPIQ_W_SUPPRESSED];
-    s.in_flight = s.accepted > s.replies + s.replies_suppressed
-                      ? s.accepted - s.replies - s.replies_suppressed
+    s.in_flight = s.accepted > wsum[TAPIQ_W_REPLIES] + s.replies_suppressed
+                      ? s.accepted - wsum[TAPIQ_W_REPLIES] - s.replies_suppressed
                       : 0;
-    /* Replies posted, then dropped by phoneGetMessage because the handle
-     * closed meanwhile: out of flight already, suppressed all the same. */
+    /* A reply posted, then dropped at phoneGetMessage because its handle
+     * closed meanwhile, counts once: suppressed, not replied. So
+     * replies + replies_suppressed + in_flight == accepted. */
+    s.replies = wsum[TAPIQ_W_REPLIES] - sum[TAPIQ_C_SUPPRESSED_LATE];
     s.replies_suppressed += sum[TAPIQ_C_SUPPRESSED_LATE];
     s.state_events = sum[TAPIQ_C_STATE_EVENTS];
     s.state_coalesced = sum[TAPIQ_C_STATE_COALESCED];

@@ -441,7 +441,9 @@ TAPIQ_API LONG phoneClose(HPHONE hPhone)
 {
     struct tapiq_rt *rt;
     struct tapiq_handle *hs;
+    struct tapiq_app *app;
     struct tapiq_subs *old = NULL;
+    int pinned;
 
     pthread_mutex_lock(&tapiq_g_lock);
     rt = tapiq_rt_current();
@@ -454,8 +456,14 @@ TAPIQ_API LONG phoneClose(HPHONE hPhone)
         pthread_mutex_unlock(&tapiq_g_lock);
         return PHONEERR_INVALPHONEHANDLE;
     }
+    app = hs->app;
     old = tapiq_handle_close_locked(rt, hs);
+    pinned = tapiq_app_pin_for_close_locked(app);
     pthread_mutex_unlock(&tapiq_g_lock);
+    if (pinned) {
+        tapiq_app_wait_delivery(app, hPhone);
+        tapiq_app_unpin(app);
+    }
     if (old) {
         tapiq_guard_synchronize();
         tapiq_subs_free(old);

@@ -39,8 +39,15 @@
  *    pending. USEHIDDENWINDOW with a callback: messages are delivered to the
  *    callback, on a delivery thread owned by the application's instance.
  *    USECOMPLETIONPORT is not supported (PHONEERR_INVALPARAM).
- *  - phoneClose / phoneShutdown suppress the outstanding replies of the closed
- *    handles.
+ *  - After phoneClose (phoneShutdown) returns, no message and no callback for
+ *    that handle (application) reaches the application, in any delivery
+ *    mode: replies not yet read are suppressed, also when they were already
+ *    posted; a callback in progress for the handle is waited for (unless the
+ *    callback itself closes it). A phoneGetMessage that was already running
+ *    on another thread when phoneClose was called may still return one.
+ *  - PHONE_STATE CONNECTED / DISCONNECTED: one notification per handle at a
+ *    time; it says the device's state when the application reads it, so the
+ *    last one read agrees with phoneGetStatus.
  *  - PHONECAPS / PHONESTATUS: dwTotalSize below the fixed part gives
  *    PHONEERR_STRUCTURETOOSMALL (dwNeededSize is filled when dwTotalSize >= 12).
  *    A structure with room for the fixed part but not for the variable part

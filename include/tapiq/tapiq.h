@@ -68,9 +68,11 @@ typedef struct tapiq_stats {
     uint64_t updates_applied;     /* lamp updates the backend saw */
     uint64_t updates_coalesced;   /* requests folded into a later update of the same lamp */
     uint64_t updates_failed;      /* requests replied with an error (OPERATIONFAILED ...) */
-    uint64_t replies;             /* PHONE_REPLY posted to an application */
-    uint64_t replies_suppressed;  /* replies dropped because the handle was closed */
-    uint64_t in_flight;           /* accepted, not yet replied or suppressed */
+    uint64_t replies;             /* PHONE_REPLY posted and not suppressed since */
+    uint64_t replies_suppressed;  /* replies of closed handles / shut down applications,
+                                     before or after they were posted */
+    uint64_t in_flight;           /* accepted, not yet replied or suppressed:
+                                     replies + replies_suppressed + in_flight == accepted */
     uint64_t state_events;        /* PHONE_STATE messages posted */
     uint64_t state_coalesced;     /* lamp notifications folded into a pending one */
     uint64_t requests_hwm;        /* high-water mark of ring entries in use (sum over workers) */

@@ -1,0 +1,270 @@
+/* After phoneClose / phoneShutdown returns, nothing more for that handle or
+ * application reaches the application, in any delivery mode; every accepted
+ * request counts exactly once (replied or suppressed); the last connection
+ * notification an application reads agrees with phoneGetStatus.
+ *
+ *   callback-close-self    the callback closes the handle on its first reply:
+ *                          no later callback for it
+ *   callback-close-other   another thread closes while replies are delivered:
+ *                          no callback for the handle after phoneClose returned
+ *   callback-shutdown-self the callback shuts its application down: no later
+ *                          callback at all
+ *   polled-posted          a reply already posted, then phoneClose: not
+ *                          delivered, counted once (suppressed)
+ *   presence               disconnect/connect/disconnect unread: the last
+ *                          PHONE_STATE says disconnected, as does the status
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tq_test.h"
+
+/* ------------------------------------------------------------- callbacks */
+
+static _Atomic uint32_t g_mode;      /* which case the callback serves */
+static _Atomic DWORD g_closed;       /* handle whose phoneClose returned */
+static _Atomic int g_shut;           /* the callback's phoneShutdown returned */
+static _Atomic uint64_t g_violations;
+static HPHONEAPP g_app;
+
+static void on_msg(DWORD hDevice, DWORD dwMsg, DWORD_PTR inst, DWORD_PTR p1, DWORD_PTR p2,
+                            DWORD_PTR p3)
+{
+    (void)dwMsg, (void)inst, (void)p1, (void)p2, (void)p3;
+    if (atomic_load(&g_shut) || (atomic_load(&g_closed) && atomic_load(&g_closed) == hDevice))
+        atomic_fetch_add(&g_violations, 1);
+    if (atomic_load(&g_mode) == 1 && !atomic_load(&g_closed)) {
+        TQ_EXPECT(phoneClose(hDevice), 0);
+        atomic_store(&g_closed, hDevice);
+    } else if (atomic_load(&g_mode) == 4) {
+        tq_sleep_us(20); /* a slow application: close meets a batch mid-way */
+    } else if (atomic_load(&g_mode) == 3 && !atomic_load(&g_shut)) {
+        TQ_EXPECT(phoneShutdown(g_app), 0);
+        atomic_store(&g_shut, 1);
+    }
+}
+
+static HPHONEAPP start_cb_app(void)
+{
+    HPHONEAPP app;
+    DWORD ndev, ver = TQ_API;
+    PHONEINITIALIZEEXPARAMS p;
+    memset(&p, 0, sizeof(p));
+    p.dwTotalSize = sizeof(p);
+    p.dwOptions = PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW;
+    TQ_EXPECT(phoneInitializeEx(&app, NULL, on_msg, "close-rules", &ndev, &ver, &p), 0);
+    return app;
+}
+
+static void issue(HPHONE h, int n)
+{
+    for (int i = 0; i < n; i++) {
+        LONG id;
+        while ((id = phoneSetLamp(h, (DWORD)(i % 8), tq_mode((unsigned)i))) ==
+               PHONEERR_RESOURCEUNAVAIL)
+            sched_yield();
+        TQ_CHECKF(TQ_ID_OK(id), "phoneSetLamp = %s", tq_err_name(id));
+    }
+}
+
+static void case_callback_close_self(void)
+{
+    TQ_CHECK(tapiq_configure("devices=2,lamps=8,workers=1,latency_us=200") == 0);
+    for (int round = 0; round < 20; round++) {
+        HPHONEAPP app = start_cb_app();
+        HPHONE h = tq_open(app, 0, PHONEPRIVILEGE_OWNER, 1), other;
+        atomic_store(&g_mode, 1);
+        atomic_store(&g_closed, 0);
+        issue(h, 200); /* batches of many replies each */
+        for (int k = 0; k < 10000 && !atomic_load(&g_closed); k++)
+            tq_sleep_us(1000);
+        TQ_CHECK(atomic_load(&g_closed) == h);
+        tapiq_stats st = tq_wait_idle();
+        TQ_CHECKF(st.replies + st.replies_suppressed == st.accepted,
+                  "replies %llu + suppressed %llu != accepted %llu",
+                  (unsigned long long)st.replies, (unsigned long long)st.replies_suppressed,
+                  (unsigned long long)st.accepted);
+        other = tq_open(app, 1, PHONEPRIVILEGE_OWNER, 2); /* the app lives on */
+        atomic_store(&g_mode, 0);
+        issue(other, 1);
+        tq_wait_idle();
+        TQ_EXPECT(phoneShutdown(app), 0);
+    }
+    TQ_CHECKF(atomic_load(&g_violations) == 0, "%llu callbacks for a handle after its close",
+              (unsigned long long)atomic_load(&g_violations));
+}
+
+static void case_callback_close_other(void)
+{
+    HPHONEAPP app;
+    TQ_CHECK(tapiq_configure("devices=2,lamps=8,workers=1") == 0);
+    app = start_cb_app();
+    atomic_store(&g_mode, 4);
+    for (int round = 0; round < 300; round++) {
+        HPHONE h = tq_open(app, (DWORD)(round & 1), PHONEPRIVILEGE_OWNER, 3);
+        issue(h, 64);
+        tq_sleep_us(200);
+        TQ_EXPECT(phoneClose(h), 0);
+        atomic_store(&g_closed, h); /* from here on, nothing for h */
+    }
+    tq_wait_idle();
+    TQ_EXPECT(phoneShutdown(app), 0);
+    TQ_CHECKF(atomic_load(&g_violations) == 0,
+              "%llu callbacks for a handle after phoneClose returned",
+              (unsigned long long)atomic_load(&g_violations));
+}
+
+static void case_callback_shutdown_self(void)
+{
+    TQ_CHECK(tapiq_configure("devices=2,lamps=8,workers=1,latency_us=200") == 0);
+    for (int round = 0; round < 20; round++) {
+        HPHONE h;
+        atomic_store(&g_shut, 0);
+        atomic_store(&g_closed, 0);
+        atomic_store(&g_mode, 3);
+        g_app = start_cb_app();
+        h = tq_open(g_app, 0, PHONEPRIVILEGE_OWNER, 4);
+        issue(h, 200);
+        while (!atomic_load(&g_shut))
+            tq_sleep_us(1000);
+        tq_sleep_us(20000); /* a stray callback would come now */
+        atomic_store(&g_shut, 0);
+    }
+    TQ_CHECKF(atomic_load(&g_violations) == 0, "%llu callbacks after phoneShutdown returned",
+              (unsigned long long)atomic_load(&g_violations));
+}
+
+/* ------------------------------------------------------------------ polled */
+
+static void case_polled_posted(void)
+{
+    HPHONEAPP app = tq_start("devices=1,lamps=8,workers=1", NULL);
+    HPHONE h = tq_open(app, 0, PHONEPRIVILEGE_OWNER, 5);
+    PHONEMESSAGE m;
+    LONG id = phoneSetLamp(h, 1, PHONELAMPMODE_FLASH);
+    TQ_CHECK(TQ_ID_OK(id));
+    tapiq_stats st = tq_wait_idle(); /* the reply is posted, not read */
+    TQ_CHECK(st.accepted == 1 && st.replies == 1 && st.replies_suppressed == 0);
+    TQ_EXPECT(phoneClose(h), 0);
+    TQ_EXPECT(phoneGetMessage(app, &m, 0), PHONEERR_OPERATIONFAILED);
+    st = tq_stats();
+    TQ_CHECKF(st.replies == 0 && st.replies_suppressed == 1 && st.in_flight == 0,
+              "after close: replies %llu, suppressed %llu, in flight %llu (want 0, 1, 0)",
+              (unsigned long long)st.replies, (unsigned long long)st.replies_suppressed,
+              (unsigned long long)st.in_flight);
+    TQ_EXPECT(phoneShutdown(app), 0);
+}
+
+/* ---------------------------------------------------------------- presence */
+
+static tapiq_host *g_host;
+
+static int pr_start(tapiq_host *host, void *cfg, uint32_t devices, uint32_t lamps, void **state,
+                    char *err, size_t errlen)
+{
+    (void)cfg, (void)err, (void)errlen;
+    for (uint32_t i = 0; i < devices; i++)
+        if (tapiq_host_add_device(host, lamps, NULL, 1) < 0)
+            return -ENOMEM;
+    g_host = host;
+    *state = host;
+    return 0;
+}
+
+static void pr_apply(void *state, uint32_t device, tapiq_batch *b)
+{
+    size_t n;
+    tapiq_update *u = tapiq_batch_updates(b, &n);
+    (void)state, (void)device;
+    for (size_t i = 0; i < n; i++)
+        u[i].status = 0;
+    tapiq_batch_complete(b);
+}
+
+static void pr_stop(void *state)
+{
+    (void)state;
+    g_host = NULL;
+}
+
+static void *pr_new(void)
+{
+    static int dummy;
+    return &dummy;
+}
+
+static void pr_free(void *cfg)
+{
+    (void)cfg;
+}
+
+static const tapiq_backend_ops presence_ops = {
+    .name = "presence-test",
+    .config_new = pr_new,
+    .config_free = pr_free,
+    .start = pr_start,
+    .apply = pr_apply,
+    .stop = pr_stop,
+};
+
+/* Apply @seq of connection changes unread, then read every message: the
+ * last connection notification must equal the final state. */
+static void presence_seq(HPHONEAPP app, HPHONE mon, const int *seq, int n)
+{
+    PHONEMESSAGE m;
+    DWORD last = 0;
+    unsigned char buf[sizeof(PHONESTATUS) + 64];
+    PHONESTATUS *ps = (PHONESTATUS *)buf;
+    for (int i = 0; i < n; i++)
+        TQ_EXPECT(tapiq_host_set_connected(g_host, 0, seq[i]), 0);
+    while (phoneGetMessage(app, &m, 0) == 0)
+        if (m.dwMessageID == PHONE_STATE && m.hDevice == mon &&
+            (m.dwParam1 & (PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED)))
+            last = (DWORD)m.dwParam1;
+    memset(buf, 0, sizeof(buf));
+    ps->dwTotalSize = sizeof(buf);
+    TQ_EXPECT(phoneGetStatus(mon, ps), 0);
+    TQ_CHECKF(last == (seq[n - 1] ? PHONESTATE_CONNECTED : PHONESTATE_DISCONNECTED),
+              "last notification %#lx after ending %s", (unsigned long)last,
+              seq[n - 1] ? "connected" : "disconnected");
+    TQ_CHECK(!!(ps->dwStatusFlags & PHONESTATUSFLAGS_CONNECTED) == !!seq[n - 1]);
+}
+
+static void case_presence(void)
+{
+    static const int a[] = {0, 1, 0}, b[] = {1}, c[] = {0, 1}, d[] = {0, 1, 0, 1, 0};
+    HPHONEAPP app;
+    HPHONE mon;
+    TQ_CHECK(tapiq_register_backend(&presence_ops) == 0);
+    app = tq_start("backend=presence-test,devices=1,lamps=4,workers=1", NULL);
+    mon = tq_open(app, 0, PHONEPRIVILEGE_MONITOR, 6);
+    TQ_EXPECT(phoneSetStatusMessages(mon, PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED, 0, 0),
+              0);
+    presence_seq(app, mon, a, 3);
+    presence_seq(app, mon, b, 1);
+    presence_seq(app, mon, c, 2);
+    presence_seq(app, mon, d, 5);
+    TQ_EXPECT(phoneShutdown(app), 0);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } cases[] = {
+        {"polled-posted", case_polled_posted},
+        {"presence", case_presence},
+        {"callback-close-self", case_callback_close_self},
+        {"callback-close-other", case_callback_close_other},
+        {"callback-shutdown-self", case_callback_shutdown_self},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (argc < 2 || strcmp(argv[1], cases[i].name) == 0)
+            cases[i].fn();
+    printf("close_rules: ok\n");
+    return 0;
+}
