@@ -230,3 +230,21 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
     memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));
     return 0;
 }
+
+#ifndef TAPIQ_HAVE_MQTT
+/* The mqtt backend's diagnostics without the backend (see <tapiq/tapiq.h>). */
+TAPIQ_API uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which)
+{
+    (void)which;
+    return 0;
+}
+
+TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len)
+{
+    if (!buf && len)
+        return -EINVAL;
+    if (len)
+        buf[0] = '\0';
+    return 0;
+}
+#endif

@@ -21,7 +21,7 @@ void tapiq_mqtt_count(enum tapiq_mqtt_ctr which)
         atomic_fetch_add_explicit(&counters[which], 1, memory_order_relaxed);
 }
 
-uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which)
+TAPIQ_API uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which)
 {
     if (which == TAPIQ_MQTT_CONNECTORS_RUNNING)
         return tapiq_mqtt_connectors_running();
@@ -38,7 +38,7 @@ void tapiq_mqtt_set_last_error(const char *text)
     pthread_mutex_unlock(&last_error_mu);
 }
 
-int tapiq_mqtt_last_error(char *buf, size_t len)
+TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len)
 {
     size_t n;
     if (!buf && len)

@@ -3,8 +3,8 @@
  *
  * Not installed and not exported from the shared library: tests reach it
  * through the internal static library. The connection diagnostics (the
- * counters of attempts and failures, tapiq_mqtt_last_error()) are meant to
- * become public native calls in <tapiq/tapiq.h>.
+ * counters of attempts and failures, tapiq_mqtt_last_error()) are public
+ * native calls in <tapiq/tapiq.h>.
  */
 #ifndef TAPIQ_BACKENDS_MQTT_MQTT_INTERNAL_H
 #define TAPIQ_BACKENDS_MQTT_MQTT_INTERNAL_H
@@ -13,40 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum tapiq_mqtt_ctr {
-    TAPIQ_MQTT_MALFORMED,        /* inbound messages ignored as malformed */
-    TAPIQ_MQTT_CONNECTS,         /* CONNACKs accepted (first connection and reconnects) */
-    TAPIQ_MQTT_PUBLISHES,        /* lamp messages handed to the client */
-    TAPIQ_MQTT_CONNECT_ATTEMPTS, /* connection attempts begun (lookup, connect, CONNACK) */
-    TAPIQ_MQTT_CONNECT_FAILURES, /* attempts that ended without an accepted CONNACK; each
-                                    one set the last error. attempts = connects + failures
-                                    (+ 1 while one is under way or was cut short by stop) */
-    TAPIQ_MQTT_CONNECTORS_RUNNING, /* a gauge: connection attempts whose thread still runs
-                                      (looking up a host), abandoned ones included */
-};
+#include "tapiq/tapiq.h"
 
-/* tapiq_mqtt_counter - a process-wide counter (since the process started),
- * or the gauge.
- * Concurrency: any thread; wait-free; a relaxed read (exact once quiescent). */
-uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which);
-
-/* Room for the longest last error, NUL included. */
-#define TAPIQ_MQTT_ERROR_MAX 512
-
-/* tapiq_mqtt_last_error - the last connection error of the process, as text:
- * why the last failed attempt failed, or why the last connection was lost,
- * whichever came last; it stays after a later success (compare the counters
- * to tell). Prefixed with the url, e.g.
- *   "mqtt://10.0.0.5:1883: refused by the broker: not authorized
- *    (MQTT 3.1.1 CONNACK return code 5)"
- *   "mqtts://broker:8883: connection lost: A TLS error occurred.
- *    (OpenSSL Error[0]: ...: certificate verify failed)"
- * Concurrency: any thread; blocking (a mutex held only for the copy).
- * Ownership:   copies at most @len - 1 bytes and a NUL into @buf (nothing
- *              when @len is 0; @buf may then be NULL).
- * Returns:     the length of the whole message (0: no error yet; >= @len:
- *              truncated), or -EINVAL for a NULL @buf with a @len. */
-int tapiq_mqtt_last_error(char *buf, size_t len);
+/* The diagnostics (tapiq_mqtt_counter, tapiq_mqtt_last_error, enum
+ * tapiq_mqtt_ctr) are public: <tapiq/tapiq.h>. */
+#define TAPIQ_MQTT_ERROR_MAX 512 /* room for the longest last error, NUL included */
 
 /* ------------------------------------------------------------- test hooks */
 

@@ -90,6 +90,42 @@ typedef struct tapiq_stats {
  * Returns: 0; -EINVAL for NULL; -ENODEV when no application is initialized. */
 TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size);
 
+/* ------------------------------------------------- mqtt backend diagnostics
+ * What only shows when connecting (TLS verification, refused credentials,
+ * an unreachable broker) is visible here without a debug variable. Without
+ * the mqtt backend built in, the counters read 0 and the last error is "". */
+enum tapiq_mqtt_ctr {
+    TAPIQ_MQTT_MALFORMED,        /* inbound messages ignored as malformed */
+    TAPIQ_MQTT_CONNECTS,         /* CONNACKs accepted (first connection and reconnects) */
+    TAPIQ_MQTT_PUBLISHES,        /* lamp messages handed to the client */
+    TAPIQ_MQTT_CONNECT_ATTEMPTS, /* connection attempts begun (lookup, connect, CONNACK) */
+    TAPIQ_MQTT_CONNECT_FAILURES, /* attempts that ended without an accepted CONNACK; each
+                                    one set the last error. attempts = connects + failures
+                                    (+ 1 while one is under way or was cut short by stop) */
+    TAPIQ_MQTT_CONNECTORS_RUNNING, /* a gauge: connection attempts whose thread still runs
+                                      (looking up a host), abandoned ones included */
+};
+
+/* tapiq_mqtt_counter - a process-wide counter (since the process started),
+ * or the gauge.
+ * Concurrency: any thread; wait-free; a relaxed read (exact once quiescent). */
+TAPIQ_API uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which);
+
+/* tapiq_mqtt_last_error - the last connection error of the process, as text:
+ * why the last failed attempt failed, or why the last connection was lost,
+ * whichever came last; it stays after a later success (compare the counters
+ * to tell). Prefixed with the url, e.g.
+ *   "mqtt://10.0.0.5:1883: refused by the broker: not authorized
+ *    (MQTT 3.1.1 CONNACK return code 5)"
+ *   "mqtts://broker:8883: connection lost: A TLS error occurred.
+ *    (OpenSSL Error[0]: ...: certificate verify failed)"
+ * Concurrency: any thread; blocking (a mutex held only for the copy).
+ * Ownership:   copies at most @len - 1 bytes and a NUL into @buf (nothing
+ *              when @len is 0; @buf may then be NULL).
+ * Returns:     the length of the whole message (0: no error yet; >= @len:
+ *              truncated), or -EINVAL for a NULL @buf with a @len. */
+TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len);
+
 /* ---------------------------------------------------- provider interface
  *
  * A backend owns devices (consoles). tapiq hands it one device's pending lamp
