@@ -28,12 +28,36 @@ void tapiq_dev_counts(struct tapiq_dev *d, uint32_t *owners, uint32_t *monitors)
     *monitors = atomic_load_explicit(&d->nmonitors, memory_order_relaxed);
 }
 
+static size_t line_up(size_t n)
+{
+    return (n + TAPIQ_CACHELINE - 1) / TAPIQ_CACHELINE * TAPIQ_CACHELINE;
+}
+
+/* Per device, four arrays each on cache lines of its own: modes (read per
+ * request), lamp (written on changes), the batch's updates and positions. */
+static size_t arrays_size(uint32_t nlamps)
+{
+    size_t l = nlamps ? nlamps : 1;
+    return line_up(l * sizeof(uint32_t)) + line_up(l * sizeof(_Atomic uint32_t)) +
+           line_up(l * sizeof(tapiq_update)) + line_up(l * sizeof(int32_t));
+}
+
 int tapiq_devs_alloc(struct tapiq_rt *rt)
 {
     rt->devs = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->devs) * rt->cfg.devices);
     if (!rt->devs)
         return -ENOMEM;
     memset(rt->devs, 0, sizeof(*rt->devs) * rt->cfg.devices);
+    /* One block for every device's arrays of `lamps` lamps: one mapping,
+     * given back whole at the last shutdown (millions of small blocks would
+     * stay in the heap). A device with more lamps gets arrays of its own. */
+    rt->dev_stride = arrays_size(rt->cfg.lamps);
+    rt->dev_arena = tapiq_aligned_alloc(TAPIQ_CACHELINE, rt->dev_stride * rt->cfg.devices);
+    if (!rt->dev_arena) {
+        free(rt->devs);
+        rt->devs = NULL;
+        return -ENOMEM;
+    }
     return 0;
 }
 
@@ -43,13 +67,13 @@ void tapiq_devs_free(struct tapiq_rt *rt)
         return;
     for (uint32_t i = 0; i < rt->cfg.devices; i++) {
         struct tapiq_dev *d = &rt->devs[i];
-        free(d->modes);
-        free(d->lamp);
-        free(d->batch.upd);
-        free(d->batch.lamp_pos);
+        if (d->own_arrays)
+            free(d->modes); /* one block: modes first */
         free(atomic_load_explicit(&d->subs, memory_order_relaxed));
     }
+    free(rt->dev_arena);
     free(rt->devs);
+    rt->dev_arena = NULL;
     rt->devs = NULL;
 }
 
@@ -66,19 +90,24 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     if (rt->ndev >= rt->cfg.devices)
         return -ENOSPC;
     d = &rt->devs[rt->ndev];
-    /* Each array on cache lines of its own: modes is read per request,
-     * lamp is written on changes, the batch arrays per batch. */
-    d->modes = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(uint32_t));
-    d->lamp = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(*d->lamp));
-    d->batch.upd = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(tapiq_update));
-    d->batch.lamp_pos = tapiq_aligned_alloc(TAPIQ_CACHELINE, (nlamps ? nlamps : 1) * sizeof(int32_t));
-    if (!d->modes || !d->lamp || !d->batch.upd || !d->batch.lamp_pos) {
-        free(d->modes);
-        free(d->lamp);
-        free(d->batch.upd);
-        free(d->batch.lamp_pos);
-        memset(d, 0, sizeof(*d));
-        return -ENOMEM;
+    {
+        size_t l = nlamps ? nlamps : 1;
+        unsigned char *p;
+        if (nlamps <= rt->cfg.lamps) {
+            p = rt->dev_arena + rt->dev_stride * rt->ndev;
+        } else {
+            p = tapiq_aligned_alloc(TAPIQ_CACHELINE, arrays_size(nlamps));
+            if (!p)
+                return -ENOMEM;
+            d->own_arrays = 1;
+        }
+        d->modes = (uint32_t *)p;
+        p += line_up(l * sizeof(uint32_t));
+        d->lamp = (_Atomic uint32_t *)p;
+        p += line_up(l * sizeof(_Atomic uint32_t));
+        d->batch.upd = (tapiq_update *)p;
+        p += line_up(l * sizeof(tapiq_update));
+        d->batch.lamp_pos = (int32_t *)p;
     }
     for (uint32_t i = 0; i < nlamps; i++) {
         uint32_t m = lamp_modes ? lamp_modes[i] : all;

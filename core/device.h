@@ -58,6 +58,7 @@ struct tapiq_dev {
     alignas(TAPIQ_CACHELINE) uint32_t pend_first, pend_last, npend;
     uint8_t queued;             /* listed in the worker's touched list */
     uint8_t busy;               /* a batch is at the backend */
+    uint8_t own_arrays;         /* lamp arrays allocated apart from the arena */
     struct tapiq_batch batch;
 };
 

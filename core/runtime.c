@@ -4,6 +4,9 @@
 #include "core/runtime.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +74,59 @@ static uint32_t ring_bits(uint32_t nrings)
     return b;
 }
 
+/* Bytes a configuration needs: the runtime's tables and one application
+ * (README, Limits, gives the same formula). */
+static uint64_t pow2_at_least(uint64_t v, uint64_t min)
+{
+    uint64_t p = min;
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+uint64_t tapiq_rt_estimate(const struct tapiq_config *c)
+{
+    uint64_t q = pow2_at_least(c->queue, 2), rings = (uint64_t)(c->threads + 1) * c->workers;
+    uint64_t cells = (uint64_t)(c->threads + 1) * q; /* per worker */
+    uint64_t lamps = c->lamps ? c->lamps : 1, b = 0;
+    b += rings * (sizeof(struct tapiq_sq) + 16 * q) + c->workers * 4 * q;  /* rings */
+    b += c->workers * (sizeof(struct tapiq_worker) + cells * (1 + 4) +
+                       pow2_at_least(cells, 1) * 8 + 8 * ((uint64_t)c->devices / c->workers + 1));
+    b += (uint64_t)c->devices * (sizeof(struct tapiq_dev) + lamps * (4 + 4 + 12 + 4) +
+                                 lamps * 4); /* + the mem backend's copy */
+    b += c->workers * 16 * pow2_at_least(4 * q, 64) + 16 * pow2_at_least(c->events, 2);
+    return b;
+}
+
+/* What this process may use: the cgroup's memory.max when there is one
+ * (cgroup v2), else physical memory; RLIMIT_AS when lower. */
+static uint64_t memory_limit(void)
+{
+    uint64_t lim = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    char line[512], path[640];
+    struct rlimit rl;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (f) {
+        while (fgets(line, sizeof(line), f)) {
+            if (strncmp(line, "0::", 3) == 0) {
+                FILE *m;
+                line[strcspn(line, "\n")] = '\0';
+                snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", line + 3);
+                if ((m = fopen(path, "r"))) {
+                    unsigned long long v;
+                    if (fscanf(m, "%llu", &v) == 1 && v < lim)
+                        lim = v; /* "max" does not scan: no limit */
+                    fclose(m);
+                }
+            }
+        }
+        fclose(f);
+    }
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < lim)
+        lim = rl.rlim_cur;
+    return lim;
+}
+
 static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, size_t errlen)
 {
     struct tapiq_rt *rt = tapiq_calloc(1, sizeof(*rt));
@@ -79,6 +135,19 @@ static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char
     if (!rt) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
+    }
+    {
+        uint64_t need = tapiq_rt_estimate(cfg), lim = memory_limit();
+        if (need > lim) {
+            snprintf(err, errlen,
+                     "the configuration needs about %llu MiB (devices=%u, lamps=%u, "
+                     "threads=%u, workers=%u, queue=%u), more than the %llu MiB this process "
+                     "may use",
+                     (unsigned long long)(need >> 20), cfg->devices, cfg->lamps, cfg->threads,
+                     cfg->workers, cfg->queue, (unsigned long long)(lim >> 20));
+            free(rt);
+            return -ENOMEM;
+        }
     }
     tapiq_guard_init();
     rt->cfg = *cfg; /* takes ownership of the backend configuration */
@@ -178,6 +247,7 @@ void tapiq_rt_stop_locked(struct tapiq_rt *rt)
     atomic_store_explicit(&tapiq_g_rt, NULL, memory_order_release);
     tapiq_guard_synchronize();
     tapiq_rt_destroy(rt);
+    malloc_trim(0); /* the last shutdown gives the memory back */
 }
 
 /* --------------------------------------------------------------- statistics */

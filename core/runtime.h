@@ -86,6 +86,8 @@ struct tapiq_rt {
     void *be_state;
     uint32_t ndev;
     struct tapiq_dev *devs;
+    unsigned char *dev_arena; /* the devices' lamp arrays, one block (device.c) */
+    size_t dev_stride;        /* bytes of it per device */
     /* Submission rings: (threads + 1) x workers, ring (slot, w) at
      * slot * workers + w; slot == threads is the shared MPSC row. */
     struct tapiq_sq *sq;
@@ -138,6 +140,8 @@ int tapiq_rt_step(uint32_t max);
  * under g_lock. Returns 0, -EINVAL (bad configuration), -ENOMEM, or the
  * backend's -errno; @err says why. */
 int tapiq_rt_start_locked(const char *text, char *err, size_t errlen);
+/* Bytes configuration @c needs (README, Limits). */
+uint64_t tapiq_rt_estimate(const struct tapiq_config *c);
 /* Unpublish, wait for a grace period, stop workers and backend, free; under
  * g_lock. */
 void tapiq_rt_stop_locked(struct tapiq_rt *rt);
