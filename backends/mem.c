@@ -150,6 +150,18 @@ static void mem_stop(void *vstate)
     free(st);
 }
 
+static int mem_config_check(void *vcfg, uint32_t devices, uint32_t lamps, char *err,
+                            size_t errlen)
+{
+    struct mem_cfg *cfg = vcfg;
+    (void)lamps;
+    if (cfg->offline > devices) {
+        snprintf(err, errlen, "offline=%u is more than devices=%u", cfg->offline, devices);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const tapiq_backend_ops tapiq_mem_backend = {
     .name = "mem",
     .config_new = mem_config_new,
@@ -158,4 +170,5 @@ const tapiq_backend_ops tapiq_mem_backend = {
     .start = mem_start,
     .apply = mem_apply,
     .stop = mem_stop,
+    .config_check = mem_config_check,
 };

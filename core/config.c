@@ -107,8 +107,18 @@ static const struct core_key core_keys[] = {
     {"threads", offsetof(struct tapiq_config, threads), 1, TAPIQ_MAX_THREADS},
 };
 
+static size_t key_hash(const char *k)
+{
+    size_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ull;
+    return h;
+}
+
 int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, size_t errlen)
 {
+    uint32_t *hset = NULL;
+    size_t hcap = 0;
     char *buf, *p;
     struct item *items = NULL;
     size_t nitems = 0, cap = 0;
@@ -151,12 +161,36 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
                 rc = -EINVAL;
                 goto out;
             }
-            for (size_t i = 0; i < nitems; i++) {
-                if (strcmp(items[i].key, key) == 0) {
-                    seterr(err, errlen, "configuration key '%s' given twice", key);
-                    rc = -EINVAL;
+            if (nitems + 1 > hcap / 2) { /* keep the key set at most half full */
+                size_t ncap = hcap ? hcap * 2 : 32;
+                uint32_t *nh = tapiq_calloc(ncap, sizeof(*nh));
+                if (!nh) {
+                    seterr(err, errlen, "out of memory");
+                    rc = -ENOMEM;
                     goto out;
                 }
+                for (size_t i = 0; i < nitems; i++) {
+                    size_t h = key_hash(items[i].key) & (ncap - 1);
+                    while (nh[h])
+                        h = (h + 1) & (ncap - 1);
+                    nh[h] = (uint32_t)i + 1;
+                }
+                free(hset);
+                hset = nh;
+                hcap = ncap;
+            }
+            {
+                /* The keys seen so far, hashed: linear in the number of
+                 * items (a long list of keys is refused quickly). */
+                size_t h = key_hash(key) & (hcap - 1);
+                for (; hset[h]; h = (h + 1) & (hcap - 1)) {
+                    if (strcmp(items[hset[h] - 1].key, key) == 0) {
+                        seterr(err, errlen, "configuration key '%s' given twice", key);
+                        rc = -EINVAL;
+                        goto out;
+                    }
+                }
+                hset[h] = (uint32_t)nitems + 1;
             }
             if (nitems == cap) {
                 size_t ncap = cap ? cap * 2 : 8;
@@ -236,7 +270,19 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
         goto out;
     }
 
+    if (out->backend->config_check) {
+        char berr[200] = "";
+        int r = out->backend->config_check(out->backend_cfg, out->devices, out->lamps, berr,
+                                           sizeof(berr));
+        if (r) {
+            seterr(err, errlen, "%s", berr[0] ? berr : "bad backend configuration");
+            rc = r == -ENOMEM ? -ENOMEM : -EINVAL;
+            goto out;
+        }
+    }
+
 out:
+    free(hset);
     free(items);
     free(buf);
     if (rc)

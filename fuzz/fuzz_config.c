@@ -83,7 +83,7 @@ static int ref_parse(const char *text, struct ref *r)
     size_t nkeys = 0;
     const char *p = text, *end = text + strlen(text), *tb = text, *te = end;
     const char *backend_b = NULL, *backend_e = NULL;
-    uint32_t *core[6];
+    uint32_t *core[6], offline = 0;
     r->devices = 16;
     r->lamps = 16;
     r->workers = 2;
@@ -166,6 +166,8 @@ static int ref_parse(const char *text, struct ref *r)
                     return 0;
                 if (ref_keys[k].core >= 0)
                     *core[ref_keys[k].core] = v;
+                else if (ref_eq(kb, ke, "offline"))
+                    offline = v;
                 known = 1;
                 break;
             }
@@ -176,7 +178,8 @@ static int ref_parse(const char *text, struct ref *r)
             break;
         p = ie + 1;
     }
-    return 1;
+    /* The mem backend's whole-configuration check. */
+    return offline <= r->devices;
 }
 
 static void check_fields(const struct tapiq_config *c)

@@ -949,6 +949,13 @@ static void mqtt_stop(void *vstate)
     state_free(st);
 }
 
+static int mqtt_config_check(void *cfg, uint32_t devices, uint32_t lamps, char *err,
+                             size_t errlen)
+{
+    (void)devices, (void)lamps;
+    return tapiq_mqtt_config_check(cfg, err, errlen);
+}
+
 const tapiq_backend_ops tapiq_mqtt_backend = {
     .name = "mqtt",
     .config_new = tapiq_mqtt_config_new,
@@ -957,4 +964,5 @@ const tapiq_backend_ops tapiq_mqtt_backend = {
     .start = mqtt_start,
     .apply = mqtt_apply,
     .stop = mqtt_stop,
+    .config_check = mqtt_config_check,
 };

@@ -164,6 +164,12 @@ typedef struct tapiq_backend_ops {
     void (*apply)(void *state, uint32_t device, tapiq_batch *batch);
     /* Stop: complete (or fail) every outstanding batch, stop threads, free. */
     void (*stop)(void *state);
+    /* Optional (NULL: none): check the whole backend configuration once all
+     * keys are in, against the core's `devices` and `lamps` (a key that
+     * needs another, a value that exceeds a count, files that must exist).
+     * Called by tapiq_configure() and at the first phoneInitializeEx.
+     * Returns 0, or -EINVAL with a message that names the key in @err. */
+    int (*config_check)(void *cfg, uint32_t devices, uint32_t lamps, char *err, size_t errlen);
 } tapiq_backend_ops;
 
 /* tapiq_register_backend - make a backend selectable by `backend=<name>`.

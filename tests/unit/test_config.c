@@ -69,6 +69,21 @@ int main(void)
     bad("ring=mutex", "ring");       /* removed in v2 */
     bad("mailbox=128", "mailbox");   /* removed in v2 */
     bad("devices=1,", "key=value");
+    /* A long list is refused as fast as a short one (the duplicate check is
+     * linear): 100,000 distinct keys, then the same with a repeat at the end. */
+    {
+        size_t n = 100000, len = n * 12 + 16, off = 0;
+        char *big = malloc(len);
+        CHECK(big != NULL);
+        for (size_t i = 0; i < n; i++)
+            off += (size_t)snprintf(big + off, len - off, "%sk%zu=1", i ? "," : "", i);
+        bad(big, "'k0'");
+        snprintf(big + off, len - off, ",k77=2");
+        bad(big, "'k77' given twice"); /* syntax and repeats are found first */
+        free(big);
+    }
+    bad("devices=1,lamps=2,devices=3", "given twice");
+    bad("devices=4,offline=5", "offline=5 is more than devices=4"); /* at configure time */
     printf("config: ok\n");
     return 0;
 }
