@@ -112,3 +112,19 @@ void tapiq_guard_synchronize(void)
     while (atomic_load_explicit(&tapiq_guard_overflow, memory_order_acquire) != 0)
         sched_yield();
 }
+
+void tapiq_guard_after_fork(void)
+{
+    /* relaxed: the child has one thread. */
+    uint32_t n = atomic_load_explicit(&g_recs_hwm, memory_order_relaxed);
+    for (uint32_t i = 0; i < n; i++) {
+        struct tapiq_guard_rec *r = &g_recs[i];
+        if (r == tapiq_guard_me.rec)
+            continue;
+        atomic_store_explicit(&r->used, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->ctr,
+                              atomic_load_explicit(&r->ctr, memory_order_relaxed) & ~1u,
+                              memory_order_relaxed);
+    }
+    atomic_store_explicit(&tapiq_guard_overflow, 0, memory_order_relaxed);
+}

@@ -78,6 +78,8 @@ void tapiq_guard_register(void);
 void tapiq_guard_init(void);
 void tapiq_guard_synchronize(void);
 void tapiq_guard_heavy_fence(void);
+/* In a fork()ed child (one thread): the other threads' records are free. */
+void tapiq_guard_after_fork(void);
 
 #ifdef TAPIQ_TSAN
 /* gcc's ThreadSanitizer does not take atomic_thread_fence: a seq_cst

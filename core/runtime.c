@@ -224,11 +224,47 @@ static void tapiq_rt_destroy(struct tapiq_rt *rt)
     rt_free(rt);
 }
 
+/* fork(): the child has none of the parent's threads (workers, delivery
+ * threads, backend threads), so it cannot use the parent's instance: it
+ * forgets it. Calls with the parent's handles then fail (UNINITIALIZED,
+ * INVALAPPHANDLE, INVALPHONEHANDLE) instead of queueing requests nobody
+ * answers; the child may initialize an instance of its own. */
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&tapiq_g_lock);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&tapiq_g_lock);
+}
+
+static void atfork_child(void)
+{
+    /* relaxed: the child has one thread. */
+    struct tapiq_rt *rt = atomic_load_explicit(&tapiq_g_rt, memory_order_relaxed);
+    pthread_mutex_init(&tapiq_g_lock, NULL);
+    if (rt) {
+        tapiq_handles_release(rt); /* no stale handle value finds a slot */
+        atomic_store_explicit(&tapiq_g_rt, NULL, memory_order_relaxed);
+    }
+    tapiq_guard_after_fork();
+}
+
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_register(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
 int tapiq_rt_start_locked(const char *text, char *err, size_t errlen)
 {
     struct tapiq_config cfg;
     struct tapiq_rt *rt;
-    int rc = tapiq_config_parse(text, &cfg, err, errlen);
+    int rc;
+    pthread_once(&g_atfork_once, atfork_register);
+    rc = tapiq_config_parse(text, &cfg, err, errlen);
     if (rc)
         return rc;
     rc = tapiq_rt_create(&cfg, &rt, err, errlen);

@@ -299,7 +299,14 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
         if (started)
             tapiq_rt_stop_locked(rt);
         pthread_mutex_unlock(&tapiq_g_lock);
-        set_last_error(rc == -ENOSPC   ? "too many applications"
+        if (rc == -EMFILE || rc == -ENFILE) {
+            snprintf(err, sizeof(err), "no file descriptor left for the application's event fd: %s",
+                     strerror(-rc));
+            set_last_error(err);
+            return PHONEERR_RESOURCEUNAVAIL;
+        }
+        set_last_error(rc == -ENOSPC   ? "too many applications at once (1,023), or their "
+                                         "values used up"
                        : rc == -EAGAIN ? "cannot start the callback thread"
                                        : "out of memory");
         return rc == -ENOSPC ? PHONEERR_RESOURCEUNAVAIL : PHONEERR_NOMEM;

@@ -37,13 +37,13 @@ static void on_msg(DWORD hDevice, DWORD dwMsg, DWORD_PTR inst, DWORD_PTR p1, DWO
     if (atomic_load(&g_shut) || (atomic_load(&g_closed) && atomic_load(&g_closed) == hDevice))
         atomic_fetch_add(&g_violations, 1);
     if (atomic_load(&g_mode) == 1 && !atomic_load(&g_closed)) {
+        atomic_store(&g_closed, hDevice); /* first: the issuer may see it closed */
         TQ_EXPECT(phoneClose(hDevice), 0);
-        atomic_store(&g_closed, hDevice);
     } else if (atomic_load(&g_mode) == 4) {
         tq_sleep_us(20); /* a slow application: close meets a batch mid-way */
     } else if (atomic_load(&g_mode) == 3 && !atomic_load(&g_shut)) {
+        atomic_store(&g_shut, 1); /* first: the issuer may see it gone */
         TQ_EXPECT(phoneShutdown(g_app), 0);
-        atomic_store(&g_shut, 1);
     }
 }
 
