@@ -16,26 +16,6 @@ static uint16_t g_app_gen[TAPIQ_MAX_APPS];
 
 /* ---------------------------------------------------------------- message take */
 
-/* Write one message for the application; 0 when its handle closed meanwhile
- * (the message is dropped: nothing reaches an application for a handle after
- * phoneClose returned). */
-static inline int deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint32_t hv, uint32_t msg,
-                          uint32_t p1, uint32_t p2)
-{
-    struct tapiq_handle *hs = tapiq_handle_lookup(rt, hv);
-    if (!hs)
-        return 0;
-    out->hDevice = hv;
-    out->dwMessageID = msg;
-    out->dwCallbackInstance = hs->cbinst;
-    out->dwParam1 = p1;
-    /* A reply's status is a LONG: sign-extended, so that both (LONG)dwParam2
-     * and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
-    out->dwParam2 = msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)p2 : p2;
-    out->dwParam3 = 0;
-    return 1;
-}
-
 /* PHONE_STATE tokens first: up to @max. In a read-side section. */
 static uint32_t take_events(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
                             uint32_t max)
@@ -44,7 +24,7 @@ static uint32_t take_events(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMES
     struct tapiq_cmsg m;
     while (got < max && tapiq_cmq_pop_try(&app->ring.q, &m, 1) == 1)
         if (tapiq_handle_token_taken(rt, app, &m))
-            got += (uint32_t)deliver(rt, &outv[got], m.handle, PHONE_STATE, m.p1, m.p2);
+            got += (uint32_t)tapiq_app_deliver(rt, &outv[got], m.handle, PHONE_STATE, m.p1, m.p2);
     return got;
 }
 
@@ -66,7 +46,7 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
             uint32_t want = max - got < 32 ? max - got : 32;
             uint32_t n = tapiq_cq_take(&app->cq[w], m, want, lim[w]);
             for (uint32_t i = 0; i < n; i++) {
-                if (deliver(rt, &outv[got], m[i].handle, PHONE_REPLY, m[i].p1, m[i].p2))
+                if (tapiq_app_deliver(rt, &outv[got], m[i].handle, PHONE_REPLY, m[i].p1, m[i].p2))
                     got++;
                 else
                     late++;
@@ -78,25 +58,6 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
     if (late)
         tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, late);
     return got;
-}
-
-int tapiq_app_take_one(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *msg)
-{
-    if (app->cb || app->ring.level)
-        return 0;
-    for (uint32_t w = 0; w < app->ncq; w++) {
-        struct tapiq_cqe m;
-        uint32_t lim = tapiq_cq_tail(&app->cq[w]);
-        if (!tapiq_cq_pending(&app->cq[w]))
-            continue;
-        if (tapiq_cmq_count(&app->ring.q) || !tapiq_cq_take1(&app->cq[w], &m, lim))
-            return 0;
-        if (deliver(rt, msg, m.handle, PHONE_REPLY, m.p1, m.p2))
-            return 1;
-        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1); /* handle closed */
-        return 0;
-    }
-    return 0;
 }
 
 static int64_t now_ms(void)

@@ -24,6 +24,7 @@
 
 #include "core/cq.h"
 #include "core/cring.h"
+#include "core/handle.h"
 #include "core/runtime.h"
 
 #define TAPIQ_APP_BITS 16
@@ -96,9 +97,46 @@ int tapiq_app_pin_for_close_locked(struct tapiq_app *app);
 void tapiq_app_wait_delivery(struct tapiq_app *app, uint32_t hv);
 void tapiq_app_unpin(struct tapiq_app *app);
 
+/* Write one message for the application; 0 when its handle closed meanwhile
+ * (the message is dropped: nothing reaches an application for a handle after
+ * phoneClose returned). */
+static inline int tapiq_app_deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint32_t hv, uint32_t msg,
+                          uint32_t p1, uint32_t p2)
+{
+    struct tapiq_handle *hs = tapiq_handle_lookup(rt, hv);
+    if (!hs)
+        return 0;
+    out->hDevice = hv;
+    out->dwMessageID = msg;
+    out->dwCallbackInstance = hs->cbinst;
+    out->dwParam1 = p1;
+    /* A reply's status is a LONG: sign-extended, so that both (LONG)dwParam2
+     * and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
+    out->dwParam2 = msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)p2 : p2;
+    out->dwParam3 = 0;
+    return 1;
+}
+
 /* phoneGetMessage's fast path: one reply of a polled application, if one is
  * waiting and no PHONE_STATE token comes before it. In a read-side section.
  * Returns 1 (written to @msg) or 0 (take the full path). */
-int tapiq_app_take_one(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *msg);
+static inline int tapiq_app_take_one(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *msg)
+{
+    if (app->cb || app->ring.level)
+        return 0;
+    for (uint32_t w = 0; w < app->ncq; w++) {
+        struct tapiq_cqe m;
+        uint32_t lim = tapiq_cq_tail(&app->cq[w]);
+        if (!tapiq_cq_pending(&app->cq[w]))
+            continue;
+        if (tapiq_cmq_count(&app->ring.q) || !tapiq_cq_take1(&app->cq[w], &m, lim))
+            return 0;
+        if (tapiq_app_deliver(rt, msg, m.handle, PHONE_REPLY, m.p1, m.p2))
+            return 1;
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1); /* handle closed */
+        return 0;
+    }
+    return 0;
+}
 
 #endif /* TAPIQ_CORE_APP_H */

@@ -66,6 +66,38 @@ void tapiq_guard_register(void)
     me->state = 2;
 }
 
+void tapiq_guard_enter_slow(void)
+{
+    struct tapiq_guard_tls *me = &tapiq_guard_me;
+    if (me->rec && (me->ctr & 1)) {
+        me->depth++; /* nested */
+        return;
+    }
+    if (me->state == 0)
+        tapiq_guard_register();
+    if (me->rec) {
+        tapiq_guard_enter(); /* registered now: the fast path */
+        return;
+    }
+    /* Beyond the records: one shared count. seq_cst: the count is visible
+     * before our loads of pointers; pairs with the acquire loads in
+     * synchronize(). */
+    if (me->depth++ == 0)
+        atomic_fetch_add_explicit(&tapiq_guard_overflow, 1, memory_order_seq_cst);
+}
+
+void tapiq_guard_exit_slow(void)
+{
+    struct tapiq_guard_tls *me = &tapiq_guard_me;
+    if (me->rec) {
+        me->depth--; /* a nested section ends */
+        return;
+    }
+    /* release: pairs with the acquire load in synchronize(). */
+    if (--me->depth == 0)
+        atomic_fetch_sub_explicit(&tapiq_guard_overflow, 1, memory_order_release);
+}
+
 static void mb_init(void)
 {
 #ifndef TAPIQ_TSAN

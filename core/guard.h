@@ -63,8 +63,9 @@ struct tapiq_guard_rec {
 
 struct tapiq_guard_tls {
     struct tapiq_guard_rec *rec; /* NULL: not registered yet (or overflow) */
-    uint32_t depth;              /* nesting */
-    uint32_t ctr;                /* our copy of rec->ctr */
+    uint32_t depth;              /* registered: sections inside the outermost;
+                                    overflow: all sections */
+    uint32_t ctr;                /* our copy of rec->ctr: odd inside a section */
     uint32_t state;              /* 0 new, 1 registered, 2 overflow */
 };
 
@@ -100,36 +101,32 @@ static inline void tapiq_guard_light_fence(void)
 #endif
 }
 
+void tapiq_guard_enter_slow(void);
+void tapiq_guard_exit_slow(void);
+
+/* Fast path: a registered thread outside any section (ctr even, depth 0).
+ * Nested sections, the first call of a thread and threads beyond the
+ * records go to the slow paths. */
 static inline void tapiq_guard_enter(void)
 {
     struct tapiq_guard_tls *me = &tapiq_guard_me;
-    if (me->depth++)
+    uint32_t c = me->ctr;
+    if (__builtin_expect((c & 1) | (me->rec == NULL), 0)) {
+        tapiq_guard_enter_slow();
         return;
-    if (__builtin_expect(me->state != 1, 0)) {
-        if (me->state == 0)
-            tapiq_guard_register();
-        if (me->state == 2) {
-            /* seq_cst: the count is visible before our loads of pointers;
-             * pairs with the acquire loads in synchronize(). */
-            atomic_fetch_add_explicit(&tapiq_guard_overflow, 1, memory_order_seq_cst);
-            return;
-        }
     }
-    me->ctr++;
+    me->ctr = c + 1;
     /* relaxed + light fence: ordered before the section's loads by the
      * writer's heavy fence (membarrier) in synchronize(). */
-    atomic_store_explicit(&me->rec->ctr, me->ctr, memory_order_relaxed);
+    atomic_store_explicit(&me->rec->ctr, c + 1, memory_order_relaxed);
     tapiq_guard_light_fence();
 }
 
 static inline void tapiq_guard_exit(void)
 {
     struct tapiq_guard_tls *me = &tapiq_guard_me;
-    if (--me->depth)
-        return;
-    if (__builtin_expect(me->state == 2, 0)) {
-        /* release: pairs with the acquire load in synchronize(). */
-        atomic_fetch_sub_explicit(&tapiq_guard_overflow, 1, memory_order_release);
+    if (__builtin_expect(me->depth != 0, 0)) {
+        tapiq_guard_exit_slow();
         return;
     }
     me->ctr++;

@@ -17,7 +17,7 @@
 #include "core/issuer.h"
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
-#define SPIN_ROUNDS 128   /* empty looks before a worker sleeps */
+#define SPIN_ROUNDS 32    /* empty looks (8 pauses apart) before a worker sleeps */
 #define NO_CELL UINT32_MAX
 
 /* The worker whose round runs on this thread (inline completions). */
@@ -37,7 +37,7 @@ static inline struct tapiq_sq *cell_ring(struct tapiq_worker *wk, uint32_t cell)
 
 static inline const struct tapiq_sqe *cell_entry(struct tapiq_worker *wk, uint32_t cell)
 {
-    return &cell_ring(wk, cell)->e[cell & wk->mask];
+    return &wk->ent[cell >> wk->sbits][cell & wk->mask];
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -59,18 +59,23 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     wk->held_mask = held - 1;
     wk->maxtouched = rt->cfg.devices / rt->cfg.workers + 1;
     wk->ring = tapiq_calloc(wk->nrings, sizeof(*wk->ring));
+    wk->ent = tapiq_calloc(wk->nrings, sizeof(*wk->ent));
+    wk->upd_idx = tapiq_calloc(ncells, sizeof(*wk->upd_idx));
     wk->rd = tapiq_calloc(wk->nrings, sizeof(*wk->rd));
     wk->rel = tapiq_calloc(wk->nrings, sizeof(*wk->rel));
     wk->fin = tapiq_calloc(ncells, 1);
     wk->next = tapiq_calloc(ncells, sizeof(*wk->next));
     wk->touched = tapiq_calloc(wk->maxtouched, sizeof(*wk->touched));
     wk->held = tapiq_calloc(held, sizeof(*wk->held));
-    if (!wk->ring || !wk->rd || !wk->rel || !wk->fin || !wk->next || !wk->touched || !wk->held) {
+    if (!wk->ring || !wk->ent || !wk->upd_idx || !wk->rd || !wk->rel || !wk->fin || !wk->next ||
+        !wk->touched || !wk->held) {
         tapiq_worker_destroy(wk);
         return -ENOMEM;
     }
-    for (uint32_t r = 0; r < wk->nrings; r++)
+    for (uint32_t r = 0; r < wk->nrings; r++) {
         wk->ring[r] = &rt->sq[(size_t)r * rt->cfg.workers + w];
+        wk->ent[r] = wk->ring[r]->e;
+    }
     if (w == 0)
         atomic_init(&rt->stop, 0);
     atomic_init(&wk->sleeping, 0);
@@ -83,6 +88,10 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
 void tapiq_worker_destroy(struct tapiq_worker *wk)
 {
     free(wk->ring);
+    free(wk->ent);
+    free(wk->upd_idx);
+    wk->ent = NULL;
+    wk->upd_idx = NULL;
     free(wk->rd);
     free(wk->rel);
     free(wk->fin);
@@ -273,7 +282,7 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     }
     for (uint32_t k = 0; k < b->nreqs; k++) {
         const struct tapiq_sqe *e = cell_entry(wk, cell);
-        int32_t st = b->upd[b->lamp_pos[e->lamp]].status;
+        int32_t st = b->upd[wk->upd_idx[cell]].status;
         if (e->handle != hv) { /* a batch's requests mostly share one handle */
             hv = e->handle;
             hs = tapiq_handle_lookup(rt, hv);
@@ -289,8 +298,6 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
         }
         cell = wk->next[cell];
     }
-    for (uint32_t i = 0; i < b->nupd; i++)
-        b->lamp_pos[b->upd[i].lamp] = -1;
     b->nreqs = 0;
     b->nupd = 0;
     dev->busy = 0;
@@ -346,17 +353,29 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_batch *b = &dev->batch;
     uint32_t cell = dev->pend_first, n = dev->npend;
-    for (uint32_t k = 0; k < n; k++) {
+    if (n == 1) { /* one request: nothing to coalesce */
         const struct tapiq_sqe *e = cell_entry(wk, cell);
-        int32_t pos = b->lamp_pos[e->lamp];
-        if (pos < 0) {
-            pos = (int32_t)b->nupd++;
-            b->lamp_pos[e->lamp] = pos;
-            b->upd[pos].lamp = e->lamp;
+        b->nupd = 1;
+        b->upd[0].lamp = e->lamp;
+        b->upd[0].mode = e->mode;
+        b->upd[0].status = (int32_t)PHONEERR_OPERATIONFAILED;
+        wk->upd_idx[cell] = 0;
+    } else {
+        for (uint32_t k = 0; k < n; k++) {
+            const struct tapiq_sqe *e = cell_entry(wk, cell);
+            int32_t pos = b->lamp_pos[e->lamp];
+            if (pos < 0) {
+                pos = (int32_t)b->nupd++;
+                b->lamp_pos[e->lamp] = pos;
+                b->upd[pos].lamp = e->lamp;
+                b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
+            }
+            b->upd[pos].mode = e->mode; /* last request wins */
+            wk->upd_idx[cell] = (uint16_t)pos;
+            cell = wk->next[cell];
         }
-        b->upd[pos].mode = e->mode; /* last request wins */
-        b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
-        cell = wk->next[cell];
+        for (uint32_t i = 0; i < b->nupd; i++) /* the positions served the coalescing only */
+            b->lamp_pos[b->upd[i].lamp] = -1;
     }
     b->first = dev->pend_first;
     b->nreqs = n;
@@ -511,7 +530,8 @@ static void *worker_main(void *arg)
             break;
         /* Idle: look cheaply (no round) for a while, then sleep. */
         while (++idle < SPIN_ROUNDS && !has_work(wk))
-            cpu_relax();
+            for (int k = 0; k < 8; k++)
+                cpu_relax();
         if (idle >= SPIN_ROUNDS)
             worker_sleep(wk);
         idle = 0;

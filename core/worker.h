@@ -72,6 +72,8 @@ struct tapiq_worker {
     uint32_t sbits;    /* log2 of entries per ring */
     uint32_t mask;
     struct tapiq_sq **ring;
+    struct tapiq_sqe **ent;  /* per ring: its entries (ring[r]->e) */
+    uint16_t *upd_idx; /* per cell: its update's index in the device batch */
     uint32_t *rd;      /* per ring: next position to drain */
     uint32_t *rel;     /* per ring: positions below are released */
     uint8_t *fin;      /* per cell: reply posted or suppressed */
