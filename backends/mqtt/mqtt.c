@@ -87,6 +87,7 @@
 #define MQTT_LOOKUP_TIMEOUT_MS 10000u /* a connector's lookup (glibc: 5 s per try) */
 #define MQTT_KEEPALIVE_S 10
 #define MQTT_TICK_MS 20
+#define MQTT_IDLE_TICK_MS 1000 /* idle: the keep-alive is all there is to do */
 
 TAPIQ_MPMC_DEFINE(mqtt_handoff, uint32_t)
 
@@ -141,6 +142,7 @@ struct mqtt_state {
     uint32_t backoff_ms;
     unsigned url;
     uint32_t nflight;
+    uint32_t nbatches; /* consoles with a batch here (the I/O thread's) */
     int32_t *mid_dev; /* 65536 entries: console of an unacknowledged mid, or -1 */
     struct mqtt_fifo qb, qs;
     uint64_t next_resync_ms;
@@ -264,6 +266,7 @@ static void finish_batch(struct mqtt_state *st, uint32_t d, int ok)
         u[i].status = good ? 0 : (int32_t)PHONEERR_OPERATIONFAILED;
     }
     dv->batch = NULL;
+    st->nbatches--;
     dv->sent = 0;
     dv->upd_acked = dv->upd_sent = 0;
     /* After this call the core may hand us this console's next batch. */
@@ -622,6 +625,7 @@ static void take_handoff(struct mqtt_state *st)
         for (size_t i = 0; i < n; i++) {
             struct mqtt_dev *dv = &st->dev[ids[i]];
             dv->batch = dv->hand_batch;
+            st->nbatches++;
             dv->deadline_ms = dv->hand_ms + st->cfg.timeout_ms;
             dv->sent = 0;
             dv->upd_acked = dv->upd_sent = 0;
@@ -681,7 +685,11 @@ static void *io_main(void *arg)
             st->next_resync_ms = now + st->cfg.resync_s * 1000ull;
         }
         pump(st);
-        if (now >= next_deadline || next_deadline == UINT64_MAX)
+        /* Only while batches wait: an idle process with many consoles must
+         * not scan them every tick. */
+        if (st->nbatches == 0)
+            next_deadline = UINT64_MAX;
+        else if (now >= next_deadline || next_deadline == UINT64_MAX)
             next_deadline = expire(st, now);
 
         pfd[0].fd = st->efd;
@@ -691,7 +699,11 @@ static void *io_main(void *arg)
             pfd[1].events = POLLIN | (mosquitto_want_write(st->mosq) ? POLLOUT : 0);
             nfd = 2;
         }
-        timeout = MQTT_TICK_MS;
+        /* Idle (no batch waiting, nothing to retry soon): wake once a second
+         * for the client's keep-alive only. */
+        timeout = st->nbatches || st->conn || !st->mosq || !st->connected || st->qb.n || st->qs.n
+                      ? MQTT_TICK_MS
+                      : MQTT_IDLE_TICK_MS;
         /* seq_cst: a Dekker pair with the push + load of sleeping in
          * mqtt_apply(): either we see its console in the ring, or it sees
          * sleeping == 1 and writes the eventfd. */
