@@ -109,31 +109,35 @@ void tapiq_guard_exit_slow(void);
  * records go to the slow paths. */
 static inline void tapiq_guard_enter(void)
 {
-    struct tapiq_guard_tls *me = &tapiq_guard_me;
-    uint32_t c = me->ctr;
-    if (__builtin_expect((c & 1) | (me->rec == NULL), 0)) {
+    /* The thread-local is named directly (no pointer to it): a null check
+     * that gcc's UBSan adds to a pointer to an initial-exec TLS object
+     * misfires. */
+    uint32_t c = tapiq_guard_me.ctr;
+    struct tapiq_guard_rec *rec = tapiq_guard_me.rec;
+    if (__builtin_expect((c & 1) | (rec == NULL), 0)) {
         tapiq_guard_enter_slow();
         return;
     }
-    me->ctr = c + 1;
+    tapiq_guard_me.ctr = c + 1;
     /* relaxed + light fence: ordered before the section's loads by the
      * writer's heavy fence (membarrier) in synchronize(). */
-    atomic_store_explicit(&me->rec->ctr, c + 1, memory_order_relaxed);
+    atomic_store_explicit(&rec->ctr, c + 1, memory_order_relaxed);
     tapiq_guard_light_fence();
 }
 
 static inline void tapiq_guard_exit(void)
 {
-    struct tapiq_guard_tls *me = &tapiq_guard_me;
-    if (__builtin_expect(me->depth != 0, 0)) {
+    uint32_t c;
+    if (__builtin_expect(tapiq_guard_me.depth != 0, 0)) {
         tapiq_guard_exit_slow();
         return;
     }
-    me->ctr++;
+    c = tapiq_guard_me.ctr + 1;
+    tapiq_guard_me.ctr = c;
     /* release: everything the section read happens-before the writer's
      * acquire load in synchronize() that sees this count, hence before the
      * writer frees. */
-    atomic_store_explicit(&me->rec->ctr, me->ctr, memory_order_release);
+    atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_release);
 }
 
 #endif /* TAPIQ_CORE_GUARD_H */
