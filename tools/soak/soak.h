@@ -14,8 +14,10 @@
  *               or tapiq_get_messages, USEEVENT fd with poll(), callback), every actor of the
  *               group opens handles of its own in it, issues, closes and reopens handles, and
  *               at the end the leader shuts the application down.
- *   callback    tapiq's delivery thread of a callback application: soak_callback() only stamps
- *               and forwards each message to the inbox of the actor that owns its handle.
+ *   callback    tapiq's delivery thread of a callback application: soak_callback() stamps each
+ *               message, forwards it to the inbox of the actor that owns its handle and, now
+ *               and then, takes up to a millisecond (the application's own work), so that
+ *               replies pile up behind it while handles are closed.
  *
  * Every request, handle record and lamp model entry has one owner actor and is only written
  * by it; messages reach the owner through its inbox (single producer at a time: the group
