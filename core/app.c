@@ -340,6 +340,12 @@ void tapiq_app_wait_idle(struct tapiq_app *app)
 
 void tapiq_app_free(struct tapiq_app *app)
 {
+    uint32_t unread = 0;
+    /* Replies posted and never read count once, as suppressed. */
+    for (uint32_t w = 0; w < app->ncq; w++)
+        unread += tapiq_cq_count_quiescent(&app->cq[w]);
+    if (unread)
+        tapiq_stat_add(app->rt->stats, TAPIQ_C_SUPPRESSED_LATE, unread);
     app->rt->napps--;
     queues_destroy(app);
     free(app);

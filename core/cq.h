@@ -85,6 +85,14 @@ static inline uint32_t tapiq_cq_tail(struct tapiq_cq *q)
     return atomic_load_explicit(&q->tail, memory_order_acquire);
 }
 
+/* Entries not taken (for a queue nobody uses any more). */
+static inline uint32_t tapiq_cq_count_quiescent(struct tapiq_cq *q)
+{
+    /* relaxed: no producer or consumer is left. */
+    return atomic_load_explicit(&q->tail, memory_order_relaxed) -
+           atomic_load_explicit(&q->head, memory_order_relaxed);
+}
+
 static inline int tapiq_cq_pending(struct tapiq_cq *q)
 {
     /* acquire on tail, relaxed on head: a hint for waits and poll levels. */

@@ -159,6 +159,26 @@ static void case_polled_posted(void)
               (unsigned long long)st.replies, (unsigned long long)st.replies_suppressed,
               (unsigned long long)st.in_flight);
     TQ_EXPECT(phoneShutdown(app), 0);
+
+    /* Unread replies of an application that shuts down count as suppressed
+     * (another application keeps the instance running). */
+    {
+        HPHONEAPP keep = tq_start("devices=1,lamps=8,workers=1", NULL), gone;
+        HPHONE g;
+        TQ_EXPECT(tq_init_app(&gone, NULL, NULL), 0);
+        g = tq_open(gone, 0, PHONEPRIVILEGE_OWNER, 7);
+        for (int i = 0; i < 10; i++) {
+            LONG id = phoneSetLamp(g, (DWORD)i % 8, PHONELAMPMODE_STEADY);
+            TQ_CHECK(TQ_ID_OK(id));
+        }
+        tq_wait_idle();
+        TQ_EXPECT(phoneShutdown(gone), 0);
+        st = tq_stats();
+        TQ_CHECKF(st.accepted == 10 && st.replies == 0 && st.replies_suppressed == 10,
+                  "after shutdown with 10 unread: replies %llu, suppressed %llu (want 0, 10)",
+                  (unsigned long long)st.replies, (unsigned long long)st.replies_suppressed);
+        TQ_EXPECT(phoneShutdown(keep), 0);
+    }
 }
 
 /* ---------------------------------------------------------------- presence */

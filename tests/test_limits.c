@@ -83,7 +83,8 @@ int main(void)
         PHONEMESSAGE m;
         pid_t pid;
         int st;
-        TQ_CHECK(TQ_ID_OK(phoneSetLamp(h, 1, PHONELAMPMODE_STEADY)));
+        LONG first = phoneSetLamp(h, 1, PHONELAMPMODE_STEADY);
+        TQ_CHECK(TQ_ID_OK(first));
         pid = fork();
         TQ_CHECK(pid >= 0);
         if (pid == 0) {
