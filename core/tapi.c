@@ -74,7 +74,7 @@ static __attribute__((noinline)) LONG set_lamp_full(HPHONE hPhone, DWORD dwButto
 
     rc = enter_handle(hPhone, &rt, &hs);
     if (rc) {
-        if (rc == PHONEERR_INVALPHONEHANDLE)
+        if (rc == (LONG)PHONEERR_INVALPHONEHANDLE)
             reject(rt, TAPIQ_REJECT_INVALPHONEHANDLE, rc);
         goto out;
     }

@@ -10,7 +10,7 @@
  *
  * Decisions where the SDK documentation is silent (see the README for more):
  *  - phoneSetLamp is asynchronous: a positive request id, then exactly one
- *    PHONE_REPLY (dwParam1 = id, dwParam2 = 0 or a negative PHONEERR_* as LONG).
+ *    PHONE_REPLY (dwParam1 = id, dwParam2 = 0 or the PHONEERR_* code).
  *    A negative return means no request exists and no reply will come.
  *    When several errors apply, the first of UNINITIALIZED, INVALPHONEHANDLE,
  *    NOTOWNER, OPERATIONUNAVAIL, INVALBUTTONLAMPID, INVALLAMPMODE,
@@ -20,6 +20,28 @@
  *    flight (slot index plus a per-slot generation).
  *  - API versions 0x00010003 (TAPI_VERSION1_0) .. 0x00020002 are supported;
  *    phoneNegotiateAPIVersion picks the highest in the caller's range.
+ *    TAPI_CURRENT_VERSION is 0x00020002, as Microsoft's SDK defines it (the
+ *    mingw-w64 header says 0x00030001, a version tapiq does not support:
+ *    phoneOpen with it fails with PHONEERR_INCOMPATIBLEAPIVERSION). The
+ *    declarations do not depend on TAPI_CURRENT_VERSION: a program that sets
+ *    it lower gets the 2.2 structures, which is harmless because every
+ *    variable-size structure says its size in dwTotalSize and tapiq fills
+ *    only the part of the version negotiated for the device.
+ *  - PHONEERR_* are written as the SDK writes them, plain hex
+ *    (0x9000001A, an unsigned int): `#if PHONEERR_NOMEM == 0x9000001A`
+ *    preprocesses and `{ PHONEERR_NOMEM, "NOMEM" }` initialises a DWORD.
+ *    Functions return them as negative LONGs; `r == PHONEERR_NOMEM` holds for
+ *    a LONG r (r converts to unsigned; -Wsign-compare warns, as with the SDK).
+ *    As with the SDK under g++ and clang++, C++ refuses narrowing them to
+ *    LONG: a `switch` on a LONG with `case PHONEERR_NOMEM:` labels, or a LONG
+ *    table field initialised with them, does not compile in C++; switch on
+ *    (DWORD)r, or write (LONG)PHONEERR_NOMEM. C accepts both.
+ *  - PHONE_REPLY's dwParam2 is the result as a DWORD value (0 or the
+ *    PHONEERR_* code, zero-extended into DWORD_PTR), as Microsoft documents
+ *    it (dwParam2 = (DWORD)Status): both `msg.dwParam2 == PHONEERR_X` and
+ *    `(LONG)msg.dwParam2 == PHONEERR_X` hold.
+ *  - The SDK's `L` suffixes (PHONE_BUTTON 14L, TAPIERR_DROPPED -1L) are left
+ *    out: on LP64 a `long` is 64-bit, the values are LONG (int32_t).
  *  - Requests from one thread to one lamp take effect in issue order; after
  *    their replies phoneGetLamp returns the mode of the last successful one.
  *    Several updates of one lamp in one batch reach the backend as one, and
@@ -48,11 +70,15 @@
  *  - PHONE_STATE CONNECTED / DISCONNECTED: one notification per handle at a
  *    time; it says the device's state when the application reads it, so the
  *    last one read agrees with phoneGetStatus.
- *  - PHONECAPS / PHONESTATUS: dwTotalSize below the fixed part gives
- *    PHONEERR_STRUCTURETOOSMALL (dwNeededSize is filled when dwTotalSize >= 12).
- *    A structure with room for the fixed part but not for the variable part
- *    succeeds with dwNeededSize set, dwUsedSize = the fixed part and the
- *    variable sizes 0, as the SDK does.
+ *  - Variable-size structures (PHONECAPS, PHONESTATUS): dwTotalSize below
+ *    the fixed part (of the API version negotiated for the device) gives
+ *    PHONEERR_STRUCTURETOOSMALL (dwNeededSize is filled when dwTotalSize >=
+ *    12). A structure with room for the fixed part but not for the variable
+ *    part succeeds with dwNeededSize set, dwUsedSize = the fixed part and the
+ *    variable sizes 0, as the SDK does. Nothing is written beyond dwUsedSize. Variable fields
+ *    follow the fixed part, each at a multiple of 4 bytes.
+ *  - WCHAR is a 16-bit code unit as on Windows (UTF-16): char16_t, so u"..."
+ *    literals are LPCWSTR in C11 and in C++.
  *  - The configuration (TAPIQ_CONFIG or tapiq_configure() in <tapiq/tapiq.h>)
  *    is taken at the first phoneInitializeEx; a bad key or value fails it with
  *    PHONEERR_INIFILECORRUPT and tapiq_last_error() says why.
@@ -72,6 +98,10 @@
 extern "C" {
 #endif
 
+/* The Windows types tapi.h uses. A program that has its own (a windows.h of
+ * its own, or TAPIQ_NO_WINTYPES defined) provides all of them: DWORD, LONG,
+ * WORD, BYTE, DWORD_PTR, HANDLE, HINSTANCE, HWND, HICON, LPVOID, LPDWORD,
+ * LPCSTR, WCHAR (16-bit), LPWSTR, LPCWSTR. */
 #if !defined(TAPIQ_NO_WINTYPES) && !defined(_WINDEF_) && !defined(TAPIQ_WINTYPES_DEFINED)
 #define TAPIQ_WINTYPES_DEFINED 1
 typedef uint32_t DWORD;
@@ -81,8 +111,24 @@ typedef uint8_t BYTE;
 typedef uintptr_t DWORD_PTR;
 typedef void *HANDLE;
 typedef void *HINSTANCE;
+typedef void *HWND;
+typedef void *HICON;
+typedef void *LPVOID;
 typedef DWORD *LPDWORD;
 typedef const char *LPCSTR;
+#ifdef __cplusplus
+typedef char16_t WCHAR; /* u"..." is a const WCHAR[] */
+#else
+typedef uint16_t WCHAR; /* = C11's char16_t: u"..." is a const WCHAR[] */
+#endif
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *LPCWSTR;
+#endif
+
+#ifdef __cplusplus
+static_assert(sizeof(WCHAR) == 2, "tapiq: WCHAR must be a 16-bit code unit (UTF-16)");
+#else
+_Static_assert(sizeof(WCHAR) == 2, "tapiq: WCHAR must be a 16-bit code unit (UTF-16)");
 #endif
 
 #if !defined(TAPIQ_NO_WINTYPES) && !defined(GUID_DEFINED) && !defined(TAPIQ_GUID_DEFINED)
@@ -100,6 +146,7 @@ typedef DWORD HPHONEAPP;
 typedef DWORD HPHONE;
 typedef HPHONEAPP *LPHPHONEAPP;
 typedef HPHONE *LPHPHONE;
+typedef HICON *LPHICON;
 
 typedef void (*PHONECALLBACK)(DWORD hDevice, DWORD dwMessage, DWORD_PTR dwInstance,
                               DWORD_PTR dwParam1, DWORD_PTR dwParam2, DWORD_PTR dwParam3);
@@ -115,48 +162,161 @@ typedef void (*PHONECALLBACK)(DWORD hDevice, DWORD dwMessage, DWORD_PTR dwInstan
 #define TAPI_VERSION2_1 0x00020001
 #define TAPI_VERSION2_2 0x00020002
 #ifndef TAPI_CURRENT_VERSION
-#define TAPI_CURRENT_VERSION TAPI_VERSION2_2
+#define TAPI_CURRENT_VERSION 0x00020002
 #endif
 
-/* Errors: as LONG they are negative. */
-#define PHONEERR_ALLOCATED ((LONG)0x90000001)
-#define PHONEERR_BADDEVICEID ((LONG)0x90000002)
-#define PHONEERR_INCOMPATIBLEAPIVERSION ((LONG)0x90000003)
-#define PHONEERR_INCOMPATIBLEEXTVERSION ((LONG)0x90000004)
-#define PHONEERR_INIFILECORRUPT ((LONG)0x90000005)
-#define PHONEERR_INUSE ((LONG)0x90000006)
-#define PHONEERR_INVALAPPHANDLE ((LONG)0x90000007)
-#define PHONEERR_INVALAPPNAME ((LONG)0x90000008)
-#define PHONEERR_INVALBUTTONLAMPID ((LONG)0x90000009)
-#define PHONEERR_INVALBUTTONMODE ((LONG)0x9000000A)
-#define PHONEERR_INVALBUTTONSTATE ((LONG)0x9000000B)
-#define PHONEERR_INVALDATAID ((LONG)0x9000000C)
-#define PHONEERR_INVALDEVICECLASS ((LONG)0x9000000D)
-#define PHONEERR_INVALEXTVERSION ((LONG)0x9000000E)
-#define PHONEERR_INVALHOOKSWITCHDEV ((LONG)0x9000000F)
-#define PHONEERR_INVALHOOKSWITCHMODE ((LONG)0x90000010)
-#define PHONEERR_INVALLAMPMODE ((LONG)0x90000011)
-#define PHONEERR_INVALPARAM ((LONG)0x90000012)
-#define PHONEERR_INVALPHONEHANDLE ((LONG)0x90000013)
-#define PHONEERR_INVALPHONESTATE ((LONG)0x90000014)
-#define PHONEERR_INVALPOINTER ((LONG)0x90000015)
-#define PHONEERR_INVALPRIVILEGE ((LONG)0x90000016)
-#define PHONEERR_INVALRINGMODE ((LONG)0x90000017)
-#define PHONEERR_NODEVICE ((LONG)0x90000018)
-#define PHONEERR_NODRIVER ((LONG)0x90000019)
-#define PHONEERR_NOMEM ((LONG)0x9000001A)
-#define PHONEERR_NOTOWNER ((LONG)0x9000001B)
-#define PHONEERR_OPERATIONFAILED ((LONG)0x9000001C)
-#define PHONEERR_OPERATIONUNAVAIL ((LONG)0x9000001D)
-#define PHONEERR_RESOURCEUNAVAIL ((LONG)0x9000001F)
-#define PHONEERR_REQUESTOVERRUN ((LONG)0x90000020)
-#define PHONEERR_STRUCTURETOOSMALL ((LONG)0x90000021)
-#define PHONEERR_UNINITIALIZED ((LONG)0x90000022)
-#define PHONEERR_REINIT ((LONG)0x90000023)
-#define PHONEERR_DISCONNECTED ((LONG)0x90000024)
-#define PHONEERR_SERVICE_NOT_RUNNING ((LONG)0x90000025)
+/* Messages */
+#define PHONE_BUTTON 14
+#define PHONE_CLOSE 15
+#define PHONE_DEVSPECIFIC 16
+#define PHONE_REPLY 17
+#define PHONE_STATE 18
+#define PHONE_CREATE 20
+#define PHONE_REMOVE 26
 
-/* Lamp modes */
+#define PHONEBUTTONFUNCTION_UNKNOWN 0x00000000
+#define PHONEBUTTONFUNCTION_CONFERENCE 0x00000001
+#define PHONEBUTTONFUNCTION_TRANSFER 0x00000002
+#define PHONEBUTTONFUNCTION_DROP 0x00000003
+#define PHONEBUTTONFUNCTION_HOLD 0x00000004
+#define PHONEBUTTONFUNCTION_RECALL 0x00000005
+#define PHONEBUTTONFUNCTION_DISCONNECT 0x00000006
+#define PHONEBUTTONFUNCTION_CONNECT 0x00000007
+#define PHONEBUTTONFUNCTION_MSGWAITON 0x00000008
+#define PHONEBUTTONFUNCTION_MSGWAITOFF 0x00000009
+#define PHONEBUTTONFUNCTION_SELECTRING 0x0000000A
+#define PHONEBUTTONFUNCTION_ABBREVDIAL 0x0000000B
+#define PHONEBUTTONFUNCTION_FORWARD 0x0000000C
+#define PHONEBUTTONFUNCTION_PICKUP 0x0000000D
+#define PHONEBUTTONFUNCTION_RINGAGAIN 0x0000000E
+#define PHONEBUTTONFUNCTION_PARK 0x0000000F
+#define PHONEBUTTONFUNCTION_REJECT 0x00000010
+#define PHONEBUTTONFUNCTION_REDIRECT 0x00000011
+#define PHONEBUTTONFUNCTION_MUTE 0x00000012
+#define PHONEBUTTONFUNCTION_VOLUMEUP 0x00000013
+#define PHONEBUTTONFUNCTION_VOLUMEDOWN 0x00000014
+#define PHONEBUTTONFUNCTION_SPEAKERON 0x00000015
+#define PHONEBUTTONFUNCTION_SPEAKEROFF 0x00000016
+#define PHONEBUTTONFUNCTION_FLASH 0x00000017
+#define PHONEBUTTONFUNCTION_DATAON 0x00000018
+#define PHONEBUTTONFUNCTION_DATAOFF 0x00000019
+#define PHONEBUTTONFUNCTION_DONOTDISTURB 0x0000001A
+#define PHONEBUTTONFUNCTION_INTERCOM 0x0000001B
+#define PHONEBUTTONFUNCTION_BRIDGEDAPP 0x0000001C
+#define PHONEBUTTONFUNCTION_BUSY 0x0000001D
+#define PHONEBUTTONFUNCTION_CALLAPP 0x0000001E
+#define PHONEBUTTONFUNCTION_DATETIME 0x0000001F
+#define PHONEBUTTONFUNCTION_DIRECTORY 0x00000020
+#define PHONEBUTTONFUNCTION_COVER 0x00000021
+#define PHONEBUTTONFUNCTION_CALLID 0x00000022
+#define PHONEBUTTONFUNCTION_LASTNUM 0x00000023
+#define PHONEBUTTONFUNCTION_NIGHTSRV 0x00000024
+#define PHONEBUTTONFUNCTION_SENDCALLS 0x00000025
+#define PHONEBUTTONFUNCTION_MSGINDICATOR 0x00000026
+#define PHONEBUTTONFUNCTION_REPDIAL 0x00000027
+#define PHONEBUTTONFUNCTION_SETREPDIAL 0x00000028
+#define PHONEBUTTONFUNCTION_SYSTEMSPEED 0x00000029
+#define PHONEBUTTONFUNCTION_STATIONSPEED 0x0000002A
+#define PHONEBUTTONFUNCTION_CAMPON 0x0000002B
+#define PHONEBUTTONFUNCTION_SAVEREPEAT 0x0000002C
+#define PHONEBUTTONFUNCTION_QUEUECALL 0x0000002D
+#define PHONEBUTTONFUNCTION_NONE 0x0000002E
+#define PHONEBUTTONFUNCTION_SEND 0x0000002F
+
+#define PHONEBUTTONMODE_DUMMY 0x00000001
+#define PHONEBUTTONMODE_CALL 0x00000002
+#define PHONEBUTTONMODE_FEATURE 0x00000004
+#define PHONEBUTTONMODE_KEYPAD 0x00000008
+#define PHONEBUTTONMODE_LOCAL 0x00000010
+#define PHONEBUTTONMODE_DISPLAY 0x00000020
+
+#define PHONEBUTTONSTATE_UP 0x00000001
+#define PHONEBUTTONSTATE_DOWN 0x00000002
+#define PHONEBUTTONSTATE_UNKNOWN 0x00000004
+#define PHONEBUTTONSTATE_UNAVAIL 0x00000008
+
+/* Errors: unsigned constants as in the SDK; as LONG they are negative. */
+#define PHONEERR_ALLOCATED 0x90000001
+#define PHONEERR_BADDEVICEID 0x90000002
+#define PHONEERR_INCOMPATIBLEAPIVERSION 0x90000003
+#define PHONEERR_INCOMPATIBLEEXTVERSION 0x90000004
+#define PHONEERR_INIFILECORRUPT 0x90000005
+#define PHONEERR_INUSE 0x90000006
+#define PHONEERR_INVALAPPHANDLE 0x90000007
+#define PHONEERR_INVALAPPNAME 0x90000008
+#define PHONEERR_INVALBUTTONLAMPID 0x90000009
+#define PHONEERR_INVALBUTTONMODE 0x9000000A
+#define PHONEERR_INVALBUTTONSTATE 0x9000000B
+#define PHONEERR_INVALDATAID 0x9000000C
+#define PHONEERR_INVALDEVICECLASS 0x9000000D
+#define PHONEERR_INVALEXTVERSION 0x9000000E
+#define PHONEERR_INVALHOOKSWITCHDEV 0x9000000F
+#define PHONEERR_INVALHOOKSWITCHMODE 0x90000010
+#define PHONEERR_INVALLAMPMODE 0x90000011
+#define PHONEERR_INVALPARAM 0x90000012
+#define PHONEERR_INVALPHONEHANDLE 0x90000013
+#define PHONEERR_INVALPHONESTATE 0x90000014
+#define PHONEERR_INVALPOINTER 0x90000015
+#define PHONEERR_INVALPRIVILEGE 0x90000016
+#define PHONEERR_INVALRINGMODE 0x90000017
+#define PHONEERR_NODEVICE 0x90000018
+#define PHONEERR_NODRIVER 0x90000019
+#define PHONEERR_NOMEM 0x9000001A
+#define PHONEERR_NOTOWNER 0x9000001B
+#define PHONEERR_OPERATIONFAILED 0x9000001C
+#define PHONEERR_OPERATIONUNAVAIL 0x9000001D
+#define PHONEERR_RESOURCEUNAVAIL 0x9000001F
+#define PHONEERR_REQUESTOVERRUN 0x90000020
+#define PHONEERR_STRUCTURETOOSMALL 0x90000021
+#define PHONEERR_UNINITIALIZED 0x90000022
+#define PHONEERR_REINIT 0x90000023
+#define PHONEERR_DISCONNECTED 0x90000024
+#define PHONEERR_SERVICE_NOT_RUNNING 0x90000025
+
+#define PHONEFEATURE_GETBUTTONINFO 0x00000001
+#define PHONEFEATURE_GETDATA 0x00000002
+#define PHONEFEATURE_GETDISPLAY 0x00000004
+#define PHONEFEATURE_GETGAINHANDSET 0x00000008
+#define PHONEFEATURE_GETGAINSPEAKER 0x00000010
+#define PHONEFEATURE_GETGAINHEADSET 0x00000020
+#define PHONEFEATURE_GETHOOKSWITCHHANDSET 0x00000040
+#define PHONEFEATURE_GETHOOKSWITCHSPEAKER 0x00000080
+#define PHONEFEATURE_GETHOOKSWITCHHEADSET 0x00000100
+#define PHONEFEATURE_GETLAMP 0x00000200
+#define PHONEFEATURE_GETRING 0x00000400
+#define PHONEFEATURE_GETVOLUMEHANDSET 0x00000800
+#define PHONEFEATURE_GETVOLUMESPEAKER 0x00001000
+#define PHONEFEATURE_GETVOLUMEHEADSET 0x00002000
+#define PHONEFEATURE_SETBUTTONINFO 0x00004000
+#define PHONEFEATURE_SETDATA 0x00008000
+#define PHONEFEATURE_SETDISPLAY 0x00010000
+#define PHONEFEATURE_SETGAINHANDSET 0x00020000
+#define PHONEFEATURE_SETGAINSPEAKER 0x00040000
+#define PHONEFEATURE_SETGAINHEADSET 0x00080000
+#define PHONEFEATURE_SETHOOKSWITCHHANDSET 0x00100000
+#define PHONEFEATURE_SETHOOKSWITCHSPEAKER 0x00200000
+#define PHONEFEATURE_SETHOOKSWITCHHEADSET 0x00400000
+#define PHONEFEATURE_SETLAMP 0x00800000
+#define PHONEFEATURE_SETRING 0x01000000
+#define PHONEFEATURE_SETVOLUMEHANDSET 0x02000000
+#define PHONEFEATURE_SETVOLUMESPEAKER 0x04000000
+#define PHONEFEATURE_SETVOLUMEHEADSET 0x08000000
+#define PHONEFEATURE_GENERICPHONE 0x10000000
+
+#define PHONEHOOKSWITCHDEV_HANDSET 0x00000001
+#define PHONEHOOKSWITCHDEV_SPEAKER 0x00000002
+#define PHONEHOOKSWITCHDEV_HEADSET 0x00000004
+
+#define PHONEHOOKSWITCHMODE_ONHOOK 0x00000001
+#define PHONEHOOKSWITCHMODE_MIC 0x00000002
+#define PHONEHOOKSWITCHMODE_SPEAKER 0x00000004
+#define PHONEHOOKSWITCHMODE_MICSPEAKER 0x00000008
+#define PHONEHOOKSWITCHMODE_UNKNOWN 0x00000010
+
+#define PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW 0x00000001
+#define PHONEINITIALIZEEXOPTION_USEEVENT 0x00000002
+#define PHONEINITIALIZEEXOPTION_USECOMPLETIONPORT 0x00000003
+
 #define PHONELAMPMODE_DUMMY 0x00000001
 #define PHONELAMPMODE_OFF 0x00000002
 #define PHONELAMPMODE_STEADY 0x00000004
@@ -168,19 +328,6 @@ typedef void (*PHONECALLBACK)(DWORD hDevice, DWORD dwMessage, DWORD_PTR dwInstan
 
 #define PHONEPRIVILEGE_MONITOR 0x00000001
 #define PHONEPRIVILEGE_OWNER 0x00000002
-
-#define PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW 0x00000001
-#define PHONEINITIALIZEEXOPTION_USEEVENT 0x00000002
-#define PHONEINITIALIZEEXOPTION_USECOMPLETIONPORT 0x00000003
-
-/* Messages */
-#define PHONE_BUTTON 14
-#define PHONE_CLOSE 15
-#define PHONE_DEVSPECIFIC 16
-#define PHONE_REPLY 17
-#define PHONE_STATE 18
-#define PHONE_CREATE 20
-#define PHONE_REMOVE 26
 
 #define PHONESTATE_OTHER 0x00000001
 #define PHONESTATE_CONNECTED 0x00000002
@@ -210,10 +357,51 @@ typedef void (*PHONECALLBACK)(DWORD hDevice, DWORD dwMessage, DWORD_PTR dwInstan
 #define PHONESTATUSFLAGS_CONNECTED 0x00000001
 #define PHONESTATUSFLAGS_SUSPENDED 0x00000002
 
-#define PHONEFEATURE_GETLAMP 0x00000200
-#define PHONEFEATURE_SETLAMP 0x00800000
-
 #define STRINGFORMAT_ASCII 0x00000001
+#define STRINGFORMAT_DBCS 0x00000002
+#define STRINGFORMAT_UNICODE 0x00000003
+#define STRINGFORMAT_BINARY 0x00000004
+
+/* The assisted-telephony results (tapiRequestMakeCall ...), for programs that
+ * name them; tapiq has no assisted telephony. */
+#define TAPIERR_CONNECTED 0
+#define TAPIERR_DROPPED (-1)
+#define TAPIERR_NOREQUESTRECIPIENT (-2)
+#define TAPIERR_REQUESTQUEUEFULL (-3)
+#define TAPIERR_INVALDESTADDRESS (-4)
+#define TAPIERR_INVALWINDOWHANDLE (-5)
+#define TAPIERR_INVALDEVICECLASS (-6)
+#define TAPIERR_INVALDEVICEID (-7)
+#define TAPIERR_DEVICECLASSUNAVAIL (-8)
+#define TAPIERR_DEVICEIDUNAVAIL (-9)
+#define TAPIERR_DEVICEINUSE (-10)
+#define TAPIERR_DESTBUSY (-11)
+#define TAPIERR_DESTNOANSWER (-12)
+#define TAPIERR_DESTUNAVAIL (-13)
+#define TAPIERR_UNKNOWNWINHANDLE (-14)
+#define TAPIERR_UNKNOWNREQUESTID (-15)
+#define TAPIERR_REQUESTFAILED (-16)
+#define TAPIERR_REQUESTCANCELLED (-17)
+#define TAPIERR_INVALPOINTER (-18)
+#define TAPIERR_NOTADMIN (-19)
+#define TAPIERR_MMCWRITELOCKED (-20)
+#define TAPIERR_PROVIDERALREADYINSTALLED (-21)
+#define TAPIERR_SCP_ALREADY_EXISTS (-22)
+#define TAPIERR_SCP_DOES_NOT_EXIST (-23)
+
+#define TAPIMAXDESTADDRESSSIZE 80
+#define TAPIMAXAPPNAMESIZE 40
+#define TAPIMAXCALLEDPARTYSIZE 40
+#define TAPIMAXCOMMENTSIZE 80
+#define TAPIMAXDEVICECLASSSIZE 40
+#define TAPIMAXDEVICEIDSIZE 40
+
+/* A TAPI error (PHONEERR_*, LINEERR_*, TAPIERR_*) as a message number of
+ * tapi32.dll's message table, exactly as the SDK defines it. */
+#define TAPIERROR_FORMATMESSAGE(code)                                                        \
+    (((code) > 0xFFFF0000) ? ((code)&0x0000FFFF)                                             \
+                           : (((code)&0x10000000) ? ((code)-0x90000000 + 0xF000)             \
+                                                  : ((code)-0x80000000 + 0xE000)))
 
 #pragma pack(push, 1)
 
@@ -294,6 +482,19 @@ typedef struct phonecaps_tag {
     GUID PermanentPhoneGuid;
 } PHONECAPS, *LPPHONECAPS;
 
+typedef struct phonebuttoninfo_tag {
+    DWORD dwTotalSize;
+    DWORD dwNeededSize;
+    DWORD dwUsedSize;
+    DWORD dwButtonMode;
+    DWORD dwButtonFunction;
+    DWORD dwButtonTextSize;
+    DWORD dwButtonTextOffset;
+    DWORD dwDevSpecificSize;
+    DWORD dwDevSpecificOffset;
+    DWORD dwButtonState; /* API 1.4 and later */
+} PHONEBUTTONINFO, *LPPHONEBUTTONINFO;
+
 typedef struct phonestatus_tag {
     DWORD dwTotalSize;
     DWORD dwNeededSize;
@@ -322,6 +523,15 @@ typedef struct phonestatus_tag {
     DWORD dwDevSpecificOffset;
     DWORD dwPhoneFeatures;
 } PHONESTATUS, *LPPHONESTATUS;
+
+typedef struct varstring_tag {
+    DWORD dwTotalSize;
+    DWORD dwNeededSize;
+    DWORD dwUsedSize;
+    DWORD dwStringFormat;
+    DWORD dwStringSize;
+    DWORD dwStringOffset;
+} VARSTRING, *LPVARSTRING;
 
 #pragma pack(pop)
 
@@ -352,6 +562,7 @@ TAPIQ_API LONG phoneGetStatusMessages(HPHONE hPhone, LPDWORD lpdwPhoneStates,
 TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMode);
 TAPIQ_API LONG phoneGetLamp(HPHONE hPhone, DWORD dwButtonLampID, LPDWORD lpdwLampMode);
 TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DWORD dwTimeout);
+
 
 #ifdef __cplusplus
 }
