@@ -98,6 +98,8 @@
 #define WAIT_MS 10000 /* a reply that takes longer is lost */
 
 #define ALL_MODES 0x7Eu /* OFF STEADY WINK FLASH FLUTTER BROKENFLUTTER */
+/* What a mem console with lamps and nothing else can do (PHONECAPS). */
+#define LAMP_FEATURES (PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP | PHONEFEATURE_GETBUTTONINFO)
 #define OK 0
 
 enum kind { K_POLL, K_EVENT, K_CB };
@@ -1660,7 +1662,7 @@ static void op_get_status(struct fuzz_in *in)
                    st.dwNumMonitors, owners, monitors);
         if (hm->api >= TAPI_VERSION2_0)
             FUZZ_CHECK(st.dwPhoneFeatures ==
-                           (M.rc.lamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0u),
+                           (M.rc.lamps ? LAMP_FEATURES : 0u),
                        "features %#x", st.dwPhoneFeatures);
         if (total >= need) {
             FUZZ_CHECK(st.dwLampModesSize == 4 * M.rc.lamps &&
@@ -1724,7 +1726,7 @@ static void op_get_dev_caps(struct fuzz_in *in)
                    caps.dwNumButtonLamps, M.rc.lamps);
         if (api >= TAPI_VERSION2_0)
             FUZZ_CHECK(caps.dwPhoneFeatures ==
-                           (M.rc.lamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0u),
+                           (M.rc.lamps ? LAMP_FEATURES : 0u),
                        "features %#x", caps.dwPhoneFeatures);
         if (total >= caps.dwNeededSize) {
             FUZZ_CHECK(caps.dwUsedSize == caps.dwNeededSize, "used %u needed %u",

@@ -70,15 +70,50 @@
  *  - PHONE_STATE CONNECTED / DISCONNECTED: one notification per handle at a
  *    time; it says the device's state when the application reads it, so the
  *    last one read agrees with phoneGetStatus.
- *  - Variable-size structures (PHONECAPS, PHONESTATUS): dwTotalSize below
- *    the fixed part (of the API version negotiated for the device) gives
- *    PHONEERR_STRUCTURETOOSMALL (dwNeededSize is filled when dwTotalSize >=
- *    12). A structure with room for the fixed part but not for the variable
- *    part succeeds with dwNeededSize set, dwUsedSize = the fixed part and the
- *    variable sizes 0, as the SDK does. Nothing is written beyond dwUsedSize. Variable fields
+ *  - Variable-size structures (PHONECAPS, PHONESTATUS, PHONEBUTTONINFO,
+ *    VARSTRING): dwTotalSize below the fixed part (of the API version
+ *    negotiated for the device) gives PHONEERR_STRUCTURETOOSMALL
+ *    (dwNeededSize is filled when dwTotalSize >= 12). A structure with room
+ *    for the fixed part but not for the variable part succeeds with
+ *    dwNeededSize set, dwUsedSize = the fixed part and the variable sizes 0,
+ *    as the SDK does. Nothing is written beyond dwUsedSize. Variable fields
  *    follow the fixed part, each at a multiple of 4 bytes.
- *  - WCHAR is a 16-bit code unit as on Windows (UTF-16): char16_t, so u"..."
- *    literals are LPCWSTR in C11 and in C++.
+ *  - Strings: A (and the plain names) use 8-bit strings, UTF-8 on Linux
+ *    (STRINGFORMAT_ASCII); W variants use UTF-16 (WCHAR is a 16-bit code
+ *    unit: char16_t, so u"..." literals are LPCWSTR in C11 and C++;
+ *    STRINGFORMAT_UNICODE). Variable-size strings are NUL-terminated and
+ *    their sizes, in bytes, count the terminator. W variants convert: text a
+ *    backend gave as UTF-8 comes back as UTF-16 (an invalid sequence as
+ *    U+FFFD); a W argument that is not valid UTF-16 is treated the same way.
+ *    With UNICODE defined, the plain names of the functions that have A/W
+ *    variants map to the W variants, as in the SDK; without it they are the
+ *    8-bit functions themselves (also exported under the plain names).
+ *  - The display has dwDisplayNumRows x dwDisplayNumColumns bytes (rows one
+ *    after the other, blanks when nothing was written), followed by a NUL;
+ *    phoneGetDisplay and PHONESTATUS give it in that form
+ *    (STRINGFORMAT_ASCII) in the A and the W variants alike: the SDK has no
+ *    wide form of phoneSetDisplay.
+ *  - The getters (phoneGetDisplay, phoneGetRing, phoneGetHookSwitch,
+ *    phoneGetVolume, phoneGetGain, phoneGetButtonInfo, phoneGetData, like
+ *    phoneGetLamp) answer from tapiq's copy of the device's state, also for a
+ *    MONITOR handle and while the device is disconnected; a reader never
+ *    waits for a writer and sees each attribute as one consistent value.
+ *    Their errors, first match wins: UNINITIALIZED, INVALPHONEHANDLE,
+ *    INVALPOINTER (a NULL output), OPERATIONUNAVAIL (the device does not have
+ *    that feature: see PHONECAPS.dwPhoneFeatures), then the argument error of
+ *    the function (INVALBUTTONLAMPID, INVALHOOKSWITCHDEV, INVALDATAID), then
+ *    STRUCTURETOOSMALL. A device without any hookswitch device gives
+ *    OPERATIONUNAVAIL for phoneGetHookSwitch; a hookswitch device argument
+ *    that is not exactly one PHONEHOOKSWITCHDEV_* bit the device has volume
+ *    (gain) control for gives INVALHOOKSWITCHDEV.
+ *  - Initial state, until something changes it: display blank, ring mode 0
+ *    (off) at volume 0x8000, every hookswitch device ONHOOK at volume and gain
+ *    0x8000, data areas zero, buttons UP (UNAVAIL where the position has no
+ *    button, PHONEBUTTONMODE_DUMMY). A device whose backend says nothing about
+ *    these attributes has only its lamps, and buttons of mode DUMMY.
+ *  - PHONESTATUS reports no owner name (dwOwnerNameSize 0) and no
+ *    device-specific part; PHONECAPS no phone info and no device-specific
+ *    part. dwPhoneFeatures lists what the device has and this build can do.
  *  - The configuration (TAPIQ_CONFIG or tapiq_configure() in <tapiq/tapiq.h>)
  *    is taken at the first phoneInitializeEx; a bad key or value fails it with
  *    PHONEERR_INIFILECORRUPT and tapiq_last_error() says why.
@@ -535,6 +570,8 @@ typedef struct varstring_tag {
 
 #pragma pack(pop)
 
+/* ------------------------------------------------------------ applications */
+
 TAPIQ_API LONG phoneInitializeEx(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
                                  PHONECALLBACK lpfnCallback, LPCSTR lpszFriendlyAppName,
                                  LPDWORD lpdwNumDevs, LPDWORD lpdwAPIVersion,
@@ -544,25 +581,90 @@ TAPIQ_API LONG phoneInitializeExA(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
                                   LPDWORD lpdwNumDevs, LPDWORD lpdwAPIVersion,
                                   LPPHONEINITIALIZEEXPARAMS lpPhoneInitializeExParams);
 TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp);
+TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DWORD dwTimeout);
+
+/* ---------------------------------------------------------------- devices */
+
 TAPIQ_API LONG phoneNegotiateAPIVersion(HPHONEAPP hPhoneApp, DWORD dwDeviceID,
                                         DWORD dwAPILowVersion, DWORD dwAPIHighVersion,
                                         LPDWORD lpdwAPIVersion,
                                         LPPHONEEXTENSIONID lpExtensionID);
+/* Errors, first match wins: INVALAPPHANDLE, BADDEVICEID,
+ * INCOMPATIBLEAPIVERSION, INCOMPATIBLEEXTVERSION, INVALPOINTER,
+ * STRUCTURETOOSMALL. A: strings UTF-8, dwStringFormat STRINGFORMAT_ASCII;
+ * W: UTF-16, STRINGFORMAT_UNICODE. Variable part, in this order: provider
+ * info, phone name, button modes, button functions, lamp modes (one DWORD
+ * per button/lamp position each), the sizes of the settable and of the
+ * gettable data areas (one DWORD each), device classes (2.0 and later). */
+TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
+                               DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps);
+TAPIQ_API LONG phoneGetDevCapsA(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
+                                DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps);
+TAPIQ_API LONG phoneGetDevCapsW(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
+                                DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps);
+/* ---------------------------------------------------------------- handles */
+
 TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhone,
                          DWORD dwAPIVersion, DWORD dwExtVersion, DWORD_PTR dwCallbackInstance,
                          DWORD dwPrivilege);
 TAPIQ_API LONG phoneClose(HPHONE hPhone);
-TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
-                               DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps);
+/* Errors: UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER, STRUCTURETOOSMALL.
+ * Variable part: the lamp modes (one DWORD per button/lamp position), then
+ * the display (as phoneGetDisplay's string). A and W give the same. */
 TAPIQ_API LONG phoneGetStatus(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus);
+TAPIQ_API LONG phoneGetStatusA(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus);
+TAPIQ_API LONG phoneGetStatusW(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus);
 TAPIQ_API LONG phoneSetStatusMessages(HPHONE hPhone, DWORD dwPhoneStates, DWORD dwButtonModes,
                                       DWORD dwButtonStates);
 TAPIQ_API LONG phoneGetStatusMessages(HPHONE hPhone, LPDWORD lpdwPhoneStates,
                                       LPDWORD lpdwButtonModes, LPDWORD lpdwButtonStates);
+/* ------------------------------------------------------------ lamps and the
+ * other attributes. The getters answer from tapiq's state; their errors, in
+ * the order of the decisions above. */
+
 TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMode);
 TAPIQ_API LONG phoneGetLamp(HPHONE hPhone, DWORD dwButtonLampID, LPDWORD lpdwLampMode);
-TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DWORD dwTimeout);
+/* The mode, function and state of a button/lamp position and its text (A:
+ * UTF-8, W: UTF-16; no text: size 0). The fixed part is 36 bytes for a
+ * handle opened with API 1.3 (no dwButtonState), 40 from 1.4. Errors:
+ * UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER, OPERATIONUNAVAIL (no
+ * button/lamp positions), INVALBUTTONLAMPID, STRUCTURETOOSMALL. */
+TAPIQ_API LONG phoneGetButtonInfo(HPHONE hPhone, DWORD dwButtonLampID,
+                                  LPPHONEBUTTONINFO lpButtonInfo);
+TAPIQ_API LONG phoneGetButtonInfoA(HPHONE hPhone, DWORD dwButtonLampID,
+                                   LPPHONEBUTTONINFO lpButtonInfo);
+TAPIQ_API LONG phoneGetButtonInfoW(HPHONE hPhone, DWORD dwButtonLampID,
+                                   LPPHONEBUTTONINFO lpButtonInfo);
+/* The whole display: rows x columns bytes and a NUL, STRINGFORMAT_ASCII.
+ * Errors: UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER, OPERATIONUNAVAIL
+ * (no display), STRUCTURETOOSMALL. */
+TAPIQ_API LONG phoneGetDisplay(HPHONE hPhone, LPVARSTRING lpDisplay);
+/* Ring mode (0 = off, 1..dwNumRingModes) and volume (0..0xFFFF), one
+ * consistent pair. Errors: UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER
+ * (either NULL), OPERATIONUNAVAIL (dwNumRingModes 0). */
+TAPIQ_API LONG phoneGetRing(HPHONE hPhone, LPDWORD lpdwRingMode, LPDWORD lpdwVolume);
+/* The PHONEHOOKSWITCHDEV_* bits of the hookswitch devices that are not
+ * ONHOOK. Errors: UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER,
+ * OPERATIONUNAVAIL (no hookswitch device). */
+TAPIQ_API LONG phoneGetHookSwitch(HPHONE hPhone, LPDWORD lpdwHookSwitchDevs);
+/* Volume / gain (0..0xFFFF) of one hookswitch device. Errors:
+ * UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER, OPERATIONUNAVAIL (no
+ * hookswitch device with volume / gain control), INVALHOOKSWITCHDEV (not
+ * exactly one PHONEHOOKSWITCHDEV_* bit, or that device has no control). */
+TAPIQ_API LONG phoneGetVolume(HPHONE hPhone, DWORD dwHookSwitchDev, LPDWORD lpdwVolume);
+TAPIQ_API LONG phoneGetGain(HPHONE hPhone, DWORD dwHookSwitchDev, LPDWORD lpdwGain);
+/* Copies min(dwSize, the area's size) bytes of data area dwDataID (the
+ * areas and their sizes: PHONECAPS dwNumGetData / dwGetDataOffset). Errors:
+ * UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER (lpData NULL),
+ * OPERATIONUNAVAIL (no data areas), INVALDATAID. */
+TAPIQ_API LONG phoneGetData(HPHONE hPhone, DWORD dwDataID, LPVOID lpData, DWORD dwSize);
 
+/* As the SDK does, UNICODE selects the W variants for the plain names. */
+#ifdef UNICODE
+#define phoneGetDevCaps phoneGetDevCapsW
+#define phoneGetStatus phoneGetStatusW
+#define phoneGetButtonInfo phoneGetButtonInfoW
+#endif
 
 #ifdef __cplusplus
 }
