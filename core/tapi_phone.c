@@ -1,7 +1,7 @@
 /* core/tapi_phone.c - the TAPI boundary, continued: the synchronous phone
- * functions besides lamps, capabilities and status (see tapi.c): the
- * getters of the display, ring, hookswitch devices, volume, gain, buttons
- * and data areas. They
+ * functions besides lamps, capabilities and status (see tapi.c): device
+ * ids, icons, dialogs, extension versions and the getters of the display,
+ * ring, hookswitch devices, volume, gain, buttons and data areas. They
  * answer from the device module's state (core/device.h) without calling the
  * backend; each check and its PHONEERR_* follows the order documented in
  * <tapiq/tapi.h>. */
@@ -15,6 +15,209 @@
 #include "core/handle.h"
 #include "core/runtime.h"
 #include "core/tapi_boundary.h"
+
+/* ------------------------------------------------------------ device class */
+
+/* A device class argument of an A (8-bit) or a W (UTF-16) function. */
+struct dev_class {
+    const char *a;
+    const uint16_t *w;
+};
+
+static int class_null(struct dev_class c)
+{
+    return !c.a && !c.w;
+}
+
+static uint32_t class_unit(struct dev_class c, size_t i)
+{
+    return c.a ? (unsigned char)c.a[i] : c.w[i];
+}
+
+/* "tapi/phone", ASCII letters compared without case. */
+static int class_is_phone(struct dev_class c)
+{
+    static const char want[] = "tapi/phone";
+    size_t i;
+    for (i = 0; want[i]; i++) {
+        uint32_t u = class_unit(c, i);
+        if (u >= 'A' && u <= 'Z')
+            u += 'a' - 'A';
+        if (u != (unsigned char)want[i])
+            return 0;
+    }
+    return class_unit(c, i) == 0;
+}
+
+/* "tapi/phone", "" or NULL: the phone device itself (phoneGetIcon,
+ * phoneConfigDialog). */
+static int class_is_phone_or_none(struct dev_class c)
+{
+    return class_null(c) || class_unit(c, 0) == 0 || class_is_phone(c);
+}
+
+/* ------------------------------------------------- device-id functions */
+
+/* Enter a read-side section for a call that names a device by its id.
+ * Returns 0 with *rtp set, PHONEERR_UNINITIALIZED or PHONEERR_BADDEVICEID;
+ * the caller leaves with tapiq_guard_exit(). */
+static LONG enter_device(DWORD id, struct tapiq_rt **rtp)
+{
+    tapiq_guard_enter();
+    *rtp = tapiq_rt_current();
+    if (!*rtp)
+        return (LONG)PHONEERR_UNINITIALIZED;
+    return id < (*rtp)->ndev ? 0 : (LONG)PHONEERR_BADDEVICEID;
+}
+
+static LONG get_icon(DWORD dwDeviceID, struct dev_class cls, LPHICON lphIcon)
+{
+    struct tapiq_rt *rt;
+    LONG rc = enter_device(dwDeviceID, &rt);
+    if (!rc && !lphIcon)
+        rc = (LONG)PHONEERR_INVALPOINTER;
+    else if (!rc && !class_is_phone_or_none(cls))
+        rc = (LONG)PHONEERR_INVALDEVICECLASS;
+    else if (!rc)
+        rc = (LONG)PHONEERR_OPERATIONFAILED; /* Linux has no icons */
+    if (lphIcon && rc != (LONG)PHONEERR_INVALPOINTER)
+        *lphIcon = NULL;
+    tapiq_guard_exit();
+    return rc;
+}
+
+TAPIQ_API LONG phoneGetIcon(DWORD dwDeviceID, LPCSTR lpszDeviceClass, LPHICON lphIcon)
+{
+    struct dev_class c = {lpszDeviceClass, NULL};
+    return get_icon(dwDeviceID, c, lphIcon);
+}
+
+TAPIQ_API LONG phoneGetIconA(DWORD dwDeviceID, LPCSTR lpszDeviceClass, LPHICON lphIcon)
+{
+    struct dev_class c = {lpszDeviceClass, NULL};
+    return get_icon(dwDeviceID, c, lphIcon);
+}
+
+TAPIQ_API LONG phoneGetIconW(DWORD dwDeviceID, LPCWSTR lpszDeviceClass, LPHICON lphIcon)
+{
+    struct dev_class c = {NULL, (const uint16_t *)lpszDeviceClass};
+    return get_icon(dwDeviceID, c, lphIcon);
+}
+
+static LONG config_dialog(DWORD dwDeviceID, struct dev_class cls)
+{
+    struct tapiq_rt *rt;
+    LONG rc = enter_device(dwDeviceID, &rt);
+    if (!rc)
+        rc = class_is_phone_or_none(cls) ? (LONG)PHONEERR_OPERATIONUNAVAIL /* no UI */
+                                         : (LONG)PHONEERR_INVALDEVICECLASS;
+    tapiq_guard_exit();
+    return rc;
+}
+
+TAPIQ_API LONG phoneConfigDialog(DWORD dwDeviceID, HWND hwndOwner, LPCSTR lpszDeviceClass)
+{
+    struct dev_class c = {lpszDeviceClass, NULL};
+    (void)hwndOwner;
+    return config_dialog(dwDeviceID, c);
+}
+
+TAPIQ_API LONG phoneConfigDialogA(DWORD dwDeviceID, HWND hwndOwner, LPCSTR lpszDeviceClass)
+{
+    struct dev_class c = {lpszDeviceClass, NULL};
+    (void)hwndOwner;
+    return config_dialog(dwDeviceID, c);
+}
+
+TAPIQ_API LONG phoneConfigDialogW(DWORD dwDeviceID, HWND hwndOwner, LPCWSTR lpszDeviceClass)
+{
+    struct dev_class c = {NULL, (const uint16_t *)lpszDeviceClass};
+    (void)hwndOwner;
+    return config_dialog(dwDeviceID, c);
+}
+
+TAPIQ_API LONG phoneNegotiateExtVersion(HPHONEAPP hPhoneApp, DWORD dwDeviceID,
+                                        DWORD dwAPIVersion, DWORD dwExtLowVersion,
+                                        DWORD dwExtHighVersion, LPDWORD lpdwExtVersion)
+{
+    struct tapiq_rt *rt;
+    LONG rc;
+    (void)dwExtLowVersion;
+    (void)dwExtHighVersion;
+    tapiq_guard_enter();
+    rt = tapiq_rt_current();
+    if (!rt || !tapiq_app_lookup(rt, hPhoneApp))
+        rc = (LONG)PHONEERR_INVALAPPHANDLE;
+    else if (dwDeviceID >= rt->ndev)
+        rc = (LONG)PHONEERR_BADDEVICEID;
+    else if (!lpdwExtVersion)
+        rc = (LONG)PHONEERR_INVALPOINTER;
+    else if (dwAPIVersion < TAPIQ_API_LOW || dwAPIVersion > TAPIQ_API_HIGH)
+        rc = (LONG)PHONEERR_INCOMPATIBLEAPIVERSION;
+    else
+        rc = (LONG)PHONEERR_OPERATIONUNAVAIL; /* no device has extensions */
+    tapiq_guard_exit();
+    return rc;
+}
+
+/* -------------------------------------------------------------- phoneGetID */
+
+static LONG get_id(HPHONE hPhone, LPVARSTRING lpDeviceID, struct dev_class cls)
+{
+    struct tapiq_rt *rt;
+    struct tapiq_handle *hs;
+    const DWORD fixed = sizeof(VARSTRING), need = fixed + sizeof(DWORD);
+    LONG rc = tapiq_enter_handle(hPhone, &rt, &hs);
+    if (rc)
+        goto out;
+    if (!lpDeviceID || class_null(cls)) {
+        rc = (LONG)PHONEERR_INVALPOINTER;
+        goto out;
+    }
+    if (!class_is_phone(cls)) {
+        rc = (LONG)PHONEERR_INVALDEVICECLASS;
+        goto out;
+    }
+    if (lpDeviceID->dwTotalSize < fixed) {
+        if (lpDeviceID->dwTotalSize >= 12)
+            lpDeviceID->dwNeededSize = need;
+        rc = (LONG)PHONEERR_STRUCTURETOOSMALL;
+        goto out;
+    }
+    lpDeviceID->dwNeededSize = need;
+    lpDeviceID->dwUsedSize = fixed;
+    lpDeviceID->dwStringFormat = STRINGFORMAT_BINARY;
+    lpDeviceID->dwStringSize = 0;
+    lpDeviceID->dwStringOffset = 0;
+    if (lpDeviceID->dwTotalSize >= need) {
+        DWORD id = hs->dev;
+        memcpy((unsigned char *)lpDeviceID + fixed, &id, sizeof(id));
+        lpDeviceID->dwStringSize = sizeof(id);
+        lpDeviceID->dwStringOffset = fixed;
+        lpDeviceID->dwUsedSize = need;
+    }
+out:
+    tapiq_guard_exit();
+    return rc;
+}
+
+TAPIQ_API LONG phoneGetID(HPHONE hPhone, LPVARSTRING lpDeviceID, LPCSTR lpszDeviceClass)
+{
+    struct dev_class c = {lpszDeviceClass, NULL};
+    return get_id(hPhone, lpDeviceID, c);
+}
+
+TAPIQ_API LONG phoneGetIDA(HPHONE hPhone, LPVARSTRING lpDeviceID, LPCSTR lpszDeviceClass)
+{
+    struct dev_class c = {lpszDeviceClass, NULL};
+    return get_id(hPhone, lpDeviceID, c);
+}
+
+TAPIQ_API LONG phoneGetIDW(HPHONE hPhone, LPVARSTRING lpDeviceID, LPCWSTR lpszDeviceClass)
+{
+    struct dev_class c = {NULL, (const uint16_t *)lpszDeviceClass};
+    return get_id(hPhone, lpDeviceID, c);
+}
 
 /* ---------------------------------------------------------------- getters */
 

@@ -60,7 +60,9 @@
  *    descriptor (cast through intptr_t) that polls readable while messages are
  *    pending. USEHIDDENWINDOW with a callback: messages are delivered to the
  *    callback, on a delivery thread owned by the application's instance.
- *    USECOMPLETIONPORT is not supported (PHONEERR_INVALPARAM).
+ *    USECOMPLETIONPORT is not supported (PHONEERR_INVALPARAM). phoneInitialize
+ *    (TAPI 1.x) is the callback model: lpfnCallback is required
+ *    (PHONEERR_INVALPOINTER without one).
  *  - After phoneClose (phoneShutdown) returns, no message and no callback for
  *    that handle (application) reaches the application, in any delivery
  *    mode: replies not yet read are suppressed, also when they were already
@@ -111,6 +113,19 @@
  *    0x8000, data areas zero, buttons UP (UNAVAIL where the position has no
  *    button, PHONEBUTTONMODE_DUMMY). A device whose backend says nothing about
  *    these attributes has only its lamps, and buttons of mode DUMMY.
+ *  - phoneGetID knows the device class "tapi/phone" (ASCII letters compared
+ *    without case): the device id, a DWORD in STRINGFORMAT_BINARY; any other
+ *    class (also "") gives PHONEERR_INVALDEVICECLASS, a NULL class
+ *    PHONEERR_INVALPOINTER. PHONECAPS lists "tapi/phone" in
+ *    dwDeviceClasses (API 2.0 and later).
+ *  - phoneGetIcon: Linux has no icons. For "tapi/phone", "" or NULL it fails
+ *    with PHONEERR_OPERATIONFAILED (one of its documented errors), other
+ *    classes give PHONEERR_INVALDEVICECLASS; either way *lphIcon is NULL.
+ *    phoneConfigDialog: no dialogs, PHONEERR_OPERATIONUNAVAIL (after
+ *    UNINITIALIZED, BADDEVICEID and INVALDEVICECLASS). phoneNegotiateExtVersion:
+ *    no device has extensions (phoneNegotiateAPIVersion returns a zero
+ *    extension id): PHONEERR_OPERATIONUNAVAIL after the checks of the
+ *    application, device, pointer and API version.
  *  - PHONESTATUS reports no owner name (dwOwnerNameSize 0) and no
  *    device-specific part; PHONECAPS no phone info and no device-specific
  *    part. dwPhoneFeatures lists what the device has and this build can do.
@@ -580,6 +595,17 @@ TAPIQ_API LONG phoneInitializeExA(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
                                   PHONECALLBACK lpfnCallback, LPCSTR lpszFriendlyAppName,
                                   LPDWORD lpdwNumDevs, LPDWORD lpdwAPIVersion,
                                   LPPHONEINITIALIZEEXPARAMS lpPhoneInitializeExParams);
+/* The application name in UTF-16; otherwise phoneInitializeExA. */
+TAPIQ_API LONG phoneInitializeExW(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
+                                  PHONECALLBACK lpfnCallback, LPCWSTR lpszFriendlyAppName,
+                                  LPDWORD lpdwNumDevs, LPDWORD lpdwAPIVersion,
+                                  LPPHONEINITIALIZEEXPARAMS lpPhoneInitializeExParams);
+/* TAPI 1.x: phoneInitializeEx with a callback (USEHIDDENWINDOW) and no
+ * parameters. lphPhoneApp, lpfnCallback and lpdwNumDevs are required
+ * (PHONEERR_INVALPOINTER); other errors as phoneInitializeEx. */
+TAPIQ_API LONG phoneInitialize(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
+                               PHONECALLBACK lpfnCallback, LPCSTR lpszAppName,
+                               LPDWORD lpdwNumDevs);
 TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp);
 TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DWORD dwTimeout);
 
@@ -589,6 +615,12 @@ TAPIQ_API LONG phoneNegotiateAPIVersion(HPHONEAPP hPhoneApp, DWORD dwDeviceID,
                                         DWORD dwAPILowVersion, DWORD dwAPIHighVersion,
                                         LPDWORD lpdwAPIVersion,
                                         LPPHONEEXTENSIONID lpExtensionID);
+/* No device has extensions. Errors, first match wins: INVALAPPHANDLE,
+ * BADDEVICEID, INVALPOINTER, INCOMPATIBLEAPIVERSION (dwAPIVersion outside
+ * the supported range), OPERATIONUNAVAIL (always, otherwise). */
+TAPIQ_API LONG phoneNegotiateExtVersion(HPHONEAPP hPhoneApp, DWORD dwDeviceID,
+                                        DWORD dwAPIVersion, DWORD dwExtLowVersion,
+                                        DWORD dwExtHighVersion, LPDWORD lpdwExtVersion);
 /* Errors, first match wins: INVALAPPHANDLE, BADDEVICEID,
  * INCOMPATIBLEAPIVERSION, INCOMPATIBLEEXTVERSION, INVALPOINTER,
  * STRUCTURETOOSMALL. A: strings UTF-8, dwStringFormat STRINGFORMAT_ASCII;
@@ -602,6 +634,20 @@ TAPIQ_API LONG phoneGetDevCapsA(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwA
                                 DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps);
 TAPIQ_API LONG phoneGetDevCapsW(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
                                 DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps);
+/* Linux has no icons: PHONEERR_OPERATIONFAILED for "tapi/phone", "" or NULL.
+ * Errors, first match wins: UNINITIALIZED (no application), BADDEVICEID,
+ * INVALPOINTER, INVALDEVICECLASS, OPERATIONFAILED; *lphIcon is set to NULL
+ * whenever lphIcon is not NULL. */
+TAPIQ_API LONG phoneGetIcon(DWORD dwDeviceID, LPCSTR lpszDeviceClass, LPHICON lphIcon);
+TAPIQ_API LONG phoneGetIconA(DWORD dwDeviceID, LPCSTR lpszDeviceClass, LPHICON lphIcon);
+TAPIQ_API LONG phoneGetIconW(DWORD dwDeviceID, LPCWSTR lpszDeviceClass, LPHICON lphIcon);
+/* No dialogs on a server: PHONEERR_OPERATIONUNAVAIL. Errors, first match
+ * wins: UNINITIALIZED (no application), BADDEVICEID, INVALDEVICECLASS (a
+ * class other than "tapi/phone", "" or NULL), OPERATIONUNAVAIL. */
+TAPIQ_API LONG phoneConfigDialog(DWORD dwDeviceID, HWND hwndOwner, LPCSTR lpszDeviceClass);
+TAPIQ_API LONG phoneConfigDialogA(DWORD dwDeviceID, HWND hwndOwner, LPCSTR lpszDeviceClass);
+TAPIQ_API LONG phoneConfigDialogW(DWORD dwDeviceID, HWND hwndOwner, LPCWSTR lpszDeviceClass);
+
 /* ---------------------------------------------------------------- handles */
 
 TAPIQ_API LONG phoneOpen(HPHONEAPP hPhoneApp, DWORD dwDeviceID, LPHPHONE lphPhone,
@@ -618,6 +664,13 @@ TAPIQ_API LONG phoneSetStatusMessages(HPHONE hPhone, DWORD dwPhoneStates, DWORD 
                                       DWORD dwButtonStates);
 TAPIQ_API LONG phoneGetStatusMessages(HPHONE hPhone, LPDWORD lpdwPhoneStates,
                                       LPDWORD lpdwButtonModes, LPDWORD lpdwButtonStates);
+/* "tapi/phone": the device id (as phoneOpen's dwDeviceID) as 4 bytes,
+ * STRINGFORMAT_BINARY. Errors: UNINITIALIZED, INVALPHONEHANDLE, INVALPOINTER
+ * (lpDeviceID or the class NULL), INVALDEVICECLASS, STRUCTURETOOSMALL. */
+TAPIQ_API LONG phoneGetID(HPHONE hPhone, LPVARSTRING lpDeviceID, LPCSTR lpszDeviceClass);
+TAPIQ_API LONG phoneGetIDA(HPHONE hPhone, LPVARSTRING lpDeviceID, LPCSTR lpszDeviceClass);
+TAPIQ_API LONG phoneGetIDW(HPHONE hPhone, LPVARSTRING lpDeviceID, LPCWSTR lpszDeviceClass);
+
 /* ------------------------------------------------------------ lamps and the
  * other attributes. The getters answer from tapiq's state; their errors, in
  * the order of the decisions above. */
@@ -661,8 +714,12 @@ TAPIQ_API LONG phoneGetData(HPHONE hPhone, DWORD dwDataID, LPVOID lpData, DWORD 
 
 /* As the SDK does, UNICODE selects the W variants for the plain names. */
 #ifdef UNICODE
+#define phoneInitializeEx phoneInitializeExW
 #define phoneGetDevCaps phoneGetDevCapsW
+#define phoneGetIcon phoneGetIconW
+#define phoneConfigDialog phoneConfigDialogW
 #define phoneGetStatus phoneGetStatusW
+#define phoneGetID phoneGetIDW
 #define phoneGetButtonInfo phoneGetButtonInfoW
 #endif
 
