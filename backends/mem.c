@@ -6,6 +6,8 @@
  *   fail_ppm   updates per million that fail (PHONEERR_OPERATIONFAILED);
  *   latency_us delay per applied batch (the worker sleeps, like a slow link);
  *   offline    the last N consoles are disconnected.
+ * Display, ringer, hookswitch devices, buttons and data areas, per console:
+ * backends/mem_attrs.h.
  * The backend keeps its own copy of each console's lamps (what the "hardware"
  * shows), written only by the worker that applies that console's batch (at
  * most one batch per console is outstanding), so it needs no lock.
@@ -20,12 +22,14 @@
 
 #include "core/alloc.h"
 #include "backends/backend.h"
+#include "backends/mem_attrs.h"
 #include "core/config.h"
 
 struct mem_cfg {
     uint32_t fail_ppm;
     uint32_t latency_us;
     uint32_t offline;
+    struct mem_attrs *attrs; /* owned; used by start only */
 };
 
 struct mem_state {
@@ -38,11 +42,19 @@ struct mem_state {
 
 static void *mem_config_new(void)
 {
-    return tapiq_calloc(1, sizeof(struct mem_cfg));
+    struct mem_cfg *cfg = tapiq_calloc(1, sizeof(struct mem_cfg));
+    if (cfg && !(cfg->attrs = mem_attrs_new())) {
+        free(cfg);
+        cfg = NULL;
+    }
+    return cfg;
 }
 
-static void mem_config_free(void *cfg)
+static void mem_config_free(void *vcfg)
 {
+    struct mem_cfg *cfg = vcfg;
+    if (cfg)
+        mem_attrs_free(cfg->attrs);
     free(cfg);
 }
 
@@ -60,7 +72,7 @@ static int mem_config_key(void *vcfg, const char *key, const char *value, char *
         dst = &cfg->offline;
         max = TAPIQ_MAX_DEVICES;
     } else {
-        return -ENOENT;
+        return mem_attrs_key(cfg->attrs, key, value, err, errlen);
     }
     if (tapiq_parse_u32(value, 0, max, dst)) {
         snprintf(err, errlen, "bad value '%s' for '%s': expected an integer from 0 to %u", value,
@@ -91,12 +103,19 @@ static int mem_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t la
         st->shown[i] = PHONELAMPMODE_OFF;
     st->host = host;
     st->cfg = *cfg;
+    st->cfg.attrs = NULL; /* the configuration's, read during start only */
     st->ndev = devices;
     st->lamps = lamps;
     for (uint32_t d = 0; d < devices; d++) {
         int id = tapiq_host_add_device(host, lamps, NULL, d < devices - cfg->offline);
         if (id < 0) {
             snprintf(err, errlen, "cannot add device %u", d);
+            free(st->shown);
+            free(st);
+            return id;
+        }
+        id = mem_attrs_apply(cfg->attrs, host, d, lamps, err, errlen);
+        if (id < 0) {
             free(st->shown);
             free(st);
             return id;
@@ -154,12 +173,11 @@ static int mem_config_check(void *vcfg, uint32_t devices, uint32_t lamps, char *
                             size_t errlen)
 {
     struct mem_cfg *cfg = vcfg;
-    (void)lamps;
     if (cfg->offline > devices) {
         snprintf(err, errlen, "offline=%u is more than devices=%u", cfg->offline, devices);
         return -EINVAL;
     }
-    return 0;
+    return mem_attrs_check(cfg->attrs, devices, lamps, err, errlen);
 }
 
 const tapiq_backend_ops tapiq_mem_backend = {

@@ -151,7 +151,7 @@ struct TapiqIssue {
             LONG rc = phoneSetLamp(r.h[dev], lamp, mode);
             if (rc > 0)
                 return (uint64_t)rc;
-            if (rc != PHONEERR_RESOURCEUNAVAIL) {
+            if (rc != (LONG)PHONEERR_RESOURCEUNAVAIL) {
                 c.error = rc;
                 return 0;
             }
@@ -297,7 +297,7 @@ void reader(Run &r, Ctx &c)
                     on_message(r, c, ms[i]);
                 continue;
             }
-            if (n != PHONEERR_INVALAPPHANDLE)
+            if (n != (LONG)PHONEERR_INVALAPPHANDLE)
                 c.error = n;
             return;
         }
@@ -308,7 +308,7 @@ void reader(Run &r, Ctx &c)
             on_message(r, c, m);
             continue;
         }
-        if (rc == PHONEERR_INVALAPPHANDLE)
+        if (rc == (LONG)PHONEERR_INVALAPPHANDLE)
             return; // phoneShutdown: the run is over
         c.error = rc;
         return;

@@ -110,9 +110,9 @@ static inline int tapiq_app_deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint
     out->dwMessageID = msg;
     out->dwCallbackInstance = hs->cbinst;
     out->dwParam1 = p1;
-    /* A reply's status is a LONG: sign-extended, so that both (LONG)dwParam2
-     * and dwParam2 == (DWORD_PTR)PHONEERR_x compare. */
-    out->dwParam2 = msg == PHONE_REPLY ? (DWORD_PTR)(intptr_t)(LONG)p2 : p2;
+    /* A reply's status as a DWORD value (zero-extended), as the SDK posts
+     * it: both dwParam2 == PHONEERR_x and (LONG)dwParam2 == PHONEERR_x hold. */
+    out->dwParam2 = (DWORD_PTR)(DWORD)p2;
     out->dwParam3 = 0;
     return 1;
 }

@@ -69,6 +69,7 @@ void tapiq_devs_free(struct tapiq_rt *rt)
         struct tapiq_dev *d = &rt->devs[i];
         if (d->own_arrays)
             free(d->modes); /* one block: modes first */
+        free(d->ext);       /* one block: the attributes and their cells */
         free(atomic_load_explicit(&d->subs, memory_order_relaxed));
     }
     free(rt->dev_arena);
@@ -131,6 +132,7 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     atomic_init(&d->subs, NULL);
     atomic_init(&d->nowners, 0);
     atomic_init(&d->nmonitors, 0);
+    d->ext = NULL;
     return (int)rt->ndev++;
 }
 
@@ -149,4 +151,377 @@ TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int co
     tapiq_notify_states(rt, d, v ? PHONESTATE_CONNECTED : PHONESTATE_DISCONNECTED);
     tapiq_guard_exit();
     return 0;
+}
+
+/* ------------------------------------------------------ other attributes */
+
+/* PHONESTATE_* / PHONEFEATURE_* bits per hookswitch device index. */
+static const uint32_t hs_state[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONESTATE_HANDSETHOOKSWITCH, PHONESTATE_SPEAKERHOOKSWITCH, PHONESTATE_HEADSETHOOKSWITCH};
+static const uint32_t vol_state[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONESTATE_HANDSETVOLUME, PHONESTATE_SPEAKERVOLUME, PHONESTATE_HEADSETVOLUME};
+static const uint32_t gain_state[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONESTATE_HANDSETGAIN, PHONESTATE_SPEAKERGAIN, PHONESTATE_HEADSETGAIN};
+static const uint32_t hs_feature[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONEFEATURE_GETHOOKSWITCHHANDSET, PHONEFEATURE_GETHOOKSWITCHSPEAKER,
+    PHONEFEATURE_GETHOOKSWITCHHEADSET};
+static const uint32_t vol_feature[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONEFEATURE_GETVOLUMEHANDSET, PHONEFEATURE_GETVOLUMESPEAKER, PHONEFEATURE_GETVOLUMEHEADSET};
+static const uint32_t gain_feature[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONEFEATURE_GETGAINHANDSET, PHONEFEATURE_GETGAINSPEAKER, PHONEFEATURE_GETGAINHEADSET};
+
+#define ALL_HS_MODES                                                                         \
+    (PHONEHOOKSWITCHMODE_ONHOOK | PHONEHOOKSWITCHMODE_MIC | PHONEHOOKSWITCHMODE_SPEAKER |    \
+     PHONEHOOKSWITCHMODE_MICSPEAKER)
+#define INITIAL_LEVEL 0x8000u /* volumes and gains before anything sets them */
+
+/* A button cell: one word (mode | function << 8 | state << 16 | text
+ * length << 24), then the text. */
+static uint32_t button_word(uint32_t mode, uint32_t function, uint32_t state, uint32_t len)
+{
+    return mode | function << 8 | state << 16 | len << 24;
+}
+
+static int one_bit(uint32_t v, uint32_t mask)
+{
+    return v && !(v & (v - 1)) && (v & mask) == v;
+}
+
+/* The data area sizes, kept 8-byte aligned for the cells after them. */
+static size_t sizes_bytes(uint32_t ndata)
+{
+    return ((size_t)ndata + 1) / 2 * 8;
+}
+
+/* Check @a against the device's lamps; 0 or -EINVAL, with the bytes of
+ * the device's block in *storage. */
+static int attrs_check(const tapiq_device_attrs *a, uint32_t nlamps, size_t *storage)
+{
+    uint64_t total = 0, data = 0;
+    if ((a->display_rows == 0) != (a->display_columns == 0) ||
+        (uint64_t)a->display_rows * a->display_columns > TAPIQ_MAX_DISPLAY ||
+        a->ring_modes > TAPIQ_MAX_RING_MODES || (a->hookswitch_devs & ~7u) ||
+        (a->volume_devs & ~a->hookswitch_devs) || (a->gain_devs & ~a->hookswitch_devs) ||
+        a->data_areas > TAPIQ_MAX_DATA_AREAS || (a->data_areas && !a->data_sizes) ||
+        a->button_text_max > TAPIQ_MAX_BUTTON_TEXT)
+        return -EINVAL;
+    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+        uint32_t m = a->hookswitch_modes[i];
+        if (m && (!(m & PHONEHOOKSWITCHMODE_ONHOOK) || (m & ~ALL_HS_MODES)))
+            return -EINVAL;
+    }
+    for (uint32_t i = 0; i < a->data_areas; i++) {
+        if (a->data_sizes[i] == 0 || a->data_sizes[i] > TAPIQ_MAX_DATA_SIZE)
+            return -EINVAL;
+        data += tapiq_snap_storage(a->data_sizes[i]);
+    }
+    for (uint32_t i = 0; i < nlamps; i++) {
+        if (a->button_modes && !one_bit(a->button_modes[i], 0x3Fu))
+            return -EINVAL;
+        if (a->button_functions && a->button_functions[i] > PHONEBUTTONFUNCTION_SEND)
+            return -EINVAL;
+        if (a->button_texts && a->button_texts[i] &&
+            strlen(a->button_texts[i]) > a->button_text_max)
+            return -EINVAL;
+    }
+    total = sizeof(struct tapiq_dev_ext) + sizes_bytes(a->data_areas) +
+            a->data_areas * sizeof(struct tapiq_snap) +
+            nlamps * (sizeof(struct tapiq_snap) + tapiq_snap_storage(4 + a->button_text_max)) +
+            tapiq_snap_storage(a->display_rows * a->display_columns) + data;
+    *storage = (size_t)total;
+    return 0;
+}
+
+TAPIQ_API int tapiq_host_set_device_attrs(tapiq_host *host, uint32_t device,
+                                          const tapiq_device_attrs *attrs, size_t size)
+{
+    struct tapiq_rt *rt = (struct tapiq_rt *)host;
+    tapiq_device_attrs a;
+    struct tapiq_dev *d;
+    struct tapiq_dev_ext *x;
+    unsigned char *p;
+    size_t bytes;
+    uint32_t hook = 0;
+
+    if (!rt || !attrs || device >= rt->ndev || rt->devs[device].ext)
+        return -EINVAL;
+    memset(&a, 0, sizeof(a));
+    memcpy(&a, attrs, size < sizeof(a) ? size : sizeof(a));
+    d = &rt->devs[device];
+    if (attrs_check(&a, d->nlamps, &bytes))
+        return -EINVAL;
+    x = tapiq_aligned_alloc(TAPIQ_CACHELINE, bytes);
+    if (!x)
+        return -ENOMEM;
+    memset(x, 0, sizeof(*x));
+    x->rows = a.display_rows;
+    x->cols = a.display_columns;
+    x->ring_modes = a.ring_modes;
+    x->hs_devs = a.hookswitch_devs;
+    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+        if (!(a.hookswitch_devs & (1u << i)))
+            continue;
+        x->hs_modes[i] = a.hookswitch_modes[i] ? a.hookswitch_modes[i] : ALL_HS_MODES;
+        hook |= PHONEHOOKSWITCHMODE_ONHOOK << (8 * i);
+    }
+    x->volume_devs = a.volume_devs;
+    x->gain_devs = a.gain_devs;
+    x->ndata = a.data_areas;
+    x->text_max = a.button_text_max;
+    x->nbuttons = d->nlamps;
+    p = (unsigned char *)(x + 1);
+    x->data_size = (uint32_t *)p;
+    p += sizes_bytes(a.data_areas);
+    x->button = (struct tapiq_snap *)p;
+    p += d->nlamps * sizeof(struct tapiq_snap);
+    x->data = (struct tapiq_snap *)p;
+    p += a.data_areas * sizeof(struct tapiq_snap);
+    /* Cells: the storage of each is a multiple of 8 bytes from here. */
+    {
+        uint32_t n = x->rows * x->cols;
+        char blank[TAPIQ_MAX_DISPLAY];
+        memset(blank, ' ', n);
+        tapiq_snap_init_unsync(&x->display, p, n, blank);
+        p += tapiq_snap_storage(n);
+    }
+    for (uint32_t i = 0; i < d->nlamps; i++) {
+        unsigned char rec[4 + TAPIQ_MAX_BUTTON_TEXT];
+        uint32_t mode = a.button_modes ? a.button_modes[i] : PHONEBUTTONMODE_DUMMY;
+        uint32_t dummy = mode == PHONEBUTTONMODE_DUMMY;
+        uint32_t fn = a.button_functions ? a.button_functions[i]
+                      : dummy            ? PHONEBUTTONFUNCTION_NONE
+                                         : PHONEBUTTONFUNCTION_UNKNOWN;
+        const char *t = a.button_texts && a.button_texts[i] ? a.button_texts[i] : "";
+        uint32_t len = (uint32_t)strlen(t);
+        uint32_t w = button_word(mode, fn, dummy ? PHONEBUTTONSTATE_UNAVAIL : PHONEBUTTONSTATE_UP,
+                                 len);
+        memset(rec, 0, sizeof(rec));
+        memcpy(rec, &w, 4);
+        memcpy(rec + 4, t, len);
+        tapiq_snap_init_unsync(&x->button[i], p, 4 + x->text_max, rec);
+        p += tapiq_snap_storage(4 + x->text_max);
+    }
+    for (uint32_t i = 0; i < a.data_areas; i++) {
+        x->data_size[i] = a.data_sizes[i];
+        tapiq_snap_init_unsync(&x->data[i], p, a.data_sizes[i], NULL);
+        p += tapiq_snap_storage(a.data_sizes[i]);
+    }
+    atomic_init(&x->ring, INITIAL_LEVEL);
+    atomic_init(&x->hook, hook);
+    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+        atomic_init(&x->volume[i], INITIAL_LEVEL);
+        atomic_init(&x->gain[i], INITIAL_LEVEL);
+    }
+    /* Published with the runtime (start runs before it is published). */
+    d->ext = x;
+    return 0;
+}
+
+uint32_t tapiq_dev_features(const struct tapiq_dev *d)
+{
+    const struct tapiq_dev_ext *x = d->ext;
+    uint32_t f = d->nlamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP |
+                                 PHONEFEATURE_GETBUTTONINFO
+                           : 0;
+    if (!x)
+        return f;
+    if (x->rows)
+        f |= PHONEFEATURE_GETDISPLAY;
+    if (x->ring_modes)
+        f |= PHONEFEATURE_GETRING;
+    if (x->ndata)
+        f |= PHONEFEATURE_GETDATA;
+    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+        if (x->hs_devs & (1u << i))
+            f |= hs_feature[i];
+        if (x->volume_devs & (1u << i))
+            f |= vol_feature[i];
+        if (x->gain_devs & (1u << i))
+            f |= gain_feature[i];
+    }
+    return f;
+}
+
+uint32_t tapiq_dev_phone_states(const struct tapiq_dev *d)
+{
+    const struct tapiq_dev_ext *x = d->ext;
+    uint32_t s = PHONESTATE_OTHER | PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED |
+                 PHONESTATE_OWNER | PHONESTATE_MONITORS | PHONESTATE_LAMP;
+    if (!x)
+        return s;
+    if (x->rows)
+        s |= PHONESTATE_DISPLAY;
+    if (x->ring_modes)
+        s |= PHONESTATE_RINGMODE | PHONESTATE_RINGVOLUME;
+    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+        if (x->hs_devs & (1u << i))
+            s |= hs_state[i];
+        if (x->volume_devs & (1u << i))
+            s |= vol_state[i];
+        if (x->gain_devs & (1u << i))
+            s |= gain_state[i];
+    }
+    return s;
+}
+
+void tapiq_dev_ring(const struct tapiq_dev *d, uint32_t *mode, uint32_t *volume)
+{
+    /* acquire: pairs with the release in tapiq_dev_set_ring_worker(). */
+    uint64_t v = atomic_load_explicit(&d->ext->ring, memory_order_acquire);
+    *mode = (uint32_t)(v >> 32);
+    *volume = (uint32_t)v;
+}
+
+uint32_t tapiq_dev_hookswitch_mode(const struct tapiq_dev *d, uint32_t i)
+{
+    /* acquire: pairs with the release in tapiq_dev_set_hookswitch_worker(). */
+    return (atomic_load_explicit(&d->ext->hook, memory_order_acquire) >> (8 * i)) & 0xFFu;
+}
+
+uint32_t tapiq_dev_offhook(const struct tapiq_dev *d)
+{
+    /* acquire: as above; one load, so the three modes are one snapshot. */
+    uint32_t h = atomic_load_explicit(&d->ext->hook, memory_order_acquire), devs = 0;
+    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+        uint32_t m = (h >> (8 * i)) & 0xFFu;
+        if ((d->ext->hs_devs & (1u << i)) && m != PHONEHOOKSWITCHMODE_ONHOOK)
+            devs |= 1u << i;
+    }
+    return devs;
+}
+
+uint32_t tapiq_dev_volume(const struct tapiq_dev *d, uint32_t i)
+{
+    /* acquire: pairs with the release in tapiq_dev_set_volume_worker(). */
+    return atomic_load_explicit(&d->ext->volume[i], memory_order_acquire);
+}
+
+uint32_t tapiq_dev_gain(const struct tapiq_dev *d, uint32_t i)
+{
+    /* acquire: pairs with the release in tapiq_dev_set_gain_worker(). */
+    return atomic_load_explicit(&d->ext->gain[i], memory_order_acquire);
+}
+
+void tapiq_dev_display(const struct tapiq_dev *d, char *dst)
+{
+    tapiq_snap_read(&d->ext->display, 0, dst, d->ext->rows * d->ext->cols);
+}
+
+void tapiq_dev_button(const struct tapiq_dev *d, uint32_t id, struct tapiq_button *out)
+{
+    const struct tapiq_dev_ext *x = d->ext;
+    unsigned char rec[4 + TAPIQ_MAX_BUTTON_TEXT];
+    uint32_t w;
+    if (!x) {
+        out->mode = PHONEBUTTONMODE_DUMMY;
+        out->function = PHONEBUTTONFUNCTION_NONE;
+        out->state = PHONEBUTTONSTATE_UNAVAIL;
+        out->text_len = 0;
+        out->text[0] = '\0';
+        return;
+    }
+    tapiq_snap_read(&x->button[id], 0, rec, 4 + x->text_max);
+    memcpy(&w, rec, 4);
+    out->mode = w & 0xFFu;
+    out->function = (w >> 8) & 0xFFu;
+    out->state = (w >> 16) & 0xFFu;
+    out->text_len = w >> 24;
+    memcpy(out->text, rec + 4, out->text_len);
+    out->text[out->text_len] = '\0';
+}
+
+void tapiq_dev_data(const struct tapiq_dev *d, uint32_t id, void *dst, uint32_t n)
+{
+    tapiq_snap_read(&d->ext->data[id], 0, dst, n);
+}
+
+uint32_t tapiq_dev_set_display_worker(struct tapiq_dev *d, uint32_t row, uint32_t col,
+                                      const char *text, uint32_t n)
+{
+    struct tapiq_dev_ext *x = d->ext;
+    uint32_t at = row * x->cols + col, size = x->rows * x->cols;
+    if (at >= size)
+        return 0;
+    if (n > size - at)
+        n = size - at;
+    return tapiq_snap_write_unsync(&x->display, at, text, n) ? PHONESTATE_DISPLAY : 0;
+}
+
+uint32_t tapiq_dev_set_ring_worker(struct tapiq_dev *d, uint32_t mode, uint32_t volume)
+{
+    struct tapiq_dev_ext *x = d->ext;
+    /* relaxed: only the device's worker writes the ring. */
+    uint64_t old = atomic_load_explicit(&x->ring, memory_order_relaxed);
+    uint64_t v = (uint64_t)mode << 32 | volume;
+    uint32_t changed = 0;
+    if ((uint32_t)(old >> 32) != mode)
+        changed |= PHONESTATE_RINGMODE;
+    if ((uint32_t)old != volume)
+        changed |= PHONESTATE_RINGVOLUME;
+    if (changed) /* release: pairs with the acquire in tapiq_dev_ring(). */
+        atomic_store_explicit(&x->ring, v, memory_order_release);
+    return changed;
+}
+
+uint32_t tapiq_dev_set_hookswitch_worker(struct tapiq_dev *d, uint32_t devs, uint32_t mode)
+{
+    struct tapiq_dev_ext *x = d->ext;
+    /* relaxed: only the device's worker writes the modes. */
+    uint32_t h = atomic_load_explicit(&x->hook, memory_order_relaxed), n = h, changed = 0;
+    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+        if (!(devs & x->hs_devs & (1u << i)) || ((h >> (8 * i)) & 0xFFu) == mode)
+            continue;
+        n = (n & ~(0xFFu << (8 * i))) | mode << (8 * i);
+        changed |= hs_state[i];
+    }
+    if (changed) /* release: pairs with the acquires in tapiq_dev_hookswitch_mode(). */
+        atomic_store_explicit(&x->hook, n, memory_order_release);
+    return changed;
+}
+
+uint32_t tapiq_dev_set_volume_worker(struct tapiq_dev *d, uint32_t i, uint32_t volume)
+{
+    /* relaxed: only the device's worker writes it. */
+    if (atomic_load_explicit(&d->ext->volume[i], memory_order_relaxed) == volume)
+        return 0;
+    /* release: pairs with the acquire in tapiq_dev_volume(). */
+    atomic_store_explicit(&d->ext->volume[i], volume, memory_order_release);
+    return vol_state[i];
+}
+
+uint32_t tapiq_dev_set_gain_worker(struct tapiq_dev *d, uint32_t i, uint32_t gain)
+{
+    /* relaxed: only the device's worker writes it. */
+    if (atomic_load_explicit(&d->ext->gain[i], memory_order_relaxed) == gain)
+        return 0;
+    /* release: pairs with the acquire in tapiq_dev_gain(). */
+    atomic_store_explicit(&d->ext->gain[i], gain, memory_order_release);
+    return gain_state[i];
+}
+
+int tapiq_dev_set_button_worker(struct tapiq_dev *d, uint32_t id, uint32_t mode,
+                                uint32_t function, const char *text, uint32_t len)
+{
+    struct tapiq_dev_ext *x = d->ext;
+    unsigned char rec[4 + TAPIQ_MAX_BUTTON_TEXT];
+    uint32_t w;
+    tapiq_snap_read(&x->button[id], 0, &w, 4); /* the writer's own cell */
+    w = button_word(mode, function, (w >> 16) & 0xFFu, len);
+    memcpy(rec, &w, 4);
+    memcpy(rec + 4, text, len);
+    return tapiq_snap_write_unsync(&x->button[id], 0, rec, 4 + len);
+}
+
+int tapiq_dev_set_button_state_worker(struct tapiq_dev *d, uint32_t id, uint32_t state)
+{
+    struct tapiq_dev_ext *x = d->ext;
+    uint32_t w;
+    tapiq_snap_read(&x->button[id], 0, &w, 4);
+    w = (w & ~(0xFFu << 16)) | state << 16;
+    return tapiq_snap_write_unsync(&x->button[id], 0, &w, 4);
+}
+
+int tapiq_dev_set_data_worker(struct tapiq_dev *d, uint32_t id, const void *src, uint32_t n)
+{
+    return tapiq_snap_write_unsync(&d->ext->data[id], 0, src, n);
 }

@@ -9,9 +9,18 @@
  *  - nowners/nmonitors: written under g_lock by open/close, read by any
  *    thread (PHONESTATUS);
  *  - subs: the handle module's field (core/handle.c), stored here because
- *    there is one list per device.
+ *    there is one list per device;
+ *  - ext (the other attributes: display, ring, hookswitch devices, buttons,
+ *    data areas; NULL for a device with lamps only): its shape is immutable
+ *    once the backend's start returned; its state is written by the
+ *    device's worker (the tapiq_dev_set_*_worker calls) and read by any
+ *    thread (the getters). Scalars are single atomics (ring mode and volume
+ *    one 64-bit word, the three hookswitch modes one word); the display,
+ *    each button and each data area are snapshot cells (core/snap.h).
  * Synchronization table: every reader with every writer, lock-free; the
- * writers of one field are serialised as listed. Progress: wait-free.
+ * writers of one field are serialised as listed. Progress: wait-free, but
+ * the readers of a snapshot cell, which are lock-free (a reader copies again
+ * only after a write was published meanwhile).
  */
 #ifndef TAPIQ_CORE_DEVICE_H
 #define TAPIQ_CORE_DEVICE_H
@@ -21,11 +30,52 @@
 #include <stdint.h>
 
 #include "core/mpmc.h"
+#include "core/snap.h"
 #include "tapiq/tapi.h"
 #include "tapiq/tapiq.h"
 
 struct tapiq_rt;
 struct tapiq_subs;
+
+#define TAPIQ_MAX_DISPLAY 4096u    /* rows x columns */
+#define TAPIQ_MAX_RING_MODES 255u
+#define TAPIQ_MAX_DATA_AREAS 64u
+#define TAPIQ_MAX_DATA_SIZE 65536u /* bytes of one data area */
+#define TAPIQ_MAX_BUTTON_TEXT 255u
+
+/* Hookswitch devices by index: 0 handset, 1 speaker, 2 headset
+ * (PHONEHOOKSWITCHDEV_* == 1 << index). */
+#define TAPIQ_HOOKSWITCH_DEVS 3u
+
+/* A button/lamp position as the getters see it. */
+struct tapiq_button {
+    uint32_t mode;     /* PHONEBUTTONMODE_* */
+    uint32_t function; /* PHONEBUTTONFUNCTION_* */
+    uint32_t state;    /* PHONEBUTTONSTATE_* */
+    uint32_t text_len; /* bytes of text (no NUL) */
+    char text[TAPIQ_MAX_BUTTON_TEXT + 1]; /* UTF-8, NUL-terminated */
+};
+
+/* The attributes of a device besides its lamps (tapiq_host_set_device_attrs).
+ * Shape: immutable after the backend's start. State: see the table above. */
+struct tapiq_dev_ext {
+    uint32_t rows, cols;           /* display; 0 x 0: none */
+    uint32_t ring_modes;           /* 0: no ringer */
+    uint32_t hs_devs;              /* PHONEHOOKSWITCHDEV_* */
+    uint32_t hs_modes[TAPIQ_HOOKSWITCH_DEVS]; /* supported PHONEHOOKSWITCHMODE_* */
+    uint32_t volume_devs, gain_devs;
+    uint32_t ndata;
+    uint32_t text_max;             /* longest button text */
+    uint32_t nbuttons;             /* = the device's nlamps */
+    uint32_t *data_size;           /* ndata */
+    struct tapiq_snap display;     /* rows x cols bytes */
+    struct tapiq_snap *button;     /* nbuttons cells: a record (device.c) + text */
+    struct tapiq_snap *data;       /* ndata cells */
+    /* Written by the device's worker, read by any thread. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint64_t ring; /* mode << 32 | volume */
+    _Atomic uint32_t hook;         /* mode of device i in bits 8i .. 8i+7 */
+    _Atomic uint32_t volume[TAPIQ_HOOKSWITCH_DEVS], gain[TAPIQ_HOOKSWITCH_DEVS];
+};
 
 /* A device batch: the pending requests of one device handed to the backend
  * at once. Owned by the device's worker until apply(), then by the backend
@@ -52,6 +102,7 @@ struct tapiq_dev {
     uint32_t *modes;            /* supported modes per lamp (immutable) */
     _Atomic uint32_t *lamp;     /* current mode per lamp */
     _Atomic(struct tapiq_subs *) subs; /* core/handle.c's */
+    struct tapiq_dev_ext *ext;  /* other attributes, or NULL (lamps only) */
     /* Written by open/close. */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t nowners, nmonitors;
     /* The worker's alone. */
@@ -92,6 +143,53 @@ static inline int tapiq_dev_connected_acquire(struct tapiq_dev *d)
 {
     return (int)atomic_load_explicit(&d->connected, memory_order_acquire);
 }
+
+/* ------------------------------------------------ the other attributes
+ * Readers: any thread, in a read-side section (the device outlives it);
+ * wait-free, but tapiq_dev_display / tapiq_dev_button / tapiq_dev_data,
+ * which are lock-free. Each returns one consistent value of its attribute.
+ * They need d->ext (the caller checks the device has the attribute). */
+
+/* PHONEFEATURE_* of what the device has and this build can do. */
+uint32_t tapiq_dev_features(const struct tapiq_dev *d);
+/* PHONESTATE_* the device can report (PHONECAPS dwPhoneStates). */
+uint32_t tapiq_dev_phone_states(const struct tapiq_dev *d);
+/* Ring mode and volume, one pair. */
+void tapiq_dev_ring(const struct tapiq_dev *d, uint32_t *mode, uint32_t *volume);
+/* The mode of hookswitch device @i (index, < 3); 0 if the device lacks it. */
+uint32_t tapiq_dev_hookswitch_mode(const struct tapiq_dev *d, uint32_t i);
+/* PHONEHOOKSWITCHDEV_* bits of the hookswitch devices not ONHOOK. */
+uint32_t tapiq_dev_offhook(const struct tapiq_dev *d);
+uint32_t tapiq_dev_volume(const struct tapiq_dev *d, uint32_t i);
+uint32_t tapiq_dev_gain(const struct tapiq_dev *d, uint32_t i);
+/* Copy the display (rows x cols bytes) into @dst. */
+void tapiq_dev_display(const struct tapiq_dev *d, char *dst);
+/* Button/lamp position @id (< nlamps): a device without ext gives a DUMMY
+ * position (function NONE, state UNAVAIL, no text). */
+void tapiq_dev_button(const struct tapiq_dev *d, uint32_t id, struct tapiq_button *out);
+/* Copy the first @n bytes (<= its size) of data area @id into @dst. */
+void tapiq_dev_data(const struct tapiq_dev *d, uint32_t id, void *dst, uint32_t n);
+
+/* Writers: the device's worker only (the asynchronous phoneSet* path; the
+ * caller has validated the arguments against the device's shape).
+ * Wait-free. Release: a reader that sees the new value sees everything the
+ * worker did before. Each returns the PHONESTATE_* bits that changed (0 when
+ * the value was already that), for the PHONE_STATE notifications. */
+uint32_t tapiq_dev_set_display_worker(struct tapiq_dev *d, uint32_t row, uint32_t col,
+                                      const char *text, uint32_t n);
+uint32_t tapiq_dev_set_ring_worker(struct tapiq_dev *d, uint32_t mode, uint32_t volume);
+/* Every hookswitch device in @devs (PHONEHOOKSWITCHDEV_* bits) to @mode. */
+uint32_t tapiq_dev_set_hookswitch_worker(struct tapiq_dev *d, uint32_t devs, uint32_t mode);
+uint32_t tapiq_dev_set_volume_worker(struct tapiq_dev *d, uint32_t i, uint32_t volume);
+uint32_t tapiq_dev_set_gain_worker(struct tapiq_dev *d, uint32_t i, uint32_t gain);
+/* Mode, function and text (@len <= text_max) of button @id; returns 1 when
+ * anything changed (button info has no PHONESTATE_* bit). */
+int tapiq_dev_set_button_worker(struct tapiq_dev *d, uint32_t id, uint32_t mode,
+                                uint32_t function, const char *text, uint32_t len);
+/* The state of button @id (PHONEBUTTONSTATE_*); 1 when it changed. */
+int tapiq_dev_set_button_state_worker(struct tapiq_dev *d, uint32_t id, uint32_t state);
+/* The first @n bytes of data area @id; 1 when they changed. */
+int tapiq_dev_set_data_worker(struct tapiq_dev *d, uint32_t id, const void *src, uint32_t n);
 
 /* Owners and monitors (PHONESTATUS); add is +1 or -1, under g_lock. */
 void tapiq_dev_count_handle(struct tapiq_dev *d, uint32_t priv, int add);

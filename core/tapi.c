@@ -16,6 +16,7 @@
 #include "core/handle.h"
 #include "core/issuer.h"
 #include "core/runtime.h"
+#include "core/utf.h"
 #include "core/worker.h"
 
 /* ------------------------------------------------------------ global state */
@@ -74,7 +75,7 @@ static __attribute__((noinline)) LONG set_lamp_full(HPHONE hPhone, DWORD dwButto
 
     rc = enter_handle(hPhone, &rt, &hs);
     if (rc) {
-        if (rc == PHONEERR_INVALPHONEHANDLE)
+        if (rc == (LONG)PHONEERR_INVALPHONEHANDLE)
             reject(rt, TAPIQ_REJECT_INVALPHONEHANDLE, rc);
         goto out;
     }
@@ -342,6 +343,32 @@ TAPIQ_API LONG phoneInitializeExA(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
     (void)hInstance;
     return initialize(lphPhoneApp, lpfnCallback, lpszFriendlyAppName, lpdwNumDevs,
                       lpdwAPIVersion, lpPhoneInitializeExParams);
+}
+
+TAPIQ_API LONG phoneInitializeExW(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
+                                  PHONECALLBACK lpfnCallback, LPCWSTR lpszFriendlyAppName,
+                                  LPDWORD lpdwNumDevs, LPDWORD lpdwAPIVersion,
+                                  LPPHONEINITIALIZEEXPARAMS lpPhoneInitializeExParams)
+{
+    char name[256]; /* the application keeps 63 bytes of it */
+    (void)hInstance;
+    if (lpszFriendlyAppName)
+        tapiq_utf16_to_utf8((const uint16_t *)lpszFriendlyAppName, name, sizeof(name));
+    return initialize(lphPhoneApp, lpfnCallback, lpszFriendlyAppName ? name : NULL, lpdwNumDevs,
+                      lpdwAPIVersion, lpPhoneInitializeExParams);
+}
+
+/* TAPI 1.x: the callback model, at the lowest API version (each phoneOpen
+ * still names its own). */
+TAPIQ_API LONG phoneInitialize(LPHPHONEAPP lphPhoneApp, HINSTANCE hInstance,
+                               PHONECALLBACK lpfnCallback, LPCSTR lpszAppName,
+                               LPDWORD lpdwNumDevs)
+{
+    DWORD ver = TAPIQ_API_LOW;
+    (void)hInstance;
+    if (!lpfnCallback)
+        return (LONG)PHONEERR_INVALPOINTER;
+    return initialize(lphPhoneApp, lpfnCallback, lpszAppName, lpdwNumDevs, &ver, NULL);
 }
 
 TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)

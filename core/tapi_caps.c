@@ -10,21 +10,11 @@
 #include "core/guard.h"
 #include "core/handle.h"
 #include "core/runtime.h"
+#include "core/tapi_boundary.h"
 
 static int api_ok(DWORD v)
 {
     return v >= TAPIQ_API_LOW && v <= TAPIQ_API_HIGH;
-}
-
-/* Enter a read-side section and find the open handle @h (as in tapi.c). */
-static inline LONG enter_handle(HPHONE h, struct tapiq_rt **rtp, struct tapiq_handle **hsp)
-{
-    tapiq_guard_enter();
-    *rtp = tapiq_rt_current();
-    if (!*rtp)
-        return PHONEERR_UNINITIALIZED;
-    *hsp = tapiq_handle_lookup(*rtp, h);
-    return *hsp ? 0 : PHONEERR_INVALPHONEHANDLE;
 }
 
 /* ---------------------------------------------------------- caps and status */
@@ -45,16 +35,70 @@ static DWORD status_fixed_size(DWORD api)
     return offsetof(PHONESTATUS, dwPhoneFeatures);
 }
 
-#define PHONEBUTTONMODE_DUMMY_ 0x00000001u
+/* One DWORD per button/lamp position. */
+enum per_lamp { BUTTON_MODES, BUTTON_FUNCTIONS, LAMP_MODES, LAMP_STATE };
 
-TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
-                               DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps)
+static struct tapiq_field var_put_lamps(struct tapiq_var *v, struct tapiq_dev *dev,
+                                        enum per_lamp what)
+{
+    struct tapiq_field f = tapiq_var_put(v, NULL, dev->nlamps * 4);
+    for (DWORD i = 0; v->write && i < dev->nlamps; i++) {
+        struct tapiq_button b;
+        DWORD x;
+        if (what == LAMP_MODES) {
+            x = dev->modes[i];
+        } else if (what == LAMP_STATE) {
+            x = tapiq_dev_lamp(dev, i);
+        } else {
+            tapiq_dev_button(dev, i, &b);
+            x = what == BUTTON_MODES ? b.mode : b.function;
+        }
+        memcpy(v->base + f.offset + i * 4, &x, 4);
+    }
+    return f;
+}
+
+static const char device_classes[] = "tapi/phone\0"; /* and the string's NUL */
+
+/* Store a field's size and offset (the structures are packed). */
+#define PUT(sizefield, offsetfield, field)                                                   \
+    do {                                                                                     \
+        struct tapiq_field f_ = (field);                                                     \
+        sizefield = f_.size;                                                                 \
+        offsetfield = f_.offset;                                                             \
+    } while (0)
+
+static void caps_fill(struct tapiq_var *v, PHONECAPS *c, struct tapiq_dev *dev,
+                      const char *provider, const char *pname, DWORD api, int wide)
+{
+    struct tapiq_dev_ext *x = dev->ext;
+    DWORD sizes[TAPIQ_MAX_DATA_AREAS];
+    DWORD nd = x ? x->ndata : 0;
+    for (DWORD i = 0; i < nd; i++)
+        sizes[i] = x->data_size[i];
+    PUT(c->dwProviderInfoSize, c->dwProviderInfoOffset,
+        tapiq_var_put_str(v, provider, strlen(provider), wide));
+    PUT(c->dwPhoneNameSize, c->dwPhoneNameOffset, tapiq_var_put_str(v, pname, strlen(pname), wide));
+    PUT(c->dwButtonModesSize, c->dwButtonModesOffset, var_put_lamps(v, dev, BUTTON_MODES));
+    PUT(c->dwButtonFunctionsSize, c->dwButtonFunctionsOffset,
+        var_put_lamps(v, dev, BUTTON_FUNCTIONS));
+    PUT(c->dwLampModesSize, c->dwLampModesOffset, var_put_lamps(v, dev, LAMP_MODES));
+    PUT(c->dwSetDataSize, c->dwSetDataOffset, tapiq_var_put(v, sizes, nd * 4));
+    PUT(c->dwGetDataSize, c->dwGetDataOffset, tapiq_var_put(v, sizes, nd * 4));
+    if (api >= TAPI_VERSION2_0)
+        PUT(c->dwDeviceClassesSize, c->dwDeviceClassesOffset,
+            tapiq_var_put_str(v, device_classes, sizeof(device_classes) - 1, wide));
+}
+
+static LONG get_dev_caps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
+                         DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps, int wide)
 {
     struct tapiq_rt *rt;
     struct tapiq_dev *dev;
+    struct tapiq_dev_ext *x;
     char provider[48], pname[64];
-    DWORD fixed, need, total, plen, nlen, arr;
-    unsigned char *base = (unsigned char *)lpPhoneCaps;
+    DWORD fixed, need, total;
+    struct tapiq_var v;
     LONG rc = 0;
 
     tapiq_guard_enter();
@@ -80,13 +124,18 @@ TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAP
         goto out;
     }
     dev = &rt->devs[dwDeviceID];
+    x = dev->ext;
     fixed = caps_fixed_size(dwAPIVersion);
     snprintf(provider, sizeof(provider), "tapiq %s", rt->cfg.backend->name);
     snprintf(pname, sizeof(pname), "%s console %u", rt->cfg.backend->name, dwDeviceID);
-    plen = (DWORD)strlen(provider) + 1;
-    nlen = (DWORD)strlen(pname) + 1;
-    arr = dev->nlamps * (DWORD)sizeof(DWORD);
-    need = fixed + ((plen + 3) & ~3u) + ((nlen + 3) & ~3u) + 2 * arr;
+    v.base = (unsigned char *)lpPhoneCaps;
+    v.off = fixed;
+    v.write = 0;
+    {
+        PHONECAPS scratch;
+        caps_fill(&v, &scratch, dev, provider, pname, dwAPIVersion, wide);
+    }
+    need = (v.off + 3) & ~3u;
     total = lpPhoneCaps->dwTotalSize;
     if (total < fixed) {
         if (total >= 12)
@@ -94,40 +143,163 @@ TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAP
         rc = PHONEERR_STRUCTURETOOSMALL;
         goto out;
     }
-    memset(base + 4, 0, fixed - 4);
-    lpPhoneCaps->dwTotalSize = total;
+    memset(v.base + 4, 0, fixed - 4);
     lpPhoneCaps->dwNeededSize = need;
     lpPhoneCaps->dwUsedSize = fixed;
     lpPhoneCaps->dwPermanentPhoneID = dwDeviceID;
-    lpPhoneCaps->dwStringFormat = STRINGFORMAT_ASCII;
-    lpPhoneCaps->dwPhoneStates = PHONESTATE_OTHER | PHONESTATE_CONNECTED |
-                                 PHONESTATE_DISCONNECTED | PHONESTATE_OWNER |
-                                 PHONESTATE_MONITORS | PHONESTATE_LAMP;
+    lpPhoneCaps->dwStringFormat = wide ? STRINGFORMAT_UNICODE : STRINGFORMAT_ASCII;
+    lpPhoneCaps->dwPhoneStates = tapiq_dev_phone_states(dev);
     lpPhoneCaps->dwNumButtonLamps = dev->nlamps;
-    if (dwAPIVersion >= TAPI_VERSION2_0)
-        lpPhoneCaps->dwPhoneFeatures = dev->nlamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0;
-    if (total >= need) {
-        DWORD off = fixed;
-        memcpy(base + off, provider, plen);
-        lpPhoneCaps->dwProviderInfoSize = plen;
-        lpPhoneCaps->dwProviderInfoOffset = off;
-        off += (plen + 3) & ~3u;
-        memcpy(base + off, pname, nlen);
-        lpPhoneCaps->dwPhoneNameSize = nlen;
-        lpPhoneCaps->dwPhoneNameOffset = off;
-        off += (nlen + 3) & ~3u;
-        lpPhoneCaps->dwButtonModesSize = arr;
-        lpPhoneCaps->dwButtonModesOffset = off;
-        for (DWORD i = 0; i < dev->nlamps; i++) {
-            DWORD v = PHONEBUTTONMODE_DUMMY_;
-            memcpy(base + off + i * 4, &v, 4);
+    if (x) {
+        lpPhoneCaps->dwHookSwitchDevs = x->hs_devs;
+        lpPhoneCaps->dwHandsetHookSwitchModes = x->hs_modes[0];
+        lpPhoneCaps->dwSpeakerHookSwitchModes = x->hs_modes[1];
+        lpPhoneCaps->dwHeadsetHookSwitchModes = x->hs_modes[2];
+        lpPhoneCaps->dwVolumeFlags = x->volume_devs;
+        lpPhoneCaps->dwGainFlags = x->gain_devs;
+        lpPhoneCaps->dwDisplayNumRows = x->rows;
+        lpPhoneCaps->dwDisplayNumColumns = x->cols;
+        lpPhoneCaps->dwNumRingModes = x->ring_modes;
+        lpPhoneCaps->dwNumSetData = x->ndata;
+        lpPhoneCaps->dwNumGetData = x->ndata;
+    }
+    if (dwAPIVersion >= TAPI_VERSION2_0) {
+        lpPhoneCaps->dwPhoneFeatures = tapiq_dev_features(dev);
+        if (x) {
+            lpPhoneCaps->dwSettableHandsetHookSwitchModes = x->hs_modes[0];
+            lpPhoneCaps->dwSettableSpeakerHookSwitchModes = x->hs_modes[1];
+            lpPhoneCaps->dwSettableHeadsetHookSwitchModes = x->hs_modes[2];
+            lpPhoneCaps->dwMonitoredHandsetHookSwitchModes = x->hs_modes[0];
+            lpPhoneCaps->dwMonitoredSpeakerHookSwitchModes = x->hs_modes[1];
+            lpPhoneCaps->dwMonitoredHeadsetHookSwitchModes = x->hs_modes[2];
         }
-        off += arr;
-        lpPhoneCaps->dwLampModesSize = arr;
-        lpPhoneCaps->dwLampModesOffset = off;
-        memcpy(base + off, dev->modes, arr);
-        off += arr;
-        lpPhoneCaps->dwUsedSize = off;
+    }
+    if (total >= need) {
+        v.off = fixed;
+        v.write = 1;
+        caps_fill(&v, lpPhoneCaps, dev, provider, pname, dwAPIVersion, wide);
+        lpPhoneCaps->dwUsedSize = need;
+    }
+out:
+    tapiq_guard_exit();
+    return rc;
+}
+
+TAPIQ_API LONG phoneGetDevCaps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
+                               DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps)
+{
+    return get_dev_caps(hPhoneApp, dwDeviceID, dwAPIVersion, dwExtVersion, lpPhoneCaps, 0);
+}
+
+TAPIQ_API LONG phoneGetDevCapsA(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
+                                DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps)
+{
+    return get_dev_caps(hPhoneApp, dwDeviceID, dwAPIVersion, dwExtVersion, lpPhoneCaps, 0);
+}
+
+TAPIQ_API LONG phoneGetDevCapsW(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersion,
+                                DWORD dwExtVersion, LPPHONECAPS lpPhoneCaps)
+{
+    return get_dev_caps(hPhoneApp, dwDeviceID, dwAPIVersion, dwExtVersion, lpPhoneCaps, 1);
+}
+
+static void status_fill(struct tapiq_var *v, PHONESTATUS *s, struct tapiq_dev *dev)
+{
+    struct tapiq_dev_ext *x = dev->ext;
+    PUT(s->dwLampModesSize, s->dwLampModesOffset, var_put_lamps(v, dev, LAMP_STATE));
+    if (x && x->rows) {
+        DWORD n = x->rows * x->cols;
+        struct tapiq_field f = tapiq_var_put(v, NULL, n + 1);
+        s->dwDisplaySize = f.size;
+        s->dwDisplayOffset = f.offset;
+        if (v->write) {
+            tapiq_dev_display(dev, (char *)v->base + f.offset);
+            v->base[f.offset + n] = '\0';
+        }
+    }
+}
+
+/* The A and W forms are the same: the display is bytes in both, and there
+ * is no owner name (see tapi.h). */
+static LONG get_status(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus)
+{
+    struct tapiq_rt *rt;
+    struct tapiq_handle *hs;
+    struct tapiq_dev *dev;
+    struct tapiq_dev_ext *x;
+    DWORD fixed, need, total;
+    uint32_t owners, monitors;
+    struct tapiq_var v;
+    LONG rc = 0;
+
+    rc = tapiq_enter_handle(hPhone, &rt, &hs);
+    if (rc)
+        goto out;
+    if (!lpPhoneStatus) {
+        rc = PHONEERR_INVALPOINTER;
+        goto out;
+    }
+    dev = &rt->devs[hs->dev];
+    x = dev->ext;
+    fixed = status_fixed_size(hs->api_version);
+    v.base = (unsigned char *)lpPhoneStatus;
+    v.off = fixed;
+    v.write = 0;
+    {
+        PHONESTATUS scratch;
+        status_fill(&v, &scratch, dev);
+    }
+    need = (v.off + 3) & ~3u;
+    total = lpPhoneStatus->dwTotalSize;
+    if (total < fixed) {
+        if (total >= 12)
+            lpPhoneStatus->dwNeededSize = need;
+        rc = PHONEERR_STRUCTURETOOSMALL;
+        goto out;
+    }
+    memset(v.base + 4, 0, fixed - 4);
+    tapiq_dev_counts(dev, &owners, &monitors);
+    lpPhoneStatus->dwNeededSize = need;
+    lpPhoneStatus->dwUsedSize = fixed;
+    lpPhoneStatus->dwStatusFlags = tapiq_dev_connected(dev) ? PHONESTATUSFLAGS_CONNECTED : 0;
+    lpPhoneStatus->dwNumOwners = owners;
+    lpPhoneStatus->dwNumMonitors = monitors;
+    if (x) {
+        /* Values first, then plain stores: the structure is packed, so no
+         * pointers to its fields. */
+        DWORD mode[TAPIQ_HOOKSWITCH_DEVS] = {0}, vol[TAPIQ_HOOKSWITCH_DEVS] = {0},
+              gain[TAPIQ_HOOKSWITCH_DEVS] = {0};
+        uint32_t rmode, rvol;
+        if (x->ring_modes) {
+            tapiq_dev_ring(dev, &rmode, &rvol);
+            lpPhoneStatus->dwRingMode = rmode;
+            lpPhoneStatus->dwRingVolume = rvol;
+        }
+        for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+            if (x->hs_devs & (1u << i))
+                mode[i] = tapiq_dev_hookswitch_mode(dev, i);
+            if (x->volume_devs & (1u << i))
+                vol[i] = tapiq_dev_volume(dev, i);
+            if (x->gain_devs & (1u << i))
+                gain[i] = tapiq_dev_gain(dev, i);
+        }
+        lpPhoneStatus->dwHandsetHookSwitchMode = mode[0];
+        lpPhoneStatus->dwHandsetVolume = vol[0];
+        lpPhoneStatus->dwHandsetGain = gain[0];
+        lpPhoneStatus->dwSpeakerHookSwitchMode = mode[1];
+        lpPhoneStatus->dwSpeakerVolume = vol[1];
+        lpPhoneStatus->dwSpeakerGain = gain[1];
+        lpPhoneStatus->dwHeadsetHookSwitchMode = mode[2];
+        lpPhoneStatus->dwHeadsetVolume = vol[2];
+        lpPhoneStatus->dwHeadsetGain = gain[2];
+    }
+    if (hs->api_version >= TAPI_VERSION2_0)
+        lpPhoneStatus->dwPhoneFeatures = tapiq_dev_features(dev);
+    if (total >= need) {
+        v.off = fixed;
+        v.write = 1;
+        status_fill(&v, lpPhoneStatus, dev);
+        lpPhoneStatus->dwUsedSize = need;
     }
 out:
     tapiq_guard_exit();
@@ -136,54 +308,17 @@ out:
 
 TAPIQ_API LONG phoneGetStatus(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus)
 {
-    struct tapiq_rt *rt;
-    struct tapiq_handle *hs;
-    struct tapiq_dev *dev;
-    DWORD fixed, need, total, arr;
-    uint32_t owners, monitors;
-    unsigned char *base = (unsigned char *)lpPhoneStatus;
-    LONG rc = 0;
+    return get_status(hPhone, lpPhoneStatus);
+}
 
-    rc = enter_handle(hPhone, &rt, &hs);
-    if (rc)
-        goto out;
-    if (!lpPhoneStatus) {
-        rc = PHONEERR_INVALPOINTER;
-        goto out;
-    }
-    dev = &rt->devs[hs->dev];
-    fixed = status_fixed_size(hs->api_version);
-    arr = dev->nlamps * (DWORD)sizeof(DWORD);
-    need = fixed + arr;
-    total = lpPhoneStatus->dwTotalSize;
-    if (total < fixed) {
-        if (total >= 12)
-            lpPhoneStatus->dwNeededSize = need;
-        rc = PHONEERR_STRUCTURETOOSMALL;
-        goto out;
-    }
-    memset(base + 4, 0, fixed - 4);
-    tapiq_dev_counts(dev, &owners, &monitors);
-    lpPhoneStatus->dwNeededSize = need;
-    lpPhoneStatus->dwUsedSize = fixed;
-    lpPhoneStatus->dwStatusFlags = tapiq_dev_connected(dev) ? PHONESTATUSFLAGS_CONNECTED : 0;
-    lpPhoneStatus->dwNumOwners = owners;
-    lpPhoneStatus->dwNumMonitors = monitors;
-    if (hs->api_version >= TAPI_VERSION2_0)
-        lpPhoneStatus->dwPhoneFeatures =
-            dev->nlamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0;
-    if (total >= need) {
-        for (DWORD i = 0; i < dev->nlamps; i++) {
-            DWORD v = tapiq_dev_lamp(dev, i);
-            memcpy(base + fixed + i * 4, &v, 4);
-        }
-        lpPhoneStatus->dwLampModesSize = arr;
-        lpPhoneStatus->dwLampModesOffset = fixed;
-        lpPhoneStatus->dwUsedSize = need;
-    }
-out:
-    tapiq_guard_exit();
-    return rc;
+TAPIQ_API LONG phoneGetStatusA(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus)
+{
+    return get_status(hPhone, lpPhoneStatus);
+}
+
+TAPIQ_API LONG phoneGetStatusW(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus)
+{
+    return get_status(hPhone, lpPhoneStatus);
 }
 
 TAPIQ_API LONG phoneSetStatusMessages(HPHONE hPhone, DWORD dwPhoneStates, DWORD dwButtonModes,

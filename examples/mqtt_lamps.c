@@ -48,9 +48,9 @@ int main(int argc, char **argv)
         id = phoneSetLamp(ph[(seed >> 8) % ndevs], (seed >> 4) % lamps, PHONELAMPMODE_OFF << ((seed >> 16) % 6));
         if (id > 0)
             sent++;
-        else if (id != PHONEERR_RESOURCEUNAVAIL && id != PHONEERR_INVALPHONESTATE)
+        else if (id != (LONG)PHONEERR_RESOURCEUNAVAIL && id != (LONG)PHONEERR_INVALPHONESTATE)
             fprintf(stderr, "phoneSetLamp: 0x%08lx\n", (unsigned long)(DWORD)id);
-        while (phoneGetMessage(app, &msg, id == PHONEERR_RESOURCEUNAVAIL ? 100 : 0) == 0)
+        while (phoneGetMessage(app, &msg, id == (LONG)PHONEERR_RESOURCEUNAVAIL ? 100 : 0) == 0)
             if (msg.dwMessageID == PHONE_REPLY)
                 ++*(msg.dwParam2 == 0 ? &ok : &failed);
     }

@@ -98,6 +98,8 @@
 #define WAIT_MS 10000 /* a reply that takes longer is lost */
 
 #define ALL_MODES 0x7Eu /* OFF STEADY WINK FLASH FLUTTER BROKENFLUTTER */
+/* What a mem console with lamps and nothing else can do (PHONECAPS). */
+#define LAMP_FEATURES (PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP | PHONEFEATURE_GETBUTTONINFO)
 #define OK 0
 
 enum kind { K_POLL, K_EVENT, K_CB };
@@ -566,9 +568,9 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
                    M.reqs[ri].id, m->hDevice);
         FUZZ_CHECK(M.reqs[ri].st == R_PENDING || from_cb,
                    "reply for id %#x although its handle was closed", M.reqs[ri].id);
-        FUZZ_CHECK(st == 0 || st == PHONEERR_OPERATIONFAILED, "reply status %s",
+        FUZZ_CHECK(st == 0 || st == (LONG)PHONEERR_OPERATIONFAILED, "reply status %s",
                    err_name(st));
-        FUZZ_CHECK(m->dwParam2 == (DWORD_PTR)(intptr_t)st, "reply status not a LONG: %#lx",
+        FUZZ_CHECK(m->dwParam2 == (DWORD_PTR)(DWORD)st, "reply status not a DWORD value: %#lx",
                    (unsigned long)m->dwParam2);
         FUZZ_CHECK(st == 0 || M.rc.fail_ppm, "OPERATIONFAILED with fail_ppm=0");
         for (int i = 0; i < ri; i++)
@@ -635,7 +637,7 @@ static int poll_one(struct m_app *a)
 {
     PHONEMESSAGE m;
     LONG rc = phoneGetMessage(a->h, &m, 0);
-    if (rc == PHONEERR_OPERATIONFAILED)
+    if (rc == (LONG)PHONEERR_OPERATIONFAILED)
         return 0;
     FUZZ_CHECK(rc == 0, "phoneGetMessage on a live application: %s", err_name(rc));
     on_message(a, &m, 0);
@@ -997,9 +999,9 @@ static void op_bad_env(struct fuzz_in *in)
     setenv("TAPIQ_CONFIG", bad_configs[b % (sizeof(bad_configs) / sizeof(bad_configs[0]))], 1);
     rc = phoneInitializeEx(&happ, NULL, NULL, "bad", &ndev, &api, NULL);
     unsetenv("TAPIQ_CONFIG");
-    FUZZ_CHECK(rc == PHONEERR_INIFILECORRUPT, "bad TAPIQ_CONFIG: %s", err_name(rc));
+    FUZZ_CHECK(rc == (LONG)PHONEERR_INIFILECORRUPT, "bad TAPIQ_CONFIG: %s", err_name(rc));
     FUZZ_CHECK(tapiq_last_error()[0] != '\0', "INIFILECORRUPT without a message");
-    FUZZ_CHECK(phoneSetLamp(1, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+    FUZZ_CHECK(phoneSetLamp(1, 0, PHONELAMPMODE_OFF) == (LONG)PHONEERR_UNINITIALIZED,
                "something started after INIFILECORRUPT");
     /* Back to the model's configuration. */
     {
@@ -1090,14 +1092,14 @@ static void op_init(struct fuzz_in *in)
                                                                &ndev, &api, pp);
     disarm();
     TRACE("  phoneInitializeEx(case %d) = %s, app %#x\n", b % 12, err_name(rc), happ);
-    if (want == PHONEERR_STRUCTURETOOSMALL)
+    if (want == (LONG)PHONEERR_STRUCTURETOOSMALL)
         FUZZ_CHECK(params.dwNeededSize == (params.dwTotalSize >= 12 ? sizeof(params) : 0xABCDu),
                    "dwNeededSize %u for dwTotalSize %u", params.dwNeededSize,
                    params.dwTotalSize);
-    if (may_fail && rc == PHONEERR_NOMEM) {
+    if (may_fail && rc == (LONG)PHONEERR_NOMEM) {
         FUZZ_CHECK(tapiq_last_error()[0] != '\0', "NOMEM without a message");
         if (first)
-            FUZZ_CHECK(phoneSetLamp(1, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+            FUZZ_CHECK(phoneSetLamp(1, 0, PHONELAMPMODE_OFF) == (LONG)PHONEERR_UNINITIALIZED,
                        "runtime left running after NOMEM");
         return;
     }
@@ -1152,7 +1154,7 @@ static void op_shutdown(struct fuzz_in *in)
     /* A shut-down application is no application. */
     {
         PHONEMESSAGE m;
-        FUZZ_CHECK(phoneGetMessage(h, &m, 0) == PHONEERR_INVALAPPHANDLE,
+        FUZZ_CHECK(phoneGetMessage(h, &m, 0) == (LONG)PHONEERR_INVALAPPHANDLE,
                    "phoneGetMessage after phoneShutdown");
     }
 }
@@ -1231,7 +1233,7 @@ static void op_close(struct fuzz_in *in)
     if (hm) {
         model_close(hm);
         /* A closed handle stays closed. */
-        FUZZ_CHECK(phoneSetLamp(h, 0, PHONELAMPMODE_OFF) == PHONEERR_INVALPHONEHANDLE,
+        FUZZ_CHECK(phoneSetLamp(h, 0, PHONELAMPMODE_OFF) == (LONG)PHONEERR_INVALPHONEHANDLE,
                    "phoneSetLamp on a closed handle");
         M.rejected[TAPIQ_REJECT_INVALPHONEHANDLE]++;
     }
@@ -1321,7 +1323,7 @@ static void set_lamp_check(uint32_t h, uint32_t lamp, uint32_t mode, LONG rc, in
         }
         ring = *row * M_WORKERS + (int)(hm->dev % M.rc.workers);
     }
-    if (rc == PHONEERR_RESOURCEUNAVAIL && want == OK) {
+    if (rc == (LONG)PHONEERR_RESOURCEUNAVAIL && want == OK) {
         FUZZ_CHECK(ring_held(ring) >= M.ring_size,
                    "RESOURCEUNAVAIL with rings of %u (queue=%u) and at most %u positions of "
                    "this thread's ring to worker %u held",
@@ -1503,7 +1505,7 @@ static void op_set_status_messages(struct fuzz_in *in)
     TRACE("  phoneSetStatusMessages(%#x, %#x, %#x, %#x) = %s\n", h, states, bm, bs,
           err_name(rc));
     /* Room held by events of closed handles still queued: may be short. */
-    if (!(hm && !invalid && !room && rc == PHONEERR_RESOURCEUNAVAIL))
+    if (!(hm && !invalid && !room && rc == (LONG)PHONEERR_RESOURCEUNAVAIL))
         check_errs("phoneSetStatusMessages", rc, &e, !hm, may_fail ? PHONEERR_NOMEM : 0);
     if (rc == OK) {
         if (states && !hm->reserved) {
@@ -1556,7 +1558,7 @@ static void op_get_message(struct fuzz_in *in)
         errs_add(&e, !valid, PHONEERR_INVALAPPHANDLE);
         errs_add(&e, (b & 0xF0) == 0xF0, PHONEERR_INVALPOINTER);
         errs_add(&e, valid && a->kind == K_CB, PHONEERR_OPERATIONUNAVAIL);
-        if (e.n == 0 && rc == PHONEERR_OPERATIONFAILED)
+        if (e.n == 0 && rc == (LONG)PHONEERR_OPERATIONFAILED)
             return;
         if (e.n == 0) {
             FUZZ_CHECK(rc >= 1 && (DWORD)rc <= max, "tapiq_get_messages(max %u) returned %s",
@@ -1572,7 +1574,7 @@ static void op_get_message(struct fuzz_in *in)
     errs_add(&e, !valid, PHONEERR_INVALAPPHANDLE);
     errs_add(&e, (b & 0x0E) == 0x0E, PHONEERR_INVALPOINTER);
     errs_add(&e, valid && a->kind == K_CB, PHONEERR_OPERATIONUNAVAIL);
-    if (e.n == 0 && rc == PHONEERR_OPERATIONFAILED)
+    if (e.n == 0 && rc == (LONG)PHONEERR_OPERATIONFAILED)
         return;
     check_errs("phoneGetMessage", rc, &e, 0, 0);
     if (rc == OK)
@@ -1629,9 +1631,9 @@ static void op_get_status(struct fuzz_in *in)
     errs_add(&e, hm && (b & 0xF8) == 0xF8, PHONEERR_INVALPOINTER);
     errs_add(&e, hm && total < fixed, PHONEERR_STRUCTURETOOSMALL);
     check_errs("phoneGetStatus", rc, &e, !hm, 0);
-    if (rc != OK && rc != PHONEERR_STRUCTURETOOSMALL)
+    if (rc != OK && rc != (LONG)PHONEERR_STRUCTURETOOSMALL)
         buf_check_tail(p, 4, total, "phoneGetStatus (failed)");
-    if (rc == PHONEERR_STRUCTURETOOSMALL) {
+    if (rc == (LONG)PHONEERR_STRUCTURETOOSMALL) {
         buf_check_tail(p, total >= 12 ? 12 : 4, total, "phoneGetStatus (too small)");
         if (total >= 12) {
             memcpy(&st, p, 12);
@@ -1660,7 +1662,7 @@ static void op_get_status(struct fuzz_in *in)
                    st.dwNumMonitors, owners, monitors);
         if (hm->api >= TAPI_VERSION2_0)
             FUZZ_CHECK(st.dwPhoneFeatures ==
-                           (M.rc.lamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0u),
+                           (M.rc.lamps ? LAMP_FEATURES : 0u),
                        "features %#x", st.dwPhoneFeatures);
         if (total >= need) {
             FUZZ_CHECK(st.dwLampModesSize == 4 * M.rc.lamps &&
@@ -1724,7 +1726,7 @@ static void op_get_dev_caps(struct fuzz_in *in)
                    caps.dwNumButtonLamps, M.rc.lamps);
         if (api >= TAPI_VERSION2_0)
             FUZZ_CHECK(caps.dwPhoneFeatures ==
-                           (M.rc.lamps ? PHONEFEATURE_GETLAMP | PHONEFEATURE_SETLAMP : 0u),
+                           (M.rc.lamps ? LAMP_FEATURES : 0u),
                        "features %#x", caps.dwPhoneFeatures);
         if (total >= caps.dwNeededSize) {
             FUZZ_CHECK(caps.dwUsedSize == caps.dwNeededSize, "used %u needed %u",
@@ -1821,7 +1823,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tapiq_rt_manual = manual; /* no runtime exists here: taken by the next one */
     t0 = now_ms();
     /* Nothing may be left from the previous input. */
-    FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+    FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == (LONG)PHONEERR_UNINITIALIZED,
                "state left behind by the previous input");
     {
         char text[256];
@@ -1865,7 +1867,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         tapiq_stats s;
         FUZZ_CHECK(tapiq_get_stats(&s, sizeof(s)) == -ENODEV, "a runtime outlived its apps");
-        FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == PHONEERR_UNINITIALIZED,
+        FUZZ_CHECK(phoneSetLamp(0x10001, 0, PHONELAMPMODE_OFF) == (LONG)PHONEERR_UNINITIALIZED,
                    "phoneSetLamp without applications");
     }
     return 0;

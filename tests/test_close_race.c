@@ -66,14 +66,14 @@ static void *issuer_main(void *arg)
             TQ_CHECKF(TQ_ID_OK(r), "id %" PRId32 " out of range", r);
             me->log[me->n++] = ((uint64_t)h << 32) | (uint32_t)r;
             me->err[0]++;
-        } else if (r == PHONEERR_INVALPHONEHANDLE) {
+        } else if (r == (LONG)PHONEERR_INVALPHONEHANDLE) {
             me->err[1]++;
-        } else if (r == PHONEERR_NOTOWNER && (allow & ALLOW_NOTOWNER)) {
+        } else if (r == (LONG)PHONEERR_NOTOWNER && (allow & ALLOW_NOTOWNER)) {
             me->err[2]++;
-        } else if (r == PHONEERR_RESOURCEUNAVAIL) {
+        } else if (r == (LONG)PHONEERR_RESOURCEUNAVAIL) {
             me->err[3]++;
             sched_yield();
-        } else if (r == PHONEERR_UNINITIALIZED && (allow & ALLOW_UNINIT)) {
+        } else if (r == (LONG)PHONEERR_UNINITIALIZED && (allow & ALLOW_UNINIT)) {
             me->err[4]++;
         } else {
             tq_fail(__FILE__, __LINE__, "phoneSetLamp(%#x, %u, %#x) = %s during the race",
@@ -140,7 +140,7 @@ static void *reader_main(void *arg)
             rd->log[rd->n++] = ((uint64_t)m.hDevice << 32) | (uint32_t)m.dwParam1;
             continue;
         }
-        if (r == PHONEERR_OPERATIONFAILED && rd->timeout != INFINITE) {
+        if (r == (LONG)PHONEERR_OPERATIONFAILED && rd->timeout != INFINITE) {
             if (atomic_load_explicit(&rd->stop, memory_order_acquire)) {
                 /* stop was set after in_flight reached 0: everything is
                  * posted, and the queue just ran empty */
@@ -331,7 +331,7 @@ static void phase_shutdown(unsigned long scale)
         wait_attempts(300);
         TQ_EXPECT(phoneShutdown(app), 0);
         join_reader(&rd);
-        TQ_CHECKF(rd.end == PHONEERR_INVALAPPHANDLE,
+        TQ_CHECKF(rd.end == (LONG)PHONEERR_INVALAPPHANDLE,
                   "cycle %d: the waiting reader ended with %s, want INVALAPPHANDLE", c,
                   tq_err_name(rd.end));
         add_replies(&rep, &rd);
@@ -350,7 +350,7 @@ static void phase_shutdown(unsigned long scale)
     int n = 0;
     for (int i = 0; i < 256; i++) {
         LONG r = phoneSetLamp(stable, (DWORD)(i % NLAMP), tq_mode((unsigned)i));
-        if (r == PHONEERR_RESOURCEUNAVAIL)
+        if (r == (LONG)PHONEERR_RESOURCEUNAVAIL)
             break;
         TQ_CHECKF(TQ_ID_OK(r), "after the race phoneSetLamp = %s", tq_err_name(r));
         ids[n++] = r;
@@ -390,7 +390,7 @@ static void phase_restart(unsigned long scale)
         wait_attempts(300);
         TQ_EXPECT(phoneShutdown(app), 0);
         join_reader(&rd);
-        TQ_CHECKF(rd.end == PHONEERR_INVALAPPHANDLE, "cycle %d: reader ended with %s", c,
+        TQ_CHECKF(rd.end == (LONG)PHONEERR_INVALAPPHANDLE, "cycle %d: reader ended with %s", c,
                   tq_err_name(rd.end));
         add_replies(&rep, &rd);
         wait_attempts(50); /* some calls with no application at all */

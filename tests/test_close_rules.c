@@ -64,9 +64,9 @@ static void issue(HPHONE h, int n)
     for (int i = 0; i < n; i++) {
         LONG id;
         while ((id = phoneSetLamp(h, (DWORD)(i % 8), tq_mode((unsigned)i))) ==
-               PHONEERR_RESOURCEUNAVAIL)
+               (LONG)PHONEERR_RESOURCEUNAVAIL)
             sched_yield();
-        if ((id == PHONEERR_INVALPHONEHANDLE && atomic_load(&g_closed) == h) ||
+        if ((id == (LONG)PHONEERR_INVALPHONEHANDLE && atomic_load(&g_closed) == h) ||
             (id < 0 && atomic_load(&g_shut)))
             return; /* the callback closed it, or shut the application down */
         TQ_CHECKF(TQ_ID_OK(id), "phoneSetLamp = %s", tq_err_name(id));

@@ -83,7 +83,7 @@ static void case_uninitialized(void)
     TQ_EXPECT(phoneSetLamp(0, 0, PHONELAMPMODE_STEADY), PHONEERR_UNINITIALIZED);
     TQ_EXPECT(phoneGetMessage(app, &m, 0), PHONEERR_INVALAPPHANDLE);
     LONG r = phoneShutdown(app);
-    TQ_CHECKF(r == PHONEERR_INVALAPPHANDLE || r == PHONEERR_UNINITIALIZED,
+    TQ_CHECKF(r == (LONG)PHONEERR_INVALAPPHANDLE || r == (LONG)PHONEERR_UNINITIALIZED,
               "second phoneShutdown = %s", tq_err_name(r));
     TQ_CHECK(tapiq_get_stats(&st, sizeof st) == -ENODEV);
 }
@@ -105,7 +105,7 @@ static void expect_env_inifilecorrupt(const char *cfg)
     TQ_CHECK(setenv("TAPIQ_CONFIG", cfg, 1) == 0);
     TQ_CHECK(tapiq_configure(NULL) == 0);
     LONG r = tq_init_app(&app, &n, NULL);
-    TQ_CHECKF(r == PHONEERR_INIFILECORRUPT, "phoneInitializeEx with TAPIQ_CONFIG=\"%s\" = %s",
+    TQ_CHECKF(r == (LONG)PHONEERR_INIFILECORRUPT, "phoneInitializeEx with TAPIQ_CONFIG=\"%s\" = %s",
               cfg, tq_err_name(r));
     const char *msg = tapiq_last_error();
     TQ_CHECKF(msg != NULL && msg[0] != '\0', "no message after TAPIQ_CONFIG=\"%s\"", cfg);
@@ -441,7 +441,7 @@ static void case_resource(void)
             ids[accepted++] = r;
             continue;
         }
-        TQ_CHECKF(r == PHONEERR_RESOURCEUNAVAIL, "phoneSetLamp = %s after %" PRIu64 " accepted",
+        TQ_CHECKF(r == (LONG)PHONEERR_RESOURCEUNAVAIL, "phoneSetLamp = %s after %" PRIu64 " accepted",
                   tq_err_name(r), accepted);
         refused++;
         {
@@ -451,7 +451,7 @@ static void case_resource(void)
             int k;
             for (k = 0; k < 200; k++) {
                 r = phoneSetLamp(own, 0, PHONELAMPMODE_STEADY);
-                if (r != PHONEERR_RESOURCEUNAVAIL)
+                if (r != (LONG)PHONEERR_RESOURCEUNAVAIL)
                     break;
                 refused++;
                 tq_sleep_us(500);
@@ -519,9 +519,9 @@ static void case_resource(void)
     /* Reading made room again (allowing the workers a moment to hand the
      * room back: bounded retries). */
     LONG id = PHONEERR_RESOURCEUNAVAIL;
-    for (int k = 0; k < 20000 && id == PHONEERR_RESOURCEUNAVAIL; k++) {
+    for (int k = 0; k < 20000 && id == (LONG)PHONEERR_RESOURCEUNAVAIL; k++) {
         id = phoneSetLamp(own, 3, PHONELAMPMODE_STEADY);
-        if (id == PHONEERR_RESOURCEUNAVAIL) {
+        if (id == (LONG)PHONEERR_RESOURCEUNAVAIL) {
             refused++;
             tq_sleep_us(500);
         }

@@ -31,7 +31,7 @@ static LONG set_retry(HPHONE h, DWORD lamp, DWORD mode)
 {
     for (int i = 0; i < 1000000; i++) {
         LONG id = phoneSetLamp(h, lamp, mode);
-        if (id != PHONEERR_RESOURCEUNAVAIL) {
+        if (id != (LONG)PHONEERR_RESOURCEUNAVAIL) {
             TQ_CHECKF(TQ_ID_OK(id), "phoneSetLamp = %s", tq_err_name(id));
             return id;
         }

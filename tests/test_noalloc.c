@@ -128,7 +128,7 @@ static void run(HPHONEAPP app, unsigned n)
                 issued++;
                 continue;
             }
-            TQ_CHECKF(id == PHONEERR_RESOURCEUNAVAIL, "phoneSetLamp = %s", tq_err_name(id));
+            TQ_CHECKF(id == (LONG)PHONEERR_RESOURCEUNAVAIL, "phoneSetLamp = %s", tq_err_name(id));
             if (issued == reaped) {
                 /* Nothing of ours is outstanding: the room comes back when
                  * the workers finish recycling. Retry (bounded: ~10 s). */

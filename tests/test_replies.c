@@ -69,7 +69,7 @@ static LONG read_one(HPHONEAPP app, DWORD timeout)
     if (r == 0)
         take_reply(&m);
     else
-        TQ_CHECKF(r == PHONEERR_OPERATIONFAILED, "phoneGetMessage = %s", tq_err_name(r));
+        TQ_CHECKF(r == (LONG)PHONEERR_OPERATIONFAILED, "phoneGetMessage = %s", tq_err_name(r));
     return r;
 }
 
@@ -87,7 +87,7 @@ static LONG issue(HPHONEAPP app, int dev, DWORD lamp, DWORD mode)
     LONG id;
     for (int tries = 0;; tries++) {
         id = phoneSetLamp(g_h[dev], lamp, mode);
-        if (id != PHONEERR_RESOURCEUNAVAIL)
+        if (id != (LONG)PHONEERR_RESOURCEUNAVAIL)
             break;
         TQ_CHECKF(tries < 1000000, "RESOURCEUNAVAIL forever");
         /* Room comes back as replies are read (or as workers finish). */
@@ -117,7 +117,7 @@ static void drain_all(HPHONEAPP app)
     while (g_npend > 0)
         TQ_CHECKF(read_one(app, 10000) == 0, "%d replies missing", g_npend);
     tq_wait_idle();
-    TQ_CHECK(read_one(app, 0) == PHONEERR_OPERATIONFAILED); /* nothing extra */
+    TQ_CHECK(read_one(app, 0) == (LONG)PHONEERR_OPERATIONFAILED); /* nothing extra */
 }
 
 static void check_lamps(DWORD want[NDEV][NLAMP])

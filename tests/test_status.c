@@ -23,7 +23,7 @@ static void expect_empty(HPHONEAPP app, const char *what)
 {
     PHONEMESSAGE m;
     LONG r = phoneGetMessage(app, &m, 0);
-    TQ_CHECKF(r == PHONEERR_OPERATIONFAILED,
+    TQ_CHECKF(r == (LONG)PHONEERR_OPERATIONFAILED,
               "%s: unexpected message %u on handle %#x (p1 %#" PRIxPTR ", p2 %#" PRIxPTR ") [%s]",
               what, (unsigned)m.dwMessageID, (unsigned)m.hDevice, (uintptr_t)m.dwParam1,
               (uintptr_t)m.dwParam2, tq_err_name(r));
@@ -229,12 +229,12 @@ static void case_queue_full(void)
         for (int k = 0; k < 4; k++) {
             DWORD lamp = (round % 2) ? 0 : (DWORD)k; /* odd rounds: one lamp */
             LONG id = PHONEERR_RESOURCEUNAVAIL;
-            for (int t = 0; t < 20000 && id == PHONEERR_RESOURCEUNAVAIL; t++) {
+            for (int t = 0; t < 20000 && id == (LONG)PHONEERR_RESOURCEUNAVAIL; t++) {
                 id = phoneSetLamp(own, lamp, tq_mode((unsigned)(round * 4 + k + 1)));
-                if (id == PHONEERR_RESOURCEUNAVAIL)
+                if (id == (LONG)PHONEERR_RESOURCEUNAVAIL)
                     tq_sleep_us(500);
             }
-            if (id == PHONEERR_RESOURCEUNAVAIL)
+            if (id == (LONG)PHONEERR_RESOURCEUNAVAIL)
                 break; /* the allowance is smaller than 4: fine */
             TQ_CHECKF(TQ_ID_OK(id), "phoneSetLamp = %s", tq_err_name(id));
             ids[n++] = id;
@@ -534,7 +534,7 @@ static void case_negotiate_low_end(void)
     PHONEEXTENSIONID ext;
     DWORD v = 0xFFFF;
     LONG r = phoneNegotiateAPIVersion(a, 0, 0x00010000, TAPI_VERSION1_0 - 1, &v, &ext);
-    TQ_CHECKF(r == PHONEERR_INCOMPATIBLEAPIVERSION,
+    TQ_CHECKF(r == (LONG)PHONEERR_INCOMPATIBLEAPIVERSION,
               "range 0x00010000..0x00010002 gave %s (version %#x); the supported range is "
               "0x00010003..0x00020002", tq_err_name(r), (unsigned)v);
     v = 0;

@@ -51,7 +51,7 @@ static void *issuer_main(void *arg)
         DWORD mode = tq_mode((unsigned)(x >> 32));
         LONG id;
         uint64_t spins = 0;
-        while ((id = phoneSetLamp(g_h[dev], lamp, mode)) == PHONEERR_RESOURCEUNAVAIL) {
+        while ((id = phoneSetLamp(g_h[dev], lamp, mode)) == (LONG)PHONEERR_RESOURCEUNAVAIL) {
             me->retries++;
             TQ_CHECKF(++spins < 50000000, "thread %d: RESOURCEUNAVAIL without end", me->idx);
             sched_yield();
@@ -85,7 +85,7 @@ static void *reader_main(void *arg)
             return NULL;
         if (bulk) {
             LONG n = tapiq_get_messages(g_app, m, 64, 20);
-            if (n == PHONEERR_OPERATIONFAILED)
+            if (n == (LONG)PHONEERR_OPERATIONFAILED)
                 continue;
             TQ_CHECKF(n >= 1 && n <= 64, "tapiq_get_messages = %" PRId32 " (%s)", n,
                       tq_err_name(n));
@@ -93,7 +93,7 @@ static void *reader_main(void *arg)
                 take(&m[i]);
         } else {
             LONG r = phoneGetMessage(g_app, &m[0], 20);
-            if (r == PHONEERR_OPERATIONFAILED)
+            if (r == (LONG)PHONEERR_OPERATIONFAILED)
                 continue;
             TQ_CHECKF(r == 0, "phoneGetMessage = %s", tq_err_name(r));
             take(&m[0]);

@@ -346,7 +346,7 @@ static void issue(struct issuer *me, uint32_t console, uint32_t lamp, DWORD mode
             atomic_fetch_add_explicit(&me->accepted, 1, memory_order_relaxed);
             return;
         }
-        if (rc == PHONEERR_RESOURCEUNAVAIL) {
+        if (rc == (LONG)PHONEERR_RESOURCEUNAVAIL) {
             atomic_fetch_add_explicit(&me->backpressure, 1, memory_order_relaxed);
             if (++tries < 16) {
                 sched_yield();
@@ -364,7 +364,7 @@ static void issue(struct issuer *me, uint32_t console, uint32_t lamp, DWORD mode
             }
             continue;
         }
-        if (rc == PHONEERR_INVALPHONESTATE && d->opt.offline > 0) {
+        if (rc == (LONG)PHONEERR_INVALPHONESTATE && d->opt.offline > 0) {
             me->rejected_expected++;
         } else {
             if (me->rejected_bad++ == 0)
@@ -469,7 +469,7 @@ static void reader_reply(struct demo *d, uint32_t id, LONG result)
     uint32_t t_reply = now32(d);
     if (result == 0)
         atomic_fetch_add_explicit(&d->replies_ok, 1, memory_order_relaxed);
-    else if (result == PHONEERR_OPERATIONFAILED && d->opt.fail_ppm > 0)
+    else if (result == (LONG)PHONEERR_OPERATIONFAILED && d->opt.fail_ppm > 0)
         atomic_fetch_add_explicit(&d->replies_expected_err, 1, memory_order_relaxed);
     else if (atomic_fetch_add_explicit(&d->replies_bad, 1, memory_order_relaxed) == 0)
         d->first_bad_reply = result;
@@ -527,7 +527,7 @@ static void *reader_main(void *arg)
             }
             continue;
         }
-        if (rc != PHONEERR_OPERATIONFAILED) { /* not a timeout */
+        if (rc != (LONG)PHONEERR_OPERATIONFAILED) { /* not a timeout */
             atomic_store_explicit(&d->reader_error, rc, memory_order_relaxed);
             break;
         }

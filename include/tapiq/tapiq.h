@@ -185,6 +185,37 @@ TAPIQ_API int tapiq_register_backend(const tapiq_backend_ops *ops);
 TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uint32_t *lamp_modes,
                                     int connected);
 
+/* A device's attributes besides its lamps: display, ringer, hookswitch
+ * devices (handset, speaker, headset), buttons and data areas. A device
+ * without them has only its lamps, and every button/lamp position is
+ * PHONEBUTTONMODE_DUMMY (a lamp without a button). */
+typedef struct tapiq_device_attrs {
+    uint32_t display_rows, display_columns; /* 0 x 0: no display; rows x columns <= 4096 */
+    uint32_t ring_modes;      /* 0: no ringer; else modes 1..ring_modes (<= 255) */
+    uint32_t hookswitch_devs; /* PHONEHOOKSWITCHDEV_* bits */
+    /* Per hookswitch device (handset, speaker, headset): the
+     * PHONEHOOKSWITCHMODE_* bits it supports; ONHOOK among them, UNKNOWN not.
+     * 0: ONHOOK | MIC | SPEAKER | MICSPEAKER. */
+    uint32_t hookswitch_modes[3];
+    uint32_t volume_devs, gain_devs; /* hookswitch devices with volume / gain control */
+    uint32_t data_areas;             /* <= 64 */
+    const uint32_t *data_sizes;      /* data_areas sizes in bytes, each 1..65536 */
+    uint32_t button_text_max;        /* longest button text in bytes (<= 255) */
+    /* Per button/lamp position (nlamps entries each); NULL: every position
+     * DUMMY, function UNKNOWN (NONE for DUMMY positions), no text. */
+    const uint32_t *button_modes;     /* one PHONEBUTTONMODE_* bit each */
+    const uint32_t *button_functions; /* PHONEBUTTONFUNCTION_* */
+    const char *const *button_texts;  /* UTF-8, NUL-terminated, NULL entries: no text */
+} tapiq_device_attrs;
+
+/* During start() only, after tapiq_host_add_device(@device): give the
+ * device its other attributes (copied; @attrs may go after the call). @size
+ * is sizeof(tapiq_device_attrs) as the caller knows it (fields added later
+ * are appended; those beyond @size count as 0). Once per device.
+ * Returns 0; -EINVAL for a value out of range (or a second call); -ENOMEM. */
+TAPIQ_API int tapiq_host_set_device_attrs(tapiq_host *host, uint32_t device,
+                                          const tapiq_device_attrs *attrs, size_t size);
+
 /* Any time after start: report that a device (dis)connected. Handles whose
  * status filter has PHONESTATE_CONNECTED / PHONESTATE_DISCONNECTED get a
  * PHONE_STATE; phoneSetLamp then gives PHONEERR_INVALPHONESTATE while it is

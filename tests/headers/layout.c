@@ -21,6 +21,10 @@ _Static_assert(sizeof(PHONECAPS) == 196, "PHONECAPS is 196 bytes");
 _Static_assert(sizeof(PHONESTATUS) == 104, "PHONESTATUS is 104 bytes");
 _Static_assert(sizeof(PHONEINITIALIZEEXPARAMS) == 28, "PHONEINITIALIZEEXPARAMS is 28 bytes");
 _Static_assert(sizeof(PHONEEXTENSIONID) == 16, "PHONEEXTENSIONID is 16 bytes");
+_Static_assert(sizeof(VARSTRING) == 24, "VARSTRING is 24 bytes");
+_Static_assert(sizeof(PHONEBUTTONINFO) == 40, "PHONEBUTTONINFO is 40 bytes");
+_Static_assert(sizeof(WCHAR) == 2 && (WCHAR)-1 > 0, "WCHAR is an unsigned 16-bit code unit");
+_Static_assert(sizeof(HICON) == sizeof(void *) && sizeof(HWND) == sizeof(void *), "handles");
 _Static_assert(sizeof(DWORD) == 4 && sizeof(LONG) == 4, "DWORD and LONG are 32-bit");
 _Static_assert(sizeof(DWORD_PTR) == sizeof(void *), "DWORD_PTR is pointer-sized");
 _Static_assert(sizeof(HPHONE) == 4 && sizeof(HPHONEAPP) == 4, "handles are 32-bit");
@@ -50,6 +54,29 @@ static void check_offsets(void)
     CHECK(offsetof(PHONESTATUS, dwLampModesSize) == 76);
     CHECK(offsetof(PHONESTATUS, dwLampModesOffset) == 80);
     CHECK(offsetof(PHONESTATUS, dwPhoneFeatures) == 100);
+    CHECK(offsetof(PHONESTATUS, dwRingMode) == 24);
+    CHECK(offsetof(PHONESTATUS, dwHeadsetGain) == 64);
+    CHECK(offsetof(PHONESTATUS, dwDisplaySize) == 68);
+    CHECK(offsetof(PHONESTATUS, dwDisplayOffset) == 72);
+    CHECK(offsetof(PHONESTATUS, dwOwnerNameSize) == 84);
+    CHECK(offsetof(PHONECAPS, dwHookSwitchDevs) == 48);
+    CHECK(offsetof(PHONECAPS, dwDisplayNumRows) == 72);
+    CHECK(offsetof(PHONECAPS, dwNumRingModes) == 80);
+    CHECK(offsetof(PHONECAPS, dwButtonFunctionsSize) == 96);
+    CHECK(offsetof(PHONECAPS, dwNumSetData) == 112);
+    CHECK(offsetof(PHONECAPS, dwNumGetData) == 124);
+    CHECK(offsetof(PHONECAPS, dwDeviceClassesSize) == 144);
+    CHECK(offsetof(PHONECAPS, dwMonitoredHeadsetHookSwitchModes) == 176);
+    CHECK(offsetof(VARSTRING, dwStringFormat) == 12);
+    CHECK(offsetof(VARSTRING, dwStringSize) == 16);
+    CHECK(offsetof(VARSTRING, dwStringOffset) == 20);
+    CHECK(offsetof(PHONEBUTTONINFO, dwButtonMode) == 12);
+    CHECK(offsetof(PHONEBUTTONINFO, dwButtonFunction) == 16);
+    CHECK(offsetof(PHONEBUTTONINFO, dwButtonTextSize) == 20);
+    CHECK(offsetof(PHONEBUTTONINFO, dwButtonTextOffset) == 24);
+    CHECK(offsetof(PHONEBUTTONINFO, dwDevSpecificSize) == 28);
+    CHECK(offsetof(PHONEBUTTONINFO, dwDevSpecificOffset) == 32);
+    CHECK(offsetof(PHONEBUTTONINFO, dwButtonState) == 36);
 }
 
 static void check_constants(void)

@@ -11,8 +11,14 @@ typedef uint8_t BYTE;
 typedef uintptr_t DWORD_PTR;
 typedef void *HANDLE;
 typedef void *HINSTANCE;
+typedef void *HWND;
+typedef void *HICON;
+typedef void *LPVOID;
 typedef DWORD *LPDWORD;
 typedef const char *LPCSTR;
+typedef uint16_t WCHAR;
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *LPCWSTR;
 typedef struct guid_tag {
     uint32_t Data1;
     uint16_t Data2;

@@ -177,8 +177,8 @@ int main(void)
     CHECK(phoneOpen(g_app, 1, &mon, ver, 0, 8, PHONEPRIVILEGE_MONITOR) == 0);
 
     /* Per-lamp mode sets and the dummy position. */
-    CHECK(phoneSetLamp(own, 2, PHONELAMPMODE_STEADY) == PHONEERR_INVALBUTTONLAMPID);
-    CHECK(phoneSetLamp(own, 0, PHONELAMPMODE_FLASH) == PHONEERR_INVALLAMPMODE);
+    CHECK(phoneSetLamp(own, 2, PHONELAMPMODE_STEADY) == (LONG)PHONEERR_INVALBUTTONLAMPID);
+    CHECK(phoneSetLamp(own, 0, PHONELAMPMODE_FLASH) == (LONG)PHONEERR_INVALLAMPMODE);
     CHECK(phoneGetLamp(own, 2, &mode) == 0 && mode == PHONELAMPMODE_DUMMY);
 
     /* Many requests, completed later on the backend's thread, some failing:
@@ -190,7 +190,7 @@ int main(void)
             atomic_store(&g_state->fail_lamp3, 1);
         do {
             ids[i] = phoneSetLamp(own, lamp, md);
-            if (ids[i] == PHONEERR_RESOURCEUNAVAIL) {
+            if (ids[i] == (LONG)PHONEERR_RESOURCEUNAVAIL) {
                 /* backpressure: take a reply, keep it counted */
                 next_msg(&m);
                 CHECK(m.dwMessageID == PHONE_REPLY);
@@ -200,7 +200,7 @@ int main(void)
                         got[k] = 1;
                     }
             }
-        } while (ids[i] == PHONEERR_RESOURCEUNAVAIL);
+        } while (ids[i] == (LONG)PHONEERR_RESOURCEUNAVAIL);
         CHECK(ids[i] > 0);
         got[i] = 0;
         /* wait for the replies of the first 200 before failing lamp 3 */
@@ -232,14 +232,16 @@ int main(void)
             got[k] = 1;
             found = 1;
             /* lamp 3 fails from request 200 on, lamp 1 never */
-            CHECK((LONG)m.dwParam2 == (k % 2 ? 0 : PHONEERR_OPERATIONFAILED));
+            CHECK((LONG)m.dwParam2 == (k % 2 ? 0 : (LONG)PHONEERR_OPERATIONFAILED));
+            /* the SDK idiom: dwParam2 carries the DWORD value, zero-extended */
+            CHECK(m.dwParam2 == (k % 2 ? 0 : PHONEERR_OPERATIONFAILED));
         }
         CHECK(found);
     }
     CHECK(phoneGetLamp(own, 1, &mode) == 0 && mode == (399 % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK));
     /* lamp 3: the last success was request 198 */
     CHECK(phoneGetLamp(own, 3, &mode) == 0 && mode == (198 % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK));
-    CHECK(phoneGetMessage(g_app, &m, 0) == PHONEERR_OPERATIONFAILED); /* nothing extra */
+    CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED); /* nothing extra */
 
     /* Device 1 goes away: filtered handles hear of it, requests are refused;
      * it comes back: they hear again, requests work. */
@@ -250,8 +252,8 @@ int main(void)
     next_msg(&m);
     CHECK(m.dwMessageID == PHONE_STATE && m.hDevice == mon && m.dwParam1 == PHONESTATE_DISCONNECTED);
     CHECK(m.dwCallbackInstance == 8);
-    CHECK(phoneGetMessage(g_app, &m, 0) == PHONEERR_OPERATIONFAILED); /* owner has no filter */
-    CHECK(phoneSetLamp(own, 1, PHONELAMPMODE_STEADY) == PHONEERR_INVALPHONESTATE);
+    CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED); /* owner has no filter */
+    CHECK(phoneSetLamp(own, 1, PHONELAMPMODE_STEADY) == (LONG)PHONEERR_INVALPHONESTATE);
     CHECK(tapiq_host_set_connected(g_state->host, 1, 1) == 0);
     next_msg(&m);
     CHECK(m.dwMessageID == PHONE_STATE && m.hDevice == mon && m.dwParam1 == PHONESTATE_CONNECTED);

@@ -72,7 +72,7 @@ static uint32_t open_rec(struct soak_actor *a, uint32_t console, DWORD priv, DWO
          * after the call returned. */
         r->filter = filter;
         rc = phoneSetStatusMessages(h, filter, 0, 0);
-        if (rc == PHONEERR_RESOURCEUNAVAIL) {
+        if (rc == (LONG)PHONEERR_RESOURCEUNAVAIL) {
             r->filter = 0;
             soak_ctr_add(a, C_FILTER_FULL, 1);
         } else if (rc != 0) {
@@ -197,7 +197,7 @@ static bool issue(struct soak_actor *a, uint32_t ri, uint32_t lamp, uint8_t mode
             soak_track_add(a, (uint32_t)rc, ri, lamp, mode);
             return true;
         }
-        if (rc == PHONEERR_RESOURCEUNAVAIL) {
+        if (rc == (LONG)PHONEERR_RESOURCEUNAVAIL) {
             uint64_t now = soak_now_ns();
             soak_ctr_add(a, C_BACKPRESSURE, 1);
             if (refused_since == 0) {
@@ -212,7 +212,7 @@ static bool issue(struct soak_actor *a, uint32_t ri, uint32_t lamp, uint8_t mode
             soak_do_work(a, 1);
             continue;
         }
-        if (rc == PHONEERR_INVALPHONESTATE && maybe_offline(s, r->console)) {
+        if (rc == (LONG)PHONEERR_INVALPHONESTATE && maybe_offline(s, r->console)) {
             soak_ctr_add(a, C_REJECT_OFFLINE, 1);
             return false;
         }
@@ -443,7 +443,7 @@ static int leader_begin(struct soak_actor *a)
     if (g->delivery == SOAK_CALLBACK) {
         PHONEMESSAGE m;
         rc = phoneGetMessage(g->app, &m, 0);
-        if (rc != PHONEERR_OPERATIONUNAVAIL) {
+        if (rc != (LONG)PHONEERR_OPERATIONUNAVAIL) {
             soak_ctr_add(a, C_UNEXPECTED, 1);
             soak_violation(s, "phoneGetMessage on a callback application: %s", soak_err_name(rc));
         }

@@ -92,7 +92,7 @@ static void on_reply(struct soak_actor *a, struct soak_rec *r, uint32_t ri,
     if (m->p2 == 0) {
         soak_ctr_add(a, C_OK, 1);
         soak_model_ok(s, q);
-    } else if (m->p2 == PHONEERR_OPERATIONFAILED && s->failures_allowed) {
+    } else if (m->p2 == (LONG)PHONEERR_OPERATIONFAILED && s->failures_allowed) {
         soak_ctr_add(a, C_FAILED, 1);
     } else {
         soak_ctr_add(a, C_BAD_STATUS, 1);
@@ -241,7 +241,7 @@ static void leader_reap(struct soak_actor *a, int wait_ms)
         n = phoneGetMessage(g->app, &m[0], timeout);
         n = n == 0 ? 1 : n;
     }
-    if (n == PHONEERR_OPERATIONFAILED)
+    if (n == (LONG)PHONEERR_OPERATIONFAILED)
         return; /* nothing in time */
     if (n < 0) {
         soak_ctr_add(a, C_UNEXPECTED, 1);

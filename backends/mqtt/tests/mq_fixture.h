@@ -459,7 +459,7 @@ static inline int mq_pump(struct mq_run *r, DWORD timeout_ms)
                     r->model[li] = q.mode;
                 }
             } else {
-                MQ_CHECK(res == PHONEERR_OPERATIONFAILED, "reply 0x%08lx for request %ld",
+                MQ_CHECK(res == (LONG)PHONEERR_OPERATIONFAILED, "reply 0x%08lx for request %ld",
                          (unsigned long)(DWORD)res, (long)q.id);
                 r->failed++;
             }
@@ -493,7 +493,7 @@ static inline LONG mq_issue(struct mq_run *r, uint32_t dev, uint32_t lamp, uint3
             r->accepted++;
             return id;
         }
-        if (id != PHONEERR_RESOURCEUNAVAIL)
+        if (id != (LONG)PHONEERR_RESOURCEUNAVAIL)
             return id;
         r->unavail++;
         mq_pump(r, 100);

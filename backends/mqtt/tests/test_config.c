@@ -39,7 +39,7 @@ static void bad(const char *cfg, const char *needle)
         return;
     }
     r = phoneInitializeEx(&app, NULL, NULL, "cfg", &n, &ver, &p);
-    MQ_CHECK(r == PHONEERR_INIFILECORRUPT, "%s: 0x%08lx", cfg, (unsigned long)(DWORD)r);
+    MQ_CHECK(r == (LONG)PHONEERR_INIFILECORRUPT, "%s: 0x%08lx", cfg, (unsigned long)(DWORD)r);
     MQ_CHECK(strstr(tapiq_last_error(), needle) != NULL, "%s: message '%s'", cfg, tapiq_last_error());
     tapiq_configure(NULL);
 }

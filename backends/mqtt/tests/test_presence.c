@@ -75,7 +75,7 @@ int main(int argc, char **argv)
     mq_stop(sim, SIGKILL);
     wait_state(&r, mon, PHONESTATE_DISCONNECTED);
     rc = phoneSetLamp(r.h[2], 1, PHONELAMPMODE_STEADY);
-    MQ_CHECK(rc == PHONEERR_INVALPHONESTATE, "phoneSetLamp on a dead console: 0x%08lx",
+    MQ_CHECK(rc == (LONG)PHONEERR_INVALPHONESTATE, "phoneSetLamp on a dead console: 0x%08lx",
              (unsigned long)(DWORD)rc);
     ps = calloc(1, 4096);
     ps->dwTotalSize = 4096;
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
         mq_sleep_ms(20);
     }
     rc = phoneSetLamp(r.h[2], 1, PHONELAMPMODE_STEADY);
-    MQ_CHECK(rc == PHONEERR_INVALPHONESTATE, "a malformed message changed presence: 0x%08lx",
+    MQ_CHECK(rc == (LONG)PHONEERR_INVALPHONESTATE, "a malformed message changed presence: 0x%08lx",
              (unsigned long)(DWORD)rc);
 
     /* Consoles back: connected again, requests work. */

@@ -1,0 +1,360 @@
+/* The SDK's values of every phone constant family of <tapiq/tapi.h>, the
+ * way SDK programs use them: `#if` on the constants, DWORD tables of names
+ * (C and C++), PHONEERR_* both as DWORD and as negative LONG. Compiled as C11
+ * and (through constants.cpp) as C++11 and C++17. Besides the values, the
+ * shape of each family is checked (PHONEFEATURE_* are 29 distinct bits in
+ * order, PHONEBUTTONFUNCTION_* the values 0..47 in order, ...). */
+#include <stdio.h>
+#include <string.h>
+
+#include <tapiq/tapi.h>
+
+#if PHONEERR_NOMEM != 0x9000001A || PHONEERR_ALLOCATED != 0x90000001 ||                      \
+    PHONEERR_SERVICE_NOT_RUNNING != 0x90000025
+#error "PHONEERR_* must preprocess to the SDK's values"
+#endif
+#if PHONEFEATURE_GENERICPHONE != 0x10000000 || PHONEBUTTONFUNCTION_SEND != 0x2F
+#error "PHONEFEATURE_* / PHONEBUTTONFUNCTION_* must preprocess to the SDK's values"
+#endif
+#if TAPI_CURRENT_VERSION != 0x00020002 || STRINGFORMAT_BINARY != 4 || TAPIERR_DROPPED != -1
+#error "TAPI_CURRENT_VERSION, STRINGFORMAT_*, TAPIERR_* as in the SDK"
+#endif
+
+struct named {
+    const char *name;
+    DWORD value;
+    DWORD sdk;
+};
+#define N(c, v) {#c, c, v}
+
+static const struct named t_phonebuttonfunction[] = {
+    N(PHONEBUTTONFUNCTION_UNKNOWN, 0x00000000),
+    N(PHONEBUTTONFUNCTION_CONFERENCE, 0x00000001),
+    N(PHONEBUTTONFUNCTION_TRANSFER, 0x00000002),
+    N(PHONEBUTTONFUNCTION_DROP, 0x00000003),
+    N(PHONEBUTTONFUNCTION_HOLD, 0x00000004),
+    N(PHONEBUTTONFUNCTION_RECALL, 0x00000005),
+    N(PHONEBUTTONFUNCTION_DISCONNECT, 0x00000006),
+    N(PHONEBUTTONFUNCTION_CONNECT, 0x00000007),
+    N(PHONEBUTTONFUNCTION_MSGWAITON, 0x00000008),
+    N(PHONEBUTTONFUNCTION_MSGWAITOFF, 0x00000009),
+    N(PHONEBUTTONFUNCTION_SELECTRING, 0x0000000A),
+    N(PHONEBUTTONFUNCTION_ABBREVDIAL, 0x0000000B),
+    N(PHONEBUTTONFUNCTION_FORWARD, 0x0000000C),
+    N(PHONEBUTTONFUNCTION_PICKUP, 0x0000000D),
+    N(PHONEBUTTONFUNCTION_RINGAGAIN, 0x0000000E),
+    N(PHONEBUTTONFUNCTION_PARK, 0x0000000F),
+    N(PHONEBUTTONFUNCTION_REJECT, 0x00000010),
+    N(PHONEBUTTONFUNCTION_REDIRECT, 0x00000011),
+    N(PHONEBUTTONFUNCTION_MUTE, 0x00000012),
+    N(PHONEBUTTONFUNCTION_VOLUMEUP, 0x00000013),
+    N(PHONEBUTTONFUNCTION_VOLUMEDOWN, 0x00000014),
+    N(PHONEBUTTONFUNCTION_SPEAKERON, 0x00000015),
+    N(PHONEBUTTONFUNCTION_SPEAKEROFF, 0x00000016),
+    N(PHONEBUTTONFUNCTION_FLASH, 0x00000017),
+    N(PHONEBUTTONFUNCTION_DATAON, 0x00000018),
+    N(PHONEBUTTONFUNCTION_DATAOFF, 0x00000019),
+    N(PHONEBUTTONFUNCTION_DONOTDISTURB, 0x0000001A),
+    N(PHONEBUTTONFUNCTION_INTERCOM, 0x0000001B),
+    N(PHONEBUTTONFUNCTION_BRIDGEDAPP, 0x0000001C),
+    N(PHONEBUTTONFUNCTION_BUSY, 0x0000001D),
+    N(PHONEBUTTONFUNCTION_CALLAPP, 0x0000001E),
+    N(PHONEBUTTONFUNCTION_DATETIME, 0x0000001F),
+    N(PHONEBUTTONFUNCTION_DIRECTORY, 0x00000020),
+    N(PHONEBUTTONFUNCTION_COVER, 0x00000021),
+    N(PHONEBUTTONFUNCTION_CALLID, 0x00000022),
+    N(PHONEBUTTONFUNCTION_LASTNUM, 0x00000023),
+    N(PHONEBUTTONFUNCTION_NIGHTSRV, 0x00000024),
+    N(PHONEBUTTONFUNCTION_SENDCALLS, 0x00000025),
+    N(PHONEBUTTONFUNCTION_MSGINDICATOR, 0x00000026),
+    N(PHONEBUTTONFUNCTION_REPDIAL, 0x00000027),
+    N(PHONEBUTTONFUNCTION_SETREPDIAL, 0x00000028),
+    N(PHONEBUTTONFUNCTION_SYSTEMSPEED, 0x00000029),
+    N(PHONEBUTTONFUNCTION_STATIONSPEED, 0x0000002A),
+    N(PHONEBUTTONFUNCTION_CAMPON, 0x0000002B),
+    N(PHONEBUTTONFUNCTION_SAVEREPEAT, 0x0000002C),
+    N(PHONEBUTTONFUNCTION_QUEUECALL, 0x0000002D),
+    N(PHONEBUTTONFUNCTION_NONE, 0x0000002E),
+    N(PHONEBUTTONFUNCTION_SEND, 0x0000002F),
+};
+static const struct named t_phonebuttonmode[] = {
+    N(PHONEBUTTONMODE_DUMMY, 0x00000001),
+    N(PHONEBUTTONMODE_CALL, 0x00000002),
+    N(PHONEBUTTONMODE_FEATURE, 0x00000004),
+    N(PHONEBUTTONMODE_KEYPAD, 0x00000008),
+    N(PHONEBUTTONMODE_LOCAL, 0x00000010),
+    N(PHONEBUTTONMODE_DISPLAY, 0x00000020),
+};
+static const struct named t_phonebuttonstate[] = {
+    N(PHONEBUTTONSTATE_UP, 0x00000001),
+    N(PHONEBUTTONSTATE_DOWN, 0x00000002),
+    N(PHONEBUTTONSTATE_UNKNOWN, 0x00000004),
+    N(PHONEBUTTONSTATE_UNAVAIL, 0x00000008),
+};
+static const struct named t_phoneerr[] = {
+    N(PHONEERR_ALLOCATED, 0x90000001),
+    N(PHONEERR_BADDEVICEID, 0x90000002),
+    N(PHONEERR_INCOMPATIBLEAPIVERSION, 0x90000003),
+    N(PHONEERR_INCOMPATIBLEEXTVERSION, 0x90000004),
+    N(PHONEERR_INIFILECORRUPT, 0x90000005),
+    N(PHONEERR_INUSE, 0x90000006),
+    N(PHONEERR_INVALAPPHANDLE, 0x90000007),
+    N(PHONEERR_INVALAPPNAME, 0x90000008),
+    N(PHONEERR_INVALBUTTONLAMPID, 0x90000009),
+    N(PHONEERR_INVALBUTTONMODE, 0x9000000A),
+    N(PHONEERR_INVALBUTTONSTATE, 0x9000000B),
+    N(PHONEERR_INVALDATAID, 0x9000000C),
+    N(PHONEERR_INVALDEVICECLASS, 0x9000000D),
+    N(PHONEERR_INVALEXTVERSION, 0x9000000E),
+    N(PHONEERR_INVALHOOKSWITCHDEV, 0x9000000F),
+    N(PHONEERR_INVALHOOKSWITCHMODE, 0x90000010),
+    N(PHONEERR_INVALLAMPMODE, 0x90000011),
+    N(PHONEERR_INVALPARAM, 0x90000012),
+    N(PHONEERR_INVALPHONEHANDLE, 0x90000013),
+    N(PHONEERR_INVALPHONESTATE, 0x90000014),
+    N(PHONEERR_INVALPOINTER, 0x90000015),
+    N(PHONEERR_INVALPRIVILEGE, 0x90000016),
+    N(PHONEERR_INVALRINGMODE, 0x90000017),
+    N(PHONEERR_NODEVICE, 0x90000018),
+    N(PHONEERR_NODRIVER, 0x90000019),
+    N(PHONEERR_NOMEM, 0x9000001A),
+    N(PHONEERR_NOTOWNER, 0x9000001B),
+    N(PHONEERR_OPERATIONFAILED, 0x9000001C),
+    N(PHONEERR_OPERATIONUNAVAIL, 0x9000001D),
+    N(PHONEERR_RESOURCEUNAVAIL, 0x9000001F),
+    N(PHONEERR_REQUESTOVERRUN, 0x90000020),
+    N(PHONEERR_STRUCTURETOOSMALL, 0x90000021),
+    N(PHONEERR_UNINITIALIZED, 0x90000022),
+    N(PHONEERR_REINIT, 0x90000023),
+    N(PHONEERR_DISCONNECTED, 0x90000024),
+    N(PHONEERR_SERVICE_NOT_RUNNING, 0x90000025),
+};
+static const struct named t_phonefeature[] = {
+    N(PHONEFEATURE_GETBUTTONINFO, 0x00000001),
+    N(PHONEFEATURE_GETDATA, 0x00000002),
+    N(PHONEFEATURE_GETDISPLAY, 0x00000004),
+    N(PHONEFEATURE_GETGAINHANDSET, 0x00000008),
+    N(PHONEFEATURE_GETGAINSPEAKER, 0x00000010),
+    N(PHONEFEATURE_GETGAINHEADSET, 0x00000020),
+    N(PHONEFEATURE_GETHOOKSWITCHHANDSET, 0x00000040),
+    N(PHONEFEATURE_GETHOOKSWITCHSPEAKER, 0x00000080),
+    N(PHONEFEATURE_GETHOOKSWITCHHEADSET, 0x00000100),
+    N(PHONEFEATURE_GETLAMP, 0x00000200),
+    N(PHONEFEATURE_GETRING, 0x00000400),
+    N(PHONEFEATURE_GETVOLUMEHANDSET, 0x00000800),
+    N(PHONEFEATURE_GETVOLUMESPEAKER, 0x00001000),
+    N(PHONEFEATURE_GETVOLUMEHEADSET, 0x00002000),
+    N(PHONEFEATURE_SETBUTTONINFO, 0x00004000),
+    N(PHONEFEATURE_SETDATA, 0x00008000),
+    N(PHONEFEATURE_SETDISPLAY, 0x00010000),
+    N(PHONEFEATURE_SETGAINHANDSET, 0x00020000),
+    N(PHONEFEATURE_SETGAINSPEAKER, 0x00040000),
+    N(PHONEFEATURE_SETGAINHEADSET, 0x00080000),
+    N(PHONEFEATURE_SETHOOKSWITCHHANDSET, 0x00100000),
+    N(PHONEFEATURE_SETHOOKSWITCHSPEAKER, 0x00200000),
+    N(PHONEFEATURE_SETHOOKSWITCHHEADSET, 0x00400000),
+    N(PHONEFEATURE_SETLAMP, 0x00800000),
+    N(PHONEFEATURE_SETRING, 0x01000000),
+    N(PHONEFEATURE_SETVOLUMEHANDSET, 0x02000000),
+    N(PHONEFEATURE_SETVOLUMESPEAKER, 0x04000000),
+    N(PHONEFEATURE_SETVOLUMEHEADSET, 0x08000000),
+    N(PHONEFEATURE_GENERICPHONE, 0x10000000),
+};
+static const struct named t_phonehookswitchdev[] = {
+    N(PHONEHOOKSWITCHDEV_HANDSET, 0x00000001),
+    N(PHONEHOOKSWITCHDEV_SPEAKER, 0x00000002),
+    N(PHONEHOOKSWITCHDEV_HEADSET, 0x00000004),
+};
+static const struct named t_phonehookswitchmode[] = {
+    N(PHONEHOOKSWITCHMODE_ONHOOK, 0x00000001),
+    N(PHONEHOOKSWITCHMODE_MIC, 0x00000002),
+    N(PHONEHOOKSWITCHMODE_SPEAKER, 0x00000004),
+    N(PHONEHOOKSWITCHMODE_MICSPEAKER, 0x00000008),
+    N(PHONEHOOKSWITCHMODE_UNKNOWN, 0x00000010),
+};
+static const struct named t_phonestate[] = {
+    N(PHONESTATE_OTHER, 0x00000001),
+    N(PHONESTATE_CONNECTED, 0x00000002),
+    N(PHONESTATE_DISCONNECTED, 0x00000004),
+    N(PHONESTATE_OWNER, 0x00000008),
+    N(PHONESTATE_MONITORS, 0x00000010),
+    N(PHONESTATE_DISPLAY, 0x00000020),
+    N(PHONESTATE_LAMP, 0x00000040),
+    N(PHONESTATE_RINGMODE, 0x00000080),
+    N(PHONESTATE_RINGVOLUME, 0x00000100),
+    N(PHONESTATE_HANDSETHOOKSWITCH, 0x00000200),
+    N(PHONESTATE_HANDSETVOLUME, 0x00000400),
+    N(PHONESTATE_HANDSETGAIN, 0x00000800),
+    N(PHONESTATE_SPEAKERHOOKSWITCH, 0x00001000),
+    N(PHONESTATE_SPEAKERVOLUME, 0x00002000),
+    N(PHONESTATE_SPEAKERGAIN, 0x00004000),
+    N(PHONESTATE_HEADSETHOOKSWITCH, 0x00008000),
+    N(PHONESTATE_HEADSETVOLUME, 0x00010000),
+    N(PHONESTATE_HEADSETGAIN, 0x00020000),
+    N(PHONESTATE_SUSPEND, 0x00040000),
+    N(PHONESTATE_RESUME, 0x00080000),
+    N(PHONESTATE_DEVSPECIFIC, 0x00100000),
+    N(PHONESTATE_REINIT, 0x00200000),
+    N(PHONESTATE_CAPSCHANGE, 0x00400000),
+    N(PHONESTATE_REMOVED, 0x00800000),
+};
+static const struct named t_phonestatusflags[] = {
+    N(PHONESTATUSFLAGS_CONNECTED, 0x00000001),
+    N(PHONESTATUSFLAGS_SUSPENDED, 0x00000002),
+};
+static const struct named t_stringformat[] = {
+    N(STRINGFORMAT_ASCII, 0x00000001),
+    N(STRINGFORMAT_DBCS, 0x00000002),
+    N(STRINGFORMAT_UNICODE, 0x00000003),
+    N(STRINGFORMAT_BINARY, 0x00000004),
+};
+static const struct named t_tapimax[] = {
+    N(TAPIMAXDESTADDRESSSIZE, 80),
+    N(TAPIMAXAPPNAMESIZE, 40),
+    N(TAPIMAXCALLEDPARTYSIZE, 40),
+    N(TAPIMAXCOMMENTSIZE, 80),
+    N(TAPIMAXDEVICECLASSSIZE, 40),
+    N(TAPIMAXDEVICEIDSIZE, 40),
+};
+
+/* TAPIERR_* are negative LONGs (the SDK writes -1L ...). */
+static const struct {
+    const char *name;
+    LONG value;
+    LONG sdk;
+} t_tapierr[] = {
+    N(TAPIERR_CONNECTED, 0),
+    N(TAPIERR_DROPPED, -1),
+    N(TAPIERR_NOREQUESTRECIPIENT, -2),
+    N(TAPIERR_REQUESTQUEUEFULL, -3),
+    N(TAPIERR_INVALDESTADDRESS, -4),
+    N(TAPIERR_INVALWINDOWHANDLE, -5),
+    N(TAPIERR_INVALDEVICECLASS, -6),
+    N(TAPIERR_INVALDEVICEID, -7),
+    N(TAPIERR_DEVICECLASSUNAVAIL, -8),
+    N(TAPIERR_DEVICEIDUNAVAIL, -9),
+    N(TAPIERR_DEVICEINUSE, -10),
+    N(TAPIERR_DESTBUSY, -11),
+    N(TAPIERR_DESTNOANSWER, -12),
+    N(TAPIERR_DESTUNAVAIL, -13),
+    N(TAPIERR_UNKNOWNWINHANDLE, -14),
+    N(TAPIERR_UNKNOWNREQUESTID, -15),
+    N(TAPIERR_REQUESTFAILED, -16),
+    N(TAPIERR_REQUESTCANCELLED, -17),
+    N(TAPIERR_INVALPOINTER, -18),
+    N(TAPIERR_NOTADMIN, -19),
+    N(TAPIERR_MMCWRITELOCKED, -20),
+    N(TAPIERR_PROVIDERALREADYINSTALLED, -21),
+    N(TAPIERR_SCP_ALREADY_EXISTS, -22),
+    N(TAPIERR_SCP_DOES_NOT_EXIST, -23),
+};
+
+static int failures;
+
+static void fail(const char *what, const char *name)
+{
+    fprintf(stderr, "FAIL %s: %s\n", what, name);
+    failures++;
+}
+
+#define COUNT(t) (sizeof(t) / sizeof((t)[0]))
+
+/* Every entry has the SDK's value, and entry i is want(i) (the values then
+ * differ; the sizes of TAPIMAX* need not). */
+static void check(const char *family, const struct named *t, size_t n, size_t want_n,
+                  DWORD (*want)(size_t))
+{
+    if (n != want_n)
+        fail("number of constants", family);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].value != t[i].sdk)
+            fail("value", t[i].name);
+        if (want && t[i].value != want(i))
+            fail("place in the family", t[i].name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(t[i].name, t[j].name) == 0 || (want && t[i].value == t[j].value))
+                fail("duplicate", t[i].name);
+    }
+}
+
+static DWORD bit(size_t i)
+{
+    return (DWORD)1 << i;
+}
+static DWORD index_of(size_t i)
+{
+    return (DWORD)i;
+}
+static DWORD from_one(size_t i)
+{
+    return (DWORD)i + 1;
+}
+/* 0x90000001 .. 0x90000025 without 0x9000001E (unused in the SDK). */
+static DWORD phoneerr(size_t i)
+{
+    return (DWORD)(0x90000001u + i + (i >= 0x1D ? 1u : 0u));
+}
+
+/* How SDK programs name errors: a switch on the DWORD value. */
+static const char *err_name(DWORD e)
+{
+    switch (e) {
+    case PHONEERR_NOMEM:
+        return "NOMEM";
+    case PHONEERR_OPERATIONFAILED:
+        return "OPERATIONFAILED";
+    case PHONEERR_INVALPHONEHANDLE:
+        return "INVALPHONEHANDLE";
+    default:
+        return "?";
+    }
+}
+
+int main(void)
+{
+    check("PHONEBUTTONFUNCTION", t_phonebuttonfunction, COUNT(t_phonebuttonfunction), 48,
+          index_of);
+    check("PHONEBUTTONMODE", t_phonebuttonmode, COUNT(t_phonebuttonmode), 6, bit);
+    check("PHONEBUTTONSTATE", t_phonebuttonstate, COUNT(t_phonebuttonstate), 4, bit);
+    check("PHONEERR", t_phoneerr, COUNT(t_phoneerr), 36, phoneerr);
+    check("PHONEFEATURE", t_phonefeature, COUNT(t_phonefeature), 29, bit);
+    check("PHONEHOOKSWITCHDEV", t_phonehookswitchdev, COUNT(t_phonehookswitchdev), 3, bit);
+    check("PHONEHOOKSWITCHMODE", t_phonehookswitchmode, COUNT(t_phonehookswitchmode), 5, bit);
+    check("PHONESTATE", t_phonestate, COUNT(t_phonestate), 24, bit);
+    check("PHONESTATUSFLAGS", t_phonestatusflags, COUNT(t_phonestatusflags), 2, bit);
+    check("STRINGFORMAT", t_stringformat, COUNT(t_stringformat), 4, from_one);
+    check("TAPIMAX", t_tapimax, COUNT(t_tapimax), 6, NULL);
+    if (COUNT(t_tapierr) != 24)
+        fail("number of constants", "TAPIERR");
+    for (size_t i = 0; i < COUNT(t_tapierr); i++)
+        if (t_tapierr[i].value != t_tapierr[i].sdk || t_tapierr[i].value != -(LONG)i)
+            fail("value", t_tapierr[i].name);
+
+    /* PHONEERR_* as the functions return them: negative LONGs. */
+    for (size_t i = 0; i < COUNT(t_phoneerr); i++) {
+        LONG r = (LONG)t_phoneerr[i].value;
+        if (r >= 0 || (DWORD)r != t_phoneerr[i].value)
+            fail("as LONG", t_phoneerr[i].name);
+    }
+    {
+        LONG r = (LONG)PHONEERR_NOMEM;
+        DWORD_PTR p2 = (DWORD_PTR)(DWORD)r; /* a PHONE_REPLY's dwParam2 */
+        if (!(p2 == PHONEERR_NOMEM && (LONG)p2 == (LONG)PHONEERR_NOMEM))
+            fail("dwParam2 comparisons", "PHONEERR_NOMEM");
+        if (strcmp(err_name((DWORD)r), "NOMEM") != 0 || strcmp(err_name((DWORD)p2), "NOMEM") != 0)
+            fail("switch on the DWORD value", "PHONEERR_NOMEM");
+    }
+    if (TAPIERROR_FORMATMESSAGE(PHONEERR_NOMEM) != 0xF01A)
+        fail("TAPIERROR_FORMATMESSAGE", "PHONEERR_NOMEM");
+    if (failures) {
+        fprintf(stderr, "%d constant checks failed\n", failures);
+        return 1;
+    }
+    printf("constants: ok (%u phone constants)\n",
+           (unsigned)(COUNT(t_phonebuttonfunction) + COUNT(t_phonebuttonmode) +
+                      COUNT(t_phonebuttonstate) + COUNT(t_phoneerr) + COUNT(t_phonefeature) +
+                      COUNT(t_phonehookswitchdev) + COUNT(t_phonehookswitchmode) +
+                      COUNT(t_phonestate) + COUNT(t_phonestatusflags) + COUNT(t_stringformat) +
+                      COUNT(t_tapierr) + COUNT(t_tapimax)));
+    return 0;
+}
