@@ -220,16 +220,16 @@ static void flush_stage(struct tapiq_worker *wk)
     }
     wk->nstage = 0;
     release(wk);
-    /* Counted before they are visible: an application that has all its
-     * replies reads exact statistics. */
-    wk->c[TAPIQ_W_REPLIES] += total;
-    publish_counters(wk);
     for (uint32_t r = 0; r < nruns; r++) {
         if (runs[r].to == runs[r].from)
             continue;
         tapiq_cq_post(&runs[r].app->cq[wk->w], m + runs[r].from, runs[r].to - runs[r].from);
         tapiq_cring_notify(&runs[r].app->ring);
     }
+    /* Counted once posted: statistics that say nothing is in flight mean
+     * every reply can be read (they may lag behind the replies a moment). */
+    wk->c[TAPIQ_W_REPLIES] += total;
+    publish_counters(wk);
 }
 
 static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
@@ -409,9 +409,8 @@ static void release(struct tapiq_worker *wk)
 static void publish_counters(struct tapiq_worker *wk)
 {
     for (int i = 0; i < TAPIQ_W_MAX; i++)
-        /* release: statistics; one writer (this worker). Ordered before the
-         * replies' post (release of the tail), so a reader that took them
-         * and then reads these (acquire) sees them counted. */
+        /* release: statistics; one writer (this worker). After the replies'
+         * post, so a reader that sees them counted (acquire) can take them. */
         atomic_store_explicit(&wk->ctr[i], wk->c[i], memory_order_release);
 }
 
