@@ -172,8 +172,21 @@ static int ref_parse(const char *text, struct ref *r)
                 break;
             }
         }
-        if (!known)
+        if (!known) {
+            /* The mem backend's console attribute keys (display, ring_modes,
+             * hookswitch, buttons, button_text, data, each also as KEY@N or
+             * KEY@A-B) have a grammar of their own that this model does not
+             * follow: no verdict for a text that uses one. */
+            static const char *const attr[] = {"display", "ring_modes", "hookswitch",
+                                               "buttons", "button_text", "data"};
+            for (size_t k = 0; k < sizeof(attr) / sizeof(attr[0]); k++) {
+                size_t n = strlen(attr[k]);
+                if ((size_t)(ke - kb) >= n && memcmp(kb, attr[k], n) == 0 &&
+                    (kb + n == ke || kb[n] == '@'))
+                    return -1;
+            }
             return 0;
+        }
         if (ie == end)
             break;
         p = ie + 1;
