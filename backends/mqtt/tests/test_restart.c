@@ -76,6 +76,9 @@ int main(int argc, char **argv)
     printf("broker down: %" PRIu64 " requests failed with OPERATIONFAILED within %" PRIu64 " ms\n",
            r.failed - failed0, mq_now_ms() - t0);
     mq_check_getlamp(&r); /* failures changed nothing */
+    /* The counters follow the replies a moment later. */
+    for (int k = 0; k < 2000 && (tapiq_get_stats(&s, sizeof(s)) != 0 || s.in_flight != 0); k++)
+        usleep(1000);
     MQ_CHECK(tapiq_get_stats(&s, sizeof(s)) == 0 && s.in_flight == 0,
              "%" PRIu64 " requests still in flight", s.in_flight);
     MQ_CHECK(s.accepted == r.accepted && s.replies == r.replied,
