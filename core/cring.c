@@ -94,11 +94,6 @@ void tapiq_cring_notify(struct tapiq_cring *c)
         signal_fd(c);
 }
 
-int tapiq_cring_pop(struct tapiq_cring *c, struct tapiq_cmsg *m)
-{
-    return tapiq_cmq_pop_try(&c->q, m, 1) == 1;
-}
-
 void tapiq_cring_settle(struct tapiq_cring *c)
 {
     if (any_pending(c))

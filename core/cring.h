@@ -72,9 +72,6 @@ void tapiq_cring_notify(struct tapiq_cring *c);
  * (or makes the fd readable). Never fails, never sleeps. */
 void tapiq_cring_post(struct tapiq_cring *c, const struct tapiq_cmsg *m, uint32_t n);
 
-/* Take one message: 1, or 0 when empty. */
-int tapiq_cring_pop(struct tapiq_cring *c, struct tapiq_cmsg *m);
-
 /* After a pop found the ring empty: arm the wake-up, re-check, and sleep
  * until something is posted, the ring is closed, or @timeout_ms passes
  * (INFINITE for none). Returns 0 (look again), -ETIMEDOUT, -ESHUTDOWN. */

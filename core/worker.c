@@ -30,11 +30,6 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline struct tapiq_sq *cell_ring(struct tapiq_worker *wk, uint32_t cell)
-{
-    return wk->ring[cell >> wk->sbits];
-}
-
 static inline const struct tapiq_sqe *cell_entry(struct tapiq_worker *wk, uint32_t cell)
 {
     return &wk->ent[cell >> wk->sbits][cell & wk->mask];

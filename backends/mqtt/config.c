@@ -93,7 +93,7 @@ static int parse_url(const char *s, size_t len, struct tapiq_mqtt_url *out)
     return 0;
 }
 
-static int set_str(char **dst, const char *value)
+int tapiq_mqtt_set_str(char **dst, const char *value)
 {
     char *s = tapiq_strdup(value);
     if (!s)
@@ -149,14 +149,14 @@ int tapiq_mqtt_config_key(void *vcfg, const char *key, const char *value, char *
                      value);
             return -EINVAL;
         }
-        return set_str(&c->prefix, value);
+        return tapiq_mqtt_set_str(&c->prefix, value);
     }
     if (strcmp(key, "client_id") == 0) {
         if (!*value || strlen(value) > 128) {
             snprintf(err, errlen, "bad value '%s' for 'client_id': 1 to 128 characters", value);
             return -EINVAL;
         }
-        return set_str(&c->client_id, value);
+        return tapiq_mqtt_set_str(&c->client_id, value);
     }
     if (strcmp(key, "username") == 0) {
         /* libmosquitto refuses such a name at connect time (and would then
@@ -167,16 +167,16 @@ int tapiq_mqtt_config_key(void *vcfg, const char *key, const char *value, char *
                      TAPIQ_MQTT_STRING_MAX);
             return -EINVAL;
         }
-        return set_str(&c->username, value);
+        return tapiq_mqtt_set_str(&c->username, value);
     }
     if (strcmp(key, "password_file") == 0)
-        return set_str(&c->password_file, value);
+        return tapiq_mqtt_set_str(&c->password_file, value);
     if (strcmp(key, "cafile") == 0)
-        return set_str(&c->cafile, value);
+        return tapiq_mqtt_set_str(&c->cafile, value);
     if (strcmp(key, "certfile") == 0)
-        return set_str(&c->certfile, value);
+        return tapiq_mqtt_set_str(&c->certfile, value);
     if (strcmp(key, "keyfile") == 0)
-        return set_str(&c->keyfile, value);
+        return tapiq_mqtt_set_str(&c->keyfile, value);
     if (strcmp(key, "protocol") == 0) {
         if (strcmp(value, "3.1.1") == 0) {
             c->protocol = MQTT_PROTOCOL_V311;

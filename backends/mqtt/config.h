@@ -59,6 +59,9 @@ void tapiq_mqtt_config_free(void *cfg);
  * Returns: 0, or -EINVAL with @err naming the key. */
 int tapiq_mqtt_config_check(const struct tapiq_mqtt_cfg *c, char *err, size_t errlen);
 
+/* Replace *@dst by a copy of @value. 0 or -ENOMEM (then *@dst is kept). */
+int tapiq_mqtt_set_str(char **dst, const char *value);
+
 /* tapiq_mqtt_read_password - the first line of @path without its line end
  * (LF, or CR LF), of any length MQTT allows (65535 bytes).
  * Blocking: reads a file (a FIFO waits for its writer).

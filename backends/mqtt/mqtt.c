@@ -801,16 +801,6 @@ static void state_free(struct mqtt_state *st)
     free(st);
 }
 
-static int set_str(char **dst, const char *value)
-{
-    char *s = tapiq_strdup(value);
-    if (!s)
-        return -ENOMEM;
-    free(*dst);
-    *dst = s;
-    return 0;
-}
-
 static pthread_once_t mqtt_lib_once = PTHREAD_ONCE_INIT;
 static void mqtt_lib_init(void)
 {
@@ -848,12 +838,12 @@ static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t l
     st->ndev = devices;
     st->nlamps = lamps;
     st->debug = getenv("TAPIQ_MQTT_DEBUG") != NULL;
-    if (set_str(&st->cfg.prefix, cfg->prefix ? cfg->prefix : "tapiq")) {
+    if (tapiq_mqtt_set_str(&st->cfg.prefix, cfg->prefix ? cfg->prefix : "tapiq")) {
         state_free(st);
         return -ENOMEM;
     }
     if (cfg->client_id) {
-        if (set_str(&st->cfg.client_id, cfg->client_id)) {
+        if (tapiq_mqtt_set_str(&st->cfg.client_id, cfg->client_id)) {
             state_free(st);
             return -ENOMEM;
         }
@@ -863,7 +853,7 @@ static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t l
         clock_gettime(CLOCK_MONOTONIC, &ts);
         snprintf(id, sizeof(id), "tapiq-%ld-%06lx", (long)getpid(),
                  (unsigned long)(ts.tv_nsec ^ ts.tv_sec) & 0xFFFFFFul);
-        if (set_str(&st->cfg.client_id, id)) {
+        if (tapiq_mqtt_set_str(&st->cfg.client_id, id)) {
             state_free(st);
             return -ENOMEM;
         }
