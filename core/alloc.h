@@ -9,7 +9,7 @@
  * (TAPIQ_INTERNAL: tests, fuzz); the installed library has no hook and no
  * check.
  * None of these is called on the phoneSetLamp path or in a worker's steady
- * loop (tests/test_noalloc checks that).
+ * loop (tests/api/test_noalloc checks that).
  */
 #ifndef TAPIQ_CORE_ALLOC_H
 #define TAPIQ_CORE_ALLOC_H
