@@ -5,27 +5,30 @@
 #   fuzz/run.sh fuzz_api 60
 #   fuzz/run.sh fuzz_config 3600 -jobs=2 -workers=2
 #
-# TARGET is one of fuzz_api, fuzz_api_nomem, fuzz_config, fuzz_ring. The
-# libFuzzer build lives in build-fuzz (set FUZZ_BUILD to use another); it is
-# set up on first use with clang, ASan+UBSan and -Dfuzz=enabled.
+# TARGET is one of fuzz_api, fuzz_api_nomem, fuzz_config, fuzz_ring,
+# fuzz_mqtt_wire. The libFuzzer build lives in build-fuzz (set FUZZ_BUILD to
+# use another); it is set up on first use with clang, ASan+UBSan and
+# -Dfuzz=enabled. A target's committed corpus is fuzz/corpus/TARGET, or
+# beside its backend (fuzz_mqtt_wire: backends/mqtt/tests/corpus).
 # New inputs go to a scratch corpus (build-fuzz/fuzz-work/TARGET, seeded from
-# fuzz/corpus/TARGET); the committed corpus is only read. When libFuzzer
-# reports a crash, leak, timeout or sanitizer error, the input is copied into
-# fuzz/corpus/TARGET/ (named crash-<sha1>, so that the replay test keeps
-# failing until the bug is fixed) and the script exits non-zero.
+# the committed one, which is only read). When libFuzzer reports a crash,
+# leak, timeout or sanitizer error, the input is copied into the committed
+# corpus (named crash-<sha1>, so that the replay test keeps failing until the
+# bug is fixed) and the script exits non-zero.
 # Prints a last line: `TARGET: N runs, cov C, corpus K, OK|FAILED`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ $# -lt 2 ]; then
-  sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 fi
 target=$1
 seconds=$2
 shift 2
 case "$target" in
-  fuzz_api|fuzz_api_nomem|fuzz_config|fuzz_ring) ;;
+  fuzz_api|fuzz_api_nomem|fuzz_config|fuzz_ring) corpus=fuzz/corpus/$target ;;
+  fuzz_mqtt_wire) corpus=backends/mqtt/tests/corpus ;;
   *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
 case "$seconds" in
@@ -38,7 +41,8 @@ if [ ! -f "$build/meson-private/coredata.dat" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all >/dev/null
 fi
-meson compile -C "$build" "fuzz/$target" >/dev/null
+# ninja (not meson compile): it regenerates first when meson.build changed.
+ninja -C "$build" "fuzz/$target" >/dev/null
 
 work="$build/fuzz-work/$target"
 artifacts="$build/fuzz-work/$target-artifacts"
@@ -47,7 +51,7 @@ rm -f "$artifacts"/*
 log="$build/fuzz-work/$target.log"
 
 dict=()
-[ -f "fuzz/corpus/$target/tapiq.dict" ] && dict=(-dict="fuzz/corpus/$target/tapiq.dict")
+[ -f "$corpus/tapiq.dict" ] && dict=(-dict="$corpus/tapiq.dict")
 
 # No recovery from sanitizer reports; leaks are errors (LSan under ASan).
 # A 64 MiB quarantine (default 256) still holds freed memory across many
@@ -56,7 +60,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:quarantine_size_mb=64}
 
 status=0
-"$build/fuzz/$target" "$work" "fuzz/corpus/$target" \
+"$build/fuzz/$target" "$work" "$corpus" \
   -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "$@" \
   >"$log" 2>&1 || status=$?
@@ -68,8 +72,8 @@ if [ -n "$crashes" ]; then
     name=$(basename "$c")
     kind=${name%%-*}
     sum=$(sha1sum "$c" | cut -c1-40)
-    cp "$c" "fuzz/corpus/$target/$kind-$sum"
-    echo "run.sh: $target: $kind input kept as fuzz/corpus/$target/$kind-$sum" >&2
+    cp "$c" "$corpus/$kind-$sum"
+    echo "run.sh: $target: $kind input kept as $corpus/$kind-$sum" >&2
   done <<<"$crashes"
 fi
 if [ "$status" -ne 0 ]; then
