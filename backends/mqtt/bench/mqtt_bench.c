@@ -17,6 +17,8 @@
 #include "backends/mqtt/tests/mq_fixture.h"
 #include "backends/mqtt/mqtt_internal.h"
 
+#define MAX_REPS 32 /* --reps is clamped to the size of the per-rep arrays */
+
 struct result {
     double req_s, app_s, msg_s, per_msg;
 };
@@ -84,7 +86,7 @@ int main(int argc, char **argv)
 {
     unsigned ndev = 500, nlamps = 16, seconds = 3, reps = 5, inflight = 64;
     const char *mosquitto = "/usr/sbin/mosquitto";
-    double req[2][32], app[2][32], msg[2][32], per[2][32];
+    double req[2][MAX_REPS], app[2][MAX_REPS], msg[2][MAX_REPS], per[2][MAX_REPS];
     pid_t broker;
 
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -96,7 +98,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--seconds") == 0)
             seconds = v;
         else if (strcmp(argv[i], "--reps") == 0)
-            reps = v > 32 ? 32 : v;
+            reps = v > MAX_REPS ? MAX_REPS : v;
         else if (strcmp(argv[i], "--inflight") == 0)
             inflight = v;
         else if (strcmp(argv[i], "--mosquitto") == 0)
