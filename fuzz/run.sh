@@ -4,6 +4,7 @@
 #   fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #   fuzz/run.sh fuzz_api 60
 #   fuzz/run.sh fuzz_config 3600 -jobs=2 -workers=2
+#   fuzz/run.sh --build TARGET...      only set up and build (in parallel)
 #
 # TARGET is one of fuzz_api, fuzz_api_nomem, fuzz_config, fuzz_ring,
 # fuzz_mqtt_wire. The libFuzzer build lives in build-fuzz (set FUZZ_BUILD to
@@ -16,33 +17,58 @@
 # corpus (named crash-<sha1>, so that the replay test keeps failing until the
 # bug is fixed) and the script exits non-zero.
 # Prints a last line: `TARGET: N runs, cov C, corpus K, OK|FAILED`.
+# Several targets may run at once (a target uses one core).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ $# -lt 2 ]; then
-  sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+usage() {
+  sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
+}
+corpus_of() {
+  case "$1" in
+    fuzz_api|fuzz_api_nomem|fuzz_config|fuzz_ring) echo "fuzz/corpus/$1" ;;
+    fuzz_mqtt_wire) echo backends/mqtt/tests/corpus ;;
+    *) echo "run.sh: unknown target '$1'" >&2; exit 2 ;;
+  esac
+}
+build=${FUZZ_BUILD:-build-fuzz}
+# build_targets TARGET... - set up the build on first use, build the targets;
+# one run.sh at a time.
+build_targets() {
+  local t outs=()
+  for t in "$@"; do
+    corpus_of "$t" >/dev/null
+    outs+=("fuzz/$t")
+  done
+  mkdir -p "$build"
+  exec 9>"$build/.run.lock"
+  flock 9
+  if [ ! -f "$build/meson-private/coredata.dat" ]; then
+    CC=clang CXX=clang++ meson setup "$build" -Dfuzz=enabled \
+      -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all >/dev/null
+  fi
+  # ninja (not meson compile): it regenerates first when meson.build changed.
+  ninja -C "$build" "${outs[@]}" >/dev/null
+  exec 9>&- # unlocks
+}
+
+if [ "${1:-}" = --build ]; then
+  shift
+  [ $# -ge 1 ] || usage
+  build_targets "$@"
+  exit 0
 fi
+[ $# -ge 2 ] || usage
 target=$1
 seconds=$2
 shift 2
-case "$target" in
-  fuzz_api|fuzz_api_nomem|fuzz_config|fuzz_ring) corpus=fuzz/corpus/$target ;;
-  fuzz_mqtt_wire) corpus=backends/mqtt/tests/corpus ;;
-  *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
-esac
+corpus=$(corpus_of "$target")
 case "$seconds" in
   ''|*[!0-9]*) echo "run.sh: SECONDS must be a whole number" >&2; exit 2 ;;
 esac
-
-build=${FUZZ_BUILD:-build-fuzz}
-if [ ! -f "$build/meson-private/coredata.dat" ]; then
-  CC=clang CXX=clang++ meson setup "$build" -Dfuzz=enabled \
-    -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all >/dev/null
-fi
-# ninja (not meson compile): it regenerates first when meson.build changed.
-ninja -C "$build" "fuzz/$target" >/dev/null
+build_targets "$target"
 
 work="$build/fuzz-work/$target"
 artifacts="$build/fuzz-work/$target-artifacts"
