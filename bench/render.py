@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""Render the bench JSON into bench/RESULTS.md and PNG charts (gnuplot).
+"""Render the bench figures into bench/RESULTS.md and PNG charts (gnuplot).
 
 usage: render.py RESULTS_DIR BENCH_DIR
+       render.py --summary SUMMARY_JSON BENCH_DIR
 
-RESULTS_DIR holds gbench.json (Google Benchmark, medians of repetitions),
-callgrind.json (bench/callgrind.py) and meta.json (bench/run.sh). Writes
-BENCH_DIR/RESULTS.md and BENCH_DIR/charts/*.png. Standard library only.
+The first form reads a run's raw output in RESULTS_DIR: gbench.json (Google
+Benchmark, medians of repetitions), callgrind.json (bench/callgrind.py) and
+meta.json (bench/run.sh); it writes RESULTS_DIR/summary.json, the compact
+summary that is committed (the medians and spread of every scenario, the
+callgrind figures and top functions, the run's context), then renders. The
+second form renders from a summary alone, so RESULTS.md can be regenerated
+without the raw output. Both write BENCH_DIR/RESULTS.md and
+BENCH_DIR/charts/*.png (the charts' data files go beside the summary).
+Standard library only.
 """
 import json
 import os
@@ -16,10 +23,19 @@ import sys
 SUFFIX = re.compile(r"/iterations:\d+(/manual_time)?$")
 
 
-def load(results):
+# Google Benchmark's bookkeeping, not figures of the run.
+DROP = {"name", "run_name", "run_type", "aggregate_name", "aggregate_unit", "family_index",
+        "per_family_instance_index", "iterations", "threads", "time_unit", "repetitions",
+        "error_occurred", "error_message", "label"}
+CONTEXT = ("num_cpus", "mhz_per_cpu", "load_avg", "window_seconds", "workers")
+TOP_FUNCTIONS = 15
+
+
+def summarize(results):
+    """The compact summary of a run's raw output in RESULTS."""
     with open(os.path.join(results, "gbench.json")) as f:
         gb = json.load(f)
-    med, cv, reps = {}, {}, {}
+    med, cv = {}, {}
     for b in gb["benchmarks"]:
         name = SUFFIX.sub("", b.get("run_name", b["name"]))
         if b.get("error_occurred"):
@@ -29,12 +45,61 @@ def load(results):
         if b.get("run_type") == "aggregate":
             if kind == "median":
                 med[name] = b
-                reps[name] = b.get("repetitions")
             elif kind == "cv":
                 cv[name] = b
         elif name not in med:
             med[name] = b
-    return gb, med, cv
+    benchmarks = {}
+    for name, b in med.items():
+        if b is None:
+            benchmarks[name] = None
+            continue
+        e = {k: v for k, v in sorted(b.items())
+             if k not in DROP and isinstance(v, (int, float))}
+        e["reps"] = b.get("repetitions", 1)
+        if name in cv and "rate" in cv[name]:
+            e["rate_cv"] = cv[name]["rate"]
+        benchmarks[name] = e
+    ctx = gb.get("context", {})
+    summary = {"meta": {}, "context": {k: ctx[k] for k in CONTEXT if k in ctx},
+               "benchmarks": benchmarks}
+    mp = os.path.join(results, "meta.json")
+    if os.path.exists(mp):
+        with open(mp) as f:
+            summary["meta"] = json.load(f)
+    cgp = os.path.join(results, "callgrind.json")
+    if os.path.exists(cgp):
+        with open(cgp) as f:
+            cg = json.load(f)
+        summary["callgrind"] = {
+            "requests": cg["requests"],
+            "runs": [{k: (r[k][:TOP_FUNCTIONS] if k == "functions" else r[k])
+                      for k in ("impl", "consoles", "reap", "ir_per_request",
+                                "ir_per_request_library", "functions") if k in r}
+                     for r in cg["runs"]]}
+    return summary
+
+
+def write_summary(summary, path):
+    """One line per scenario and per callgrind run: small, and diffs well."""
+    lines = ["{", ' "meta": %s,' % json.dumps(summary["meta"], sort_keys=True),
+             ' "context": %s,' % json.dumps(summary["context"], sort_keys=True),
+             ' "benchmarks": {']
+    items = sorted(summary["benchmarks"].items())
+    for i, (name, e) in enumerate(items):
+        lines.append("  %s: %s%s" % (json.dumps(name), json.dumps(e, sort_keys=True),
+                                     "," if i + 1 < len(items) else ""))
+    lines.append(" }" + ("," if "callgrind" in summary else ""))
+    if "callgrind" in summary:
+        cg = summary["callgrind"]
+        lines += [' "callgrind": {', '  "requests": %s,' % json.dumps(cg["requests"]),
+                  '  "runs": [']
+        for i, r in enumerate(cg["runs"]):
+            lines.append("   %s%s" % (json.dumps(r), "," if i + 1 < len(cg["runs"]) else ""))
+        lines += ["  ]", " }"]
+    lines.append("}")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def rate(med, name, key="rate"):
@@ -65,7 +130,12 @@ def table(head, rows):
     return "\n".join(out)
 
 
-def gnuplot(script):
+def gnuplot(script, png=None, has_data=True):
+    """Run @script; a chart with no data is not drawn (and an old @png goes)."""
+    if not has_data:
+        if png and os.path.exists(png):
+            os.unlink(png)
+        return False
     try:
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
         return True
@@ -125,10 +195,12 @@ def ring_section(med, data_dir, charts):
     png = os.path.join(charts, "ring.png")
     plots = ", ".join("'%s' using %d:xtic(1) title columnhead with linespoints" % (dat, i + 2)
                       for i in range(len(RING_ROWS)))
+    has = any(rate(med, "ring/%s/%s/p:%d/c:%d" % (q, m, p, c))
+              for q, m, _ in RING_ROWS for p, c in RING_CFG)
     if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale y\n"
                "set ylabel 'M items/s (log)'\nset xlabel 'producers×consumers'\n"
                "set key outside below\nset grid\nset title 'Raw ring transfer (median)'\n"
-               "plot %s\n" % (png, plots)):
+               "plot %s\n" % (png, plots), png, has):
         out += ["", "![raw ring throughput](charts/ring.png)"]
     return out
 
@@ -205,7 +277,9 @@ def e2e_section(med, data_dir, charts):
         f.write("threads " + " ".join('"%s %s %d"' % s for s in series) + "\n")
         for t in THREADS:
             vals = [rate(med, e2e_name(r, w, c, t)) for r, w, c in series]
-            f.write("%d " % t + " ".join("%.4f" % (v / 1e6) if v else "NaN" for v in vals) + "\n")
+            if any(vals):  # a thread count not measured would break the lines
+                f.write("%d " % t + " ".join("%.4f" % (v / 1e6) if v else "NaN" for v in vals) +
+                        "\n")
     png = os.path.join(charts, "e2e.png")
     plots = []
     for i, (r, w, c) in enumerate(series):
@@ -218,7 +292,8 @@ def e2e_section(med, data_dir, charts):
                "set grid\nset yrange [0:*]\n"
                "set title 'End to end, spread workload, 2 workers: tapiq (solid) and hand-written "
                "(dashed), median'\nplot %s\n"
-               % (png, ", ".join(plots))):
+               % (png, ", ".join(plots)), png,
+               any(rate(med, e2e_name(r, w, c, t)) for r, w, c in series for t in THREADS)):
         out += ["![end-to-end throughput](charts/e2e.png)", ""]
     return out
 
@@ -281,17 +356,16 @@ def latency_section(med, data_dir, charts):
     if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale y\n"
                "set ylabel 'µs (log)'\nset xlabel 'offered load, %% of peak'\nset key outside below\n"
                "set grid\nset xtics (25, 50, 75)\nset title 'Issue → reply latency (median of runs)'\n"
-               "plot %s\n" % (png, plots)):
+               "plot %s\n" % (png, plots), png,
+               any(rate(med, "latency/%s/load:%d" % (r, p), "p50_us")
+                   for r in ("lockfree", "handwritten") for p in (25, 50, 75))):
         out += ["", "![latency percentiles](charts/latency.png)"]
     return out
 
 
-def callgrind_section(results):
-    p = os.path.join(results, "callgrind.json")
-    if not os.path.exists(p):
+def callgrind_section(cg):
+    if not cg:
         return ["## Instructions per request (callgrind)", "", "Not measured in this run."]
-    with open(p) as f:
-        cg = json.load(f)
     n1, n2 = cg["requests"]
     out = ["## Instructions per request end to end (callgrind)", "",
            "`bench/cg_driver.c`: one application thread, `workers=1`, mem backend, 64 lamps; "
@@ -330,7 +404,7 @@ def callgrind_section(results):
     return out
 
 
-def targets_section(med, results):
+def targets_section(med, cg):
     """The issue's targets against this run's medians (measured, not asserted)."""
     def r(name, key="rate"):
         return rate(med, name, key)
@@ -379,10 +453,7 @@ def targets_section(med, results):
     p99h = r("latency/handwritten/load:50", "p99_us")
     rows.append(["p99 issue→reply ≤ 50 µs at half of peak", "%s µs (hand-written: %s µs)"
                  % (fmt_us(p99), fmt_us(p99h)), "—", yes(None if p99 is None else p99 <= 50)])
-    cgp = os.path.join(results, "callgrind.json")
-    if os.path.exists(cgp):
-        with open(cgp) as f:
-            cg = json.load(f)
+    if cg:
         for reap in ("single", "bulk"):
             runs = {x["consoles"]: x for x in cg["runs"]
                     if x.get("reap", "single") == reap and x.get("impl", "tapiq") == "tapiq"}
@@ -397,16 +468,22 @@ def targets_section(med, results):
 
 
 def main():
-    results, bench_dir = sys.argv[1], sys.argv[2]
+    args = sys.argv[1:]
+    if len(args) == 3 and args[0] == "--summary":
+        with open(args[1]) as f:
+            summary = json.load(f)
+        results, bench_dir = os.path.dirname(os.path.abspath(args[1])), args[2]
+    elif len(args) == 2 and not args[0].startswith("-"):
+        results, bench_dir = args
+        summary = summarize(results)
+        write_summary(summary, os.path.join(results, "summary.json"))
+        print("wrote %s" % os.path.join(results, "summary.json"))
+    else:
+        sys.exit(__doc__)
     charts = os.path.join(bench_dir, "charts")
     os.makedirs(charts, exist_ok=True)
-    gb, med, cv = load(results)
-    meta = {}
-    mp = os.path.join(results, "meta.json")
-    if os.path.exists(mp):
-        with open(mp) as f:
-            meta = json.load(f)
-    ctx = gb.get("context", {})
+    med, meta, ctx = summary["benchmarks"], summary["meta"], summary["context"]
+    cg = summary.get("callgrind")
     failed = sorted(n for n, b in med.items() if b is None)
     lines = ["# tapiq bench results", "",
              "Generated by `bench/render.py` from a real run of `%s` on a 2-core Debian 12 VM "
@@ -427,13 +504,13 @@ def main():
     if failed:
         lines += ["**Scenarios that failed their checks in this run:** " +
                   ", ".join("`%s`" % n for n in failed), ""]
-    lines += targets_section(med, results) + [""]
+    lines += targets_section(med, cg) + [""]
     lines += ring_section(med, results, charts) + [""]
     lines += reqid_section(med) + [""]
     lines += e2e_section(med, results, charts) + [""]
     lines += fanout_section(med) + [""]
     lines += latency_section(med, results, charts) + [""]
-    lines += callgrind_section(results) + [""]
+    lines += callgrind_section(cg) + [""]
     with open(os.path.join(bench_dir, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines))
     print("wrote %s" % os.path.join(bench_dir, "RESULTS.md"))

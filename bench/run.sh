@@ -3,6 +3,12 @@
 # repetitions, measure instructions per request under callgrind, and render
 # bench/RESULTS.md and the charts.
 #
+# The raw output (gbench.json, callgrind.json, meta.json) goes to --out
+# (bench/results/, not committed); bench/render.py condenses it into
+# summary.json there (committed with RESULTS.md and bench/charts/), from
+# which `bench/render.py --summary bench/results/summary.json bench`
+# renders RESULTS.md again.
+#
 #   bench/run.sh [--smoke] [--reps N] [--seconds S] [--filter REGEX]
 #                [--build DIR] [--out DIR] [--no-callgrind] [--no-render]
 #
@@ -53,16 +59,6 @@ if [ "$reps" -gt 1 ]; then
 fi
 echo "== tapiq-bench: $reps repetition(s) of ${seconds}s windows, filter '$filter'"
 TAPIQ_BENCH_SECONDS=$seconds "$build/bench/tapiq-bench" "${args[@]}"
-# Keep no machine paths or host names in the results that get committed.
-python3 - "$out/gbench.json" <<'PY'
-import json, os, sys
-p = sys.argv[1]
-d = json.load(open(p))
-c = d.get("context", {})
-c["executable"] = os.path.basename(c.get("executable", ""))
-c["host_name"] = "2-core Debian 12 VM"
-json.dump(d, open(p, "w"), indent=1)
-PY
 
 if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
     echo "== callgrind: instructions per request"

@@ -5,9 +5,11 @@
  * tapiq_alloc_fail_hook: when non-NULL it is called before each allocation
  * with the size asked for; a non-zero return makes that allocation fail.
  * Concurrency: set it only while no other thread is inside tapiq (tests
- * install it once at start). It is never set in production.
+ * install it once at start). It exists only in the internal library
+ * (TAPIQ_INTERNAL: tests, fuzz); the installed library has no hook and no
+ * check.
  * None of these is called on the phoneSetLamp path or in a worker's steady
- * loop (tests/test_noalloc checks that).
+ * loop (tests/api/test_noalloc checks that).
  */
 #ifndef TAPIQ_CORE_ALLOC_H
 #define TAPIQ_CORE_ALLOC_H
@@ -15,12 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef TAPIQ_INTERNAL
 extern int (*tapiq_alloc_fail_hook)(size_t size);
 
 static inline int tapiq_alloc_fails(size_t n)
 {
     return tapiq_alloc_fail_hook && tapiq_alloc_fail_hook(n);
 }
+#else
+static inline int tapiq_alloc_fails(size_t n)
+{
+    (void)n;
+    return 0;
+}
+#endif
 
 static inline void *tapiq_malloc(size_t n)
 {

@@ -60,6 +60,16 @@
 #define TAPIQ_NO_COVERAGE
 #endif
 
+/* The "tapiq ring under a mutex" baseline (bench/rawq.c; fuzz/fuzz_ring.c
+ * checks it): its field and its branch exist only where TAPIQ_INTERNAL (the
+ * internal library, tests, fuzz) or TAPIQ_MPMC_BASELINE (the bench's raw
+ * rings) is defined. The installed library has neither. */
+#if defined(TAPIQ_INTERNAL) || defined(TAPIQ_MPMC_BASELINE)
+#define TAPIQ_MPMC_IF_BASELINE(...) __VA_ARGS__
+#else
+#define TAPIQ_MPMC_IF_BASELINE(...)
+#endif
+
 #define TAPIQ_MPMC_DEFINE(name, type)                                                          \
     struct name##_cell {                                                                       \
         _Atomic uint64_t seq;                                                                  \
@@ -70,7 +80,7 @@
         alignas(TAPIQ_CACHELINE) _Atomic uint64_t head; /* consumers */                        \
         alignas(TAPIQ_CACHELINE) uint64_t mask;                                                \
         struct name##_cell *cells;                                                             \
-        pthread_mutex_t *baseline_mu; /* bench baseline only: see set_baseline_mutex */        \
+        TAPIQ_MPMC_IF_BASELINE(pthread_mutex_t *baseline_mu;) /* see set_baseline_mutex */     \
     };                                                                                         \
                                                                                                \
     /* name##_init - capacity rounded up to a power of two (>= 2).                          \
@@ -89,7 +99,7 @@
         for (size_t i = 0; i < cap; i++)                                                       \
             atomic_init(&r->cells[i].seq, (uint64_t)i);                                        \
         r->mask = cap - 1;                                                                     \
-        r->baseline_mu = NULL;                                                                 \
+        TAPIQ_MPMC_IF_BASELINE(r->baseline_mu = NULL;)                                         \
         atomic_init(&r->head, 0);                                                              \
         atomic_init(&r->tail, 0);                                                              \
         return 0;                                                                              \
@@ -211,33 +221,44 @@
                                                                                                \
     /* name##_set_baseline_mutex - BENCH BASELINE ONLY: every push and pop of this          \
      * ring then runs under @mu (what a hand-written dispatcher would do), so the            \
-     * bench can compare against the same dispatcher with a mutex ring. NULL: lock-free.      \
+     * bench can compare against the same ring under a mutex. NULL: lock-free.                \
      * Concurrency: none (set before the ring is shared). */                                   \
+    TAPIQ_MPMC_IF_BASELINE(                                                                    \
     static inline void name##_set_baseline_mutex(struct name *r, pthread_mutex_t *mu)          \
     {                                                                                          \
         r->baseline_mu = mu;                                                                   \
     }                                                                                          \
                                                                                                \
-    static inline size_t name##_push_try(struct name *r, const type *v, size_t n)              \
+    static inline size_t name##_push_baseline(struct name *r, const type *v, size_t n)         \
     {                                                                                          \
         size_t k;                                                                              \
-        if (__builtin_expect(r->baseline_mu == NULL, 1))                                       \
-            return name##_push_lf(r, v, n);                                                    \
         pthread_mutex_lock(r->baseline_mu);                                                    \
         k = name##_push_lf(r, v, n);                                                           \
         pthread_mutex_unlock(r->baseline_mu);                                                  \
         return k;                                                                              \
     }                                                                                          \
                                                                                                \
-    static inline size_t name##_pop_try(struct name *r, type *out, size_t n)                   \
+    static inline size_t name##_pop_baseline(struct name *r, type *out, size_t n)              \
     {                                                                                          \
         size_t k;                                                                              \
-        if (__builtin_expect(r->baseline_mu == NULL, 1))                                       \
-            return name##_pop_lf(r, out, n);                                                   \
         pthread_mutex_lock(r->baseline_mu);                                                    \
         k = name##_pop_lf(r, out, n);                                                          \
         pthread_mutex_unlock(r->baseline_mu);                                                  \
         return k;                                                                              \
+    })                                                                                         \
+                                                                                               \
+    static inline size_t name##_push_try(struct name *r, const type *v, size_t n)              \
+    {                                                                                          \
+        TAPIQ_MPMC_IF_BASELINE(if (__builtin_expect(r->baseline_mu != NULL, 0))                \
+                                   return name##_push_baseline(r, v, n);)                      \
+        return name##_push_lf(r, v, n);                                                        \
+    }                                                                                          \
+                                                                                               \
+    static inline size_t name##_pop_try(struct name *r, type *out, size_t n)                   \
+    {                                                                                          \
+        TAPIQ_MPMC_IF_BASELINE(if (__builtin_expect(r->baseline_mu != NULL, 0))                \
+                                   return name##_pop_baseline(r, out, n);)                     \
+        return name##_pop_lf(r, out, n);                                                       \
     }                                                                                          \
                                                                                                \
     /* name##_count - elements in the ring; exact when quiescent, an estimate              \

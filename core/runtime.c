@@ -25,6 +25,7 @@ static uint64_t tapiq_next_epoch = 1;
 
 /* ---------------------------------------------------------------- stepping */
 
+#ifdef TAPIQ_INTERNAL
 int tapiq_rt_manual;
 
 int tapiq_rt_step(uint32_t max)
@@ -44,6 +45,9 @@ int tapiq_rt_step(uint32_t max)
     pthread_mutex_unlock(&tapiq_g_lock);
     return n > INT32_MAX ? INT32_MAX : (int)n;
 }
+#else
+enum { tapiq_rt_manual = 0 }; /* the installed library always starts its workers */
+#endif
 
 /* ---------------------------------------------------------------- lifecycle */
 

@@ -124,9 +124,10 @@ static inline struct tapiq_rt *tapiq_rt_current(void)
 /* Serialises initialize/shutdown/open/close/filters/configure and teardown. */
 extern pthread_mutex_t tapiq_g_lock;
 
-/* Test hook for thread-free runs (fuzz/): set before a runtime starts, the
- * runtime starts no worker threads and requests wait until some thread calls
- * tapiq_rt_step(). Not for production: nothing else drives a manual runtime. */
+#ifdef TAPIQ_INTERNAL
+/* Test hook for thread-free runs (fuzz/), in the internal library only: set
+ * before a runtime starts, the runtime starts no worker threads and requests
+ * wait until some thread calls tapiq_rt_step(). */
 extern int tapiq_rt_manual;
 /* Run one round of every worker of the current manual runtime on the calling
  * thread, each taking up to @max devices' batches (0: no limit). Returns the
@@ -135,6 +136,7 @@ extern int tapiq_rt_manual;
  * phoneInitializeEx/phoneShutdown/phoneOpen/phoneClose; call it outside any
  * read-side section. */
 int tapiq_rt_step(uint32_t max);
+#endif
 
 /* Build and publish the runtime from configuration @text (NULL: defaults);
  * under g_lock. Returns 0, -EINVAL (bad configuration), -ENOMEM, or the

@@ -16,6 +16,7 @@
 #include "core/handle.h"
 #include "core/issuer.h"
 #include "core/runtime.h"
+#include "core/tapi_boundary.h"
 #include "core/utf.h"
 #include "core/worker.h"
 
@@ -258,7 +259,7 @@ static LONG initialize(LPHPHONEAPP lphApp, PHONECALLBACK cb, LPCSTR name, LPDWOR
         return PHONEERR_INVALPOINTER;
     if (params) {
         if (params->dwTotalSize < sizeof(PHONEINITIALIZEEXPARAMS)) {
-            if (params->dwTotalSize >= 12)
+            if (params->dwTotalSize >= TAPIQ_VARSIZE_HEAD)
                 params->dwNeededSize = sizeof(PHONEINITIALIZEEXPARAMS);
             return PHONEERR_STRUCTURETOOSMALL;
         }

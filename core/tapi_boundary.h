@@ -5,6 +5,8 @@
 #ifndef TAPIQ_CORE_TAPI_BOUNDARY_H
 #define TAPIQ_CORE_TAPI_BOUNDARY_H
 
+#include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -27,6 +29,18 @@ static inline LONG tapiq_enter_handle(HPHONE h, struct tapiq_rt **rtp,
     *hsp = tapiq_handle_lookup(*rtp, h);
     return *hsp ? 0 : (LONG)PHONEERR_INVALPHONEHANDLE;
 }
+
+/* The head of TAPI's variable-size structures: dwTotalSize, dwNeededSize,
+ * dwUsedSize. A caller's structure too small for the fixed part still gets
+ * dwNeededSize when it holds this head. */
+#define TAPIQ_VARSIZE_HEAD 12u
+#define TAPIQ_VARSIZE_HEAD_OF(type) (offsetof(type, dwUsedSize) + sizeof(DWORD))
+static_assert(TAPIQ_VARSIZE_HEAD_OF(PHONECAPS) == TAPIQ_VARSIZE_HEAD, "PHONECAPS head");
+static_assert(TAPIQ_VARSIZE_HEAD_OF(PHONESTATUS) == TAPIQ_VARSIZE_HEAD, "PHONESTATUS head");
+static_assert(TAPIQ_VARSIZE_HEAD_OF(PHONEBUTTONINFO) == TAPIQ_VARSIZE_HEAD, "PHONEBUTTONINFO head");
+static_assert(TAPIQ_VARSIZE_HEAD_OF(VARSTRING) == TAPIQ_VARSIZE_HEAD, "VARSTRING head");
+static_assert(TAPIQ_VARSIZE_HEAD_OF(PHONEINITIALIZEEXPARAMS) == TAPIQ_VARSIZE_HEAD,
+              "PHONEINITIALIZEEXPARAMS head");
 
 /* The variable part of a structure, laid out twice: once to measure
  * (write 0: the caller's buffer is not touched; give the fill functions a

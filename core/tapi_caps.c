@@ -138,7 +138,7 @@ static LONG get_dev_caps(HPHONEAPP hPhoneApp, DWORD dwDeviceID, DWORD dwAPIVersi
     need = (v.off + 3) & ~3u;
     total = lpPhoneCaps->dwTotalSize;
     if (total < fixed) {
-        if (total >= 12)
+        if (total >= TAPIQ_VARSIZE_HEAD)
             lpPhoneCaps->dwNeededSize = need;
         rc = PHONEERR_STRUCTURETOOSMALL;
         goto out;
@@ -252,7 +252,7 @@ static LONG get_status(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus)
     need = (v.off + 3) & ~3u;
     total = lpPhoneStatus->dwTotalSize;
     if (total < fixed) {
-        if (total >= 12)
+        if (total >= TAPIQ_VARSIZE_HEAD)
             lpPhoneStatus->dwNeededSize = need;
         rc = PHONEERR_STRUCTURETOOSMALL;
         goto out;

@@ -179,7 +179,7 @@ static LONG get_id(HPHONE hPhone, LPVARSTRING lpDeviceID, struct dev_class cls)
         goto out;
     }
     if (lpDeviceID->dwTotalSize < fixed) {
-        if (lpDeviceID->dwTotalSize >= 12)
+        if (lpDeviceID->dwTotalSize >= TAPIQ_VARSIZE_HEAD)
             lpDeviceID->dwNeededSize = need;
         rc = (LONG)PHONEERR_STRUCTURETOOSMALL;
         goto out;
@@ -267,7 +267,7 @@ static LONG get_button_info(HPHONE hPhone, DWORD dwButtonLampID, LPPHONEBUTTONIN
         tapiq_var_put_str(&v, b.text, b.text_len, wide);
     need = (v.off + 3) & ~3u;
     if (info->dwTotalSize < fixed) {
-        if (info->dwTotalSize >= 12)
+        if (info->dwTotalSize >= TAPIQ_VARSIZE_HEAD)
             info->dwNeededSize = need;
         rc = (LONG)PHONEERR_STRUCTURETOOSMALL;
         goto out;
@@ -326,7 +326,7 @@ TAPIQ_API LONG phoneGetDisplay(HPHONE hPhone, LPVARSTRING lpDisplay)
     n = dev->ext->rows * dev->ext->cols;
     need = (fixed + n + 1 + 3) & ~3u;
     if (lpDisplay->dwTotalSize < fixed) {
-        if (lpDisplay->dwTotalSize >= 12)
+        if (lpDisplay->dwTotalSize >= TAPIQ_VARSIZE_HEAD)
             lpDisplay->dwNeededSize = need;
         rc = (LONG)PHONEERR_STRUCTURETOOSMALL;
         goto out;

@@ -4,41 +4,71 @@
 #   fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #   fuzz/run.sh fuzz_api 60
 #   fuzz/run.sh fuzz_config 3600 -jobs=2 -workers=2
+#   fuzz/run.sh --build TARGET...      only set up and build (in parallel)
 #
-# TARGET is one of fuzz_api, fuzz_api_nomem, fuzz_config, fuzz_ring. The
-# libFuzzer build lives in build-fuzz (set FUZZ_BUILD to use another); it is
-# set up on first use with clang, ASan+UBSan and -Dfuzz=enabled.
+# TARGET is one of fuzz_api, fuzz_api_nomem, fuzz_config, fuzz_ring,
+# fuzz_mqtt_wire. The libFuzzer build lives in build-fuzz (set FUZZ_BUILD to
+# use another); it is set up on first use with clang, ASan+UBSan and
+# -Dfuzz=enabled. A target's committed corpus is fuzz/corpus/TARGET, or
+# beside its backend (fuzz_mqtt_wire: backends/mqtt/tests/corpus).
 # New inputs go to a scratch corpus (build-fuzz/fuzz-work/TARGET, seeded from
-# fuzz/corpus/TARGET); the committed corpus is only read. When libFuzzer
-# reports a crash, leak, timeout or sanitizer error, the input is copied into
-# fuzz/corpus/TARGET/ (named crash-<sha1>, so that the replay test keeps
-# failing until the bug is fixed) and the script exits non-zero.
+# the committed one, which is only read). When libFuzzer reports a crash,
+# leak, timeout or sanitizer error, the input is copied into the committed
+# corpus (named crash-<sha1>, so that the replay test keeps failing until the
+# bug is fixed) and the script exits non-zero.
 # Prints a last line: `TARGET: N runs, cov C, corpus K, OK|FAILED`.
+# Several targets may run at once (a target uses one core).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ $# -lt 2 ]; then
-  sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+usage() {
+  sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
+}
+corpus_of() {
+  case "$1" in
+    fuzz_api|fuzz_api_nomem|fuzz_config|fuzz_ring) echo "fuzz/corpus/$1" ;;
+    fuzz_mqtt_wire) echo backends/mqtt/tests/corpus ;;
+    *) echo "run.sh: unknown target '$1'" >&2; exit 2 ;;
+  esac
+}
+build=${FUZZ_BUILD:-build-fuzz}
+# build_targets TARGET... - set up the build on first use, build the targets;
+# one run.sh at a time.
+build_targets() {
+  local t outs=()
+  for t in "$@"; do
+    corpus_of "$t" >/dev/null
+    outs+=("fuzz/$t")
+  done
+  mkdir -p "$build"
+  exec 9>"$build/.run.lock"
+  flock 9
+  if [ ! -f "$build/meson-private/coredata.dat" ]; then
+    CC=clang CXX=clang++ meson setup "$build" -Dfuzz=enabled \
+      -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all >/dev/null
+  fi
+  # ninja (not meson compile): it regenerates first when meson.build changed.
+  ninja -C "$build" "${outs[@]}" >/dev/null
+  exec 9>&- # unlocks
+}
+
+if [ "${1:-}" = --build ]; then
+  shift
+  [ $# -ge 1 ] || usage
+  build_targets "$@"
+  exit 0
 fi
+[ $# -ge 2 ] || usage
 target=$1
 seconds=$2
 shift 2
-case "$target" in
-  fuzz_api|fuzz_api_nomem|fuzz_config|fuzz_ring) ;;
-  *) echo "run.sh: unknown target '$target'" >&2; exit 2 ;;
-esac
+corpus=$(corpus_of "$target")
 case "$seconds" in
   ''|*[!0-9]*) echo "run.sh: SECONDS must be a whole number" >&2; exit 2 ;;
 esac
-
-build=${FUZZ_BUILD:-build-fuzz}
-if [ ! -f "$build/meson-private/coredata.dat" ]; then
-  CC=clang CXX=clang++ meson setup "$build" -Dfuzz=enabled \
-    -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all >/dev/null
-fi
-meson compile -C "$build" "fuzz/$target" >/dev/null
+build_targets "$target"
 
 work="$build/fuzz-work/$target"
 artifacts="$build/fuzz-work/$target-artifacts"
@@ -47,7 +77,7 @@ rm -f "$artifacts"/*
 log="$build/fuzz-work/$target.log"
 
 dict=()
-[ -f "fuzz/corpus/$target/tapiq.dict" ] && dict=(-dict="fuzz/corpus/$target/tapiq.dict")
+[ -f "$corpus/tapiq.dict" ] && dict=(-dict="$corpus/tapiq.dict")
 
 # No recovery from sanitizer reports; leaks are errors (LSan under ASan).
 # A 64 MiB quarantine (default 256) still holds freed memory across many
@@ -56,7 +86,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:quarantine_size_mb=64}
 
 status=0
-"$build/fuzz/$target" "$work" "fuzz/corpus/$target" \
+"$build/fuzz/$target" "$work" "$corpus" \
   -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "$@" \
   >"$log" 2>&1 || status=$?
@@ -68,8 +98,8 @@ if [ -n "$crashes" ]; then
     name=$(basename "$c")
     kind=${name%%-*}
     sum=$(sha1sum "$c" | cut -c1-40)
-    cp "$c" "fuzz/corpus/$target/$kind-$sum"
-    echo "run.sh: $target: $kind input kept as fuzz/corpus/$target/$kind-$sum" >&2
+    cp "$c" "$corpus/$kind-$sum"
+    echo "run.sh: $target: $kind input kept as $corpus/$kind-$sum" >&2
   done <<<"$crashes"
 fi
 if [ "$status" -ne 0 ]; then

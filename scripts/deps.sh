@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config gcc g++
   liburcu-dev libck-dev libbenchmark-dev
-  clang libclang-rt-14-dev valgrind
+  clang libclang-rt-14-dev valgrind gnuplot-nox
   mosquitto mosquitto-clients libmosquitto-dev nats-server
 )
 

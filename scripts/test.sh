@@ -46,7 +46,8 @@ run_build() {
   echo
   echo "=== $dir ($*)"
   if [ -f "$dir/meson-private/coredata.dat" ]; then
-    meson configure "$dir" "$@"
+    # --reconfigure (not `meson configure`) also takes options added since.
+    meson setup --reconfigure "$dir" "$@"
   else
     meson setup "$dir" "$@"
   fi
@@ -71,11 +72,15 @@ run_build() {
   results+=("$dir|tested|$?|$log")
 }
 
-run_build build-test "" -Dwerror=true
+# Every optional part this machine can build, named also for build dirs set
+# up before a default changed (meson keeps an existing dir's values).
+parts=(-Dmqtt=auto -Dbench=auto -Dfuzz=auto)
+run_build build-test "" -Dwerror=true "${parts[@]}"
 if [ "$quick" -eq 0 ]; then
-  run_build build-tsan tsan -Db_sanitize=thread -Dwerror=true
+  run_build build-tsan tsan -Db_sanitize=thread -Dwerror=true "${parts[@]}"
   run_build build-asan asan -Db_sanitize=address,undefined \
-    -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all -Dwerror=true
+    -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all -Dwerror=true \
+    "${parts[@]}"
 fi
 
 echo

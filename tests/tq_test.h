@@ -1,8 +1,7 @@
-/* tests/tq_test.h - small helpers shared by the tapiq tests.
+/* tests/tq_test.h - TAPI helpers shared by the api and stress tests (and the
+ * core unit tests that use its generators). Checks: tests/check.h.
  *
- * Everything here is static: each test is one executable. A failed check
- * prints where and why, then ends the process with exit status 1 at once
- * (other threads may still be running; nothing is cleaned up).
+ * Everything here is static: each test is one executable.
  */
 #ifndef TAPIQ_TESTS_TQ_TEST_H
 #define TAPIQ_TESTS_TQ_TEST_H
@@ -18,6 +17,8 @@
 #include <time.h>
 
 #include <tapiq/tapiq.h>
+
+#include "check.h"
 
 #define TQ_API TAPI_VERSION2_2
 
@@ -80,49 +81,16 @@ static inline const char *tq_err_name(LONG r)
     }
 }
 
-#if defined(__GNUC__)
-#define TQ_NORETURN __attribute__((noreturn))
-#define TQ_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define TQ_NORETURN
-#define TQ_PRINTF(a, b)
-#endif
-
-static TQ_NORETURN TQ_PRINTF(3, 4) void tq_fail(const char *file, int line, const char *fmt, ...);
-static void tq_fail(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "FAIL %s:%d: ", file, line);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    fflush(stdout);
-    _Exit(1);
-}
-
-/* TQ_CHECK(cond) / TQ_CHECKF(cond, fmt, ...): fail unless cond holds. */
-#define TQ_CHECK(cond)                                                                       \
-    do {                                                                                     \
-        if (!(cond))                                                                         \
-            tq_fail(__FILE__, __LINE__, "%s", #cond);                                        \
-    } while (0)
-#define TQ_CHECKF(cond, ...)                                                                 \
-    do {                                                                                     \
-        if (!(cond))                                                                         \
-            tq_fail(__FILE__, __LINE__, __VA_ARGS__);                                        \
-    } while (0)
-
 /* TQ_EXPECT(expr, want): a LONG-returning call must return exactly want. */
 #define TQ_EXPECT(expr, want)                                                                \
     do {                                                                                     \
         LONG tq_got_ = (LONG)(expr);                                                         \
         LONG tq_want_ = (LONG)(want);                                                        \
-        if (tq_got_ != tq_want_)                                                             \
-            tq_fail(__FILE__, __LINE__, "%s returned %" PRId32 " (%s), expected %" PRId32    \
-                    " (%s)", #expr, tq_got_, tq_err_name(tq_got_), tq_want_,                 \
-                    tq_err_name(tq_want_));                                                  \
+        if (tq_got_ != tq_want_) {                                                           \
+            tq_fail_where(__FILE__, __LINE__, #expr);                                        \
+            tq_fail_why("returned %" PRId32 " (%s), expected %" PRId32 " (%s)", tq_got_,     \
+                        tq_err_name(tq_got_), tq_want_, tq_err_name(tq_want_));              \
+        }                                                                                    \
     } while (0)
 
 /* TQ_EXPECT_ID(expr): a phoneSetLamp-like call must return a request id; yields it. */
@@ -225,7 +193,7 @@ static inline tapiq_stats tq_wait_idle(void)
             return s;
         tq_sleep_us(1000);
     }
-    tq_fail(__FILE__, __LINE__, "in_flight stayed at %" PRIu64 " for 60 s", s.in_flight);
+    TQ_FAIL("in_flight stayed at %" PRIu64 " for 60 s", s.in_flight);
 }
 
 /* The completion status carried by a PHONE_REPLY (dwParam2 as LONG). */

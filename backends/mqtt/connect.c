@@ -40,14 +40,28 @@ struct tapiq_mqtt_connector {
 };
 
 static _Atomic unsigned connectors_running;
+#ifdef TAPIQ_INTERNAL
+/* The test hook (internal library only); see mqtt_internal.h. */
 static _Atomic(tapiq_mqtt_resolve_fn *) resolver;
 
 void tapiq_mqtt_set_resolver(tapiq_mqtt_resolve_fn *fn)
 {
-    /* release: pairs with the acquire load in tapiq_mqtt_connector_start(),
-     * for whatever @fn reads. */
+    /* release: pairs with the acquire load in resolver_get(), for whatever
+     * @fn reads. */
     atomic_store_explicit(&resolver, fn, memory_order_release);
 }
+
+static tapiq_mqtt_resolve_fn *resolver_get(void)
+{
+    /* acquire: pairs with the release store in tapiq_mqtt_set_resolver(). */
+    return atomic_load_explicit(&resolver, memory_order_acquire);
+}
+#else
+static tapiq_mqtt_resolve_fn *resolver_get(void)
+{
+    return NULL;
+}
+#endif
 
 unsigned tapiq_mqtt_connectors_running(void)
 {
@@ -187,8 +201,7 @@ int tapiq_mqtt_connector_start(struct mosquitto *m, const char *host, int port, 
         return -ENOMEM;
     }
     atomic_init(&c->state, CONN_RUNNING);
-    /* acquire: pairs with the release store in tapiq_mqtt_set_resolver(). */
-    c->resolve = atomic_load_explicit(&resolver, memory_order_acquire);
+    c->resolve = resolver_get();
     if (!c->resolve)
         c->resolve = getaddrinfo;
     c->m = m;

@@ -20,6 +20,7 @@
 #define TAPIQ_MQTT_ERROR_MAX 512 /* room for the longest last error, NUL included */
 
 /* ------------------------------------------------------------- test hooks */
+/* In the internal library only (TAPIQ_INTERNAL): the installed one has none. */
 
 /* A stand-in for getaddrinfo(), with its contract: on 0 *@res is a list that
  * the caller frees with freeaddrinfo(). */
@@ -32,6 +33,8 @@ typedef int tapiq_mqtt_resolve_fn(const char *host, const char *service,
  * phoneShutdown().
  * Concurrency: any thread; connection attempts started after the call use
  * @fn (release; writes before the call happen-before @fn runs). */
+#ifdef TAPIQ_INTERNAL
 void tapiq_mqtt_set_resolver(tapiq_mqtt_resolve_fn *fn);
+#endif
 
 #endif /* TAPIQ_BACKENDS_MQTT_MQTT_INTERNAL_H */

@@ -6,15 +6,7 @@
 
 #include <tapiq/tapiq.h>
 
-static int failures;
-
-#define CHECK(cond)                                                                          \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                  \
-            failures++;                                                                      \
-        }                                                                                    \
-    } while (0)
+#include "check.h"
 
 _Static_assert(sizeof(PHONEMESSAGE) == 40, "PHONEMESSAGE is 40 bytes");
 _Static_assert(sizeof(PHONECAPS) == 196, "PHONECAPS is 196 bytes");
@@ -32,51 +24,51 @@ _Static_assert((LONG)-1 < 0 && (DWORD)-1 > 0, "LONG signed, DWORD unsigned");
 
 static void check_offsets(void)
 {
-    CHECK(offsetof(PHONEMESSAGE, hDevice) == 0);
-    CHECK(offsetof(PHONEMESSAGE, dwMessageID) == 4);
-    CHECK(offsetof(PHONEMESSAGE, dwCallbackInstance) == 8);
-    CHECK(offsetof(PHONEMESSAGE, dwParam1) == 16);
-    CHECK(offsetof(PHONEMESSAGE, dwParam2) == 24);
-    CHECK(offsetof(PHONEMESSAGE, dwParam3) == 32);
-    CHECK(offsetof(PHONEINITIALIZEEXPARAMS, dwOptions) == 12);
-    CHECK(offsetof(PHONEINITIALIZEEXPARAMS, Handles) == 16);
-    CHECK(offsetof(PHONEINITIALIZEEXPARAMS, dwCompletionKey) == 24);
-    CHECK(offsetof(PHONECAPS, dwPhoneStates) == 44);
-    CHECK(offsetof(PHONECAPS, dwNumButtonLamps) == 84);
-    CHECK(offsetof(PHONECAPS, dwButtonModesSize) == 88);
-    CHECK(offsetof(PHONECAPS, dwLampModesSize) == 104);
-    CHECK(offsetof(PHONECAPS, dwLampModesOffset) == 108);
-    CHECK(offsetof(PHONECAPS, dwPhoneFeatures) == 152);
-    CHECK(offsetof(PHONECAPS, PermanentPhoneGuid) == 180);
-    CHECK(offsetof(PHONESTATUS, dwStatusFlags) == 12);
-    CHECK(offsetof(PHONESTATUS, dwNumOwners) == 16);
-    CHECK(offsetof(PHONESTATUS, dwNumMonitors) == 20);
-    CHECK(offsetof(PHONESTATUS, dwLampModesSize) == 76);
-    CHECK(offsetof(PHONESTATUS, dwLampModesOffset) == 80);
-    CHECK(offsetof(PHONESTATUS, dwPhoneFeatures) == 100);
-    CHECK(offsetof(PHONESTATUS, dwRingMode) == 24);
-    CHECK(offsetof(PHONESTATUS, dwHeadsetGain) == 64);
-    CHECK(offsetof(PHONESTATUS, dwDisplaySize) == 68);
-    CHECK(offsetof(PHONESTATUS, dwDisplayOffset) == 72);
-    CHECK(offsetof(PHONESTATUS, dwOwnerNameSize) == 84);
-    CHECK(offsetof(PHONECAPS, dwHookSwitchDevs) == 48);
-    CHECK(offsetof(PHONECAPS, dwDisplayNumRows) == 72);
-    CHECK(offsetof(PHONECAPS, dwNumRingModes) == 80);
-    CHECK(offsetof(PHONECAPS, dwButtonFunctionsSize) == 96);
-    CHECK(offsetof(PHONECAPS, dwNumSetData) == 112);
-    CHECK(offsetof(PHONECAPS, dwNumGetData) == 124);
-    CHECK(offsetof(PHONECAPS, dwDeviceClassesSize) == 144);
-    CHECK(offsetof(PHONECAPS, dwMonitoredHeadsetHookSwitchModes) == 176);
-    CHECK(offsetof(VARSTRING, dwStringFormat) == 12);
-    CHECK(offsetof(VARSTRING, dwStringSize) == 16);
-    CHECK(offsetof(VARSTRING, dwStringOffset) == 20);
-    CHECK(offsetof(PHONEBUTTONINFO, dwButtonMode) == 12);
-    CHECK(offsetof(PHONEBUTTONINFO, dwButtonFunction) == 16);
-    CHECK(offsetof(PHONEBUTTONINFO, dwButtonTextSize) == 20);
-    CHECK(offsetof(PHONEBUTTONINFO, dwButtonTextOffset) == 24);
-    CHECK(offsetof(PHONEBUTTONINFO, dwDevSpecificSize) == 28);
-    CHECK(offsetof(PHONEBUTTONINFO, dwDevSpecificOffset) == 32);
-    CHECK(offsetof(PHONEBUTTONINFO, dwButtonState) == 36);
+    TQ_CHECK(offsetof(PHONEMESSAGE, hDevice) == 0);
+    TQ_CHECK(offsetof(PHONEMESSAGE, dwMessageID) == 4);
+    TQ_CHECK(offsetof(PHONEMESSAGE, dwCallbackInstance) == 8);
+    TQ_CHECK(offsetof(PHONEMESSAGE, dwParam1) == 16);
+    TQ_CHECK(offsetof(PHONEMESSAGE, dwParam2) == 24);
+    TQ_CHECK(offsetof(PHONEMESSAGE, dwParam3) == 32);
+    TQ_CHECK(offsetof(PHONEINITIALIZEEXPARAMS, dwOptions) == 12);
+    TQ_CHECK(offsetof(PHONEINITIALIZEEXPARAMS, Handles) == 16);
+    TQ_CHECK(offsetof(PHONEINITIALIZEEXPARAMS, dwCompletionKey) == 24);
+    TQ_CHECK(offsetof(PHONECAPS, dwPhoneStates) == 44);
+    TQ_CHECK(offsetof(PHONECAPS, dwNumButtonLamps) == 84);
+    TQ_CHECK(offsetof(PHONECAPS, dwButtonModesSize) == 88);
+    TQ_CHECK(offsetof(PHONECAPS, dwLampModesSize) == 104);
+    TQ_CHECK(offsetof(PHONECAPS, dwLampModesOffset) == 108);
+    TQ_CHECK(offsetof(PHONECAPS, dwPhoneFeatures) == 152);
+    TQ_CHECK(offsetof(PHONECAPS, PermanentPhoneGuid) == 180);
+    TQ_CHECK(offsetof(PHONESTATUS, dwStatusFlags) == 12);
+    TQ_CHECK(offsetof(PHONESTATUS, dwNumOwners) == 16);
+    TQ_CHECK(offsetof(PHONESTATUS, dwNumMonitors) == 20);
+    TQ_CHECK(offsetof(PHONESTATUS, dwLampModesSize) == 76);
+    TQ_CHECK(offsetof(PHONESTATUS, dwLampModesOffset) == 80);
+    TQ_CHECK(offsetof(PHONESTATUS, dwPhoneFeatures) == 100);
+    TQ_CHECK(offsetof(PHONESTATUS, dwRingMode) == 24);
+    TQ_CHECK(offsetof(PHONESTATUS, dwHeadsetGain) == 64);
+    TQ_CHECK(offsetof(PHONESTATUS, dwDisplaySize) == 68);
+    TQ_CHECK(offsetof(PHONESTATUS, dwDisplayOffset) == 72);
+    TQ_CHECK(offsetof(PHONESTATUS, dwOwnerNameSize) == 84);
+    TQ_CHECK(offsetof(PHONECAPS, dwHookSwitchDevs) == 48);
+    TQ_CHECK(offsetof(PHONECAPS, dwDisplayNumRows) == 72);
+    TQ_CHECK(offsetof(PHONECAPS, dwNumRingModes) == 80);
+    TQ_CHECK(offsetof(PHONECAPS, dwButtonFunctionsSize) == 96);
+    TQ_CHECK(offsetof(PHONECAPS, dwNumSetData) == 112);
+    TQ_CHECK(offsetof(PHONECAPS, dwNumGetData) == 124);
+    TQ_CHECK(offsetof(PHONECAPS, dwDeviceClassesSize) == 144);
+    TQ_CHECK(offsetof(PHONECAPS, dwMonitoredHeadsetHookSwitchModes) == 176);
+    TQ_CHECK(offsetof(VARSTRING, dwStringFormat) == 12);
+    TQ_CHECK(offsetof(VARSTRING, dwStringSize) == 16);
+    TQ_CHECK(offsetof(VARSTRING, dwStringOffset) == 20);
+    TQ_CHECK(offsetof(PHONEBUTTONINFO, dwButtonMode) == 12);
+    TQ_CHECK(offsetof(PHONEBUTTONINFO, dwButtonFunction) == 16);
+    TQ_CHECK(offsetof(PHONEBUTTONINFO, dwButtonTextSize) == 20);
+    TQ_CHECK(offsetof(PHONEBUTTONINFO, dwButtonTextOffset) == 24);
+    TQ_CHECK(offsetof(PHONEBUTTONINFO, dwDevSpecificSize) == 28);
+    TQ_CHECK(offsetof(PHONEBUTTONINFO, dwDevSpecificOffset) == 32);
+    TQ_CHECK(offsetof(PHONEBUTTONINFO, dwButtonState) == 36);
 }
 
 static void check_constants(void)
@@ -99,27 +91,28 @@ static void check_constants(void)
         {PHONEERR_SERVICE_NOT_RUNNING, 0x90000025},
     };
     for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
-        CHECK(errs[i].v < 0);
-        CHECK(errs[i].v == (LONG)errs[i].raw);
-        CHECK((DWORD)errs[i].v == errs[i].raw);
+        TQ_CHECK(errs[i].v < 0);
+        TQ_CHECK(errs[i].v == (LONG)errs[i].raw);
+        TQ_CHECK((DWORD)errs[i].v == errs[i].raw);
     }
-    CHECK(PHONELAMPMODE_DUMMY == 0x01 && PHONELAMPMODE_OFF == 0x02 &&
-          PHONELAMPMODE_STEADY == 0x04 && PHONELAMPMODE_WINK == 0x08 &&
-          PHONELAMPMODE_FLASH == 0x10 && PHONELAMPMODE_FLUTTER == 0x20 &&
-          PHONELAMPMODE_BROKENFLUTTER == 0x40 && PHONELAMPMODE_UNKNOWN == 0x80);
-    CHECK(PHONEPRIVILEGE_MONITOR == 1 && PHONEPRIVILEGE_OWNER == 2);
-    CHECK(PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW == 1 && PHONEINITIALIZEEXOPTION_USEEVENT == 2 &&
-          PHONEINITIALIZEEXOPTION_USECOMPLETIONPORT == 3);
-    CHECK(PHONE_BUTTON == 14 && PHONE_CLOSE == 15 && PHONE_DEVSPECIFIC == 16 &&
-          PHONE_REPLY == 17 && PHONE_STATE == 18 && PHONE_CREATE == 20 && PHONE_REMOVE == 26);
-    CHECK(PHONESTATE_LAMP == 0x40 && PHONESTATE_CONNECTED == 0x2 &&
-          PHONESTATE_DISCONNECTED == 0x4 && PHONESTATE_REMOVED == 0x800000);
-    CHECK(PHONESTATUSFLAGS_CONNECTED == 1 && PHONESTATUSFLAGS_SUSPENDED == 2);
-    CHECK(PHONEFEATURE_GETLAMP == 0x200 && PHONEFEATURE_SETLAMP == 0x800000);
-    CHECK(TAPI_VERSION1_0 == 0x00010003 && TAPI_VERSION1_4 == 0x00010004 &&
-          TAPI_VERSION2_0 == 0x00020000 && TAPI_VERSION2_1 == 0x00020001 &&
-          TAPI_VERSION2_2 == 0x00020002);
-    CHECK(INFINITE == 0xFFFFFFFFu);
+    TQ_CHECK(PHONELAMPMODE_DUMMY == 0x01 && PHONELAMPMODE_OFF == 0x02 &&
+             PHONELAMPMODE_STEADY == 0x04 && PHONELAMPMODE_WINK == 0x08 &&
+             PHONELAMPMODE_FLASH == 0x10 && PHONELAMPMODE_FLUTTER == 0x20 &&
+             PHONELAMPMODE_BROKENFLUTTER == 0x40 && PHONELAMPMODE_UNKNOWN == 0x80);
+    TQ_CHECK(PHONEPRIVILEGE_MONITOR == 1 && PHONEPRIVILEGE_OWNER == 2);
+    TQ_CHECK(PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW == 1 &&
+             PHONEINITIALIZEEXOPTION_USEEVENT == 2 &&
+             PHONEINITIALIZEEXOPTION_USECOMPLETIONPORT == 3);
+    TQ_CHECK(PHONE_BUTTON == 14 && PHONE_CLOSE == 15 && PHONE_DEVSPECIFIC == 16 &&
+             PHONE_REPLY == 17 && PHONE_STATE == 18 && PHONE_CREATE == 20 && PHONE_REMOVE == 26);
+    TQ_CHECK(PHONESTATE_LAMP == 0x40 && PHONESTATE_CONNECTED == 0x2 &&
+             PHONESTATE_DISCONNECTED == 0x4 && PHONESTATE_REMOVED == 0x800000);
+    TQ_CHECK(PHONESTATUSFLAGS_CONNECTED == 1 && PHONESTATUSFLAGS_SUSPENDED == 2);
+    TQ_CHECK(PHONEFEATURE_GETLAMP == 0x200 && PHONEFEATURE_SETLAMP == 0x800000);
+    TQ_CHECK(TAPI_VERSION1_0 == 0x00010003 && TAPI_VERSION1_4 == 0x00010004 &&
+             TAPI_VERSION2_0 == 0x00020000 && TAPI_VERSION2_1 == 0x00020001 &&
+             TAPI_VERSION2_2 == 0x00020002);
+    TQ_CHECK(INFINITE == 0xFFFFFFFFu);
 }
 
 /* Each function has exactly the documented signature. */
@@ -142,8 +135,8 @@ static void check_signatures(void)
     LONG (*getlamp)(HPHONE, DWORD, LPDWORD) = phoneGetLamp;
     LONG (*getmsg)(HPHONEAPP, LPPHONEMESSAGE, DWORD) = phoneGetMessage;
     void (*cb)(DWORD, DWORD, DWORD_PTR, DWORD_PTR, DWORD_PTR, DWORD_PTR) = (PHONECALLBACK)0;
-    CHECK(init && init_a && shutdown && negotiate && open && close && caps && status &&
-          setmsgs && getmsgs && setlamp && getlamp && getmsg && !cb);
+    TQ_CHECK(init && init_a && shutdown && negotiate && open && close && caps && status &&
+             setmsgs && getmsgs && setlamp && getlamp && getmsg && !cb);
 }
 
 int main(void)
@@ -151,10 +144,6 @@ int main(void)
     check_offsets();
     check_constants();
     check_signatures();
-    if (failures) {
-        fprintf(stderr, "%d layout checks failed\n", failures);
-        return 1;
-    }
     printf("layout: ok\n");
     return 0;
 }

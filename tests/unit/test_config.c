@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "unit.h"
+#include "check.h"
 
 static void ok(const char *text, struct tapiq_config *c)
 {
@@ -12,39 +12,39 @@ static void ok(const char *text, struct tapiq_config *c)
     int r = tapiq_config_parse(text, c, err, sizeof(err));
     if (r)
         fprintf(stderr, "'%s': %s\n", text, err);
-    CHECK(r == 0);
-    CHECK(err[0] == '\0');
+    TQ_CHECK(r == 0);
+    TQ_CHECK(err[0] == '\0');
 }
 
 static void bad(const char *text, const char *needle)
 {
     struct tapiq_config c;
     char err[256];
-    CHECK(tapiq_config_parse(text, &c, err, sizeof(err)) == -EINVAL);
+    TQ_CHECK(tapiq_config_parse(text, &c, err, sizeof(err)) == -EINVAL);
     if (!strstr(err, needle))
         fprintf(stderr, "'%s': message '%s' lacks '%s'\n", text, err, needle);
-    CHECK(strstr(err, needle) != NULL);
+    TQ_CHECK(strstr(err, needle) != NULL);
 }
 
 int main(void)
 {
     struct tapiq_config c;
     ok(NULL, &c);
-    CHECK(c.devices == 16 && c.lamps == 16 && c.workers == 2 && c.queue == 1024 &&
-          c.threads == 64 && c.events == 65536);
-    CHECK(strcmp(c.backend->name, "mem") == 0);
+    TQ_CHECK(c.devices == 16 && c.lamps == 16 && c.workers == 2 && c.queue == 1024 &&
+             c.threads == 64 && c.events == 65536);
+    TQ_CHECK(strcmp(c.backend->name, "mem") == 0);
     tapiq_config_free(&c);
     ok("", &c);
     tapiq_config_free(&c);
     ok("backend=mem,devices=500,lamps=64,workers=3,queue=512,events=77,threads=9", &c);
-    CHECK(c.devices == 500 && c.lamps == 64 && c.workers == 3 && c.queue == 512 &&
-          c.events == 77 && c.threads == 9);
+    TQ_CHECK(c.devices == 500 && c.lamps == 64 && c.workers == 3 && c.queue == 512 &&
+             c.events == 77 && c.threads == 9);
     tapiq_config_free(&c);
     ok(" devices = 3 , lamps=0 ,fail_ppm=1000000,latency_us=0,offline=2", &c);
-    CHECK(c.devices == 3 && c.lamps == 0);
+    TQ_CHECK(c.devices == 3 && c.lamps == 0);
     tapiq_config_free(&c);
     ok("queue=32768,devices=1048576,lamps=4096,workers=64,threads=256", &c);
-    CHECK(c.queue == 32768 && c.threads == 256);
+    TQ_CHECK(c.queue == 32768 && c.threads == 256);
     tapiq_config_free(&c);
 
     bad("devices=abc", "devices");
@@ -74,7 +74,7 @@ int main(void)
     {
         size_t n = 100000, len = n * 12 + 16, off = 0;
         char *big = malloc(len);
-        CHECK(big != NULL);
+        TQ_CHECK(big != NULL);
         for (size_t i = 0; i < n; i++)
             off += (size_t)snprintf(big + off, len - off, "%sk%zu=1", i ? "," : "", i);
         bad(big, "'k0'");

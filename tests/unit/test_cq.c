@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "core/cq.h"
-#include "unit.h"
+#include "check.h"
 
 #define N 300000u
 #define NCONS 3
@@ -23,20 +23,20 @@ static void test_room(void)
     struct tapiq_cqe m[8], out[8];
     for (uint32_t i = 0; i < 8; i++)
         m[i] = (struct tapiq_cqe){.handle = 7, .msg = 2, .p1 = i + 1, .p2 = 0x9000001Cu};
-    CHECK(tapiq_cq_init(&q, 8) == 0);
-    CHECK(tapiq_cq_room(&q, 8) == 8);
-    CHECK(!tapiq_cq_pending(&q));
+    TQ_CHECK(tapiq_cq_init(&q, 8) == 0);
+    TQ_CHECK(tapiq_cq_room(&q, 8) == 8);
+    TQ_CHECK(!tapiq_cq_pending(&q));
     tapiq_cq_post(&q, m, 8);
-    CHECK(tapiq_cq_room(&q, 1) == 0);
-    CHECK(tapiq_cq_pending(&q));
-    CHECK(tapiq_cq_take(&q, out, 8, 3) == 3); /* the limit */
-    CHECK(out[0].p1 == 1 && out[2].p1 == 3 && out[1].handle == 7 && out[1].p2 == 0x9000001Cu);
-    CHECK(tapiq_cq_room(&q, 1) == 3);
-    CHECK(tapiq_cq_take(&q, out, 2, tapiq_cq_tail(&q)) == 2);
-    CHECK(out[0].p1 == 4 && out[1].p1 == 5);
-    CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 3);
-    CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 0);
-    CHECK(!tapiq_cq_pending(&q));
+    TQ_CHECK(tapiq_cq_room(&q, 1) == 0);
+    TQ_CHECK(tapiq_cq_pending(&q));
+    TQ_CHECK(tapiq_cq_take(&q, out, 8, 3) == 3); /* the limit */
+    TQ_CHECK(out[0].p1 == 1 && out[2].p1 == 3 && out[1].handle == 7 && out[1].p2 == 0x9000001Cu);
+    TQ_CHECK(tapiq_cq_room(&q, 1) == 3);
+    TQ_CHECK(tapiq_cq_take(&q, out, 2, tapiq_cq_tail(&q)) == 2);
+    TQ_CHECK(out[0].p1 == 4 && out[1].p1 == 5);
+    TQ_CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 3);
+    TQ_CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 0);
+    TQ_CHECK(!tapiq_cq_pending(&q));
     tapiq_cq_destroy(&q);
 }
 
@@ -48,8 +48,8 @@ static void *consumer(void *arg)
     while (atomic_load_explicit(&g_taken, memory_order_relaxed) < N) {
         uint32_t n = tapiq_cq_take(&g_q, out, 5, tapiq_cq_tail(&g_q));
         for (uint32_t i = 0; i < n; i++) {
-            CHECK(out[i].p1 > last && out[i].p1 <= N);
-            CHECK(out[i].p2 == out[i].p1 * 3 && out[i].handle == ~out[i].p1);
+            TQ_CHECK(out[i].p1 > last && out[i].p1 <= N);
+            TQ_CHECK(out[i].p2 == out[i].p1 * 3 && out[i].handle == ~out[i].p1);
             last = out[i].p1;
             g_seen[out[i].p1 - 1]++;
         }
@@ -65,9 +65,9 @@ int main(void)
     pthread_t t[NCONS];
     uint32_t id = 1;
     test_room();
-    CHECK(tapiq_cq_init(&g_q, 32) == 0);
+    TQ_CHECK(tapiq_cq_init(&g_q, 32) == 0);
     for (int i = 0; i < NCONS; i++)
-        CHECK(pthread_create(&t[i], NULL, consumer, NULL) == 0);
+        TQ_CHECK(pthread_create(&t[i], NULL, consumer, NULL) == 0);
     while (id <= N) {
         struct tapiq_cqe m[7];
         uint32_t room = tapiq_cq_room(&g_q, 7), n = 0;
@@ -84,7 +84,7 @@ int main(void)
     for (int i = 0; i < NCONS; i++)
         pthread_join(t[i], NULL);
     for (uint32_t i = 0; i < N; i++)
-        CHECK(g_seen[i] == 1);
+        TQ_CHECK(g_seen[i] == 1);
     tapiq_cq_destroy(&g_q);
     return 0;
 }

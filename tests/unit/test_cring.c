@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/cring.h"
-#include "unit.h"
+#include "check.h"
 
 /* Take one message: 1, or 0 when empty. */
 static int pop1(struct tapiq_cring *c, struct tapiq_cmsg *m)
@@ -27,12 +27,12 @@ static int readable(int fd)
 static void test_events(void)
 {
     struct tapiq_cring c;
-    CHECK(tapiq_cring_init(&c, 4, 0, NULL, NULL) == 0);
-    CHECK(tapiq_cring_reserve_events(&c, 3) == 0);
-    CHECK(tapiq_cring_reserve_events(&c, 2) == -EAGAIN);
+    TQ_CHECK(tapiq_cring_init(&c, 4, 0, NULL, NULL) == 0);
+    TQ_CHECK(tapiq_cring_reserve_events(&c, 3) == 0);
+    TQ_CHECK(tapiq_cring_reserve_events(&c, 2) == -EAGAIN);
     tapiq_cring_release_events(&c, 3);
-    CHECK(tapiq_cring_reserve_events(&c, 4) == 0);
-    CHECK(tapiq_cring_reserve_events(&c, 1) == -EAGAIN);
+    TQ_CHECK(tapiq_cring_reserve_events(&c, 4) == 0);
+    TQ_CHECK(tapiq_cring_reserve_events(&c, 1) == -EAGAIN);
     tapiq_cring_destroy(&c);
 }
 
@@ -46,17 +46,17 @@ static int elsewhere(void *arg)
 static void test_pending_elsewhere(void)
 {
     struct tapiq_cring c;
-    CHECK(tapiq_cring_init(&c, 4, 1, elsewhere, &g_elsewhere) == 0);
-    CHECK(!readable(c.efd));
+    TQ_CHECK(tapiq_cring_init(&c, 4, 1, elsewhere, &g_elsewhere) == 0);
+    TQ_CHECK(!readable(c.efd));
     g_elsewhere = 1;
     tapiq_cring_notify(&c);
-    CHECK(readable(c.efd));
-    CHECK(tapiq_cring_wait(&c, 10) == 0); /* pending: no sleep */
+    TQ_CHECK(readable(c.efd));
+    TQ_CHECK(tapiq_cring_wait(&c, 10) == 0); /* pending: no sleep */
     tapiq_cring_settle(&c);
-    CHECK(readable(c.efd));
+    TQ_CHECK(readable(c.efd));
     g_elsewhere = 0;
     tapiq_cring_settle(&c);
-    CHECK(!readable(c.efd));
+    TQ_CHECK(!readable(c.efd));
     tapiq_cring_destroy(&c);
 }
 
@@ -64,18 +64,18 @@ static void test_fifo(void)
 {
     struct tapiq_cring c;
     struct tapiq_cmsg m[12], out;
-    CHECK(tapiq_cring_init(&c, 12, 0, NULL, NULL) == 0);
-    CHECK(!pop1(&c, &out));
+    TQ_CHECK(tapiq_cring_init(&c, 12, 0, NULL, NULL) == 0);
+    TQ_CHECK(!pop1(&c, &out));
     /* several laps: capacity 12 rounds up to 16 cells */
     for (uint32_t lap = 0; lap < 10; lap++) {
         for (uint32_t i = 0; i < 12; i++)
             m[i] = (struct tapiq_cmsg){i + 1, 17, lap * 100 + i, 0};
         tapiq_cring_post(&c, m, 12);
         for (uint32_t i = 0; i < 12; i++) {
-            CHECK(pop1(&c, &out));
-            CHECK(out.handle == i + 1 && out.p1 == lap * 100 + i);
+            TQ_CHECK(pop1(&c, &out));
+            TQ_CHECK(out.handle == i + 1 && out.p1 == lap * 100 + i);
         }
-        CHECK(!pop1(&c, &out));
+        TQ_CHECK(!pop1(&c, &out));
     }
     tapiq_cring_destroy(&c);
 }
@@ -104,22 +104,22 @@ static void test_wait(void)
     pthread_t t;
     struct tapiq_cmsg out;
     int r;
-    CHECK(tapiq_cring_init(&g_c, 8, 0, NULL, NULL) == 0);
-    CHECK(tapiq_cring_wait(&g_c, 10) == -ETIMEDOUT);
+    TQ_CHECK(tapiq_cring_init(&g_c, 8, 0, NULL, NULL) == 0);
+    TQ_CHECK(tapiq_cring_wait(&g_c, 10) == -ETIMEDOUT);
     /* a post from another thread ends an unbounded wait */
-    CHECK(pthread_create(&t, NULL, poster, NULL) == 0);
+    TQ_CHECK(pthread_create(&t, NULL, poster, NULL) == 0);
     do {
         r = tapiq_cring_wait(&g_c, UINT32_MAX);
-        CHECK(r == 0);
+        TQ_CHECK(r == 0);
     } while (!pop1(&g_c, &out));
-    CHECK(out.p1 == 42);
+    TQ_CHECK(out.p1 == 42);
     pthread_join(t, NULL);
     /* close ends an unbounded wait with -ESHUTDOWN */
-    CHECK(pthread_create(&t, NULL, closer, NULL) == 0);
+    TQ_CHECK(pthread_create(&t, NULL, closer, NULL) == 0);
     do
         r = tapiq_cring_wait(&g_c, UINT32_MAX);
     while (r == 0);
-    CHECK(r == -ESHUTDOWN);
+    TQ_CHECK(r == -ESHUTDOWN);
     pthread_join(t, NULL);
     tapiq_cring_destroy(&g_c);
 }
@@ -128,19 +128,19 @@ static void test_level(void)
 {
     struct tapiq_cring c;
     struct tapiq_cmsg m = {1, 17, 1, 0}, out;
-    CHECK(tapiq_cring_init(&c, 4, 1, NULL, NULL) == 0);
-    CHECK(!readable(c.efd));
+    TQ_CHECK(tapiq_cring_init(&c, 4, 1, NULL, NULL) == 0);
+    TQ_CHECK(!readable(c.efd));
     tapiq_cring_post(&c, &m, 1);
     tapiq_cring_post(&c, &m, 1);
-    CHECK(readable(c.efd));
-    CHECK(pop1(&c, &out));
+    TQ_CHECK(readable(c.efd));
+    TQ_CHECK(pop1(&c, &out));
     tapiq_cring_settle(&c);
-    CHECK(readable(c.efd)); /* one still pending */
-    CHECK(pop1(&c, &out));
+    TQ_CHECK(readable(c.efd)); /* one still pending */
+    TQ_CHECK(pop1(&c, &out));
     tapiq_cring_settle(&c);
-    CHECK(!readable(c.efd));
+    TQ_CHECK(!readable(c.efd));
     tapiq_cring_post(&c, &m, 1);
-    CHECK(readable(c.efd));
+    TQ_CHECK(readable(c.efd));
     tapiq_cring_destroy(&c);
 }
 

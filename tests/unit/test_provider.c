@@ -17,7 +17,7 @@
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
 
-#include "unit.h"
+#include "check.h"
 
 #define NDEV 3
 #define NLAMP 4
@@ -77,14 +77,14 @@ static void *async_main(void *arg)
         tapiq_update *u = tapiq_batch_updates(b, &n);
         int seen[NLAMP] = {0};
         for (size_t i = 0; i < n; i++) {
-            CHECK(u[i].lamp < NLAMP && !seen[u[i].lamp]); /* each lamp at most once */
+            TQ_CHECK(u[i].lamp < NLAMP && !seen[u[i].lamp]); /* each lamp at most once */
             seen[u[i].lamp] = 1;
-            CHECK(u[i].mode & lamp_modes[u[i].lamp]);
+            TQ_CHECK(u[i].mode & lamp_modes[u[i].lamp]);
             u[i].status = u[i].lamp == 3 && atomic_load(&s->fail_lamp3)
                               ? (int32_t)PHONEERR_OPERATIONFAILED
                               : 0;
         }
-        CHECK(atomic_fetch_sub(&s->outstanding[dev], 1) == 1);
+        TQ_CHECK(atomic_fetch_sub(&s->outstanding[dev], 1) == 1);
         tapiq_batch_complete(b);
         pthread_mutex_lock(&s->mu);
     }
@@ -105,12 +105,12 @@ static int async_start(tapiq_host *host, void *cfg, uint32_t devices, uint32_t l
         return -EINVAL;
     }
     for (uint32_t d = 0; d < devices; d++)
-        CHECK(tapiq_host_add_device(host, lamps, lamp_modes, 1) == (int)d);
-    CHECK(tapiq_host_add_device(host, lamps, lamp_modes, 1) == -ENOSPC);
+        TQ_CHECK(tapiq_host_add_device(host, lamps, lamp_modes, 1) == (int)d);
+    TQ_CHECK(tapiq_host_add_device(host, lamps, lamp_modes, 1) == -ENOSPC);
     s->host = host;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    CHECK(pthread_create(&s->thread, NULL, async_main, s) == 0);
+    TQ_CHECK(pthread_create(&s->thread, NULL, async_main, s) == 0);
     g_state = s;
     *out = s;
     return 0;
@@ -120,10 +120,10 @@ static void async_apply(void *st, uint32_t device, tapiq_batch *b)
 {
     struct async_state *s = st;
     /* at most one outstanding batch per device */
-    CHECK(atomic_fetch_add(&s->outstanding[device], 1) == 0);
+    TQ_CHECK(atomic_fetch_add(&s->outstanding[device], 1) == 0);
     atomic_fetch_add(&s->batches, 1);
     pthread_mutex_lock(&s->mu);
-    CHECK(s->tail - s->head < PENDING);
+    TQ_CHECK(s->tail - s->head < PENDING);
     s->q[s->tail % PENDING] = b;
     s->qdev[s->tail % PENDING] = device;
     s->tail++;
@@ -139,7 +139,7 @@ static void async_stop(void *st)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
-    CHECK(s->head == s->tail);
+    TQ_CHECK(s->head == s->tail);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     g_state = NULL;
@@ -154,7 +154,7 @@ static void next_msg(PHONEMESSAGE *m)
     LONG r = phoneGetMessage(g_app, m, 10000);
     if (r != 0)
         fprintf(stderr, "phoneGetMessage: %#x\n", (unsigned)r);
-    CHECK(r == 0);
+    TQ_CHECK(r == 0);
 }
 
 int main(void)
@@ -166,20 +166,20 @@ int main(void)
     LONG ids[400];
     int got[400];
 
-    CHECK(tapiq_register_backend(&async_ops) == 0);
-    CHECK(tapiq_register_backend(&async_ops) == -EEXIST);
-    CHECK(tapiq_configure("backend=async-test,devices=3,lamps=4,workers=2,queue=64") == 0);
+    TQ_CHECK(tapiq_register_backend(&async_ops) == 0);
+    TQ_CHECK(tapiq_register_backend(&async_ops) == -EEXIST);
+    TQ_CHECK(tapiq_configure("backend=async-test,devices=3,lamps=4,workers=2,queue=64") == 0);
     memset(&p, 0, sizeof(p));
     p.dwTotalSize = sizeof(p);
-    CHECK(phoneInitializeEx(&g_app, NULL, NULL, "provider", &ndev, &ver, &p) == 0);
-    CHECK(ndev == NDEV);
-    CHECK(phoneOpen(g_app, 1, &own, ver, 0, 7, PHONEPRIVILEGE_OWNER) == 0);
-    CHECK(phoneOpen(g_app, 1, &mon, ver, 0, 8, PHONEPRIVILEGE_MONITOR) == 0);
+    TQ_CHECK(phoneInitializeEx(&g_app, NULL, NULL, "provider", &ndev, &ver, &p) == 0);
+    TQ_CHECK(ndev == NDEV);
+    TQ_CHECK(phoneOpen(g_app, 1, &own, ver, 0, 7, PHONEPRIVILEGE_OWNER) == 0);
+    TQ_CHECK(phoneOpen(g_app, 1, &mon, ver, 0, 8, PHONEPRIVILEGE_MONITOR) == 0);
 
     /* Per-lamp mode sets and the dummy position. */
-    CHECK(phoneSetLamp(own, 2, PHONELAMPMODE_STEADY) == (LONG)PHONEERR_INVALBUTTONLAMPID);
-    CHECK(phoneSetLamp(own, 0, PHONELAMPMODE_FLASH) == (LONG)PHONEERR_INVALLAMPMODE);
-    CHECK(phoneGetLamp(own, 2, &mode) == 0 && mode == PHONELAMPMODE_DUMMY);
+    TQ_CHECK(phoneSetLamp(own, 2, PHONELAMPMODE_STEADY) == (LONG)PHONEERR_INVALBUTTONLAMPID);
+    TQ_CHECK(phoneSetLamp(own, 0, PHONELAMPMODE_FLASH) == (LONG)PHONEERR_INVALLAMPMODE);
+    TQ_CHECK(phoneGetLamp(own, 2, &mode) == 0 && mode == PHONELAMPMODE_DUMMY);
 
     /* Many requests, completed later on the backend's thread, some failing:
      * each replied once with the backend's status; lamp 3's state stays at
@@ -193,25 +193,25 @@ int main(void)
             if (ids[i] == (LONG)PHONEERR_RESOURCEUNAVAIL) {
                 /* backpressure: take a reply, keep it counted */
                 next_msg(&m);
-                CHECK(m.dwMessageID == PHONE_REPLY);
+                TQ_CHECK(m.dwMessageID == PHONE_REPLY);
                 for (int k = 0; k < i; k++)
                     if ((DWORD_PTR)ids[k] == m.dwParam1) {
-                        CHECK(!got[k]);
+                        TQ_CHECK(!got[k]);
                         got[k] = 1;
                     }
             }
         } while (ids[i] == (LONG)PHONEERR_RESOURCEUNAVAIL);
-        CHECK(ids[i] > 0);
+        TQ_CHECK(ids[i] > 0);
         got[i] = 0;
         /* wait for the replies of the first 200 before failing lamp 3 */
         if (i == 199)
             for (int k = 0; k < 200; k++)
                 while (!got[k]) {
                     next_msg(&m);
-                    CHECK(m.dwMessageID == PHONE_REPLY && (LONG)m.dwParam2 == 0);
+                    TQ_CHECK(m.dwMessageID == PHONE_REPLY && (LONG)m.dwParam2 == 0);
                     for (int j = 0; j < 200; j++)
                         if ((DWORD_PTR)ids[j] == m.dwParam1) {
-                            CHECK(!got[j]);
+                            TQ_CHECK(!got[j]);
                             got[j] = 1;
                         }
                 }
@@ -223,50 +223,56 @@ int main(void)
         if (all)
             break;
         next_msg(&m);
-        CHECK(m.dwMessageID == PHONE_REPLY);
+        TQ_CHECK(m.dwMessageID == PHONE_REPLY);
         int found = 0;
         for (int k = 200; k < 400; k++) {
             if ((DWORD_PTR)ids[k] != m.dwParam1)
                 continue;
-            CHECK(!got[k]);
+            TQ_CHECK(!got[k]);
             got[k] = 1;
             found = 1;
             /* lamp 3 fails from request 200 on, lamp 1 never */
-            CHECK((LONG)m.dwParam2 == (k % 2 ? 0 : (LONG)PHONEERR_OPERATIONFAILED));
+            TQ_CHECK((LONG)m.dwParam2 == (k % 2 ? 0 : (LONG)PHONEERR_OPERATIONFAILED));
             /* the SDK idiom: dwParam2 carries the DWORD value, zero-extended */
-            CHECK(m.dwParam2 == (k % 2 ? 0 : PHONEERR_OPERATIONFAILED));
+            TQ_CHECK(m.dwParam2 == (k % 2 ? 0 : PHONEERR_OPERATIONFAILED));
         }
-        CHECK(found);
+        TQ_CHECK(found);
     }
-    CHECK(phoneGetLamp(own, 1, &mode) == 0 && mode == (399 % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK));
+    TQ_CHECK(phoneGetLamp(own, 1, &mode) == 0 &&
+             mode == (399 % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK));
     /* lamp 3: the last success was request 198 */
-    CHECK(phoneGetLamp(own, 3, &mode) == 0 && mode == (198 % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK));
-    CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED); /* nothing extra */
+    TQ_CHECK(phoneGetLamp(own, 3, &mode) == 0 &&
+             mode == (198 % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK));
+    TQ_CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED); /* nothing extra */
 
     /* Device 1 goes away: filtered handles hear of it, requests are refused;
      * it comes back: they hear again, requests work. */
-    CHECK(phoneSetStatusMessages(mon, PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED, 0, 0) == 0);
-    CHECK(tapiq_host_set_connected(g_state->host, 1, 0) == 0);
-    CHECK(tapiq_host_set_connected(g_state->host, 1, 0) == 0); /* no change, no message */
-    CHECK(tapiq_host_set_connected(g_state->host, NDEV, 0) == -EINVAL);
+    TQ_CHECK(phoneSetStatusMessages(mon, PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED, 0, 0) ==
+             0);
+    TQ_CHECK(tapiq_host_set_connected(g_state->host, 1, 0) == 0);
+    TQ_CHECK(tapiq_host_set_connected(g_state->host, 1, 0) == 0); /* no change, no message */
+    TQ_CHECK(tapiq_host_set_connected(g_state->host, NDEV, 0) == -EINVAL);
     next_msg(&m);
-    CHECK(m.dwMessageID == PHONE_STATE && m.hDevice == mon && m.dwParam1 == PHONESTATE_DISCONNECTED);
-    CHECK(m.dwCallbackInstance == 8);
-    CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED); /* owner has no filter */
-    CHECK(phoneSetLamp(own, 1, PHONELAMPMODE_STEADY) == (LONG)PHONEERR_INVALPHONESTATE);
-    CHECK(tapiq_host_set_connected(g_state->host, 1, 1) == 0);
+    TQ_CHECK(m.dwMessageID == PHONE_STATE && m.hDevice == mon &&
+             m.dwParam1 == PHONESTATE_DISCONNECTED);
+    TQ_CHECK(m.dwCallbackInstance == 8);
+    /* the owner has no filter */
+    TQ_CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED);
+    TQ_CHECK(phoneSetLamp(own, 1, PHONELAMPMODE_STEADY) == (LONG)PHONEERR_INVALPHONESTATE);
+    TQ_CHECK(tapiq_host_set_connected(g_state->host, 1, 1) == 0);
     next_msg(&m);
-    CHECK(m.dwMessageID == PHONE_STATE && m.hDevice == mon && m.dwParam1 == PHONESTATE_CONNECTED);
+    TQ_CHECK(m.dwMessageID == PHONE_STATE && m.hDevice == mon &&
+             m.dwParam1 == PHONESTATE_CONNECTED);
     LONG id = phoneSetLamp(own, 1, PHONELAMPMODE_STEADY);
-    CHECK(id > 0);
+    TQ_CHECK(id > 0);
     next_msg(&m);
-    CHECK(m.dwMessageID == PHONE_REPLY && m.dwParam1 == (DWORD_PTR)id && m.dwParam2 == 0);
+    TQ_CHECK(m.dwMessageID == PHONE_REPLY && m.dwParam1 == (DWORD_PTR)id && m.dwParam2 == 0);
 
     /* Shutdown with a batch still at the backend: stop() completes it; no
      * reply reaches anyone, nothing is touched after it is freed. */
-    CHECK(phoneSetLamp(own, 1, PHONELAMPMODE_FLASH) > 0);
-    CHECK(phoneShutdown(g_app) == 0);
-    CHECK(g_state == NULL);
+    TQ_CHECK(phoneSetLamp(own, 1, PHONELAMPMODE_FLASH) > 0);
+    TQ_CHECK(phoneShutdown(g_app) == 0);
+    TQ_CHECK(g_state == NULL);
     printf("provider: ok (%s)\n", "async completion, mode sets, presence");
     return 0;
 }

@@ -22,7 +22,7 @@
 #include "core/guard.h"
 #include "core/runtime.h"
 #include "core/snap.h"
-#include "unit.h"
+#include "check.h"
 
 /* TAPIQ_TEST_SCALE divides the loop counts (the sanitizer setups set it). */
 static uint32_t scaled(uint32_t n)
@@ -49,11 +49,11 @@ static void case_reference(void)
     uint64_t seed = 12345;
     uint32_t ver = 0;
 
-    CHECK(tapiq_snap_storage(SIZE) == sizeof storage);
+    TQ_CHECK(tapiq_snap_storage(SIZE) == sizeof storage);
     for (int i = 0; i < SIZE; i++)
         init[i] = ref[i] = (unsigned char)(i * 7);
     tapiq_snap_init_unsync(&s, storage, SIZE, init);
-    CHECK(tapiq_snap_read(&s, 0, got, SIZE) == 0 && memcmp(got, ref, SIZE) == 0);
+    TQ_CHECK(tapiq_snap_read(&s, 0, got, SIZE) == 0 && memcmp(got, ref, SIZE) == 0);
     for (int k = 0; k < 20000; k++) {
         uint32_t off = (uint32_t)(rnd(&seed) % SIZE);
         uint32_t n = (uint32_t)(rnd(&seed) % (SIZE - off + 1));
@@ -62,23 +62,23 @@ static void case_reference(void)
         for (uint32_t i = 0; i < n; i++)
             src[i] = (unsigned char)(rnd(&seed) % 4); /* often equal to what is there */
         same = memcmp(ref + off, src, n) == 0;
-        CHECK(tapiq_snap_write_unsync(&s, off, src, n) == !same);
+        TQ_CHECK(tapiq_snap_write_unsync(&s, off, src, n) == !same);
         memcpy(ref + off, src, n);
         ver += !same;
         off = (uint32_t)(rnd(&seed) % SIZE);
         n = (uint32_t)(rnd(&seed) % (SIZE - off + 1));
         memset(got, 0xEE, sizeof got);
         if (n)
-            CHECK(tapiq_snap_read(&s, off, got, n) == ver);
-        CHECK(memcmp(got, ref + off, n) == 0);
+            TQ_CHECK(tapiq_snap_read(&s, off, got, n) == ver);
+        TQ_CHECK(memcmp(got, ref + off, n) == 0);
         for (uint32_t i = n; i < SIZE; i++)
-            CHECK(got[i] == 0xEE);
+            TQ_CHECK(got[i] == 0xEE);
     }
     /* a zeroed cell */
     tapiq_snap_init_unsync(&s, storage, SIZE, NULL);
     tapiq_snap_read(&s, 0, got, SIZE);
     for (int i = 0; i < SIZE; i++)
-        CHECK(got[i] == 0);
+        TQ_CHECK(got[i] == 0);
 }
 
 /* ------------------------------------------------- one writer, readers */
@@ -98,10 +98,10 @@ static void *cell_reader(void *arg)
         uint32_t tag, ver;
         ver = tapiq_snap_read(&g_cell, 0, b, CELL);
         memcpy(&tag, b, 4);
-        CHECK(tag == ver); /* the writer stores version v's number in it */
-        CHECK(tag >= last);
+        TQ_CHECK(tag == ver); /* the writer stores version v's number in it */
+        TQ_CHECK(tag >= last);
         for (int i = 4; i < CELL; i++)
-            CHECK(b[i] == (unsigned char)tag);
+            TQ_CHECK(b[i] == (unsigned char)tag);
         last = tag;
         reads++;
     }
@@ -115,17 +115,17 @@ static void case_concurrent(void)
     tapiq_snap_init_unsync(&g_cell, g_storage, CELL, NULL);
     atomic_store(&g_done, 0);
     for (int i = 0; i < READERS; i++)
-        CHECK(pthread_create(&r[i], NULL, cell_reader, NULL) == 0);
+        TQ_CHECK(pthread_create(&r[i], NULL, cell_reader, NULL) == 0);
     const uint32_t writes = scaled(WRITES);
     for (uint32_t v = 1; v <= writes; v++) {
         memcpy(b, &v, 4);
         memset(b + 4, (unsigned char)v, CELL - 4);
-        CHECK(tapiq_snap_write_unsync(&g_cell, 0, b, CELL) == 1);
+        TQ_CHECK(tapiq_snap_write_unsync(&g_cell, 0, b, CELL) == 1);
     }
     atomic_store(&g_done, 1);
     for (int i = 0; i < READERS; i++)
         pthread_join(r[i], NULL);
-    CHECK(tapiq_snap_read(&g_cell, 0, b, CELL) == writes);
+    TQ_CHECK(tapiq_snap_read(&g_cell, 0, b, CELL) == writes);
 }
 
 /* ------------------------------------ the device module and the getters */
@@ -166,31 +166,31 @@ static void *tapi_reader(void *arg)
         unsigned char data[16];
 
         v->dwTotalSize = sizeof buf;
-        CHECK(phoneGetDisplay(g_h, v) == 0 && v->dwStringSize == ROWS * COLS + 1);
+        TQ_CHECK(phoneGetDisplay(g_h, v) == 0 && v->dwStringSize == ROWS * COLS + 1);
         for (int i = 1; i < ROWS * COLS; i++)
-            CHECK(buf[v->dwStringOffset + i] == buf[v->dwStringOffset]);
-        CHECK(phoneGetRing(g_h, &a, &b) == 0 && b == a * 0x1111u);
-        CHECK(phoneGetHookSwitch(g_h, &a) == 0 && (a == 0 || a == 7));
+            TQ_CHECK(buf[v->dwStringOffset + i] == buf[v->dwStringOffset]);
+        TQ_CHECK(phoneGetRing(g_h, &a, &b) == 0 && b == a * 0x1111u);
+        TQ_CHECK(phoneGetHookSwitch(g_h, &a) == 0 && (a == 0 || a == 7));
         bi->dwTotalSize = sizeof buf;
-        CHECK(phoneGetButtonInfoW(g_h, 1, bi) == 0);
+        TQ_CHECK(phoneGetButtonInfoW(g_h, 1, bi) == 0);
         if (bi->dwButtonMode == PHONEBUTTONMODE_FEATURE) { /* after the first write */
             DWORD f = bi->dwButtonFunction, n = f % 9;
-            CHECK(bi->dwButtonTextSize == (n ? 2 * (n + 1) : 0));
+            TQ_CHECK(bi->dwButtonTextSize == (n ? 2 * (n + 1) : 0));
             for (DWORD i = 0; i < n; i++) {
                 uint16_t u;
                 memcpy(&u, buf + bi->dwButtonTextOffset + 2 * i, 2);
-                CHECK(u == 'a' + f % 26);
+                TQ_CHECK(u == 'a' + f % 26);
             }
         }
-        CHECK(phoneGetData(g_h, 0, data, sizeof data) == 0);
+        TQ_CHECK(phoneGetData(g_h, 0, data, sizeof data) == 0);
         for (int i = 1; i < 16; i++)
-            CHECK(data[i] == data[0]);
+            TQ_CHECK(data[i] == data[0]);
         st->dwTotalSize = sizeof buf;
-        CHECK(phoneGetStatus(g_h, st) == 0 && st->dwRingVolume == st->dwRingMode * 0x1111u);
-        CHECK(st->dwHandsetHookSwitchMode == PHONEHOOKSWITCHMODE_ONHOOK ||
-              st->dwHandsetHookSwitchMode == PHONEHOOKSWITCHMODE_MICSPEAKER);
+        TQ_CHECK(phoneGetStatus(g_h, st) == 0 && st->dwRingVolume == st->dwRingMode * 0x1111u);
+        TQ_CHECK(st->dwHandsetHookSwitchMode == PHONEHOOKSWITCHMODE_ONHOOK ||
+                 st->dwHandsetHookSwitchMode == PHONEHOOKSWITCHMODE_MICSPEAKER);
         for (int i = 1; i < ROWS * COLS; i++)
-            CHECK(buf[st->dwDisplayOffset + i] == buf[st->dwDisplayOffset]);
+            TQ_CHECK(buf[st->dwDisplayOffset + i] == buf[st->dwDisplayOffset]);
         rounds++;
     }
     return NULL;
@@ -205,14 +205,14 @@ static void case_device(void)
     struct tapiq_rt *rt;
     char same[ROWS * COLS];
 
-    CHECK(tapiq_configure("devices=2,lamps=3,display=4x10,ring_modes=3,"
-                          "hookswitch=handset+speaker+headset,buttons=feature:hold:A+call,"
-                          "data=16") == 0);
+    TQ_CHECK(tapiq_configure("devices=2,lamps=3,display=4x10,ring_modes=3,"
+                             "hookswitch=handset+speaker+headset,buttons=feature:hold:A+call,"
+                             "data=16") == 0);
     memset(&p, 0, sizeof p);
     p.dwTotalSize = sizeof p;
     p.dwOptions = PHONEINITIALIZEEXOPTION_USEEVENT;
-    CHECK(phoneInitializeEx(&app, NULL, NULL, "test_snap", &n, &ver, &p) == 0);
-    CHECK(phoneOpen(app, 1, &g_h, TAPI_VERSION2_2, 0, 0, PHONEPRIVILEGE_MONITOR) == 0);
+    TQ_CHECK(phoneInitializeEx(&app, NULL, NULL, "test_snap", &n, &ver, &p) == 0);
+    TQ_CHECK(phoneOpen(app, 1, &g_h, TAPI_VERSION2_2, 0, 0, PHONEPRIVILEGE_MONITOR) == 0);
     tapiq_guard_enter();
     rt = tapiq_rt_current();
     tapiq_guard_exit();
@@ -221,60 +221,60 @@ static void case_device(void)
     /* What each writer reports (no request path writes these yet: this
      * thread is the only writer, as the device's worker would be). */
     memset(same, ' ', sizeof same);
-    CHECK(tapiq_dev_set_display_worker(g_dev, 0, 0, same, sizeof same) == 0);
-    CHECK(tapiq_dev_set_display_worker(g_dev, 3, 9, "xyz", 3) == PHONESTATE_DISPLAY);
-    CHECK(tapiq_dev_set_display_worker(g_dev, 3, 9, "x", 1) == 0);
-    CHECK(tapiq_dev_set_ring_worker(g_dev, 0, 0x8000) == 0);
-    CHECK(tapiq_dev_set_ring_worker(g_dev, 2, 0x8000) == PHONESTATE_RINGMODE);
-    CHECK(tapiq_dev_set_ring_worker(g_dev, 2, 7) == PHONESTATE_RINGVOLUME);
-    CHECK(tapiq_dev_set_ring_worker(g_dev, 0, 0) ==
-          (PHONESTATE_RINGMODE | PHONESTATE_RINGVOLUME));
-    CHECK(tapiq_dev_set_hookswitch_worker(g_dev, PHONEHOOKSWITCHDEV_SPEAKER,
-                                          PHONEHOOKSWITCHMODE_MIC) ==
-          PHONESTATE_SPEAKERHOOKSWITCH);
-    CHECK(tapiq_dev_set_hookswitch_worker(g_dev, 7, PHONEHOOKSWITCHMODE_MIC) ==
-          (PHONESTATE_HANDSETHOOKSWITCH | PHONESTATE_HEADSETHOOKSWITCH));
+    TQ_CHECK(tapiq_dev_set_display_worker(g_dev, 0, 0, same, sizeof same) == 0);
+    TQ_CHECK(tapiq_dev_set_display_worker(g_dev, 3, 9, "xyz", 3) == PHONESTATE_DISPLAY);
+    TQ_CHECK(tapiq_dev_set_display_worker(g_dev, 3, 9, "x", 1) == 0);
+    TQ_CHECK(tapiq_dev_set_ring_worker(g_dev, 0, 0x8000) == 0);
+    TQ_CHECK(tapiq_dev_set_ring_worker(g_dev, 2, 0x8000) == PHONESTATE_RINGMODE);
+    TQ_CHECK(tapiq_dev_set_ring_worker(g_dev, 2, 7) == PHONESTATE_RINGVOLUME);
+    TQ_CHECK(tapiq_dev_set_ring_worker(g_dev, 0, 0) ==
+             (PHONESTATE_RINGMODE | PHONESTATE_RINGVOLUME));
+    TQ_CHECK(tapiq_dev_set_hookswitch_worker(g_dev, PHONEHOOKSWITCHDEV_SPEAKER,
+                                             PHONEHOOKSWITCHMODE_MIC) ==
+             PHONESTATE_SPEAKERHOOKSWITCH);
+    TQ_CHECK(tapiq_dev_set_hookswitch_worker(g_dev, 7, PHONEHOOKSWITCHMODE_MIC) ==
+             (PHONESTATE_HANDSETHOOKSWITCH | PHONESTATE_HEADSETHOOKSWITCH));
     {
         DWORD devs = 0;
-        CHECK(phoneGetHookSwitch(g_h, &devs) == 0 && devs == 7);
+        TQ_CHECK(phoneGetHookSwitch(g_h, &devs) == 0 && devs == 7);
     }
-    CHECK(tapiq_dev_set_volume_worker(g_dev, 0, 0x8000) == 0);
-    CHECK(tapiq_dev_set_volume_worker(g_dev, 0, 1) == PHONESTATE_HANDSETVOLUME);
-    CHECK(tapiq_dev_set_gain_worker(g_dev, 2, 2) == PHONESTATE_HEADSETGAIN);
-    CHECK(tapiq_dev_set_button_worker(g_dev, 0, PHONEBUTTONMODE_FEATURE,
-                                      PHONEBUTTONFUNCTION_HOLD, "A", 1) == 0);
-    CHECK(tapiq_dev_set_button_state_worker(g_dev, 0, PHONEBUTTONSTATE_DOWN) == 1);
-    CHECK(tapiq_dev_set_button_state_worker(g_dev, 0, PHONEBUTTONSTATE_DOWN) == 0);
+    TQ_CHECK(tapiq_dev_set_volume_worker(g_dev, 0, 0x8000) == 0);
+    TQ_CHECK(tapiq_dev_set_volume_worker(g_dev, 0, 1) == PHONESTATE_HANDSETVOLUME);
+    TQ_CHECK(tapiq_dev_set_gain_worker(g_dev, 2, 2) == PHONESTATE_HEADSETGAIN);
+    TQ_CHECK(tapiq_dev_set_button_worker(g_dev, 0, PHONEBUTTONMODE_FEATURE,
+                                         PHONEBUTTONFUNCTION_HOLD, "A", 1) == 0);
+    TQ_CHECK(tapiq_dev_set_button_state_worker(g_dev, 0, PHONEBUTTONSTATE_DOWN) == 1);
+    TQ_CHECK(tapiq_dev_set_button_state_worker(g_dev, 0, PHONEBUTTONSTATE_DOWN) == 0);
     {
         struct tapiq_button b;
         tapiq_dev_button(g_dev, 0, &b);
-        CHECK(b.state == PHONEBUTTONSTATE_DOWN && b.function == PHONEBUTTONFUNCTION_HOLD &&
-              b.text_len == 1 && strcmp(b.text, "A") == 0);
-        CHECK(tapiq_dev_set_button_worker(g_dev, 0, PHONEBUTTONMODE_CALL,
-                                          PHONEBUTTONFUNCTION_HOLD, "A", 1) == 1);
+        TQ_CHECK(b.state == PHONEBUTTONSTATE_DOWN && b.function == PHONEBUTTONFUNCTION_HOLD &&
+                 b.text_len == 1 && strcmp(b.text, "A") == 0);
+        TQ_CHECK(tapiq_dev_set_button_worker(g_dev, 0, PHONEBUTTONMODE_CALL,
+                                             PHONEBUTTONFUNCTION_HOLD, "A", 1) == 1);
         tapiq_dev_button(g_dev, 0, &b);
-        CHECK(b.mode == PHONEBUTTONMODE_CALL && b.state == PHONEBUTTONSTATE_DOWN);
+        TQ_CHECK(b.mode == PHONEBUTTONMODE_CALL && b.state == PHONEBUTTONSTATE_DOWN);
     }
     {
         VARSTRING *v;
         unsigned char buf[128];
         v = (VARSTRING *)buf;
         v->dwTotalSize = sizeof buf;
-        CHECK(phoneGetDisplay(g_h, v) == 0);
-        CHECK(memcmp(buf + v->dwStringOffset + 39, "x\0", 2) == 0); /* cut at the end */
+        TQ_CHECK(phoneGetDisplay(g_h, v) == 0);
+        TQ_CHECK(memcmp(buf + v->dwStringOffset + 39, "x\0", 2) == 0); /* cut at the end */
     }
 
     atomic_store(&g_done, 0);
     write_round(0);
     for (int i = 0; i < READERS; i++)
-        CHECK(pthread_create(&r[i], NULL, tapi_reader, NULL) == 0);
+        TQ_CHECK(pthread_create(&r[i], NULL, tapi_reader, NULL) == 0);
     for (uint32_t k = 1; k < scaled(20000); k++)
         write_round(k);
     atomic_store(&g_done, 1);
     for (int i = 0; i < READERS; i++)
         pthread_join(r[i], NULL);
-    CHECK(phoneShutdown(app) == 0);
-    CHECK(tapiq_configure(NULL) == 0);
+    TQ_CHECK(phoneShutdown(app) == 0);
+    TQ_CHECK(tapiq_configure(NULL) == 0);
 }
 
 int main(void)

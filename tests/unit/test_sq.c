@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "core/sq.h"
-#include "unit.h"
+#include "check.h"
 
 #define N_PER 200000u
 #define NPROD 4u
@@ -23,28 +23,30 @@ static void test_capacity_and_ids(void)
     struct tapiq_sqe e = {0};
     uint32_t pos, ids[8];
     for (int mpsc = 0; mpsc < 2; mpsc++) {
-        CHECK(tapiq_sq_init(&q, 8, mpsc, 3u << 20, (1u << 20) - 1) == 0);
+        TQ_CHECK(tapiq_sq_init(&q, 8, mpsc, 3u << 20, (1u << 20) - 1) == 0);
         for (uint32_t i = 0; i < 8; i++) {
             e.dev = i;
-            CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) == 0);
-            CHECK(pos == i);
+            TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
+                     0);
+            TQ_CHECK(pos == i);
             ids[i] = tapiq_sq_id(&q, pos);
-            CHECK(ids[i] != 0 && ids[i] <= 0x7FFFFFFFu);
+            TQ_CHECK(ids[i] != 0 && ids[i] <= 0x7FFFFFFFu);
             for (uint32_t j = 0; j < i; j++)
-                CHECK(ids[j] != ids[i]);
+                TQ_CHECK(ids[j] != ids[i]);
         }
-        CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
-              -EAGAIN);
-        CHECK(tapiq_sq_avail(&q, 0, 100) == 8);
-        CHECK(tapiq_sq_entry(&q, 5)->dev == 5);
-        CHECK(tapiq_sq_entry(&q, 5)->id == ids[5]); /* push records the id */
+        TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
+                 -EAGAIN);
+        TQ_CHECK(tapiq_sq_avail(&q, 0, 100) == 8);
+        TQ_CHECK(tapiq_sq_entry(&q, 5)->dev == 5);
+        TQ_CHECK(tapiq_sq_entry(&q, 5)->id == ids[5]); /* push records the id */
         tapiq_sq_release(&q, 0, 3);
         for (uint32_t i = 0; i < 3; i++)
-            CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) == 0);
-        CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
-              -EAGAIN);
-        CHECK(tapiq_sq_avail(&q, 8, 100) == 3);
-        CHECK(tapiq_sq_pushed(&q) == 11);
+            TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
+                     0);
+        TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
+                 -EAGAIN);
+        TQ_CHECK(tapiq_sq_avail(&q, 8, 100) == 3);
+        TQ_CHECK(tapiq_sq_pushed(&q) == 11);
         tapiq_sq_destroy(&q);
     }
 }
@@ -66,16 +68,16 @@ static void run(int mpsc, uint32_t nprod)
 {
     pthread_t t[NPROD];
     uint32_t next[NPROD] = {0}, rd = 0, rel = 0, total = 0;
-    CHECK(tapiq_sq_init(&g_q, 64, mpsc, 1u << 24, (1u << 24) - 1) == 0);
+    TQ_CHECK(tapiq_sq_init(&g_q, 64, mpsc, 1u << 24, (1u << 24) - 1) == 0);
     for (uint32_t p = 0; p < nprod; p++)
-        CHECK(pthread_create(&t[p], NULL, producer, (void *)(uintptr_t)p) == 0);
+        TQ_CHECK(pthread_create(&t[p], NULL, producer, (void *)(uintptr_t)p) == 0);
     while (total < nprod * N_PER) {
         uint32_t n = tapiq_sq_avail(&g_q, rd, 16);
         for (uint32_t k = 0; k < n; k++) {
             const struct tapiq_sqe *e = tapiq_sq_entry(&g_q, rd + k);
-            CHECK(e->handle < nprod && e->lamp == 0xAB && e->mode == 0xCD);
-            CHECK(e->id == tapiq_sq_id(&g_q, rd + k));
-            CHECK(e->dev == next[e->handle]); /* per-producer order, no loss, no duplicate */
+            TQ_CHECK(e->handle < nprod && e->lamp == 0xAB && e->mode == 0xCD);
+            TQ_CHECK(e->id == tapiq_sq_id(&g_q, rd + k));
+            TQ_CHECK(e->dev == next[e->handle]); /* per-producer order, no loss, no duplicate */
             next[e->handle]++;
         }
         total += n;
@@ -88,10 +90,10 @@ static void run(int mpsc, uint32_t nprod)
     tapiq_sq_release(&g_q, rel, rd);
     for (uint32_t p = 0; p < nprod; p++) {
         pthread_join(t[p], NULL);
-        CHECK(next[p] == N_PER);
+        TQ_CHECK(next[p] == N_PER);
     }
-    CHECK(tapiq_sq_avail(&g_q, rd, 1) == 0);
-    CHECK(tapiq_sq_pushed(&g_q) == nprod * N_PER);
+    TQ_CHECK(tapiq_sq_avail(&g_q, rd, 1) == 0);
+    TQ_CHECK(tapiq_sq_pushed(&g_q) == nprod * N_PER);
     tapiq_sq_destroy(&g_q);
 }
 

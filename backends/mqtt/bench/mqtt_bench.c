@@ -17,6 +17,8 @@
 #include "backends/mqtt/tests/mq_fixture.h"
 #include "backends/mqtt/mqtt_internal.h"
 
+#define MAX_REPS 32 /* --reps is clamped to the size of the per-rep arrays */
+
 struct result {
     double req_s, app_s, msg_s, per_msg;
 };
@@ -52,24 +54,24 @@ static struct result run(int port, const char *prefix, unsigned ndev, unsigned n
     mq_drain(&r, 30000);
     mq_sleep_ms(300);
     pub0 = tapiq_mqtt_counter(TAPIQ_MQTT_PUBLISHES);
-    MQ_CHECK(tapiq_get_stats(&s0, sizeof(s0)) == 0, "stats");
+    TQ_CHECKF(tapiq_get_stats(&s0, sizeof(s0)) == 0, "stats");
     r.ok = r.accepted = r.replied = 0;
     t0 = mq_now_ms();
     until = t0 + seconds * 1000u;
     while (mq_now_ms() < until) {
         for (int i = 0; i < 256; i++) {
             uint32_t d = mq_rand() % ndev, l = mq_rand() % nlamps, m = mq_modes[mq_rand() % 6];
-            MQ_CHECK(mq_issue(&r, d, l, m) > 0, "phoneSetLamp");
+            TQ_CHECKF(mq_issue(&r, d, l, m) > 0, "phoneSetLamp");
         }
         while (mq_pump(&r, 0))
             ;
     }
     mq_drain(&r, 120000);
     t1 = mq_now_ms();
-    MQ_CHECK(r.failed == 0, "%" PRIu64 " failed", r.failed);
+    TQ_CHECKF(r.failed == 0, "%" PRIu64 " failed", r.failed);
     res.req_s = (double)r.ok * 1000.0 / (double)(t1 - t0);
     res.msg_s = (double)(tapiq_mqtt_counter(TAPIQ_MQTT_PUBLISHES) - pub0) * 1000.0 / (double)(t1 - t0);
-    MQ_CHECK(tapiq_get_stats(&s1, sizeof(s1)) == 0, "stats");
+    TQ_CHECKF(tapiq_get_stats(&s1, sizeof(s1)) == 0, "stats");
     res.app_s = (double)(s1.updates_applied - s0.updates_applied) * 1000.0 / (double)(t1 - t0);
     res.per_msg = res.msg_s > 0 ? res.app_s / res.msg_s : 0;
     phoneShutdown(r.app);
@@ -84,9 +86,7 @@ int main(int argc, char **argv)
 {
     unsigned ndev = 500, nlamps = 16, seconds = 3, reps = 5, inflight = 64;
     const char *mosquitto = "/usr/sbin/mosquitto";
-    char prefix[32];
-    double req[2][32], app[2][32], msg[2][32], per[2][32];
-    int port;
+    double req[2][MAX_REPS], app[2][MAX_REPS], msg[2][MAX_REPS], per[2][MAX_REPS];
     pid_t broker;
 
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -98,16 +98,15 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--seconds") == 0)
             seconds = v;
         else if (strcmp(argv[i], "--reps") == 0)
-            reps = v > 32 ? 32 : v;
+            reps = v > MAX_REPS ? MAX_REPS : v;
         else if (strcmp(argv[i], "--inflight") == 0)
             inflight = v;
         else if (strcmp(argv[i], "--mosquitto") == 0)
             mosquitto = argv[i + 1];
     }
-    mq_skip_unless(mosquitto);
-    mq_tempdir();
-    port = mq_free_port();
-    snprintf(prefix, sizeof(prefix), "bench%ld", (long)getpid());
+    struct mq_env env = mq_setup_progs(&mosquitto, 1);
+    int port = env.port;
+    const char *prefix = env.prefix;
     broker = mq_mosquitto_start(mosquitto, port, "broker");
     printf("mqtt_bench: Mosquitto on 127.0.0.1, %u consoles x %u lamps, inflight %u, "
            "%u s x %u reps per mode, one issuing thread\n",

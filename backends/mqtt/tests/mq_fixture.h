@@ -1,10 +1,14 @@
-/* backends/mqtt/tests/mq_fixture.h - brokers, simulators and TAPI helpers for the mqtt tests.
+/* backends/mqtt/tests/mq_fixture.h - the broker fixture of every mqtt test
+ * (and of mqtt_bench): brokers, the console simulator, TAPI helpers.
  *
  * Everything listens on 127.0.0.1 only, on ports picked free at run time.
  * Child processes are started with fork/exec and stopped by PID; each test
- * works in its own temporary directory. A failed check prints where and why,
- * kills the children it knows of and exits 1. Exit 77 means "skipped"
- * (a program is missing).
+ * works in its own temporary directory. A failed check (tests/check.h) kills
+ * the children the fixture knows of and exits 1. Exit 77 means "skipped" (a
+ * program is missing).
+ *
+ * A test begins with mq_setup(), which takes the paths of the programs it
+ * needs from argv (meson passes them) and skips when one is missing.
  */
 #ifndef TAPIQ_MQTT_TESTS_MQ_FIXTURE_H
 #define TAPIQ_MQTT_TESTS_MQ_FIXTURE_H
@@ -30,6 +34,7 @@
 #include <tapiq/tapiq.h>
 
 #include "backends/mqtt/wire.h"
+#include "tests/check.h"
 
 #define MQ_MAX_CHILDREN 16
 
@@ -45,17 +50,6 @@ static inline void mq_kill_all(void)
             mq_children[i] = 0;
         }
 }
-
-#define MQ_CHECK(cond, ...)                                                                  \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);         \
-            fprintf(stderr, __VA_ARGS__);                                                    \
-            fprintf(stderr, "\n");                                                           \
-            mq_kill_all();                                                                   \
-            exit(1);                                                                         \
-        }                                                                                    \
-    } while (0)
 
 static inline uint64_t mq_now_ms(void)
 {
@@ -79,12 +73,14 @@ static inline void mq_skip_unless(const char *path)
     }
 }
 
-/* A private temporary directory, removed by nobody (small; under /tmp). */
+/* A private temporary directory, removed by nobody (small; under /tmp).
+ * From here on a failed check also kills the fixture's children. */
 static inline const char *mq_tempdir(void)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    tq_check_cleanup = mq_kill_all;
     snprintf(mq_dir, sizeof(mq_dir), "%s/tapiq-mqtt-XXXXXX", base);
-    MQ_CHECK(mkdtemp(mq_dir) != NULL, "mkdtemp: %s", strerror(errno));
+    TQ_CHECKF(mkdtemp(mq_dir) != NULL, "mkdtemp: %s", strerror(errno));
     return mq_dir;
 }
 
@@ -94,14 +90,45 @@ static inline int mq_free_port(void)
     struct sockaddr_in a = {0};
     socklen_t l = sizeof(a);
     int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-    MQ_CHECK(fd >= 0, "socket");
+    TQ_CHECKF(fd >= 0, "socket");
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    MQ_CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind: %s", strerror(errno));
-    MQ_CHECK(getsockname(fd, (struct sockaddr *)&a, &l) == 0, "getsockname");
+    TQ_CHECKF(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind: %s", strerror(errno));
+    TQ_CHECKF(getsockname(fd, (struct sockaddr *)&a, &l) == 0, "getsockname");
     port = ntohs(a.sin_port);
     close(fd);
     return port;
+}
+
+/* What mq_setup() prepared: the broker's port and a topic prefix of this
+ * process (tests sharing a broker do not see each other's messages). */
+struct mq_env {
+    int port;
+    char prefix[32];
+};
+
+/* The prologue of every test: skips (exit 77) unless the @nprogs programs at
+ * @progs are installed; makes the temporary directory and picks a free port. */
+static inline struct mq_env mq_setup_progs(const char *const *progs, int nprogs)
+{
+    struct mq_env env;
+    for (int i = 0; i < nprogs; i++)
+        mq_skip_unless(progs[i]);
+    mq_tempdir();
+    env.port = mq_free_port();
+    snprintf(env.prefix, sizeof(env.prefix), "tq%ld", (long)getpid());
+    return env;
+}
+
+/* The same with the programs from the command line: argv[1] .. argv[@nprogs]
+ * (meson passes their paths; a short argv skips too). */
+static inline struct mq_env mq_setup(int argc, char **argv, int nprogs)
+{
+    if (argc < nprogs + 1) {
+        fprintf(stderr, "skipped: %s needs %d program paths as arguments\n", argv[0], nprogs);
+        exit(77);
+    }
+    return mq_setup_progs((const char *const *)argv + 1, nprogs);
 }
 
 static inline int mq_port_open(int port)
@@ -122,7 +149,7 @@ static inline void mq_wait_port(int port, unsigned timeout_ms)
 {
     uint64_t until = mq_now_ms() + timeout_ms;
     while (!mq_port_open(port)) {
-        MQ_CHECK(mq_now_ms() < until, "port %d did not open within %u ms", port, timeout_ms);
+        TQ_CHECKF(mq_now_ms() < until, "port %d did not open within %u ms", port, timeout_ms);
         mq_sleep_ms(10);
     }
 }
@@ -133,7 +160,7 @@ static inline pid_t mq_spawn(char *const argv[], const char *log)
     pid_t pid;
     fflush(NULL); /* else the child writes our buffered output a second time */
     pid = fork();
-    MQ_CHECK(pid >= 0, "fork: %s", strerror(errno));
+    TQ_CHECKF(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         if (log) {
             FILE *f = freopen(log, "a", stdout);
@@ -177,7 +204,7 @@ static inline pid_t mq_mosquitto_start_conf(const char *mosquitto, int port, con
     snprintf(conf, sizeof(conf), "%s/%s.conf", mq_dir, name);
     snprintf(log, sizeof(log), "%s/%s.log", mq_dir, name);
     f = fopen(conf, "w");
-    MQ_CHECK(f != NULL, "cannot write %s", conf);
+    TQ_CHECKF(f != NULL, "cannot write %s", conf);
     fprintf(f, "listener %d 127.0.0.1\n%spersistence false\n"
                "max_inflight_messages 1000\nmax_queued_messages 100000\n", port, listener);
     fclose(f);
@@ -199,7 +226,7 @@ static inline pid_t mq_mosquitto_start(const char *mosquitto, int port, const ch
  * (password files, certificates): they are test data, not secrets. */
 static inline void mq_share_dir(void)
 {
-    MQ_CHECK(chmod(mq_dir, 0755) == 0, "chmod %s: %s", mq_dir, strerror(errno));
+    TQ_CHECKF(chmod(mq_dir, 0755) == 0, "chmod %s: %s", mq_dir, strerror(errno));
 }
 
 /* Run @argv (output to @log when given) and wait for it; its exit status. */
@@ -225,9 +252,9 @@ static inline const char *mq_broker_passwd(const char *passwd_prog, const char *
     {
         char *argv[] = {(char *)passwd_prog, "-c", "-b", path, (char *)user, (char *)password,
                         NULL};
-        MQ_CHECK(mq_run_prog(argv, log) == 0, "mosquitto_passwd failed (see %s)", log);
+        TQ_CHECKF(mq_run_prog(argv, log) == 0, "mosquitto_passwd failed (see %s)", log);
     }
-    MQ_CHECK(chmod(path, 0644) == 0, "chmod %s", path);
+    TQ_CHECKF(chmod(path, 0644) == 0, "chmod %s", path);
     return path;
 }
 
@@ -254,7 +281,7 @@ static inline pid_t mq_sim_start(const char *sim, int port, const char *prefix, 
         pid = mq_spawn(argv, log);
     }
     while (access(ready, F_OK) != 0) {
-        MQ_CHECK(mq_now_ms() < until, "simulator %s not ready within 60 s", name);
+        TQ_CHECKF(mq_now_ms() < until, "simulator %s not ready within 60 s", name);
         mq_sleep_ms(20);
     }
     return pid;
@@ -312,7 +339,7 @@ static inline unsigned mq_retained(const char *sub, int port, const char *prefix
              "2>/dev/null",
              sub, port, prefix, n);
     p = popen(cmd, "r");
-    MQ_CHECK(p != NULL, "popen mosquitto_sub");
+    TQ_CHECKF(p != NULL, "popen mosquitto_sub");
     while (fgets(line, sizeof(line), p)) {
         uint32_t console, nl, m[4096];
         uint64_t seq;
@@ -338,9 +365,9 @@ static inline HPHONEAPP mq_init(const char *config, DWORD *ndevs)
     PHONEINITIALIZEEXPARAMS p = {.dwTotalSize = sizeof(p),
                                  .dwOptions = PHONEINITIALIZEEXOPTION_USEEVENT};
     LONG r;
-    MQ_CHECK(tapiq_configure(config) == 0, "configure \"%s\": %s", config, tapiq_last_error());
+    TQ_CHECKF(tapiq_configure(config) == 0, "configure \"%s\": %s", config, tapiq_last_error());
     r = phoneInitializeEx(&app, NULL, NULL, "mqtt-test", ndevs, &ver, &p);
-    MQ_CHECK(r == 0, "phoneInitializeEx: 0x%08lx %s", (unsigned long)(DWORD)r, tapiq_last_error());
+    TQ_CHECKF(r == 0, "phoneInitializeEx: 0x%08lx %s", (unsigned long)(DWORD)r, tapiq_last_error());
     return app;
 }
 
@@ -350,9 +377,9 @@ static inline HPHONE mq_open(HPHONEAPP app, DWORD dev, DWORD priv)
     DWORD ver;
     PHONEEXTENSIONID ext;
     LONG r = phoneNegotiateAPIVersion(app, dev, TAPI_VERSION1_4, TAPI_VERSION2_2, &ver, &ext);
-    MQ_CHECK(r == 0, "negotiate %u: 0x%08lx", (unsigned)dev, (unsigned long)(DWORD)r);
+    TQ_CHECKF(r == 0, "negotiate %u: 0x%08lx", (unsigned)dev, (unsigned long)(DWORD)r);
     r = phoneOpen(app, dev, &h, ver, 0, 0, priv);
-    MQ_CHECK(r == 0, "phoneOpen %u: 0x%08lx", (unsigned)dev, (unsigned long)(DWORD)r);
+    TQ_CHECKF(r == 0, "phoneOpen %u: 0x%08lx", (unsigned)dev, (unsigned long)(DWORD)r);
     return h;
 }
 
@@ -400,7 +427,7 @@ static inline void mq_run_init(struct mq_run *r, HPHONEAPP app, unsigned ndev, u
     r->model = calloc((size_t)ndev * nlamps, sizeof(uint32_t));
     r->okseq = calloc((size_t)ndev * nlamps, sizeof(uint64_t));
     r->tab = calloc(MQ_TABLE, sizeof(struct mq_req));
-    MQ_CHECK(r->h && r->model && r->okseq && r->tab, "out of memory");
+    TQ_CHECKF(r->h && r->model && r->okseq && r->tab, "out of memory");
     for (size_t i = 0; i < (size_t)ndev * nlamps; i++)
         r->model[i] = PHONELAMPMODE_OFF;
     for (unsigned d = 0; d < ndev; d++)
@@ -429,7 +456,8 @@ static inline int mq_pump(struct mq_run *r, DWORD timeout_ms)
     if (m.dwMessageID == PHONE_REPLY) {
         uint32_t k = (uint32_t)m.dwParam1 & (MQ_TABLE - 1);
         while (r->tab[k].id != (LONG)m.dwParam1) {
-            MQ_CHECK(r->tab[k].id != 0, "reply for unknown request %lu", (unsigned long)m.dwParam1);
+            TQ_CHECKF(r->tab[k].id != 0, "reply for unknown request %lu",
+                      (unsigned long)m.dwParam1);
             k = (k + 1) & (MQ_TABLE - 1);
         }
         {
@@ -459,8 +487,8 @@ static inline int mq_pump(struct mq_run *r, DWORD timeout_ms)
                     r->model[li] = q.mode;
                 }
             } else {
-                MQ_CHECK(res == (LONG)PHONEERR_OPERATIONFAILED, "reply 0x%08lx for request %ld",
-                         (unsigned long)(DWORD)res, (long)q.id);
+                TQ_CHECKF(res == (LONG)PHONEERR_OPERATIONFAILED, "reply 0x%08lx for request %ld",
+                          (unsigned long)(DWORD)res, (long)q.id);
                 r->failed++;
             }
         }
@@ -505,8 +533,8 @@ static inline void mq_drain(struct mq_run *r, unsigned ms)
 {
     uint64_t until = mq_now_ms() + ms;
     while (r->replied < r->accepted) {
-        MQ_CHECK(mq_now_ms() < until, "%" PRIu64 " of %" PRIu64 " replies after %u ms",
-                 r->replied, r->accepted, ms);
+        TQ_CHECKF(mq_now_ms() < until, "%" PRIu64 " of %" PRIu64 " replies after %u ms",
+                  r->replied, r->accepted, ms);
         mq_pump(r, 100);
     }
     while (mq_pump(r, 0))
@@ -520,9 +548,9 @@ static inline void mq_check_getlamp(struct mq_run *r)
         for (unsigned l = 0; l < r->nlamps; l++) {
             DWORD mode = 0;
             LONG rc = phoneGetLamp(r->h[d], l, &mode);
-            MQ_CHECK(rc == 0 && mode == r->model[(size_t)d * r->nlamps + l],
-                     "phoneGetLamp(%u, %u) = 0x%lx (rc %ld), expected 0x%x", d, l,
-                     (unsigned long)mode, (long)rc, r->model[(size_t)d * r->nlamps + l]);
+            TQ_CHECKF(rc == 0 && mode == r->model[(size_t)d * r->nlamps + l],
+                      "phoneGetLamp(%u, %u) = 0x%lx (rc %ld), expected 0x%x", d, l,
+                      (unsigned long)mode, (long)rc, r->model[(size_t)d * r->nlamps + l]);
         }
 }
 

@@ -30,19 +30,19 @@ static void run_ok(int port, const char *prefix, const char *pwfile, const char 
              port, prefix, NDEV, NLAMPS, protocol, pwfile);
     mq_run_init(&r, mq_init(cfg, &ndevs), NDEV, NLAMPS);
     for (unsigned i = 0; i < 100; i++)
-        MQ_CHECK(mq_issue(&r, i % NDEV, i % NLAMPS, mq_modes[mq_rand() % 6]) > 0, "phoneSetLamp");
+        TQ_CHECKF(mq_issue(&r, i % NDEV, i % NLAMPS, mq_modes[mq_rand() % 6]) > 0, "phoneSetLamp");
     mq_drain(&r, 60000);
-    MQ_CHECK(r.ok == r.accepted && r.failed == 0,
-             "MQTT %s: %" PRIu64 " of %" PRIu64 " requests failed (login refused?)", protocol,
-             r.failed, r.accepted);
+    TQ_CHECKF(r.ok == r.accepted && r.failed == 0,
+              "MQTT %s: %" PRIu64 " of %" PRIu64 " requests failed (login refused?)", protocol,
+              r.failed, r.accepted);
     mq_check_getlamp(&r);
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > connects0, "no connection counted");
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > connects0, "no connection counted");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     /* An orderly run (its disconnect at shutdown included) is no error. */
     tapiq_mqtt_last_error(err1, sizeof(err1));
-    MQ_CHECK(strcmp(err0, err1) == 0, "last error became '%s'", err1);
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) == failures0, "a failure counted");
+    TQ_CHECKF(strcmp(err0, err1) == 0, "last error became '%s'", err1);
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) == failures0, "a failure counted");
     printf("MQTT %s: logged in with a %d-byte password, %" PRIu64 " requests ok\n", protocol,
            PWLEN, r.ok);
 }
@@ -64,52 +64,47 @@ static void run_refused(int port, const char *prefix, const char *pwfile, const 
              "timeout_ms=300,protocol=%s,username=tapiq-user,password_file=%s",
              port, prefix, NDEV, NLAMPS, protocol, pwfile);
     mq_run_init(&r, mq_init(cfg, &ndevs), NDEV, NLAMPS);
-    MQ_CHECK(mq_issue(&r, 0, 0, PHONELAMPMODE_FLASH) > 0, "phoneSetLamp");
+    TQ_CHECKF(mq_issue(&r, 0, 0, PHONELAMPMODE_FLASH) > 0, "phoneSetLamp");
     mq_drain(&r, 30000);
-    MQ_CHECK(r.failed == 1 && r.ok == 0, "MQTT %s: a request succeeded with a wrong password",
-             protocol);
+    TQ_CHECKF(r.failed == 1 && r.ok == 0, "MQTT %s: a request succeeded with a wrong password",
+              protocol);
     until = mq_now_ms() + 30000;
     while (tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) < f0 + 2) {
-        MQ_CHECK(mq_now_ms() < until, "MQTT %s: no failed attempt counted within 30 s", protocol);
+        TQ_CHECKF(mq_now_ms() < until, "MQTT %s: no failed attempt counted within 30 s", protocol);
         mq_sleep_ms(20);
     }
     n = tapiq_mqtt_last_error(err, sizeof(err));
-    MQ_CHECK(n > 0 && (size_t)n == strlen(err), "last error length %d for '%s'", n, err);
-    MQ_CHECK(strstr(err, needle) != NULL, "MQTT %s: last error '%s' lacks '%s'", protocol, err,
-             needle);
+    TQ_CHECKF(n > 0 && (size_t)n == strlen(err), "last error length %d for '%s'", n, err);
+    TQ_CHECKF(strstr(err, needle) != NULL, "MQTT %s: last error '%s' lacks '%s'", protocol, err,
+              needle);
     snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d: ", port);
-    MQ_CHECK(strncmp(err, url, strlen(url)) == 0, "last error '%s' does not start with the url",
-             err);
-    MQ_CHECK(strstr(err, "Unknown") == NULL, "last error '%s'", err);
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == c0, "MQTT %s: connected", protocol);
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(strncmp(err, url, strlen(url)) == 0, "last error '%s' does not start with the url",
+              err);
+    TQ_CHECKF(strstr(err, "Unknown") == NULL, "last error '%s'", err);
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == c0, "MQTT %s: connected", protocol);
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     /* Quiescent now: every attempt either failed or was cut short by stop. */
     a = tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_ATTEMPTS) - a0;
     f = tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) - f0;
-    MQ_CHECK(a == f || a == f + 1, "MQTT %s: %" PRIu64 " attempts, %" PRIu64 " failures",
-             protocol, a, f);
-    MQ_CHECK(tapiq_mqtt_last_error(NULL, 0) == n, "length query");
+    TQ_CHECKF(a == f || a == f + 1, "MQTT %s: %" PRIu64 " attempts, %" PRIu64 " failures",
+              protocol, a, f);
+    TQ_CHECKF(tapiq_mqtt_last_error(NULL, 0) == n, "length query");
     printf("MQTT %s, wrong password: %" PRIu64 " attempts, %" PRIu64 " failed; last error: %s\n",
            protocol, a, f, err);
 }
 
 int main(int argc, char **argv)
 {
-    char listener[1024], prefix[32], pwfile[512], wrongfile[512];
+    char listener[1024], pwfile[512], wrongfile[512];
     const char *brokerpw;
     pid_t broker;
-    int port;
     FILE *f;
 
-    if (argc < 3)
-        return 77;
-    mq_skip_unless(argv[1]);
-    mq_skip_unless(argv[2]);
-    mq_tempdir();
+    struct mq_env env = mq_setup(argc, argv, 2);
+    int port = env.port;
+    const char *prefix = env.prefix;
     mq_share_dir();
-    port = mq_free_port();
-    snprintf(prefix, sizeof(prefix), "tq%ld", (long)getpid());
 
     /* Printable, and with the characters a configuration string could not
      * carry (',', '=', ' '): the password only ever lives in the file. */
@@ -118,12 +113,12 @@ int main(int argc, char **argv)
     brokerpw = mq_broker_passwd(argv[2], "broker.pw", "tapiq-user", password);
     snprintf(pwfile, sizeof(pwfile), "%s/tapiq.pw", mq_dir);
     f = fopen(pwfile, "w");
-    MQ_CHECK(f != NULL, "cannot write %s", pwfile);
+    TQ_CHECKF(f != NULL, "cannot write %s", pwfile);
     fprintf(f, "%s\r\nnot part of the password\n", password);
     fclose(f);
     snprintf(wrongfile, sizeof(wrongfile), "%s/wrong.pw", mq_dir);
     f = fopen(wrongfile, "w");
-    MQ_CHECK(f != NULL, "cannot write %s", wrongfile);
+    TQ_CHECKF(f != NULL, "cannot write %s", wrongfile);
     password[PWLEN - 1] ^= 1; /* the same but for one bit */
     fprintf(f, "%s\n", password);
     fclose(f);

@@ -16,7 +16,7 @@ static const char *file_of(const char *dir, const char *name, size_t len, int nl
     FILE *f;
     snprintf(path, 512, "%s/%s", dir, name);
     f = fopen(path, "w");
-    MQ_CHECK(f != NULL, "cannot write %s", path);
+    TQ_CHECKF(f != NULL, "cannot write %s", path);
     for (size_t i = 0; i < len; i++)
         fputc('p', f);
     if (nl)
@@ -33,24 +33,25 @@ static void bad(const char *cfg, const char *needle)
                                  .dwOptions = PHONEINITIALIZEEXOPTION_USEEVENT};
     LONG r;
     if (tapiq_configure(cfg) != 0) {
-        MQ_CHECK(strstr(tapiq_last_error(), needle) != NULL, "%s: message '%s'", cfg,
-                 tapiq_last_error());
+        TQ_CHECKF(strstr(tapiq_last_error(), needle) != NULL, "%s: message '%s'", cfg,
+                  tapiq_last_error());
         tapiq_configure(NULL);
         return;
     }
     r = phoneInitializeEx(&app, NULL, NULL, "cfg", &n, &ver, &p);
-    MQ_CHECK(r == (LONG)PHONEERR_INIFILECORRUPT, "%s: 0x%08lx", cfg, (unsigned long)(DWORD)r);
-    MQ_CHECK(strstr(tapiq_last_error(), needle) != NULL, "%s: message '%s'", cfg, tapiq_last_error());
+    TQ_CHECKF(r == (LONG)PHONEERR_INIFILECORRUPT, "%s: 0x%08lx", cfg, (unsigned long)(DWORD)r);
+    TQ_CHECKF(strstr(tapiq_last_error(), needle) != NULL, "%s: message '%s'", cfg, tapiq_last_error());
     tapiq_configure(NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     char cfg[1024];
     struct mq_run r;
     DWORD ndevs;
-    int port = mq_free_port(); /* nothing listens there */
-    const char *dir = mq_tempdir(), *pem, *pw, *pwlong, *pwmax, *unreadable;
+    struct mq_env env = mq_setup(argc, argv, 0); /* no broker */
+    int port = env.port;                         /* nothing listens there */
+    const char *dir = mq_dir, *pem, *pw, *pwlong, *pwmax, *unreadable;
     const char *base = "backend=mqtt,url=mqtts://127.0.0.1:8883";
 
     bad("backend=mqtt", "url");
@@ -90,7 +91,7 @@ int main(void)
     if (geteuid() != 0) {
         /* root reads anything: only a non-root run can check this. */
         unreadable = file_of(dir, "unreadable.pem", 10, 1);
-        MQ_CHECK(chmod(unreadable, 0) == 0, "chmod");
+        TQ_CHECKF(chmod(unreadable, 0) == 0, "chmod");
         BAD("cafile=%s", "cafile", unreadable);
         BAD("username=u,password_file=%s", "password_file", unreadable);
     }
@@ -104,12 +105,12 @@ int main(void)
              "password_file=%s,cafile=%s,certfile=%s,keyfile=%s",
              port, port, pwmax, pem, pem, pem);
     mq_run_init(&r, mq_init(cfg, &ndevs), 3, 2);
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     snprintf(cfg, sizeof(cfg),
              "backend=mqtt,url=mqtt://127.0.0.1:%d,protocol=5,password_file=%s", port, pw);
     mq_run_init(&r, mq_init(cfg, &ndevs), 1, 1);
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
 
     snprintf(cfg, sizeof(cfg),
@@ -118,24 +119,24 @@ int main(void)
              port, port);
     mq_run_init(&r, mq_init(cfg, &ndevs), 3, 2);
     for (unsigned i = 0; i < 50; i++)
-        MQ_CHECK(mq_issue(&r, i % 3, i % 2, mq_modes[i % 6]) > 0, "phoneSetLamp");
+        TQ_CHECKF(mq_issue(&r, i % 3, i % 2, mq_modes[i % 6]) > 0, "phoneSetLamp");
     mq_drain(&r, 20000);
-    MQ_CHECK(r.failed == r.accepted && r.ok == 0, "%" PRIu64 " of %" PRIu64 " failed", r.failed,
-             r.accepted);
+    TQ_CHECKF(r.failed == r.accepted && r.ok == 0, "%" PRIu64 " of %" PRIu64 " failed", r.failed,
+              r.accepted);
     mq_check_getlamp(&r); /* all still OFF */
     {
         /* Why, without a debug switch: attempts counted, each one failed. */
         char err[TAPIQ_MQTT_ERROR_MAX];
-        MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) > 0 &&
-                     tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == 0,
-                 "failures %" PRIu64 ", connects %" PRIu64,
-                 tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES),
-                 tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS));
-        MQ_CHECK(tapiq_mqtt_last_error(err, sizeof(err)) > 0 && strstr(err, "mqtt://") == err,
-                 "last error '%s'", err);
+        TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) > 0 &&
+                      tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == 0,
+                  "failures %" PRIu64 ", connects %" PRIu64,
+                  tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES),
+                  tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS));
+        TQ_CHECKF(tapiq_mqtt_last_error(err, sizeof(err)) > 0 && strstr(err, "mqtt://") == err,
+                  "last error '%s'", err);
         printf("no broker: last error: %s\n", err);
     }
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     printf("bad keys rejected; no broker: %" PRIu64 " requests failed with OPERATIONFAILED\n",
            r.failed);

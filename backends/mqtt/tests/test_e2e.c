@@ -10,25 +10,19 @@
 
 int main(int argc, char **argv)
 {
-    char cfg[512], prefix[32];
+    char cfg[512];
     struct mq_run r;
     DWORD ndevs;
     pid_t broker, sim;
-    int port;
     static uint32_t seen[NDEV * NLAMPS];
     static uint64_t seqs[NDEV];
     struct timespec wall;
     uint64_t start_ms, until;
     unsigned got, diff = 0;
 
-    if (argc < 4)
-        return 77;
-    mq_skip_unless(argv[1]);
-    mq_skip_unless(argv[2]);
-    mq_skip_unless(argv[3]);
-    mq_tempdir();
-    port = mq_free_port();
-    snprintf(prefix, sizeof(prefix), "tq%ld", (long)getpid());
+    struct mq_env env = mq_setup(argc, argv, 3);
+    int port = env.port;
+    const char *prefix = env.prefix;
     broker = mq_mosquitto_start(argv[1], port, "broker");
     sim = mq_sim_start(argv[3], port, prefix, 0, NDEV, NLAMPS, "sim");
 
@@ -39,18 +33,18 @@ int main(int argc, char **argv)
              "inflight=64,queue=4096",
              port, prefix, NDEV, NLAMPS);
     mq_run_init(&r, mq_init(cfg, &ndevs), NDEV, NLAMPS);
-    MQ_CHECK(ndevs == NDEV, "%u devices", (unsigned)ndevs);
+    TQ_CHECKF(ndevs == NDEV, "%u devices", (unsigned)ndevs);
 
     for (unsigned i = 0; i < NREQ; i++) {
         uint32_t d = mq_rand() % NDEV, l = mq_rand() % NLAMPS, m = mq_modes[mq_rand() % 6];
         LONG id = mq_issue(&r, d, l, m);
-        MQ_CHECK(id > 0, "phoneSetLamp: 0x%08lx", (unsigned long)(DWORD)id);
+        TQ_CHECKF(id > 0, "phoneSetLamp: 0x%08lx", (unsigned long)(DWORD)id);
         while (mq_pump(&r, 0))
             ;
     }
     mq_drain(&r, 60000);
-    MQ_CHECK(r.ok == r.accepted && r.failed == 0, "%" PRIu64 " ok, %" PRIu64 " failed of %" PRIu64,
-             r.ok, r.failed, r.accepted);
+    TQ_CHECKF(r.ok == r.accepted && r.failed == 0, "%" PRIu64 " ok, %" PRIu64 " failed of %" PRIu64,
+              r.ok, r.failed, r.accepted);
     mq_check_getlamp(&r);
 
     /* The simulator converges to the same state. */
@@ -60,22 +54,22 @@ int main(int argc, char **argv)
         diff = got == NDEV ? mq_diff(seen, r.model, NDEV * NLAMPS) : NDEV * NLAMPS;
         if (diff == 0)
             break;
-        MQ_CHECK(mq_now_ms() < until, "simulator: %u consoles, %u lamps differ", got, diff);
+        TQ_CHECKF(mq_now_ms() < until, "simulator: %u consoles, %u lamps differ", got, diff);
         mq_sleep_ms(100);
     }
     /* So do the retained messages. */
     memset(seen, 0, sizeof(seen));
     got = mq_retained(argv[2], port, prefix, NDEV, NLAMPS, seen, seqs);
-    MQ_CHECK(got == NDEV, "%u retained consoles", got);
+    TQ_CHECKF(got == NDEV, "%u retained consoles", got);
     diff = mq_diff(seen, r.model, NDEV * NLAMPS);
-    MQ_CHECK(diff == 0, "%u retained lamps differ from phoneGetLamp", diff);
+    TQ_CHECKF(diff == 0, "%u retained lamps differ from phoneGetLamp", diff);
     for (unsigned d = 0; d < NDEV; d++)
-        MQ_CHECK(seqs[d] > start_ms * 1000u, "console %u seq %" PRIu64 " below the clock seed", d,
-                 seqs[d]);
+        TQ_CHECKF(seqs[d] > start_ms * 1000u, "console %u seq %" PRIu64 " below the clock seed", d,
+                  seqs[d]);
 
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
-    MQ_CHECK(WIFEXITED(mq_stop(sim, SIGTERM)), "simulator exit");
+    TQ_CHECKF(WIFEXITED(mq_stop(sim, SIGTERM)), "simulator exit");
     mq_stop(broker, SIGTERM);
     printf("%" PRIu64 " requests, %" PRIu64 " RESOURCEUNAVAIL retries, all replied 0; "
            "100 consoles agree\n",

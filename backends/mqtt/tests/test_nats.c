@@ -12,7 +12,7 @@ static void burst(struct mq_run *r, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         uint32_t d = mq_rand() % NDEV, l = mq_rand() % NLAMPS, m = mq_modes[mq_rand() % 6];
-        MQ_CHECK(mq_issue(r, d, l, m) > 0, "phoneSetLamp");
+        TQ_CHECKF(mq_issue(r, d, l, m) > 0, "phoneSetLamp");
         while (mq_pump(r, 0))
             ;
     }
@@ -24,11 +24,11 @@ static uint64_t first_success(struct mq_run *r, unsigned limit_ms)
     uint64_t t0 = mq_now_ms(), until = t0 + limit_ms;
     for (unsigned i = 0;; i++) {
         uint64_t ok = r->ok;
-        MQ_CHECK(mq_issue(r, 0, 0, mq_modes[i % 6]) > 0, "phoneSetLamp");
+        TQ_CHECKF(mq_issue(r, 0, 0, mq_modes[i % 6]) > 0, "phoneSetLamp");
         mq_drain(r, 30000);
         if (r->ok > ok)
             return mq_now_ms() - t0;
-        MQ_CHECK(mq_now_ms() < until, "no success within %u ms", limit_ms);
+        TQ_CHECKF(mq_now_ms() < until, "no success within %u ms", limit_ms);
         mq_sleep_ms(100);
     }
 }
@@ -42,25 +42,22 @@ static uint64_t converge(struct mq_run *r, pid_t sim, unsigned limit_ms)
         unsigned diff = got == NDEV ? mq_diff(seen, r->model, NDEV * NLAMPS) : NDEV * NLAMPS;
         if (diff == 0)
             return mq_now_ms() - t0;
-        MQ_CHECK(mq_now_ms() < until, "simulator: %u consoles, %u lamps differ", got, diff);
+        TQ_CHECKF(mq_now_ms() < until, "simulator: %u consoles, %u lamps differ", got, diff);
         mq_sleep_ms(100);
     }
 }
 
 int main(int argc, char **argv)
 {
-    char cfg[512], prefix[32];
+    char cfg[512];
     int client[3], route[3], mqtt[3];
     pid_t node[3], sim;
     struct mq_run r;
     DWORD ndevs;
     uint64_t t_up, t_conv, t_kill, t_fail, t_conv2;
 
-    if (argc < 3)
-        return 77;
-    mq_skip_unless(argv[1]);
-    mq_skip_unless(argv[2]);
-    mq_tempdir();
+    struct mq_env env = mq_setup(argc, argv, 2); /* its port is not used */
+    const char *prefix = env.prefix;
     for (int i = 0; i < 3; i++) {
         client[i] = mq_free_port();
         route[i] = mq_free_port();
@@ -73,7 +70,7 @@ int main(int argc, char **argv)
         snprintf(conf, sizeof(conf), "%s/%s.conf", mq_dir, name);
         snprintf(log, sizeof(log), "%s/%s.log", mq_dir, name);
         f = fopen(conf, "w");
-        MQ_CHECK(f != NULL, "write %s", conf);
+        TQ_CHECKF(f != NULL, "write %s", conf);
         fprintf(f,
                 "server_name: %s\nlisten: 127.0.0.1:%d\njetstream { store_dir: \"%s/js%d\" }\n"
                 "cluster {\n  name: tapiq\n  listen: 127.0.0.1:%d\n  routes: [\n"
@@ -89,7 +86,6 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < 3; i++)
         mq_wait_port(mqtt[i], 20000);
-    snprintf(prefix, sizeof(prefix), "tq%ld", (long)getpid());
 
     sim = mq_sim_start(argv[2], mqtt[2], prefix, 0, NDEV, NLAMPS, "sim");
     snprintf(cfg, sizeof(cfg),
@@ -120,7 +116,7 @@ int main(int argc, char **argv)
            t_fail, mq_now_ms() - t_kill, r.ok, r.failed);
     (void)t_conv2;
 
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     mq_stop(sim, SIGTERM);
     mq_stop(node[1], SIGTERM);

@@ -63,7 +63,7 @@ static void wait_lookup_begun(unsigned n)
 {
     uint64_t until = mq_now_ms() + 30000;
     while (lk_get(&lk_entered) < n) {
-        MQ_CHECK(mq_now_ms() < until, "no host lookup began within 30 s");
+        TQ_CHECKF(mq_now_ms() < until, "no host lookup began within 30 s");
         mq_sleep_ms(10);
     }
 }
@@ -72,30 +72,25 @@ static void wait_no_connector(void)
 {
     uint64_t until = mq_now_ms() + 30000;
     while (tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTORS_RUNNING) != 0) {
-        MQ_CHECK(mq_now_ms() < until, "%" PRIu64 " connector threads still run after 30 s",
-                 tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTORS_RUNNING));
+        TQ_CHECKF(mq_now_ms() < until, "%" PRIu64 " connector threads still run after 30 s",
+                  tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTORS_RUNNING));
         mq_sleep_ms(10);
     }
 }
 
 int main(int argc, char **argv)
 {
-    char cfg[512], prefix[32];
+    char cfg[512];
     struct mq_run r;
     DWORD ndevs;
     pid_t broker;
-    int port;
     uint64_t connects0, until, t0;
     unsigned answered0, entered0, got, diff;
     static uint32_t seen[NDEV * NLAMPS];
 
-    if (argc < 3)
-        return 77;
-    mq_skip_unless(argv[1]);
-    mq_skip_unless(argv[2]);
-    mq_tempdir();
-    port = mq_free_port();
-    snprintf(prefix, sizeof(prefix), "tq%ld", (long)getpid());
+    struct mq_env env = mq_setup(argc, argv, 2);
+    int port = env.port;
+    const char *prefix = env.prefix;
     broker = mq_mosquitto_start(argv[1], port, "broker");
     snprintf(cfg, sizeof(cfg),
              "backend=mqtt,url=mqtt://broker.invalid:%d,prefix=%s,devices=%d,lamps=%d,"
@@ -107,17 +102,17 @@ int main(int argc, char **argv)
     connects0 = tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS);
     mq_run_init(&r, mq_init(cfg, &ndevs), NDEV, NLAMPS);
     wait_lookup_begun(1);
-    MQ_CHECK(mq_issue(&r, 0, 0, PHONELAMPMODE_STEADY) > 0, "phoneSetLamp");
+    TQ_CHECKF(mq_issue(&r, 0, 0, PHONELAMPMODE_STEADY) > 0, "phoneSetLamp");
     mq_drain(&r, 30000);
-    MQ_CHECK(r.failed == 1 && r.ok == 0, "%" PRIu64 " ok, %" PRIu64 " failed", r.ok, r.failed);
-    MQ_CHECK(lk_get(&lk_answered) == 0,
-             "the reply waited for the host lookup (timeout_ms not honoured)");
+    TQ_CHECKF(r.failed == 1 && r.ok == 0, "%" PRIu64 " ok, %" PRIu64 " failed", r.ok, r.failed);
+    TQ_CHECKF(lk_get(&lk_answered) == 0,
+              "the reply waited for the host lookup (timeout_ms not honoured)");
     mq_check_getlamp(&r); /* still OFF */
     t0 = mq_now_ms();
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     t0 = mq_now_ms() - t0;
-    MQ_CHECK(lk_get(&lk_answered) == 0, "phoneShutdown waited for the host lookup");
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == connects0, "connected without an address");
+    TQ_CHECKF(lk_get(&lk_answered) == 0, "phoneShutdown waited for the host lookup");
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == connects0, "connected without an address");
     mq_run_free(&r);
     /* The abandoned lookup answers; its connector frees itself. */
     lk_set_open(1);
@@ -132,22 +127,22 @@ int main(int argc, char **argv)
     entered0 = lk_get(&lk_entered);
     mq_run_init(&r, mq_init(cfg, &ndevs), NDEV, NLAMPS);
     wait_lookup_begun(entered0 + 1);
-    MQ_CHECK(mq_issue(&r, 1, 1, PHONELAMPMODE_WINK) > 0, "phoneSetLamp");
+    TQ_CHECKF(mq_issue(&r, 1, 1, PHONELAMPMODE_WINK) > 0, "phoneSetLamp");
     mq_drain(&r, 30000);
-    MQ_CHECK(r.failed == 1 && r.ok == 0 && lk_get(&lk_answered) == answered0,
-             "%" PRIu64 " ok, %" PRIu64 " failed, %u lookups answered", r.ok, r.failed,
-             lk_get(&lk_answered) - answered0);
+    TQ_CHECKF(r.failed == 1 && r.ok == 0 && lk_get(&lk_answered) == answered0,
+              "%" PRIu64 " ok, %" PRIu64 " failed, %u lookups answered", r.ok, r.failed,
+              lk_get(&lk_answered) - answered0);
     lk_set_open(1);
     until = mq_now_ms() + 30000;
     for (unsigned i = 0; r.ok == 0; i++) {
-        MQ_CHECK(mq_issue(&r, i % NDEV, i % NLAMPS, mq_modes[1 + i % 5]) > 0, "phoneSetLamp");
+        TQ_CHECKF(mq_issue(&r, i % NDEV, i % NLAMPS, mq_modes[1 + i % 5]) > 0, "phoneSetLamp");
         mq_drain(&r, 10000);
-        MQ_CHECK(mq_now_ms() < until, "no success within 30 s of the lookup answering");
+        TQ_CHECKF(mq_now_ms() < until, "no success within 30 s of the lookup answering");
     }
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > connects0, "no connection counted");
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > connects0, "no connection counted");
     for (unsigned i = 0; i < 200; i++)
-        MQ_CHECK(mq_issue(&r, mq_rand() % NDEV, mq_rand() % NLAMPS, mq_modes[mq_rand() % 6]) > 0,
-                 "phoneSetLamp");
+        TQ_CHECKF(mq_issue(&r, mq_rand() % NDEV, mq_rand() % NLAMPS, mq_modes[mq_rand() % 6]) > 0,
+                  "phoneSetLamp");
     mq_drain(&r, 30000);
     mq_check_getlamp(&r);
     until = mq_now_ms() + 20000;
@@ -157,10 +152,10 @@ int main(int argc, char **argv)
         diff = mq_diff(seen, r.model, NDEV * NLAMPS);
         if (got == NDEV && diff == 0)
             break;
-        MQ_CHECK(mq_now_ms() < until, "retained: %u consoles, %u lamps differ", got, diff);
+        TQ_CHECKF(mq_now_ms() < until, "retained: %u consoles, %u lamps differ", got, diff);
         mq_sleep_ms(200);
     }
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     wait_no_connector();
     tapiq_mqtt_set_resolver(NULL);

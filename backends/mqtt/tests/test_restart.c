@@ -14,7 +14,7 @@ static void burst(struct mq_run *r, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         uint32_t d = mq_rand() % NDEV, l = mq_rand() % NLAMPS, m = mq_modes[mq_rand() % 6];
         LONG id = mq_issue(r, d, l, m);
-        MQ_CHECK(id > 0, "phoneSetLamp: 0x%08lx", (unsigned long)(DWORD)id);
+        TQ_CHECKF(id > 0, "phoneSetLamp: 0x%08lx", (unsigned long)(DWORD)id);
         while (mq_pump(r, 0))
             ;
     }
@@ -22,23 +22,18 @@ static void burst(struct mq_run *r, unsigned n)
 
 int main(int argc, char **argv)
 {
-    char cfg[512], prefix[32];
+    char cfg[512];
     struct mq_run r;
     DWORD ndevs;
     pid_t broker;
-    int port;
     static uint32_t seen[NDEV * NLAMPS];
     uint64_t t0, until, ok0, failed0, connects0;
     unsigned got, diff;
     tapiq_stats s;
 
-    if (argc < 3)
-        return 77;
-    mq_skip_unless(argv[1]);
-    mq_skip_unless(argv[2]);
-    mq_tempdir();
-    port = mq_free_port();
-    snprintf(prefix, sizeof(prefix), "tq%ld", (long)getpid());
+    struct mq_env env = mq_setup(argc, argv, 2);
+    int port = env.port;
+    const char *prefix = env.prefix;
     broker = mq_mosquitto_start(argv[1], port, "broker1");
     snprintf(cfg, sizeof(cfg),
              "backend=mqtt,url=mqtt://127.0.0.1:%d,prefix=%s,devices=%d,lamps=%d,timeout_ms=1000,"
@@ -49,7 +44,7 @@ int main(int argc, char **argv)
     /* Phase 1: all good. */
     burst(&r, 2000);
     mq_drain(&r, 30000);
-    MQ_CHECK(r.failed == 0, "%" PRIu64 " failed with the broker up", r.failed);
+    TQ_CHECKF(r.failed == 0, "%" PRIu64 " failed with the broker up", r.failed);
     mq_check_getlamp(&r);
     connects0 = tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS);
 
@@ -60,17 +55,17 @@ int main(int argc, char **argv)
     t0 = mq_now_ms();
     burst(&r, 300);
     mq_drain(&r, 30000);
-    MQ_CHECK(r.ok == ok0, "%" PRIu64 " requests succeeded with the broker down", r.ok - ok0);
-    MQ_CHECK(r.failed - failed0 >= 300, "%" PRIu64 " failed", r.failed - failed0);
+    TQ_CHECKF(r.ok == ok0, "%" PRIu64 " requests succeeded with the broker down", r.ok - ok0);
+    TQ_CHECKF(r.failed - failed0 >= 300, "%" PRIu64 " failed", r.failed - failed0);
     {
         /* Visible without a debug switch: the lost connection, or an
          * attempt to reconnect that failed after it. */
         char err[TAPIQ_MQTT_ERROR_MAX], url[64];
         snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d: ", port);
-        MQ_CHECK(tapiq_mqtt_last_error(err, sizeof(err)) > 0 &&
-                     strncmp(err, url, strlen(url)) == 0,
-                 "last error '%s'", err);
-        MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) > 0, "no failed attempt counted");
+        TQ_CHECKF(tapiq_mqtt_last_error(err, sizeof(err)) > 0 &&
+                      strncmp(err, url, strlen(url)) == 0,
+                  "last error '%s'", err);
+        TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) > 0, "no failed attempt counted");
         printf("broker down: last error: %s\n", err);
     }
     printf("broker down: %" PRIu64 " requests failed with OPERATIONFAILED within %" PRIu64 " ms\n",
@@ -79,10 +74,10 @@ int main(int argc, char **argv)
     /* The counters follow the replies a moment later. */
     for (int k = 0; k < 2000 && (tapiq_get_stats(&s, sizeof(s)) != 0 || s.in_flight != 0); k++)
         usleep(1000);
-    MQ_CHECK(tapiq_get_stats(&s, sizeof(s)) == 0 && s.in_flight == 0,
-             "%" PRIu64 " requests still in flight", s.in_flight);
-    MQ_CHECK(s.accepted == r.accepted && s.replies == r.replied,
-             "stats: accepted %" PRIu64 " replies %" PRIu64 ", test: %" PRIu64 " / %" PRIu64,
+    TQ_CHECKF(tapiq_get_stats(&s, sizeof(s)) == 0 && s.in_flight == 0,
+              "%" PRIu64 " requests still in flight", s.in_flight);
+    TQ_CHECKF(s.accepted == r.accepted && s.replies == r.replied,
+              "stats: accepted %" PRIu64 " replies %" PRIu64 ", test: %" PRIu64 " / %" PRIu64,
              s.accepted, s.replies, r.accepted, r.replied);
 
     /* Phase 3: a new broker on the same port, with no retained messages. */
@@ -91,14 +86,14 @@ int main(int argc, char **argv)
     until = t0 + 30000;
     for (unsigned i = 0;; i++) {
         uint64_t ok1 = r.ok;
-        MQ_CHECK(mq_issue(&r, 0, 0, mq_modes[i % 6]) > 0, "phoneSetLamp");
+        TQ_CHECKF(mq_issue(&r, 0, 0, mq_modes[i % 6]) > 0, "phoneSetLamp");
         mq_drain(&r, 10000);
         if (r.ok > ok1)
             break;
-        MQ_CHECK(mq_now_ms() < until, "no success within 30 s of the restart");
+        TQ_CHECKF(mq_now_ms() < until, "no success within 30 s of the restart");
     }
     printf("broker restarted: first success after %" PRIu64 " ms\n", mq_now_ms() - t0);
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > connects0, "no reconnect counted");
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > connects0, "no reconnect counted");
     burst(&r, 500);
     mq_drain(&r, 30000);
     mq_check_getlamp(&r);
@@ -112,10 +107,10 @@ int main(int argc, char **argv)
         diff = mq_diff(seen, r.model, NDEV * NLAMPS);
         if (got == NDEV && diff == 0)
             break;
-        MQ_CHECK(mq_now_ms() < until, "retained: %u consoles, %u lamps differ", got, diff);
+        TQ_CHECKF(mq_now_ms() < until, "retained: %u consoles, %u lamps differ", got, diff);
         mq_sleep_ms(200);
     }
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     mq_stop(broker, SIGTERM);
     printf("%" PRIu64 " requests: %" PRIu64 " ok, %" PRIu64 " OPERATIONFAILED, all accounted\n",

@@ -17,7 +17,7 @@ static void ossl(const char *what, char *const argv[])
 {
     char log[512];
     snprintf(log, sizeof(log), "%s/openssl.log", mq_dir);
-    MQ_CHECK(mq_run_prog(argv, log) == 0, "openssl %s failed (see %s)", what, log);
+    TQ_CHECKF(mq_run_prog(argv, log) == 0, "openssl %s failed (see %s)", what, log);
 }
 
 /* @mq_dir/@name.pem and .key: a self-signed authority. */
@@ -47,7 +47,7 @@ static void make_server(const char *ca)
     snprintf(capem, sizeof(capem), "%s/%s.pem", mq_dir, ca);
     snprintf(ext, sizeof(ext), "%s/server.ext", mq_dir);
     f = fopen(ext, "w");
-    MQ_CHECK(f != NULL, "cannot write %s", ext);
+    TQ_CHECKF(f != NULL, "cannot write %s", ext);
     fprintf(f, "subjectAltName=DNS:localhost\n");
     fclose(f);
     {
@@ -63,7 +63,7 @@ static void make_server(const char *ca)
         ossl("x509 -req", argv);
     }
     /* The broker reads it as its own user when started as root. */
-    MQ_CHECK(chmod(key, 0644) == 0, "chmod %s", key);
+    TQ_CHECKF(chmod(key, 0644) == 0, "chmod %s", key);
 }
 
 static void run_ok(int port, const char *prefix)
@@ -78,13 +78,13 @@ static void run_ok(int port, const char *prefix)
              port, prefix, NDEV, NLAMPS, mq_dir);
     mq_run_init(&r, mq_init(cfg, &ndevs), NDEV, NLAMPS);
     for (unsigned i = 0; i < 50; i++)
-        MQ_CHECK(mq_issue(&r, i % NDEV, i % NLAMPS, mq_modes[mq_rand() % 6]) > 0, "phoneSetLamp");
+        TQ_CHECKF(mq_issue(&r, i % NDEV, i % NLAMPS, mq_modes[mq_rand() % 6]) > 0, "phoneSetLamp");
     mq_drain(&r, 60000);
-    MQ_CHECK(r.ok == r.accepted && r.failed == 0, "%" PRIu64 " of %" PRIu64 " requests failed",
-             r.failed, r.accepted);
+    TQ_CHECKF(r.ok == r.accepted && r.failed == 0, "%" PRIu64 " of %" PRIu64 " requests failed",
+              r.failed, r.accepted);
     mq_check_getlamp(&r);
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > c0, "no connection counted");
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) > c0, "no connection counted");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     printf("right authority: logged in over TLS to localhost, %" PRIu64 " requests ok\n", r.ok);
 }
@@ -103,49 +103,44 @@ static void run_refused(int port, const char *prefix, const char *cafile, const 
              "timeout_ms=300,cafile=%s",
              port, prefix, NDEV, NLAMPS, cafile);
     mq_run_init(&r, mq_init(cfg, &ndevs), NDEV, NLAMPS);
-    MQ_CHECK(mq_issue(&r, 1, 1, PHONELAMPMODE_STEADY) > 0, "phoneSetLamp");
+    TQ_CHECKF(mq_issue(&r, 1, 1, PHONELAMPMODE_STEADY) > 0, "phoneSetLamp");
     mq_drain(&r, 30000);
-    MQ_CHECK(r.failed == 1 && r.ok == 0, "a request succeeded with cafile %s", cafile);
+    TQ_CHECKF(r.failed == 1 && r.ok == 0, "a request succeeded with cafile %s", cafile);
     until = mq_now_ms() + 30000;
     while (tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) < f0 + 2) {
-        MQ_CHECK(mq_now_ms() < until, "no failed attempt counted within 30 s");
+        TQ_CHECKF(mq_now_ms() < until, "no failed attempt counted within 30 s");
         mq_sleep_ms(20);
     }
-    MQ_CHECK(tapiq_mqtt_last_error(err, sizeof(err)) > 0, "no last error");
-    MQ_CHECK(strstr(err, needle) != NULL, "last error '%s' lacks '%s'", err, needle);
-    MQ_CHECK(strstr(err, "mqtts://localhost:") == err, "last error '%s' lacks the url", err);
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == c0, "connected with cafile %s", cafile);
-    MQ_CHECK(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_ATTEMPTS) - a0 >=
-                 tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) - f0,
-             "more failures than attempts");
-    MQ_CHECK(phoneShutdown(r.app) == 0, "shutdown");
+    TQ_CHECKF(tapiq_mqtt_last_error(err, sizeof(err)) > 0, "no last error");
+    TQ_CHECKF(strstr(err, needle) != NULL, "last error '%s' lacks '%s'", err, needle);
+    TQ_CHECKF(strstr(err, "mqtts://localhost:") == err, "last error '%s' lacks the url", err);
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECTS) == c0, "connected with cafile %s", cafile);
+    TQ_CHECKF(tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_ATTEMPTS) - a0 >=
+                  tapiq_mqtt_counter(TAPIQ_MQTT_CONNECT_FAILURES) - f0,
+              "more failures than attempts");
+    TQ_CHECKF(phoneShutdown(r.app) == 0, "shutdown");
     mq_run_free(&r);
     printf("last error: %s\n", err);
 }
 
 int main(int argc, char **argv)
 {
-    char listener[1024], prefix[32], other[512], junk[512];
+    char listener[1024], other[512], junk[512];
     pid_t broker;
-    int port;
     FILE *f;
 
-    if (argc < 3)
-        return 77;
-    mq_skip_unless(argv[1]);
-    mq_skip_unless(argv[2]);
+    struct mq_env env = mq_setup(argc, argv, 2);
+    int port = env.port;
+    const char *prefix = env.prefix;
     openssl = argv[2];
-    mq_tempdir();
     mq_share_dir();
-    port = mq_free_port();
-    snprintf(prefix, sizeof(prefix), "tq%ld", (long)getpid());
     make_ca("ca");
     make_ca("other");
     make_server("ca");
     snprintf(other, sizeof(other), "%s/other.pem", mq_dir);
     snprintf(junk, sizeof(junk), "%s/junk.pem", mq_dir);
     f = fopen(junk, "w");
-    MQ_CHECK(f != NULL, "cannot write %s", junk);
+    TQ_CHECKF(f != NULL, "cannot write %s", junk);
     fprintf(f, "not a certificate\n");
     fclose(f);
 

@@ -13,18 +13,9 @@
 #include <tapiq/tapi.h>
 
 #include "backends/mqtt/wire.h"
+#include "tests/check.h"
 
 int tapiq_fuzz_wire_one(const uint8_t *data, size_t size);
-
-#define CHECK(c, ...)                                                                        \
-    do {                                                                                     \
-        if (!(c)) {                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #c);            \
-            fprintf(stderr, __VA_ARGS__);                                                    \
-            fprintf(stderr, "\n");                                                           \
-            exit(1);                                                                         \
-        }                                                                                    \
-    } while (0)
 
 static void unit(void)
 {
@@ -38,36 +29,39 @@ static void unit(void)
     for (int i = 0; i < 8; i++)
         modes[i] = 1u << i;
     len = tapiq_mqtt_encode_lamps(buf, sizeof(buf), 7, 1700000000000001ull, modes, 8);
-    CHECK(len == (int)strlen(want) && strcmp(buf, want) == 0, "encoded %s", buf);
-    CHECK(tapiq_mqtt_parse_lamps(buf, (size_t)len, &console, &seq, out, 8, &n) == 0, "parse");
-    CHECK(console == 7 && seq == 1700000000000001ull && n == 8 && memcmp(out, modes, sizeof(out)) == 0,
-          "round trip");
-    CHECK(tapiq_mqtt_parse_lamps(buf, (size_t)len, &console, &seq, out, 7, &n) == -ENOSPC,
-          "too many lamps");
-    CHECK(tapiq_mqtt_parse_lamps(buf, (size_t)len - 1, &console, &seq, out, 8, &n) == -EINVAL,
-          "truncated");
-    CHECK(tapiq_mqtt_encode_lamps(buf, 20, 7, 1, modes, 8) == -ENOSPC, "small buffer");
+    TQ_CHECKF(len == (int)strlen(want) && strcmp(buf, want) == 0, "encoded %s", buf);
+    TQ_CHECKF(tapiq_mqtt_parse_lamps(buf, (size_t)len, &console, &seq, out, 8, &n) == 0, "parse");
+    TQ_CHECKF(console == 7 && seq == 1700000000000001ull && n == 8 &&
+                  memcmp(out, modes, sizeof(out)) == 0,
+              "round trip");
+    TQ_CHECKF(tapiq_mqtt_parse_lamps(buf, (size_t)len, &console, &seq, out, 7, &n) == -ENOSPC,
+              "too many lamps");
+    TQ_CHECKF(tapiq_mqtt_parse_lamps(buf, (size_t)len - 1, &console, &seq, out, 8, &n) == -EINVAL,
+              "truncated");
+    TQ_CHECKF(tapiq_mqtt_encode_lamps(buf, 20, 7, 1, modes, 8) == -ENOSPC, "small buffer");
     modes[0] = 3;
-    CHECK(tapiq_mqtt_encode_lamps(buf, sizeof(buf), 7, 1, modes, 8) == -EINVAL, "two bits");
-    CHECK(tapiq_mqtt_encode_lamps(buf, sizeof(buf), 0, 0, modes, 0) > 0 &&
-              strcmp(buf, "{\"console\":0,\"seq\":0,\"lamps\":[]}") == 0,
-          "no lamps: %s", buf);
+    TQ_CHECKF(tapiq_mqtt_encode_lamps(buf, sizeof(buf), 7, 1, modes, 8) == -EINVAL, "two bits");
+    TQ_CHECKF(tapiq_mqtt_encode_lamps(buf, sizeof(buf), 0, 0, modes, 0) > 0 &&
+                  strcmp(buf, "{\"console\":0,\"seq\":0,\"lamps\":[]}") == 0,
+              "no lamps: %s", buf);
 
-    CHECK(tapiq_mqtt_parse_presence("p/q", "p/q/console/3/online", "0", 1, 4, &dev, &online) == 0 &&
-              dev == 3 && online == 0,
-          "presence 0");
-    CHECK(tapiq_mqtt_parse_presence("p/q", "p/q/console/3/online", "", 0, 4, &dev, &online) == 0 &&
-              online == 1,
-          "cleared presence counts as online");
-    CHECK(tapiq_mqtt_parse_presence("p/q", "p/q/console/4/online", "1", 1, 4, &dev, &online) ==
-              -ERANGE,
-          "id out of range");
-    CHECK(tapiq_mqtt_parse_presence("p/q", "p/q/console/3/onlinex", "1", 1, 4, &dev, &online) ==
-              -EINVAL,
-          "trailing topic");
-    CHECK(tapiq_mqtt_parse_presence("p/q", "p/q/console//online", "1", 1, 4, &dev, &online) ==
-              -EINVAL,
-          "empty id");
+    TQ_CHECKF(tapiq_mqtt_parse_presence("p/q", "p/q/console/3/online", "0", 1, 4, &dev,
+                                        &online) == 0 &&
+                  dev == 3 && online == 0,
+              "presence 0");
+    TQ_CHECKF(tapiq_mqtt_parse_presence("p/q", "p/q/console/3/online", "", 0, 4, &dev,
+                                        &online) == 0 &&
+                  online == 1,
+              "cleared presence counts as online");
+    TQ_CHECKF(tapiq_mqtt_parse_presence("p/q", "p/q/console/4/online", "1", 1, 4, &dev, &online) ==
+                  -ERANGE,
+              "id out of range");
+    TQ_CHECKF(tapiq_mqtt_parse_presence("p/q", "p/q/console/3/onlinex", "1", 1, 4, &dev, &online) ==
+                  -EINVAL,
+              "trailing topic");
+    TQ_CHECKF(tapiq_mqtt_parse_presence("p/q", "p/q/console//online", "1", 1, 4, &dev, &online) ==
+                  -EINVAL,
+              "empty id");
 }
 
 static int replay(const char *dir)
@@ -75,7 +69,7 @@ static int replay(const char *dir)
     DIR *d = opendir(dir);
     struct dirent *e;
     int files = 0;
-    CHECK(d != NULL, "cannot open %s: %s", dir, strerror(errno));
+    TQ_CHECKF(d != NULL, "cannot open %s: %s", dir, strerror(errno));
     while ((e = readdir(d)) != NULL) {
         char path[4096];
         FILE *f;
@@ -86,18 +80,18 @@ static int replay(const char *dir)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         f = fopen(path, "rb");
-        CHECK(f != NULL, "open %s", path);
+        TQ_CHECKF(f != NULL, "open %s", path);
         fseek(f, 0, SEEK_END);
         size = ftell(f);
         fseek(f, 0, SEEK_SET);
         data = malloc(size > 0 ? (size_t)size : 1);
-        CHECK(data && fread(data, 1, (size_t)size, f) == (size_t)size, "read %s", path);
+        TQ_CHECKF(data && fread(data, 1, (size_t)size, f) == (size_t)size, "read %s", path);
         fclose(f);
         rc = tapiq_fuzz_wire_one(data, (size_t)size);
         if (strncmp(e->d_name, "ok-", 3) == 0)
-            CHECK(rc == 0, "%s: expected to parse, got %d", e->d_name, rc);
+            TQ_CHECKF(rc == 0, "%s: expected to parse, got %d", e->d_name, rc);
         else if (strncmp(e->d_name, "bad-", 4) == 0)
-            CHECK(rc != 0, "%s: expected to be rejected", e->d_name);
+            TQ_CHECKF(rc != 0, "%s: expected to be rejected", e->d_name);
         free(data);
         files++;
     }
@@ -112,7 +106,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         return 0;
     n = replay(argv[1]);
-    CHECK(n > 0, "empty corpus");
+    TQ_CHECKF(n > 0, "empty corpus");
     printf("wire: unit checks and %d corpus files ok\n", n);
     return 0;
 }

@@ -281,7 +281,7 @@ static void *zero_watchdog(void *arg)
             return NULL;
         tq_sleep_us(10000);
     }
-    tq_fail(__FILE__, __LINE__, "a zero-length call did not return within 10 s (phase %d: %s)",
+    TQ_FAIL("a zero-length call did not return within 10 s (phase %d: %s)",
             atomic_load_explicit(&g_zero_phase, memory_order_acquire),
             "1 = push_try(n=0) on a fresh ring, 2 = pop_try(n=0) on a fresh ring, "
             "3 = push_try(n=0) when full, 4 = pop_try(n=0) when not empty");

@@ -34,7 +34,7 @@ static DWORD_PTR inst_of(HPHONE h)
     for (int d = 0; d < NDEV; d++)
         if (g_h[d] == h)
             return g_inst[d];
-    tq_fail(__FILE__, __LINE__, "reply on unknown handle %#x", (unsigned)h);
+    TQ_FAIL("reply on unknown handle %#x", (unsigned)h);
 }
 
 /* Match one reply against the oldest pending request with its id. */

@@ -1,4 +1,4 @@
-/* tests/tq_pairq.h - an MPMC ring of a small struct, for test_mpmc (defined in a
+/* tests/unit/tq_pairq.h - an MPMC ring of a small struct, for test_mpmc (defined in a
  * header so that the generated operations a test does not call are not
  * "unused functions" of the test's own file). */
 #ifndef TAPIQ_TESTS_TQ_PAIRQ_H

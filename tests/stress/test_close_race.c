@@ -76,7 +76,7 @@ static void *issuer_main(void *arg)
         } else if (r == (LONG)PHONEERR_UNINITIALIZED && (allow & ALLOW_UNINIT)) {
             me->err[4]++;
         } else {
-            tq_fail(__FILE__, __LINE__, "phoneSetLamp(%#x, %u, %#x) = %s during the race",
+            TQ_FAIL("phoneSetLamp(%#x, %u, %#x) = %s during the race",
                     (unsigned)h, (unsigned)lamp, (unsigned)mode, tq_err_name(r));
         }
         if ((x >> 40) % 64 == 0)

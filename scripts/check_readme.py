@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check that the C example in README.md is tools/example.c (less its first comment line)."""
+"""Check that the C example in README.md is examples/example.c (less its first comment line)."""
 import sys
 
 readme_path, example_path = sys.argv[1], sys.argv[2]
@@ -24,5 +24,5 @@ if shown != example:
             break
     else:
         print(f"README has {len(shown)} lines, example.c {len(example)}")
-    sys.exit("README.md's example differs from tools/example.c: update one from the other")
-print(f"README example matches tools/example.c ({len(shown)} lines)")
+    sys.exit("README.md's example differs from examples/example.c: update one from the other")
+print(f"README example matches examples/example.c ({len(shown)} lines)")

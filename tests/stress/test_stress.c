@@ -142,8 +142,7 @@ int main(void)
             for (int r = 0; r < NREADER; r++)
                 pthread_join(rd[r], NULL);
             tapiq_stats st = tq_stats();
-            tq_fail(__FILE__, __LINE__,
-                    "%" PRIu64 " of %" PRIu64 " replies after 120 s (in_flight %" PRIu64 ")",
+            TQ_FAIL("%" PRIu64 " of %" PRIu64 " replies after 120 s (in_flight %" PRIu64 ")",
                     atomic_load_explicit(&g_nreplies, memory_order_relaxed), g_total,
                     st.in_flight);
         }

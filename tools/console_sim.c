@@ -1,4 +1,4 @@
-/* examples/console_sim.c - operator consoles on an MQTT broker, for tapiq's mqtt backend.
+/* tools/console_sim.c - operator consoles on an MQTT broker, for tapiq's mqtt backend.
  *
  * Simulates N consoles. Each has its own MQTT connection whose last will is a
  * retained "0" on <prefix>/console/<id>/online; once connected it publishes a

@@ -37,7 +37,7 @@ static LONG set_retry(HPHONE h, DWORD lamp, DWORD mode)
         }
         sched_yield();
     }
-    tq_fail(__FILE__, __LINE__, "RESOURCEUNAVAIL a million times");
+    TQ_FAIL("RESOURCEUNAVAIL a million times");
 }
 
 static void case_timeouts(void)
