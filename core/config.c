@@ -2,6 +2,8 @@
 #include "core/alloc.h"
 #include "core/config.h"
 
+#include "core/payload.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -105,6 +107,8 @@ static const struct core_key core_keys[] = {
     {"queue", offsetof(struct tapiq_config, queue), 1, TAPIQ_MAX_QUEUE},
     {"events", offsetof(struct tapiq_config, events), 1, TAPIQ_MAX_EVENTS},
     {"threads", offsetof(struct tapiq_config, threads), 1, TAPIQ_MAX_THREADS},
+    {"payloads", offsetof(struct tapiq_config, payloads), 1, TAPIQ_MAX_PAYLOADS},
+    {"payload_bytes", offsetof(struct tapiq_config, payload_bytes), 16, TAPIQ_MAX_PAYLOAD_BYTES},
 };
 
 static size_t key_hash(const char *k)
@@ -132,6 +136,8 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
     out->queue = 1024;
     out->events = 65536;
     out->threads = 64;
+    out->payloads = 64;
+    out->payload_bytes = 4096;
     seterr(err, errlen, "%s", "");
 
     buf = tapiq_strdup(text ? text : "");

@@ -24,6 +24,7 @@
 #define TAPIQ_MAX_QUEUE (1u << 15) /* < 2^(31 - ring bits): see core/sq.h */
 #define TAPIQ_MAX_EVENTS (1u << 24)
 #define TAPIQ_MAX_THREADS 256u
+/* TAPIQ_MAX_PAYLOADS and TAPIQ_MAX_PAYLOAD_BYTES: core/payload.h */
 
 struct tapiq_config {
     const tapiq_backend_ops *backend;
@@ -34,6 +35,8 @@ struct tapiq_config {
     uint32_t queue;    /* entries per submission ring (thread x worker), default 1024 */
     uint32_t events;   /* per-application room for PHONE_STATE, default 65536 */
     uint32_t threads;  /* issuing threads with rings of their own, default 64 */
+    uint32_t payloads; /* payload slots per worker (core/payload.h), default 64 */
+    uint32_t payload_bytes; /* bytes per payload slot, default 4096 */
 };
 
 /* Parse @text (NULL = "") into @out. Returns 0, -EINVAL (message in @err),

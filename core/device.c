@@ -173,6 +173,13 @@ static const uint32_t vol_feature[TAPIQ_HOOKSWITCH_DEVS] = {
     PHONEFEATURE_GETVOLUMEHANDSET, PHONEFEATURE_GETVOLUMESPEAKER, PHONEFEATURE_GETVOLUMEHEADSET};
 static const uint32_t gain_feature[TAPIQ_HOOKSWITCH_DEVS] = {
     PHONEFEATURE_GETGAINHANDSET, PHONEFEATURE_GETGAINSPEAKER, PHONEFEATURE_GETGAINHEADSET};
+static const uint32_t hs_set_feature[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONEFEATURE_SETHOOKSWITCHHANDSET, PHONEFEATURE_SETHOOKSWITCHSPEAKER,
+    PHONEFEATURE_SETHOOKSWITCHHEADSET};
+static const uint32_t vol_set_feature[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONEFEATURE_SETVOLUMEHANDSET, PHONEFEATURE_SETVOLUMESPEAKER, PHONEFEATURE_SETVOLUMEHEADSET};
+static const uint32_t gain_set_feature[TAPIQ_HOOKSWITCH_DEVS] = {
+    PHONEFEATURE_SETGAINHANDSET, PHONEFEATURE_SETGAINSPEAKER, PHONEFEATURE_SETGAINHEADSET};
 
 #define ALL_HS_MODES                                                                         \
     (PHONEHOOKSWITCHMODE_ONHOOK | PHONEHOOKSWITCHMODE_MIC | PHONEHOOKSWITCHMODE_SPEAKER |    \
@@ -329,19 +336,21 @@ uint32_t tapiq_dev_features(const struct tapiq_dev *d)
                            : 0;
     if (!x)
         return f;
+    if (d->nlamps)
+        f |= PHONEFEATURE_SETBUTTONINFO;
     if (x->rows)
-        f |= PHONEFEATURE_GETDISPLAY;
+        f |= PHONEFEATURE_GETDISPLAY | PHONEFEATURE_SETDISPLAY;
     if (x->ring_modes)
-        f |= PHONEFEATURE_GETRING;
+        f |= PHONEFEATURE_GETRING | PHONEFEATURE_SETRING;
     if (x->ndata)
-        f |= PHONEFEATURE_GETDATA;
+        f |= PHONEFEATURE_GETDATA | PHONEFEATURE_SETDATA;
     for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
         if (x->hs_devs & (1u << i))
-            f |= hs_feature[i];
+            f |= hs_feature[i] | hs_set_feature[i];
         if (x->volume_devs & (1u << i))
-            f |= vol_feature[i];
+            f |= vol_feature[i] | vol_set_feature[i];
         if (x->gain_devs & (1u << i))
-            f |= gain_feature[i];
+            f |= gain_feature[i] | gain_set_feature[i];
     }
     return f;
 }
@@ -350,7 +359,8 @@ uint32_t tapiq_dev_phone_states(const struct tapiq_dev *d)
 {
     const struct tapiq_dev_ext *x = d->ext;
     uint32_t s = PHONESTATE_OTHER | PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED |
-                 PHONESTATE_OWNER | PHONESTATE_MONITORS | PHONESTATE_LAMP;
+                 PHONESTATE_OWNER | PHONESTATE_MONITORS | PHONESTATE_LAMP |
+                 PHONESTATE_DEVSPECIFIC;
     if (!x)
         return s;
     if (x->rows)

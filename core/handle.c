@@ -345,6 +345,24 @@ void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t st
     }
 }
 
+#define HOOKSWITCH_STATES                                                                    \
+    (PHONESTATE_HANDSETHOOKSWITCH | PHONESTATE_SPEAKERHOOKSWITCH | PHONESTATE_HEADSETHOOKSWITCH)
+
+/* PHONE_STATE's dwParam2 for RINGMODE (the ring mode) and a HOOKSWITCH
+ * state (that device's mode), read when the token is taken: a token that
+ * folded several changes says the last one. */
+static uint32_t state_param(const struct tapiq_dev *dev, uint32_t bit)
+{
+    uint32_t mode, volume;
+    if (bit == PHONESTATE_RINGMODE) {
+        tapiq_dev_ring(dev, &mode, &volume);
+        return mode;
+    }
+    return tapiq_dev_hookswitch_mode(dev, bit == PHONESTATE_HANDSETHOOKSWITCH   ? 0
+                                          : bit == PHONESTATE_SPEAKERHOOKSWITCH ? 1
+                                                                                : 2);
+}
+
 int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct tapiq_cmsg *m)
 {
     uint32_t idx = m->handle & (TAPIQ_MAX_HANDLES - 1);
@@ -367,6 +385,8 @@ int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct 
                                   memory_order_acq_rel);
     else
         atomic_fetch_and_explicit(&hs->statebits, ~m->p1, memory_order_acq_rel);
+    if (m->p1 == PHONESTATE_RINGMODE || (m->p1 & HOOKSWITCH_STATES))
+        m->p2 = state_param(&rt->devs[hs->dev], m->p1); /* the state now */
     if (m->p1 == PRESENCE) {
         /* Cleared first: a change from here on posts a new token. The state
          * now, if the handle's filter asks for it. acquire: pairs with the

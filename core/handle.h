@@ -10,7 +10,8 @@
  *
  * Tokens: at most one PHONE_STATE message per (handle, lamp) and per
  * (handle, non-lamp state) waits in the event ring; a change while one waits
- * folds into it. A handle with a status filter reserves lamps + 2 events of
+ * folds into it. A handle with a status filter reserves lamps +
+ * TAPIQ_EVENTS_PER_HANDLE_EXTRA events of
  * its application's ring, so a post never fails.
  *
  * Synchronization table:
@@ -35,7 +36,10 @@
 #define TAPIQ_MAX_HANDLES (1u << TAPIQ_HANDLE_BITS) /* slot 0 unused */
 #define TAPIQ_TOKENS_CLOSED 0x80000000u
 #define TAPIQ_ALL_PHONESTATES 0x00FFFFFFu
-#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 1u /* the connection token */
+/* The connection token, and one per other state a phoneSet* changes:
+ * DISPLAY, RINGMODE, RINGVOLUME, DEVSPECIFIC, and HOOKSWITCH, VOLUME, GAIN
+ * of each of the three hookswitch devices. */
+#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 14u
 
 struct tapiq_app;
 struct tapiq_dev;

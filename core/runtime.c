@@ -99,6 +99,8 @@ uint64_t tapiq_rt_estimate(const struct tapiq_config *c)
     b += (uint64_t)c->devices * (sizeof(struct tapiq_dev) + lamps * (4 + 4 + 12 + 4) +
                                  lamps * 4); /* + the mem backend's copy */
     b += c->workers * 16 * pow2_at_least(4 * q, 64) + 16 * pow2_at_least(c->events, 2);
+    b += c->workers * (uint64_t)c->payloads * (c->payload_bytes + 40); /* payload pools */
+    b += (uint64_t)c->devices * 64 * 5; /* a batch's attribute updates, per device */
     return b;
 }
 
@@ -335,6 +337,8 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
     s.requests_capacity = (uint64_t)nsq * rt->sq_size;
     s.round_hwm = wsum[TAPIQ_W_ROUND_HWM];
     s.worker_sleeps = wsum[TAPIQ_W_SLEEPS];
+    s.attrs_applied = wsum[TAPIQ_W_ATTRS_APPLIED];
+    s.attrs_coalesced = wsum[TAPIQ_W_ATTRS_COALESCED];
     s.worker_wakeups = sum[TAPIQ_C_WAKEUPS];
     tapiq_guard_exit();
     memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));

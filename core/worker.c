@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/app.h"
+#include "core/batch_attrs.h"
 #include "core/device.h"
 #include "core/handle.h"
 #include "core/issuer.h"
@@ -63,7 +64,8 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     wk->touched = tapiq_calloc(wk->maxtouched, sizeof(*wk->touched));
     wk->held = tapiq_calloc(held, sizeof(*wk->held));
     if (!wk->ring || !wk->ent || !wk->upd_idx || !wk->rd || !wk->rel || !wk->fin || !wk->next ||
-        !wk->touched || !wk->held) {
+        !wk->touched || !wk->held ||
+        tapiq_pool_init(&wk->pool, rt->cfg.payloads, rt->cfg.payload_bytes)) {
         tapiq_worker_destroy(wk);
         return -ENOMEM;
     }
@@ -93,6 +95,7 @@ void tapiq_worker_destroy(struct tapiq_worker *wk)
     free(wk->next);
     free(wk->touched);
     free(wk->held);
+    tapiq_pool_destroy(&wk->pool);
     wk->ring = NULL;
     wk->rd = wk->rel = wk->next = NULL;
     wk->fin = NULL;
@@ -282,9 +285,12 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
         if (u->status == 0 && tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
             tapiq_notify_lamp(rt, dev, u->lamp);
     }
+    if (b->nattr)
+        tapiq_battr_apply(wk, dev, b, subs);
     for (uint32_t k = 0; k < b->nreqs; k++) {
         const struct tapiq_sqe *e = cell_entry(wk, cell);
-        int32_t st = b->upd[wk->upd_idx[cell]].status;
+        int32_t st = e->lamp != TAPIQ_SQE_ATTR ? b->upd[wk->upd_idx[cell]].status
+                                               : tapiq_battr_reply(wk, b, e->mode);
         if (e->handle != hv) { /* a batch's requests mostly share one handle */
             hv = e->handle;
             hs = tapiq_handle_lookup(rt, hv);
@@ -302,6 +308,7 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     }
     b->nreqs = 0;
     b->nupd = 0;
+    b->nattr = 0;
     dev->busy = 0;
     if (dev->npend && !dev->queued) {
         dev->queued = 1;
@@ -349,23 +356,33 @@ static uint32_t drain(struct tapiq_worker *wk)
 }
 
 /* The device's pending requests become one batch, coalesced per lamp (the
- * last request wins), handed to the backend. */
+ * last request wins) and per attribute (core/batch_attrs.h), handed to the
+ * backend. When the batch has no room for another attribute update, the
+ * requests from there on wait for the next batch, in order. */
 static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
 {
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_batch *b = &dev->batch;
-    uint32_t cell = dev->pend_first, n = dev->npend;
-    if (n == 1) { /* one request: nothing to coalesce */
-        const struct tapiq_sqe *e = cell_entry(wk, cell);
+    uint32_t cell = dev->pend_first, n = dev->npend, k = n, nattr_reqs = 0;
+    const struct tapiq_sqe *e1 = cell_entry(wk, cell);
+    if (n == 1 && e1->lamp != TAPIQ_SQE_ATTR) { /* one lamp request: nothing to coalesce */
         b->nupd = 1;
-        b->upd[0].lamp = e->lamp;
-        b->upd[0].mode = e->mode;
+        b->upd[0].lamp = e1->lamp;
+        b->upd[0].mode = e1->mode;
         b->upd[0].status = (int32_t)PHONEERR_OPERATIONFAILED;
         wk->upd_idx[cell] = 0;
     } else {
-        for (uint32_t k = 0; k < n; k++) {
+        for (k = 0; k < n; k++) {
             const struct tapiq_sqe *e = cell_entry(wk, cell);
-            int32_t pos = b->lamp_pos[e->lamp];
+            int32_t pos;
+            if (e->lamp == TAPIQ_SQE_ATTR) {
+                if (tapiq_battr_add(wk, dev, b, e->mode))
+                    break; /* no room: the rest waits */
+                nattr_reqs++;
+                cell = wk->next[cell];
+                continue;
+            }
+            pos = b->lamp_pos[e->lamp];
             if (pos < 0) {
                 pos = (int32_t)b->nupd++;
                 b->lamp_pos[e->lamp] = pos;
@@ -378,14 +395,17 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
         }
         for (uint32_t i = 0; i < b->nupd; i++) /* the positions served the coalescing only */
             b->lamp_pos[b->upd[i].lamp] = -1;
+        if (b->nattr)
+            tapiq_battr_seal(wk, b);
     }
     b->first = dev->pend_first;
-    b->nreqs = n;
-    dev->npend = 0;
+    b->nreqs = k;
+    dev->npend = n - k;
+    dev->pend_first = cell; /* the first request left for the next batch */
     dev->busy = 1;
     wk->c[TAPIQ_W_BATCHES]++;
     wk->c[TAPIQ_W_APPLIED] += b->nupd;
-    wk->c[TAPIQ_W_COALESCED] += n - b->nupd;
+    wk->c[TAPIQ_W_COALESCED] += k - nattr_reqs - b->nupd;
     rt->cfg.backend->apply(rt->be_state, dev->id, b);
 }
 

@@ -11,7 +11,9 @@
  *    (tapiq_guard_heavy_fence: membarrier) before its last look;
  *  - `done`: a backend that completes a batch on its own thread pushes the
  *    batch here (lock-free list) and wakes the worker;
- *  - its counters, read by tapiq_get_stats (relaxed).
+ *  - its counters, read by tapiq_get_stats (relaxed);
+ * and through its payload pool (`pool`, core/payload.h: issuers take slots,
+ * the worker gives them back), which has a synchronization table of its own.
  *
  * Synchronization table:
  *                   kick   complete_remote   round/sleep   counters
@@ -31,6 +33,7 @@
 
 #include "core/cq.h"
 #include "core/guard.h"
+#include "core/payload.h"
 #include "core/runtime.h"
 #include "core/sq.h"
 
@@ -46,6 +49,8 @@ enum tapiq_wctr {
     TAPIQ_W_SLEEPS,
     TAPIQ_W_INUSE_HWM,
     TAPIQ_W_ROUND_HWM,
+    TAPIQ_W_ATTRS_APPLIED,   /* attribute updates handed to the backend */
+    TAPIQ_W_ATTRS_COALESCED, /* attribute requests folded into a later one */
     TAPIQ_W_MAX
 };
 
@@ -64,6 +69,7 @@ struct tapiq_worker {
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t sleeping; /* futex word */
     alignas(TAPIQ_CACHELINE) _Atomic(struct tapiq_batch *) done;
     alignas(TAPIQ_CACHELINE) _Atomic uint64_t ctr[TAPIQ_W_MAX]; /* the worker writes */
+    struct tapiq_pool pool; /* attribute requests' payloads (aligned inside) */
     /* The worker's alone from here on. */
     alignas(TAPIQ_CACHELINE) struct tapiq_rt *rt;
     uint32_t w;

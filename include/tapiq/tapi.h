@@ -129,6 +129,37 @@
  *  - PHONESTATUS reports no owner name (dwOwnerNameSize 0) and no
  *    device-specific part; PHONECAPS no phone info and no device-specific
  *    part. dwPhoneFeatures lists what the device has and this build can do.
+ *  - Asynchronous setters: phoneSetDisplay, phoneSetRing, phoneSetHookSwitch,
+ *    phoneSetVolume, phoneSetGain, phoneSetData, phoneSetButtonInfo(A/W) and
+ *    phoneDevSpecific behave as phoneSetLamp: a positive request id, then
+ *    exactly one PHONE_REPLY (0, or PHONEERR_OPERATIONFAILED when the
+ *    backend failed to apply it, PHONEERR_INVALPHONESTATE when the console
+ *    went offline meanwhile, PHONEERR_OPERATIONUNAVAIL when the backend
+ *    cannot apply that kind, e.g. the mqtt backend today). They go through
+ *    the same path as phoneSetLamp: requests from one thread to one device
+ *    take effect in issue order, batched with that device's lamp updates;
+ *    later settings of the same attribute in one batch (same ring, same
+ *    hookswitch devices or a superset, same volume/gain device, same button,
+ *    a display or data write spanning an earlier one) reach the backend as
+ *    one, every request still replied. phoneDevSpecific never coalesces.
+ *    Errors, the first that applies: UNINITIALIZED, INVALPHONEHANDLE,
+ *    NOTOWNER, INVALPOINTER, OPERATIONUNAVAIL (the device lacks the
+ *    feature: PHONECAPS dwPhoneFeatures SETDISPLAY ...), the argument errors
+ *    of the function (listed with it below, in their order), INVALPARAM
+ *    (the payload is larger than a payload slot: the `payload_bytes`
+ *    configuration key, 4096 by default), INVALPHONESTATE (disconnected),
+ *    RESOURCEUNAVAIL (no free payload slot: the `payloads` key, or no room
+ *    in the request ring; backpressure, retry after replies arrived).
+ *  - PHONE_STATE after a successful setter changed the state, before the
+ *    replies of its batch, to handles whose filter has the bit: DISPLAY,
+ *    RINGMODE (dwParam2 = the ring mode), RINGVOLUME, HANDSET/SPEAKER/
+ *    HEADSETHOOKSWITCH (dwParam2 = that device's mode), the VOLUME and GAIN
+ *    bits of each device, one message per bit. A pending notification of
+ *    the same bit folds the next into it; dwParam2 is read when the message
+ *    is taken, so the last one read agrees with the Get functions. Setting
+ *    the value an attribute already has is no change. phoneDevSpecific,
+ *    once applied, gives PHONESTATE_DEVSPECIFIC (the device's own state may
+ *    have changed). Button info and data areas have no PHONESTATE_* bit.
  *  - The configuration (TAPIQ_CONFIG or tapiq_configure() in <tapiq/tapiq.h>)
  *    is taken at the first phoneInitializeEx; a bad key or value fails it with
  *    PHONEERR_INIFILECORRUPT and tapiq_last_error() says why.
@@ -712,6 +743,54 @@ TAPIQ_API LONG phoneGetGain(HPHONE hPhone, DWORD dwHookSwitchDev, LPDWORD lpdwGa
  * OPERATIONUNAVAIL (no data areas), INVALDATAID. */
 TAPIQ_API LONG phoneGetData(HPHONE hPhone, DWORD dwDataID, LPVOID lpData, DWORD dwSize);
 
+/* The asynchronous setters (see "Asynchronous setters" above for the
+ * request, reply, coalescing and PHONE_STATE rules, and the order of the
+ * errors). Each needs an OWNER handle.
+ * phoneSetDisplay: writes from (dwRow, dwColumn) on, continuing on the next
+ *   rows, up to the first NUL in dwSize bytes; what passes the display's
+ *   end is cut. INVALPOINTER (NULL with a size), OPERATIONUNAVAIL (no
+ *   display), INVALPARAM (row or column out of range). */
+TAPIQ_API LONG phoneSetDisplay(HPHONE hPhone, DWORD dwRow, DWORD dwColumn, LPCSTR lpsDisplay,
+                               DWORD dwSize);
+/* phoneSetRing: OPERATIONUNAVAIL (no ringer), INVALRINGMODE (above
+ *   dwNumRingModes; 0 is off), INVALPARAM (volume above 0xFFFF). */
+TAPIQ_API LONG phoneSetRing(HPHONE hPhone, DWORD dwRingMode, DWORD dwVolume);
+/* phoneSetHookSwitch: every device in dwHookSwitchDevs to one mode.
+ *   OPERATIONUNAVAIL (no hookswitch device), INVALHOOKSWITCHDEV (0, or a
+ *   device the phone lacks), INVALHOOKSWITCHMODE (not exactly one
+ *   PHONEHOOKSWITCHMODE_* bit, UNKNOWN, or a mode one of the devices does
+ *   not support: PHONECAPS dwHandsetHookSwitchModes ...). */
+TAPIQ_API LONG phoneSetHookSwitch(HPHONE hPhone, DWORD dwHookSwitchDevs, DWORD dwHookSwitchMode);
+/* phoneSetVolume / phoneSetGain: OPERATIONUNAVAIL (no device with that
+ *   control), INVALHOOKSWITCHDEV (not exactly one PHONEHOOKSWITCHDEV_* bit
+ *   with that control), INVALPARAM (above 0xFFFF). */
+TAPIQ_API LONG phoneSetVolume(HPHONE hPhone, DWORD dwHookSwitchDev, DWORD dwVolume);
+TAPIQ_API LONG phoneSetGain(HPHONE hPhone, DWORD dwHookSwitchDev, DWORD dwGain);
+/* phoneSetData: writes the first min(dwSize, the area's size) bytes of
+ *   data area dwDataID, as phoneGetData reads them. INVALPOINTER (NULL with
+ *   a size), OPERATIONUNAVAIL (no data areas), INVALDATAID. */
+TAPIQ_API LONG phoneSetData(HPHONE hPhone, DWORD dwDataID, LPVOID const lpData, DWORD dwSize);
+/* phoneSetButtonInfo: dwButtonMode, dwButtonFunction and the text (A:
+ *   8-bit, UTF-8; W: UTF-16; up to its first NUL) of a button/lamp
+ *   position; dwButtonState and the device-specific part are not set (the
+ *   state is the console's; no device has a device-specific part).
+ *   INVALPOINTER, OPERATIONUNAVAIL (no buttons, or a device whose backend
+ *   describes none: PHONECAPS lacks PHONEFEATURE_SETBUTTONINFO),
+ *   INVALBUTTONLAMPID, STRUCTURETOOSMALL (below the fixed part of the API
+ *   version), INVALBUTTONMODE (not exactly one PHONEBUTTONMODE_* bit),
+ *   INVALPARAM (an unknown function, a text or device-specific part outside
+ *   dwTotalSize, a text longer than the device's button texts). */
+TAPIQ_API LONG phoneSetButtonInfo(HPHONE hPhone, DWORD dwButtonLampID,
+                                  LPPHONEBUTTONINFO const lpButtonInfo);
+TAPIQ_API LONG phoneSetButtonInfoA(HPHONE hPhone, DWORD dwButtonLampID,
+                                   LPPHONEBUTTONINFO const lpButtonInfo);
+TAPIQ_API LONG phoneSetButtonInfoW(HPHONE hPhone, DWORD dwButtonLampID,
+                                   LPPHONEBUTTONINFO const lpButtonInfo);
+/* phoneDevSpecific: dwSize bytes handed to the backend as they are (their
+ *   meaning is the backend's; the mem backend accepts any). Never coalesced:
+ *   the backend sees them in issue order. INVALPOINTER (NULL with a size). */
+TAPIQ_API LONG phoneDevSpecific(HPHONE hPhone, LPVOID lpParams, DWORD dwSize);
+
 /* As the SDK does, UNICODE selects the W variants for the plain names. */
 #ifdef UNICODE
 #define phoneInitializeEx phoneInitializeExW
@@ -721,6 +800,7 @@ TAPIQ_API LONG phoneGetData(HPHONE hPhone, DWORD dwDataID, LPVOID lpData, DWORD 
 #define phoneGetStatus phoneGetStatusW
 #define phoneGetID phoneGetIDW
 #define phoneGetButtonInfo phoneGetButtonInfoW
+#define phoneSetButtonInfo phoneSetButtonInfoW
 #endif
 
 #ifdef __cplusplus

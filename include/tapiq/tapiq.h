@@ -61,13 +61,15 @@ enum tapiq_reject {
 };
 
 typedef struct tapiq_stats {
-    uint64_t accepted;            /* phoneSetLamp calls that returned a request id */
+    uint64_t accepted;            /* asynchronous calls (phoneSetLamp, the other phoneSet*,
+                                     phoneDevSpecific) that returned a request id */
     uint64_t rejected[TAPIQ_REJECT_MAX]; /* refused synchronously, per reason (UNINITIALIZED
                                             stays 0: no instance exists to count it) */
     uint64_t batches;             /* device batches handed to the backend */
     uint64_t updates_applied;     /* lamp updates the backend saw */
     uint64_t updates_coalesced;   /* requests folded into a later update of the same lamp */
-    uint64_t updates_failed;      /* requests replied with an error (OPERATIONFAILED ...) */
+    uint64_t updates_failed;      /* requests (lamp or attribute) replied with an error
+                                     (OPERATIONFAILED ...) */
     uint64_t replies;             /* PHONE_REPLY posted and not suppressed since */
     uint64_t replies_suppressed;  /* replies of closed handles / shut down applications,
                                      before or after they were posted */
@@ -80,6 +82,8 @@ typedef struct tapiq_stats {
     uint64_t round_hwm;           /* most device batches one worker started in one round */
     uint64_t worker_sleeps;       /* times a worker went to sleep */
     uint64_t worker_wakeups;      /* wake-ups sent to sleeping workers */
+    uint64_t attrs_applied;       /* attribute updates the backend saw (tapiq_batch_attrs) */
+    uint64_t attrs_coalesced;     /* attribute requests folded into a later one */
 } tapiq_stats;
 
 /* tapiq_get_stats - a snapshot of the counters of the running instance
