@@ -238,6 +238,64 @@ static void Getters(HPHONE hPhone, BOOL bMonitor)
     }
 }
 
+/* An asynchronous call: its request id, then its PHONE_REPLY. */
+static void Async(const char *pszCall, HPHONEAPP hApp, LONG lRequestID, DWORD dwWant)
+{
+    if (lRequestID > 0)
+        Expect(pszCall, WaitReply(hApp, lRequestID), dwWant);
+    else
+        Expect(pszCall, lRequestID, 0);
+}
+
+static void Setters(HPHONEAPP hApp, HPHONE hPhone, HPHONE hMonitor)
+{
+    BYTE buf[256];
+    LPPHONEBUTTONINFO pInfo = (LPPHONEBUTTONINFO)buf;
+    BYTE data[4] = {1, 2, 3, 4}, back[4] = {0};
+    DWORD dwMode = 0, dwVolume = 0, dwDevs = 0, dwLevel = 0;
+    static const char szHello[] = "Queue 3: 12";
+
+    Async("phoneSetDisplay", hApp, phoneSetDisplay(hPhone, 1, 0, szHello, sizeof(szHello)), 0);
+    Async("phoneSetRing", hApp, phoneSetRing(hPhone, 2, 0xC000), 0);
+    Expect("phoneGetRing", phoneGetRing(hMonitor, &dwMode, &dwVolume), 0);
+    Require("ringing in mode 2", dwMode == 2 && dwVolume == 0xC000);
+    Async("phoneSetHookSwitch", hApp,
+          phoneSetHookSwitch(hPhone, PHONEHOOKSWITCHDEV_HANDSET, PHONEHOOKSWITCHMODE_MICSPEAKER),
+          0);
+    Expect("phoneGetHookSwitch", phoneGetHookSwitch(hMonitor, &dwDevs), 0);
+    Require("the handset is off hook", (dwDevs & PHONEHOOKSWITCHDEV_HANDSET) != 0);
+    Async("phoneSetVolume", hApp, phoneSetVolume(hPhone, PHONEHOOKSWITCHDEV_HANDSET, 0x1000), 0);
+    Async("phoneSetGain", hApp, phoneSetGain(hPhone, PHONEHOOKSWITCHDEV_HANDSET, 0x2000), 0);
+    Expect("phoneGetGain", phoneGetGain(hMonitor, PHONEHOOKSWITCHDEV_HANDSET, &dwLevel), 0);
+    Require("the gain is set", dwLevel == 0x2000);
+    Async("phoneSetData", hApp, phoneSetData(hPhone, 0, data, sizeof(data)), 0);
+    Expect("phoneGetData", phoneGetData(hMonitor, 0, back, sizeof(back)), 0);
+    Require("the data area", memcmp(back, data, sizeof(data)) == 0);
+    Async("phoneDevSpecific", hApp, phoneDevSpecific(hPhone, data, sizeof(data)), 0);
+
+    ZeroMemory(buf, sizeof(buf));
+    pInfo->dwTotalSize = sizeof(buf);
+    Expect("phoneGetButtonInfo", phoneGetButtonInfo(hPhone, 1, pInfo), 0);
+    pInfo->dwButtonFunction = PHONEBUTTONFUNCTION_CONFERENCE;
+    pInfo->dwButtonTextSize = 0;
+    Async("phoneSetButtonInfo", hApp, phoneSetButtonInfo(hPhone, 1, pInfo), 0);
+    Async("phoneSetButtonInfoA", hApp, phoneSetButtonInfoA(hPhone, 1, pInfo), 0);
+    Async("phoneSetButtonInfoW", hApp, phoneSetButtonInfoW(hPhone, 1, pInfo), 0);
+    Expect("phoneGetButtonInfo", phoneGetButtonInfo(hMonitor, 1, pInfo), 0);
+    Require("button 1 is CONFERENCE", pInfo->dwButtonFunction == PHONEBUTTONFUNCTION_CONFERENCE);
+
+    switch ((DWORD)phoneSetRing(hMonitor, 1, 0)) {
+    case PHONEERR_NOTOWNER:
+        break;
+    default:
+        Require("phoneSetRing from a monitor: PHONEERR_NOTOWNER", FALSE);
+        break;
+    }
+#if PHONEERR_INVALRINGMODE == 0x90000017
+    Expect("phoneSetRing", phoneSetRing(hPhone, 3, 0), PHONEERR_INVALRINGMODE);
+#endif
+}
+
 int main(void)
 {
     HPHONEAPP hPhoneApp = 0;
@@ -318,6 +376,7 @@ int main(void)
            PHONEERR_NOTOWNER);
     Getters(hPhone, FALSE);
     Getters(hMonitor, TRUE);
+    Setters(hPhoneApp, hPhone, hMonitor);
     Expect("phoneClose", phoneClose(hMonitor), 0);
     Expect("phoneClose", phoneClose(hPhone), 0);
     Expect("phoneShutdown", phoneShutdown(hPhoneApp), 0);
