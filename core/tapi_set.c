@@ -56,6 +56,7 @@ static LONG submit(struct tapiq_rt *rt, HPHONE hPhone, struct tapiq_dev *dev,
         return (LONG)PHONEERR_INVALPARAM;
     if (!tapiq_dev_connected(dev))
         return (LONG)PHONEERR_INVALPHONESTATE;
+    q = tapiq_issuer_ring(rt, dev->worker); /* the thread's ring row, as phoneSetLamp takes it */
     if (tapiq_pool_get_try(&wk->pool, &slot))
         return (LONG)PHONEERR_RESOURCEUNAVAIL;
     p = tapiq_pool_rec(&wk->pool, slot);
@@ -70,7 +71,6 @@ static LONG submit(struct tapiq_rt *rt, HPHONE hPhone, struct tapiq_dev *dev,
     e.dev = dev->id;
     e.lamp = TAPIQ_SQE_ATTR;
     e.mode = (uint16_t)slot;
-    q = tapiq_issuer_ring(rt, dev->worker);
     /* The ring's release store publishes the slot's contents with the entry. */
     if ((q->mpsc ? tapiq_sq_push_mpsc(q, &e, &pos) : tapiq_sq_push_spsc(q, &e, &pos)) != 0) {
         tapiq_pool_put(&wk->pool, slot);

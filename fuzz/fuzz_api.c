@@ -6,7 +6,8 @@
  * across up to four applications (polled, USEEVENT, callback) and their
  * handles (valid, closed, forged): initialize, open (owner / monitor / bad),
  * close, set / get lamp with any ids and modes, status filters, status,
- * caps, message retrieval, shutdown, reconfiguration, worker rounds. One
+ * caps, message retrieval, shutdown, reconfiguration, worker rounds, the
+ * other asynchronous setters (fuzz/fuzz_api_setters.h). One
  * thread issues the calls, so issue order is the program order; now and then
  * a burst of phoneSetLamp runs on a short-lived second thread (joined before
  * the next call), which takes a pool slot of its own or, with threads=1, the
@@ -175,6 +176,11 @@ static struct {
     uint64_t accepted, rejected[TAPIQ_REJECT_MAX];
     int stats_exact; /* counters since the runtime started are all modelled */
 } M;
+
+/* The other setters' part of the model (fuzz/fuzz_api_setters.h). */
+static void attr_config(char *text, size_t len);
+static void attr_model_reset(void);
+static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m);
 
 /* ------------------------------------------------------------ callbacks */
 
@@ -445,6 +451,7 @@ static void model_runtime_start(void)
     M.accepted = 0;
     memset(M.rejected, 0, sizeof(M.rejected));
     M.stats_exact = 1;
+    attr_model_reset();
     for (uint32_t d = 0; d < M_DEVS; d++)
         for (uint32_t l = 0; l < M_LAMPS; l++) {
             M.lamps[d][l].base = PHONELAMPMODE_OFF;
@@ -599,6 +606,9 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
                 q->gone = 1;
         }
         device_progress(ri);
+    } else if (m->dwMessageID == PHONE_STATE && m->dwParam1 != PHONESTATE_LAMP) {
+        FUZZ_CHECK(attr_state_ok(hm, m), "PHONE_STATE %#lx (%#lx): no device changes that state",
+                   (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
     } else if (m->dwMessageID == PHONE_STATE) {
         uint32_t lamp = (uint32_t)m->dwParam2;
         FUZZ_CHECK(m->dwParam1 == PHONESTATE_LAMP, "PHONE_STATE %#lx (no device changes state)",
@@ -956,6 +966,7 @@ static void pick_config(struct fuzz_in *in, struct m_cfg *c, char *text, size_t 
         n += snprintf(text + n, len - (size_t)n, ",offline=%u", c->offline);
     if (c->latency)
         snprintf(text + n, len - (size_t)n, ",latency_us=%u", c->latency);
+    attr_config(text, len);
 }
 
 static void op_configure(struct fuzz_in *in)
@@ -1442,6 +1453,8 @@ static void op_burst(struct fuzz_in *in)
         set_lamp_check(h, job.lamp[i], job.mode[i], job.rc[i], &row, 1);
 }
 
+#include "fuzz/fuzz_api_setters.h"
+
 static void op_get_lamp(struct fuzz_in *in)
 {
     uint32_t h = pick_handle(in);
@@ -1833,8 +1846,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     while (in.n && ops++ < M_OPS) {
         uint8_t op = fuzz_u8(&in);
-        TRACE("op %d: %u (%lld ms)\n", ops, op % 24, (long long)(now_ms() - t0));
-        switch (op % 24) {
+        TRACE("op %d: %u (%lld ms)\n", ops, op % 26, (long long)(now_ms() - t0));
+        switch (op % 26) {
         case 0: case 1: op_init(&in); break;
         case 2: op_shutdown(&in); break;
         case 3: case 4: op_open(&in); break;
@@ -1852,6 +1865,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 20: op_negotiate(&in); break;
         case 21: op_configure(&in); break;
         case 22: op_bad_env(&in); break;
+        case 24: case 25: op_set_attr(&in); break;
         default: op_step(&in); break;
         }
     }

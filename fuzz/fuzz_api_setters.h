@@ -1,0 +1,157 @@
+/* fuzz/fuzz_api_setters.h - part of fuzz/fuzz_api.c (included once, after
+ * the model and the phoneSetLamp checks): the asynchronous setters besides
+ * phoneSetLamp in the model.
+ *
+ * The fuzzer's consoles have lamps only, so phoneSetDisplay, phoneSetRing,
+ * phoneSetHookSwitch, phoneSetVolume, phoneSetGain, phoneSetData and
+ * phoneSetButtonInfo(A/W) must fail with the documented error of their
+ * precedence (UNINITIALIZED, INVALPHONEHANDLE, NOTOWNER, INVALPOINTER,
+ * OPERATIONUNAVAIL), and phoneDevSpecific goes through: INVALPOINTER,
+ * INVALPARAM (more than a payload slot, 4096 bytes), INVALPHONESTATE, else
+ * a request id and exactly one PHONE_REPLY, checked as a lamp request's
+ * (one more request of its ring and device, ordered among them), and
+ * PHONE_STATE DEVSPECIFIC (dwParam2 0) only to a handle that asked for it on
+ * a device that got such a request. The runtime has FUZZ_PAYLOADS payload
+ * slots per worker: RESOURCEUNAVAIL is allowed only when that many of the
+ * worker's device-specific requests may still hold one (a slot goes back
+ * when its batch completes, before the reply), or when the ring may be
+ * full. */
+
+#define FUZZ_PAYLOADS 2
+#define ATTR_LAMP 0xFFFFFFFFu /* m_req.lamp of a request that is not a lamp's */
+
+static struct {
+    uint32_t devspec[M_DEVS]; /* device-specific requests accepted, per device */
+} MA;
+
+/* The configuration text's addition (pick_config). */
+static void attr_config(char *text, size_t len)
+{
+    size_t n = strlen(text);
+    snprintf(text + n, len - n, ",payloads=%u", FUZZ_PAYLOADS);
+}
+
+static void attr_model_reset(void)
+{
+    memset(&MA, 0, sizeof(MA));
+}
+
+/* A PHONE_STATE other than LAMP: 1 when the model allows it. */
+static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m)
+{
+    return m->dwParam1 == PHONESTATE_DEVSPECIFIC && m->dwParam2 == 0 && hm->dev < M_DEVS &&
+           MA.devspec[hm->dev] > 0;
+}
+
+/* Payload slots of worker @w that may still be held. */
+static uint32_t attr_slots_held(uint32_t w)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < M.nreqs; i++)
+        if (M.reqs[i].lamp == ATTR_LAMP && (uint32_t)(M.reqs[i].ring % M_WORKERS) == w &&
+            !M.reqs[i].fin && !M.reqs[i].complete)
+            n++;
+    return n;
+}
+
+static const char *const attr_names[] = {
+    "phoneSetDisplay", "phoneSetRing", "phoneSetHookSwitch", "phoneSetVolume",
+    "phoneSetGain", "phoneSetData", "phoneSetButtonInfoA", "phoneSetButtonInfoW",
+    "phoneDevSpecific"};
+
+/* Call setter @kind with the pointer @p (or NULL) and @size. */
+static LONG attr_call(int kind, uint32_t h, void *p, DWORD size, DWORD a)
+{
+    switch (kind) {
+    case 0: return phoneSetDisplay(h, a, a, (LPCSTR)p, size);
+    case 1: return phoneSetRing(h, a, a);
+    case 2: return phoneSetHookSwitch(h, a, a);
+    case 3: return phoneSetVolume(h, a, a);
+    case 4: return phoneSetGain(h, a, a);
+    case 5: return phoneSetData(h, a, p, size);
+    case 6: return phoneSetButtonInfoA(h, a, (LPPHONEBUTTONINFO)p);
+    case 7: return phoneSetButtonInfoW(h, a, (LPPHONEBUTTONINFO)p);
+    default: return phoneDevSpecific(h, p, size);
+    }
+}
+
+/* Account for an accepted device-specific request (as set_lamp_check does
+ * for a lamp's). */
+static void attr_accepted(struct m_handle *hm, LONG rc, int ring)
+{
+    struct m_req *r = &M.reqs[M.nreqs];
+    FUZZ_CHECK(!manual || M.since_step[ring] < M.ring_size,
+               "phoneDevSpecific accepted with %u requests since the last round in a ring of %u",
+               M.since_step[ring], M.ring_size);
+    FUZZ_CHECK((uint32_t)rc <= 0x7FFFFFFFu, "request id %#x", (unsigned)rc);
+    for (int i = 0; i < M.nreqs; i++)
+        FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].fin),
+                   "request id %#x equals one still in flight", (unsigned)rc);
+    M.accepted++;
+    if (manual)
+        M.since_step[ring]++;
+    MA.devspec[hm->dev]++;
+    memset(r, 0, sizeof(*r));
+    r->id = (uint32_t)rc;
+    r->handle = (int)(hm - M.hs);
+    r->app = hm->app;
+    r->dev = hm->dev;
+    r->lamp = ATTR_LAMP;
+    r->ring = ring;
+    r->settle_at = M.nsettle;
+    r->st = R_PENDING;
+    r->next_lamp = -1;
+    M.nreqs++;
+}
+
+static void op_set_attr(struct fuzz_in *in)
+{
+    static const DWORD sizes[] = {0, 1, 7, 4096, 4097, 16, 3, 2};
+    static unsigned char buf[4100];
+    uint32_t h = pick_handle(in);
+    uint8_t kb = fuzz_u8(in), ab = fuzz_u8(in);
+    int kind = kb % 12 < 8 ? kb % 12 : 8;
+    int null = (ab & 7) == 0;
+    DWORD size = sizes[ab >> 3 & 7], a = ab >> 6;
+    struct m_handle *hm = open_handle(h);
+    struct errs e = {{0}, 0};
+    int ring = -1, ptr_kind = kind == 0 || kind == 5 || kind >= 6;
+    LONG rc;
+    if (M.nreqs >= M_REQS)
+        return;
+    memset(buf, 0, sizeof(buf));
+    if (kind == 6 || kind == 7) /* a button info: a plausible fixed part */
+        ((PHONEBUTTONINFO *)buf)->dwTotalSize = sizeof(PHONEBUTTONINFO);
+    errs_add(&e, !M.rt_live, PHONEERR_UNINITIALIZED);
+    errs_add(&e, M.rt_live && !hm, PHONEERR_INVALPHONEHANDLE);
+    if (hm) {
+        errs_add(&e, hm->priv != PHONEPRIVILEGE_OWNER, PHONEERR_NOTOWNER);
+        errs_add(&e, ptr_kind && null && (size || kind == 6 || kind == 7), PHONEERR_INVALPOINTER);
+        errs_add(&e, kind < 8, PHONEERR_OPERATIONUNAVAIL); /* no console has attributes */
+        errs_add(&e, size > 4096, PHONEERR_INVALPARAM);
+        errs_add(&e, !online(hm->dev), PHONEERR_INVALPHONESTATE);
+    }
+    rc = attr_call(kind, h, null ? NULL : buf, size, a);
+    TRACE("  %s(%#x, size %u%s) = %s\n", attr_names[kind], h, size, null ? ", NULL" : "",
+          rc > 0 ? "a request id" : err_name(rc));
+    if (e.n == 0) {
+        if (M.main_row < 0)
+            M.main_row = attach_row(0);
+        ring = M.main_row * M_WORKERS + (int)(hm->dev % M.rc.workers);
+    }
+    if (e.n == 0 && rc == (LONG)PHONEERR_RESOURCEUNAVAIL) {
+        uint32_t w = hm->dev % M.rc.workers;
+        FUZZ_CHECK(ring_held(ring) >= M.ring_size || attr_slots_held(w) >= FUZZ_PAYLOADS,
+                   "phoneDevSpecific: RESOURCEUNAVAIL with %u of %u ring positions and %u of "
+                   "%u payload slots possibly held",
+                   ring_held(ring), M.ring_size, attr_slots_held(w), FUZZ_PAYLOADS);
+        return;
+    }
+    if (e.n) {
+        check_errs(attr_names[kind], rc, &e, 1, 0);
+        return;
+    }
+    FUZZ_CHECK(rc > 0, "%s returned %s, expected a request id", attr_names[kind],
+               err_name(rc));
+    attr_accepted(hm, rc, ring);
+}
