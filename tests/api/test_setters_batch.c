@@ -316,7 +316,7 @@ static void case_batch_cap(void)
     HPHONEAPP app = start("");
     HPHONE h = tq_open(app, 1, PHONEPRIVILEGE_OWNER, 1);
     struct seen s = {0};
-    char b[4];
+    char b[12];
     reset(1, 0);
     expect_ids(&s, phoneSetGain(h, PHONEHOOKSWITCHDEV_HEADSET, 1));
     wait_batches(1);
