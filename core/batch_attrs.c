@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/handle.h"
-#include "core/tapi_boundary.h"
+#include "core/result.h"
 
 /* Does the request @p cover the earlier update @a (same kind)? */
 static int covers(const struct tapiq_dev *dev, const struct tapiq_payload *p,
@@ -135,7 +135,9 @@ int32_t tapiq_battr_reply(struct tapiq_worker *wk, struct tapiq_batch *b, uint32
         s = p->final;
         p = tapiq_pool_rec(&wk->pool, s);
     }
-    st = tapiq_phoneerr_of_backend(b->attr[p->entry].status);
+    st = b->attr[p->entry].status;
+    if (st != 0) /* the reply's result (core/result.h) */
+        st = (int32_t)tapiq_provider_result(st);
     tapiq_pool_put(&wk->pool, slot);
     return st;
 }

@@ -6,7 +6,6 @@
 #define TAPIQ_CORE_TAPI_BOUNDARY_H
 
 #include <assert.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -29,19 +28,6 @@ static inline LONG tapiq_enter_handle(HPHONE h, struct tapiq_rt **rtp,
         return (LONG)PHONEERR_UNINITIALIZED;
     *hsp = tapiq_handle_lookup(*rtp, h);
     return *hsp ? 0 : (LONG)PHONEERR_INVALPHONEHANDLE;
-}
-
-/* A backend's attribute status (0 or -errno, <tapiq/tapiq.h>) as the
- * result of PHONE_REPLY. */
-static inline int32_t tapiq_phoneerr_of_backend(int32_t st)
-{
-    if (st == 0)
-        return 0;
-    if (st == -ENOTCONN)
-        return (int32_t)PHONEERR_INVALPHONESTATE;
-    if (st == -EOPNOTSUPP)
-        return (int32_t)PHONEERR_OPERATIONUNAVAIL;
-    return (int32_t)PHONEERR_OPERATIONFAILED;
 }
 
 /* The head of TAPI's variable-size structures: dwTotalSize, dwNeededSize,

@@ -133,8 +133,7 @@
  *    phoneSetVolume, phoneSetGain, phoneSetData, phoneSetButtonInfo(A/W) and
  *    phoneDevSpecific behave as phoneSetLamp: a positive request id, then
  *    exactly one PHONE_REPLY (0, or PHONEERR_OPERATIONFAILED when the
- *    backend failed to apply it, PHONEERR_INVALPHONESTATE when the console
- *    went offline meanwhile, PHONEERR_OPERATIONUNAVAIL when the backend
+ *    backend failed to apply it, PHONEERR_OPERATIONUNAVAIL when the backend
  *    cannot apply that kind, e.g. the mqtt backend today). They go through
  *    the same path as phoneSetLamp: requests from one thread to one device
  *    take effect in issue order, batched with that device's lamp updates;

@@ -138,10 +138,14 @@ TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len);
  * A batch also carries the device's other attribute updates
  * (tapiq_batch_attrs(): display, ring, hookswitch, volume, gain, button
  * info, data areas, device-specific requests).
- * The backend sets each update's status (lamps: 0, or a negative PHONEERR_*,
- * usually PHONEERR_OPERATIONFAILED; attributes: 0 or -errno) and calls
+ * The backend sets each update's status (0, or -errno) and calls
  * tapiq_batch_complete() exactly once, from any thread, either inside apply()
- * or later.
+ * or later. The status is -errno like every other provider result; tapiq
+ * turns it into the PHONE_REPLY result: -EOPNOTSUPP PHONEERR_OPERATIONUNAVAIL,
+ * -EINVAL PHONEERR_INVALPARAM, -ENOMEM PHONEERR_NOMEM, anything else (-EIO for
+ * a failed update, -ETIMEDOUT when the console did not answer in time,
+ * -ENOTCONN while it is offline, ...) PHONEERR_OPERATIONFAILED. An update the
+ * backend leaves alone fails with -EIO.
  */
 typedef struct tapiq_host tapiq_host;
 typedef struct tapiq_batch tapiq_batch;
@@ -149,7 +153,7 @@ typedef struct tapiq_batch tapiq_batch;
 typedef struct tapiq_update {
     uint32_t lamp;  /* 0 .. nlamps-1 */
     uint32_t mode;  /* one PHONELAMPMODE_* bit, supported by that lamp */
-    int32_t status; /* set by the backend: 0 or a negative PHONEERR_* */
+    int32_t status; /* set by the backend: 0 or -errno */
 } tapiq_update;
 
 typedef struct tapiq_backend_ops {
@@ -260,11 +264,10 @@ typedef struct tapiq_attr {
     uint32_t a, b;
     const void *data; /* valid until tapiq_batch_complete() */
     uint32_t size;
-    /* Set by the backend: 0 (applied), or -errno: -EIO (failed), -ETIMEDOUT,
-     * -ENOTCONN (the console is offline), -EOPNOTSUPP (the backend cannot
-     * apply this kind). The requests get PHONE_REPLY with 0, or
-     * PHONEERR_OPERATIONFAILED, PHONEERR_INVALPHONESTATE (-ENOTCONN),
-     * PHONEERR_OPERATIONUNAVAIL (-EOPNOTSUPP). Preset to -EIO. */
+    /* Set by the backend: 0 (applied), or -errno, turned into the replies'
+     * result as a lamp update's is (-EOPNOTSUPP: the backend cannot apply
+     * this kind, PHONEERR_OPERATIONUNAVAIL; -EIO, -ETIMEDOUT, -ENOTCONN ...:
+     * PHONEERR_OPERATIONFAILED). Preset to -EIO. */
     int32_t status;
 } tapiq_attr;
 

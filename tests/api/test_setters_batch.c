@@ -347,7 +347,8 @@ static void case_backend_status(void)
         LONG want;
     } map[] = {{-EIO, PHONEERR_OPERATIONFAILED},
                {-ETIMEDOUT, PHONEERR_OPERATIONFAILED},
-               {-ENOTCONN, PHONEERR_INVALPHONESTATE},
+               {-ENOTCONN, PHONEERR_OPERATIONFAILED},
+               {-EINVAL, PHONEERR_INVALPARAM},
                {-EOPNOTSUPP, PHONEERR_OPERATIONUNAVAIL}};
     HPHONEAPP app = start("");
     HPHONE h = tq_open(app, 0, PHONEPRIVILEGE_OWNER, 1);
