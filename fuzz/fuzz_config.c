@@ -21,7 +21,7 @@
 #include "tapiq/tapiq.h"
 
 struct ref {
-    uint32_t devices, lamps, workers, queue, events, threads;
+    uint32_t devices, lamps, workers, queue, events, threads, payloads, payload_bytes;
 };
 
 struct ref_key {
@@ -34,6 +34,7 @@ static const struct ref_key ref_keys[] = {
     {"devices", 1, TAPIQ_MAX_DEVICES, 0}, {"lamps", 0, TAPIQ_MAX_LAMPS, 1},
     {"workers", 1, TAPIQ_MAX_WORKERS, 2}, {"queue", 1, TAPIQ_MAX_QUEUE, 3},
     {"events", 1, TAPIQ_MAX_EVENTS, 4},   {"threads", 1, TAPIQ_MAX_THREADS, 5},
+    {"payloads", 1, 32768, 6},            {"payload_bytes", 16, 65536, 7},
     {"fail_ppm", 0, 1000000, -1},
     {"latency_us", 0, 10000000, -1},      {"offline", 0, TAPIQ_MAX_DEVICES, -1},
 };
@@ -83,19 +84,23 @@ static int ref_parse(const char *text, struct ref *r)
     size_t nkeys = 0;
     const char *p = text, *end = text + strlen(text), *tb = text, *te = end;
     const char *backend_b = NULL, *backend_e = NULL;
-    uint32_t *core[6], offline = 0;
+    uint32_t *core[8], offline = 0;
     r->devices = 16;
     r->lamps = 16;
     r->workers = 2;
     r->queue = 1024;
     r->events = 65536;
     r->threads = 64;
+    r->payloads = 64;
+    r->payload_bytes = 4096;
     core[0] = &r->devices;
     core[1] = &r->lamps;
     core[2] = &r->workers;
     core[3] = &r->queue;
     core[4] = &r->events;
     core[5] = &r->threads;
+    core[6] = &r->payloads;
+    core[7] = &r->payload_bytes;
     ref_trim(&tb, &te);
     if (tb == te)
         return 1;
@@ -205,6 +210,9 @@ static void check_fields(const struct tapiq_config *c)
     FUZZ_CHECK(c->queue >= 1 && c->queue <= TAPIQ_MAX_QUEUE, "queue=%u", c->queue);
     FUZZ_CHECK(c->events >= 1 && c->events <= TAPIQ_MAX_EVENTS, "events=%u", c->events);
     FUZZ_CHECK(c->threads >= 1 && c->threads <= TAPIQ_MAX_THREADS, "threads=%u", c->threads);
+    FUZZ_CHECK(c->payloads >= 1 && c->payloads <= 32768, "payloads=%u", c->payloads);
+    FUZZ_CHECK(c->payload_bytes >= 16 && c->payload_bytes <= 65536, "payload_bytes=%u",
+               c->payload_bytes);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -259,7 +267,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 0)
             FUZZ_CHECK(cfg.devices == ref.devices && cfg.lamps == ref.lamps &&
                            cfg.workers == ref.workers && cfg.queue == ref.queue &&
-                           cfg.events == ref.events && cfg.threads == ref.threads,
+                           cfg.events == ref.events && cfg.threads == ref.threads &&
+                           cfg.payloads == ref.payloads &&
+                           cfg.payload_bytes == ref.payload_bytes,
                        "values differ from the reference for '%s'", text);
     }
 
