@@ -1,4 +1,5 @@
-/* test_noalloc - no allocation on the phoneSetLamp path.
+/* test_noalloc - no allocation on the phoneSetLamp path (nor on the other
+ * setters': one request in four is a phoneSetDisplay or a phoneDevSpecific).
  *
  * The executable defines malloc, calloc, realloc, free, aligned_alloc,
  * posix_memalign and memalign (forwarding to glibc's __libc_* entry points),
@@ -122,8 +123,11 @@ static void run(HPHONEAPP app, unsigned n)
     PHONEMESSAGE m;
     while (reaped < n) {
         if (issued < n) {
-            LONG id = phoneSetLamp(g_h[issued % NDEV], (issued / NDEV) % NLAMP,
-                                   tq_mode(issued / (NDEV * NLAMP)));
+            HPHONE h = g_h[issued % NDEV];
+            LONG id = issued % 8 == 3   ? phoneSetDisplay(h, 0, issued % 4, "ab", 2)
+                      : issued % 8 == 7 ? phoneDevSpecific(h, &issued, sizeof issued)
+                                        : phoneSetLamp(h, (issued / NDEV) % NLAMP,
+                                                       tq_mode(issued / (NDEV * NLAMP)));
             if (id > 0) {
                 issued++;
                 continue;
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
 
     /* The interposer sees the library's allocations (setup allocates). */
     tl_counting = 1;
-    HPHONEAPP app = tq_start("devices=4,lamps=16,workers=2,queue=256", NULL);
+    HPHONEAPP app = tq_start("devices=4,lamps=16,workers=2,queue=256,display=1x8", NULL);
     tl_counting = 0;
     uint64_t setup = atomic_load_explicit(&g_thread_allocs, memory_order_relaxed);
     TQ_CHECKF(setup > 0, "phoneInitializeEx allocated nothing that the test saw: the "
