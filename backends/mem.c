@@ -26,6 +26,7 @@
 #include "backends/backend.h"
 #include "backends/mem_attrs.h"
 #include "core/config.h"
+#include "core/device.h"
 
 struct mem_cfg {
     uint32_t fail_ppm;
@@ -139,12 +140,22 @@ static uint32_t mem_random(void)
     return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
+/* The other attributes: the core keeps their state (the getters answer
+ * from it), so a simulated console only accepts them, in order, failing as
+ * many per million as lamp updates. Apart: lamp-only batches skip it. */
+static __attribute__((noinline)) void mem_apply_attrs(struct mem_state *st, tapiq_batch *batch)
+{
+    size_t n;
+    tapiq_attr *a = tapiq_batch_attrs_inline(batch, &n);
+    for (size_t i = 0; i < n; i++)
+        a[i].status = st->cfg.fail_ppm && mem_random() % 1000000u < st->cfg.fail_ppm ? -EIO : 0;
+}
+
 static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
 {
     struct mem_state *st = vstate;
     size_t n;
     tapiq_update *u = tapiq_batch_updates(batch, &n);
-    tapiq_attr *a;
     uint32_t *shown = st->shown + (size_t)device * st->lamps;
 
     if (st->cfg.latency_us) {
@@ -160,12 +171,8 @@ static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
         shown[u[i].lamp] = u[i].mode;
         u[i].status = 0;
     }
-    /* The other attributes: the core keeps their state (the getters answer
-     * from it), so a simulated console only accepts them, in order, failing
-     * as many per million as lamp updates. */
-    a = tapiq_batch_attrs(batch, &n);
-    for (size_t i = 0; i < n; i++)
-        a[i].status = st->cfg.fail_ppm && mem_random() % 1000000u < st->cfg.fail_ppm ? -EIO : 0;
+    if (tapiq_batch_has_attrs(batch))
+        mem_apply_attrs(st, batch);
     tapiq_batch_complete(batch);
 }
 

@@ -37,43 +37,45 @@ static int covers(const struct tapiq_dev *dev, const struct tapiq_payload *p,
 int tapiq_battr_add(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b,
                     uint32_t slot)
 {
-    struct tapiq_payload *p = tapiq_pool_rec(&wk->pool, slot);
+    struct tapiq_payload *p = tapiq_pool_rec(wk->pool, slot);
+    tapiq_attr *attr = tapiq_batch_attr_array(b), *a;
+    uint16_t *slots = tapiq_batch_attr_slots(b);
     uint32_t j, w = 0, any = 0;
-    tapiq_attr *a;
     for (j = 0; j < b->nattr && !any; j++)
-        any = covers(dev, p, &b->attr[j]);
+        any = covers(dev, p, &attr[j]);
     if (!any && b->nattr == TAPIQ_BATCH_ATTRS_MAX)
         return -ENOSPC;
     p->final = (uint16_t)slot;
     for (j = 0; j < b->nattr; j++) {
-        if (any && covers(dev, p, &b->attr[j])) {
-            tapiq_pool_rec(&wk->pool, b->attr_slot[j])->final = (uint16_t)slot;
+        if (any && covers(dev, p, &attr[j])) {
+            tapiq_pool_rec(wk->pool, slots[j])->final = (uint16_t)slot;
             wk->c[TAPIQ_W_ATTRS_COALESCED]++;
             continue;
         }
         if (w != j) {
-            b->attr[w] = b->attr[j];
-            b->attr_slot[w] = b->attr_slot[j];
+            attr[w] = attr[j];
+            slots[w] = slots[j];
         }
         w++;
     }
-    a = &b->attr[w];
+    a = &attr[w];
     a->kind = p->kind;
     a->id = p->id;
     a->a = p->a;
     a->b = p->b;
-    a->data = tapiq_pool_bytes(&wk->pool, slot);
+    a->data = tapiq_pool_bytes(wk->pool, slot);
     a->size = p->size;
     a->status = -EIO;
-    b->attr_slot[w] = (uint16_t)slot;
+    slots[w] = (uint16_t)slot;
     b->nattr = w + 1;
     return 0;
 }
 
 void tapiq_battr_seal(struct tapiq_worker *wk, struct tapiq_batch *b)
 {
+    const uint16_t *slots = tapiq_batch_attr_slots(b);
     for (uint32_t i = 0; i < b->nattr; i++)
-        tapiq_pool_rec(&wk->pool, b->attr_slot[i])->entry = (uint8_t)i;
+        tapiq_pool_rec(wk->pool, slots[i])->entry = (uint8_t)i;
     wk->c[TAPIQ_W_ATTRS_APPLIED] += b->nattr;
 }
 
@@ -86,9 +88,10 @@ static uint32_t hs_index(uint32_t bit)
 void tapiq_battr_apply(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b,
                        int subs)
 {
+    const tapiq_attr *attr = tapiq_batch_attr_array(b);
     uint32_t changed = 0;
     for (uint32_t i = 0; i < b->nattr; i++) {
-        const tapiq_attr *a = &b->attr[i];
+        const tapiq_attr *a = &attr[i];
         if (a->status != 0)
             continue;
         switch (a->kind) {
@@ -129,15 +132,15 @@ void tapiq_battr_apply(struct tapiq_worker *wk, struct tapiq_dev *dev, struct ta
 int32_t tapiq_battr_reply(struct tapiq_worker *wk, struct tapiq_batch *b, uint32_t slot)
 {
     uint32_t s = slot;
-    struct tapiq_payload *p = tapiq_pool_rec(&wk->pool, s);
+    struct tapiq_payload *p = tapiq_pool_rec(wk->pool, s);
     int32_t st;
     while (p->final != s) { /* to the update that answers this request */
         s = p->final;
-        p = tapiq_pool_rec(&wk->pool, s);
+        p = tapiq_pool_rec(wk->pool, s);
     }
-    st = b->attr[p->entry].status;
+    st = tapiq_batch_attr_array(b)[p->entry].status;
     if (st != 0) /* the reply's result (core/result.h) */
         st = (int32_t)tapiq_provider_result(st);
-    tapiq_pool_put(&wk->pool, slot);
+    tapiq_pool_put(wk->pool, slot);
     return st;
 }

@@ -41,7 +41,7 @@ static size_t arrays_size(uint32_t nlamps)
     size_t l = nlamps ? nlamps : 1;
     return line_up(l * sizeof(uint32_t)) + line_up(l * sizeof(_Atomic uint32_t)) +
            line_up(l * sizeof(tapiq_update)) + line_up(l * sizeof(int32_t)) +
-           line_up(TAPIQ_BATCH_ATTRS_MAX * sizeof(tapiq_attr));
+           line_up(TAPIQ_BATCH_ATTRS_MAX * (sizeof(tapiq_attr) + sizeof(uint16_t)));
 }
 
 int tapiq_devs_alloc(struct tapiq_rt *rt)
@@ -110,9 +110,7 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         p += line_up(l * sizeof(_Atomic uint32_t));
         d->batch.upd = (tapiq_update *)p;
         p += line_up(l * sizeof(tapiq_update));
-        d->batch.lamp_pos = (int32_t *)p;
-        p += line_up(l * sizeof(int32_t));
-        d->batch.attr = (tapiq_attr *)p;
+        d->batch.lamp_pos = (int32_t *)p; /* then the attribute arrays (device.h) */
     }
     for (uint32_t i = 0; i < nlamps; i++) {
         uint32_t m = lamp_modes ? lamp_modes[i] : all;

@@ -87,13 +87,13 @@ struct tapiq_batch {
     uint32_t first;     /* first request (worker cell index), chained by next[] */
     uint32_t nreqs;
     uint32_t nupd;
+    uint32_t nattr;     /* attribute updates (tapiq_batch_attr_array) */
     tapiq_update *upd;  /* nlamps entries */
-    int32_t *lamp_pos;  /* per lamp: index in upd, or -1 */
-    uint32_t nattr;
-    tapiq_attr *attr;   /* TAPIQ_BATCH_ATTRS_MAX entries, in the order of effect */
-    /* Per entry of attr: the payload slot (core/payload.h) of its request. */
-    uint16_t attr_slot[TAPIQ_BATCH_ATTRS_MAX];
+    int32_t *lamp_pos;  /* per lamp: index in upd, or -1; then the attribute arrays */
 };
+
+/* Bytes of @n, rounded up to whole cache lines (the device arrays). */
+#define TAPIQ_LINE_UP(n) (((size_t)(n) + TAPIQ_CACHELINE - 1) / TAPIQ_CACHELINE * TAPIQ_CACHELINE)
 
 struct tapiq_dev {
     /* Read per request, written rarely. */
@@ -116,6 +116,36 @@ struct tapiq_dev {
     uint8_t own_arrays;         /* lamp arrays allocated apart from the arena */
     struct tapiq_batch batch;
 };
+
+/* A batch's attribute updates (TAPIQ_BATCH_ATTRS_MAX entries, in the order
+ * of effect), then per entry the payload slot (core/payload.h) of its
+ * request: in the device's arrays, after lamp_pos (core/device.c). They are
+ * not fields of the batch, so the device stays as small as a lamp-only one
+ * (the lamp path reads a device per request). */
+static inline tapiq_attr *tapiq_batch_attr_array(const struct tapiq_batch *b)
+{
+    uint32_t l = b->dev->nlamps ? b->dev->nlamps : 1;
+    return (tapiq_attr *)((unsigned char *)b->lamp_pos + TAPIQ_LINE_UP(l * sizeof(int32_t)));
+}
+
+static inline uint16_t *tapiq_batch_attr_slots(const struct tapiq_batch *b)
+{
+    return (uint16_t *)(tapiq_batch_attr_array(b) + TAPIQ_BATCH_ATTRS_MAX);
+}
+
+/* tapiq_batch_attrs() for the built-in backends: the same (but NULL when
+ * *count is 0), without a call through the library's export table: the mem
+ * backend's lamp-only batches should not pay for attributes they lack. */
+static inline tapiq_attr *tapiq_batch_attrs_inline(struct tapiq_batch *b, size_t *count)
+{
+    *count = b->nattr;
+    return b->nattr ? tapiq_batch_attr_array(b) : NULL;
+}
+
+static inline int tapiq_batch_has_attrs(const struct tapiq_batch *b)
+{
+    return b->nattr != 0;
+}
 
 /* The current mode of @lamp (< nlamps). acquire: pairs with the release in
  * tapiq_dev_set_lamp_worker(), so a reply seen before means its mode is. */

@@ -62,6 +62,7 @@ static void rt_free(struct tapiq_rt *rt)
     for (uint32_t i = 0; rt->workers && i < rt->cfg.workers; i++)
         tapiq_worker_destroy(&rt->workers[i]);
     free(rt->workers);
+    free(rt->pools);
     tapiq_issuers_free(rt);
     free(rt->stats);
     tapiq_config_free(&rt->cfg);
@@ -177,12 +178,15 @@ static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char
     rt->stats = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
     rt->sq = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->sq) * nsq);
     rt->workers = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->workers) * rt->cfg.workers);
+    rt->pools = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->pools) * rt->cfg.workers);
     tapiq_handles_attach(rt);
     if (rt->sq)
         memset(rt->sq, 0, sizeof(*rt->sq) * nsq);
     if (rt->workers)
         memset(rt->workers, 0, sizeof(*rt->workers) * rt->cfg.workers);
-    if (!rt->stats || !rt->sq || !rt->workers || tapiq_devs_alloc(rt) ||
+    if (rt->pools)
+        memset(rt->pools, 0, sizeof(*rt->pools) * rt->cfg.workers);
+    if (!rt->stats || !rt->sq || !rt->workers || !rt->pools || tapiq_devs_alloc(rt) ||
         tapiq_issuers_alloc(rt))
         rc = -ENOMEM;
     for (uint32_t i = 0; !rc && i < nsq; i++)

@@ -75,6 +75,7 @@
 struct tapiq_app;
 struct tapiq_dev;
 struct tapiq_handle;
+struct tapiq_pool;
 struct tapiq_worker;
 
 /* The running instance. Each object's module owns its fields here: devs
@@ -97,6 +98,7 @@ struct tapiq_rt {
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t slots_hwm; /* slots [0, hwm) were used */
     _Atomic uint32_t stop;
     struct tapiq_worker *workers; /* cfg.workers, allocated up front */
+    struct tapiq_pool *pools;     /* cfg.workers payload pools (core/payload.h) */
     uint32_t nthreads;            /* worker threads running (0: manual) */
     struct tapiq_handle *handles; /* TAPIQ_MAX_HANDLES slots (static, runtime.c) */
     uint32_t *free_handles; /* stack of reusable slots, under g_lock */

@@ -47,36 +47,36 @@ static LONG enter_setter(HPHONE hPhone, struct tapiq_rt **rtp, struct tapiq_hand
 static LONG submit(struct tapiq_rt *rt, HPHONE hPhone, struct tapiq_dev *dev,
                    const struct req *r)
 {
-    struct tapiq_worker *wk = &rt->workers[dev->worker];
+    struct tapiq_pool *pl = &rt->pools[dev->worker];
     struct tapiq_payload *p;
     struct tapiq_sqe e;
     struct tapiq_sq *q;
     uint32_t slot, pos;
-    if (r->size > wk->pool.slot_bytes)
+    if (r->size > pl->slot_bytes)
         return (LONG)PHONEERR_INVALPARAM;
     if (!tapiq_dev_connected(dev))
         return (LONG)PHONEERR_INVALPHONESTATE;
     q = tapiq_issuer_ring(rt, dev->worker); /* the thread's ring row, as phoneSetLamp takes it */
-    if (tapiq_pool_get_try(&wk->pool, &slot))
+    if (tapiq_pool_get_try(pl, &slot))
         return (LONG)PHONEERR_RESOURCEUNAVAIL;
-    p = tapiq_pool_rec(&wk->pool, slot);
+    p = tapiq_pool_rec(pl, slot);
     p->kind = r->kind;
     p->id = r->id;
     p->a = r->a;
     p->b = r->b;
     p->size = r->size;
     if (r->size)
-        memcpy(tapiq_pool_bytes(&wk->pool, slot), r->data, r->size);
+        memcpy(tapiq_pool_bytes(pl, slot), r->data, r->size);
     e.handle = hPhone;
     e.dev = dev->id;
     e.lamp = TAPIQ_SQE_ATTR;
     e.mode = (uint16_t)slot;
     /* The ring's release store publishes the slot's contents with the entry. */
     if ((q->mpsc ? tapiq_sq_push_mpsc(q, &e, &pos) : tapiq_sq_push_spsc(q, &e, &pos)) != 0) {
-        tapiq_pool_put(&wk->pool, slot);
+        tapiq_pool_put(pl, slot);
         return (LONG)PHONEERR_RESOURCEUNAVAIL;
     }
-    tapiq_worker_kick(wk);
+    tapiq_worker_kick(&rt->workers[dev->worker]);
     return (LONG)tapiq_sq_id(q, pos);
 }
 

@@ -66,7 +66,7 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     wk->held = tapiq_calloc(held, sizeof(*wk->held));
     if (!wk->ring || !wk->ent || !wk->upd_idx || !wk->rd || !wk->rel || !wk->fin || !wk->next ||
         !wk->touched || !wk->held ||
-        tapiq_pool_init(&wk->pool, rt->cfg.payloads, rt->cfg.payload_bytes)) {
+        tapiq_pool_init(wk->pool = &rt->pools[w], rt->cfg.payloads, rt->cfg.payload_bytes)) {
         tapiq_worker_destroy(wk);
         return -ENOMEM;
     }
@@ -96,7 +96,9 @@ void tapiq_worker_destroy(struct tapiq_worker *wk)
     free(wk->next);
     free(wk->touched);
     free(wk->held);
-    tapiq_pool_destroy(&wk->pool);
+    if (wk->pool)
+        tapiq_pool_destroy(wk->pool);
+    wk->pool = NULL;
     wk->ring = NULL;
     wk->rd = wk->rel = wk->next = NULL;
     wk->fin = NULL;
@@ -133,7 +135,7 @@ TAPIQ_API tapiq_attr *tapiq_batch_attrs(tapiq_batch *b, size_t *count)
 {
     if (count)
         *count = b->nattr;
-    return b->attr;
+    return tapiq_batch_attr_array(b);
 }
 
 TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
@@ -271,29 +273,19 @@ static void retry_held(struct tapiq_worker *wk)
     }
 }
 
-/* A batch came back: lamp state, PHONE_STATE tokens, then the replies.
- * In a read-side section. */
-static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
+/* Stage the replies of @b's requests (or count them suppressed), in
+ * order. @attrs: the batch has attribute requests (a constant, so each
+ * caller gets a copy of its own: lamp-only batches pay nothing for them). */
+static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker *wk,
+                                                            struct tapiq_batch *b, int attrs)
 {
     struct tapiq_rt *rt = wk->rt;
-    struct tapiq_dev *dev = b->dev;
     struct tapiq_handle *hs = NULL;
     uint32_t cell = b->first, hv = 0, happ = 0;
-    int subs = tapiq_dev_has_subs(dev);
-
-    for (uint32_t i = 0; i < b->nupd; i++) {
-        tapiq_update *u = &b->upd[i];
-        if (u->status != 0) /* from here on the reply's result */
-            u->status = (int32_t)tapiq_provider_result(u->status);
-        else if (tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
-            tapiq_notify_lamp(rt, dev, u->lamp);
-    }
-    if (b->nattr)
-        tapiq_battr_apply(wk, dev, b, subs);
     for (uint32_t k = 0; k < b->nreqs; k++) {
         const struct tapiq_sqe *e = cell_entry(wk, cell);
-        int32_t st = e->lamp != TAPIQ_SQE_ATTR ? b->upd[wk->upd_idx[cell]].status
-                                               : tapiq_battr_reply(wk, b, e->mode);
+        int32_t st = !attrs || e->lamp != TAPIQ_SQE_ATTR ? b->upd[wk->upd_idx[cell]].status
+                                                         : tapiq_battr_reply(wk, b, e->mode);
         if (e->handle != hv) { /* a batch's requests mostly share one handle */
             hv = e->handle;
             hs = tapiq_handle_lookup(rt, hv);
@@ -309,9 +301,33 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
         }
         cell = wk->next[cell];
     }
+}
+
+/* A batch came back: lamp state, PHONE_STATE tokens, then the replies.
+ * In a read-side section. */
+static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
+{
+    struct tapiq_rt *rt = wk->rt;
+    struct tapiq_dev *dev = b->dev;
+    int subs = tapiq_dev_has_subs(dev);
+
+    for (uint32_t i = 0; i < b->nupd; i++) {
+        tapiq_update *u = &b->upd[i];
+        if (u->status != 0) /* from here on the reply's result */
+            u->status = (int32_t)tapiq_provider_result(u->status);
+        else if (tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
+            tapiq_notify_lamp(rt, dev, u->lamp);
+    }
+    /* nattr is 0 exactly when the batch has no attribute request. */
+    if (__builtin_expect(b->nattr != 0, 0)) {
+        tapiq_battr_apply(wk, dev, b, subs);
+        b->nattr = 0; /* the statuses stay readable for the replies below */
+        reply_all(wk, b, 1);
+    } else {
+        reply_all(wk, b, 0);
+    }
     b->nreqs = 0;
     b->nupd = 0;
-    b->nattr = 0;
     dev->busy = 0;
     if (dev->npend && !dev->queued) {
         dev->queued = 1;
@@ -358,57 +374,66 @@ static uint32_t drain(struct tapiq_worker *wk)
     return total;
 }
 
-/* The device's pending requests become one batch, coalesced per lamp (the
- * last request wins) and per attribute (core/batch_attrs.h), handed to the
- * backend. When the batch has no room for another attribute update, the
- * requests from there on wait for the next batch, in order. */
+/* Several pending requests (or an attribute request) of @dev into its batch:
+ * coalesced per lamp (the last request wins) and per attribute
+ * (core/batch_attrs.h). When the batch has no room for another attribute
+ * update, the requests from there on wait for the next batch, in order. */
+static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b)
+{
+    uint32_t cell = dev->pend_first, n = dev->npend, k, nattr_reqs = 0;
+    for (k = 0; k < n; k++) {
+        const struct tapiq_sqe *e = cell_entry(wk, cell);
+        int32_t pos;
+        if (e->lamp == TAPIQ_SQE_ATTR) {
+            if (tapiq_battr_add(wk, dev, b, e->mode))
+                break; /* no room: the rest waits */
+            nattr_reqs++;
+            cell = wk->next[cell];
+            continue;
+        }
+        pos = b->lamp_pos[e->lamp];
+        if (pos < 0) {
+            pos = (int32_t)b->nupd++;
+            b->lamp_pos[e->lamp] = pos;
+            b->upd[pos].lamp = e->lamp;
+            b->upd[pos].status = -EIO;
+        }
+        b->upd[pos].mode = e->mode; /* last request wins */
+        wk->upd_idx[cell] = (uint16_t)pos;
+        cell = wk->next[cell];
+    }
+    for (uint32_t i = 0; i < b->nupd; i++) /* the positions served the coalescing only */
+        b->lamp_pos[b->upd[i].lamp] = -1;
+    if (b->nattr)
+        tapiq_battr_seal(wk, b);
+    b->nreqs = k;
+    dev->npend = n - k;
+    dev->pend_first = cell; /* the first request left for the next batch, if any */
+    wk->c[TAPIQ_W_COALESCED] += k - nattr_reqs - b->nupd;
+}
+
+/* The device's pending requests become one batch, handed to the backend. */
 static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
 {
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_batch *b = &dev->batch;
-    uint32_t cell = dev->pend_first, n = dev->npend, k = n, nattr_reqs = 0;
-    const struct tapiq_sqe *e1 = cell_entry(wk, cell);
-    if (n == 1 && e1->lamp != TAPIQ_SQE_ATTR) { /* one lamp request: nothing to coalesce */
+    uint32_t cell = dev->pend_first;
+    const struct tapiq_sqe *e = cell_entry(wk, cell);
+    b->first = cell;
+    if (dev->npend == 1 && e->lamp != TAPIQ_SQE_ATTR) { /* one lamp request */
         b->nupd = 1;
-        b->upd[0].lamp = e1->lamp;
-        b->upd[0].mode = e1->mode;
+        b->upd[0].lamp = e->lamp;
+        b->upd[0].mode = e->mode;
         b->upd[0].status = -EIO; /* until the backend says otherwise */
         wk->upd_idx[cell] = 0;
+        b->nreqs = 1;
+        dev->npend = 0;
     } else {
-        for (k = 0; k < n; k++) {
-            const struct tapiq_sqe *e = cell_entry(wk, cell);
-            int32_t pos;
-            if (e->lamp == TAPIQ_SQE_ATTR) {
-                if (tapiq_battr_add(wk, dev, b, e->mode))
-                    break; /* no room: the rest waits */
-                nattr_reqs++;
-                cell = wk->next[cell];
-                continue;
-            }
-            pos = b->lamp_pos[e->lamp];
-            if (pos < 0) {
-                pos = (int32_t)b->nupd++;
-                b->lamp_pos[e->lamp] = pos;
-                b->upd[pos].lamp = e->lamp;
-                b->upd[pos].status = -EIO;
-            }
-            b->upd[pos].mode = e->mode; /* last request wins */
-            wk->upd_idx[cell] = (uint16_t)pos;
-            cell = wk->next[cell];
-        }
-        for (uint32_t i = 0; i < b->nupd; i++) /* the positions served the coalescing only */
-            b->lamp_pos[b->upd[i].lamp] = -1;
-        if (b->nattr)
-            tapiq_battr_seal(wk, b);
+        fill_batch(wk, dev, b);
     }
-    b->first = dev->pend_first;
-    b->nreqs = k;
-    dev->npend = n - k;
-    dev->pend_first = cell; /* the first request left for the next batch */
     dev->busy = 1;
     wk->c[TAPIQ_W_BATCHES]++;
     wk->c[TAPIQ_W_APPLIED] += b->nupd;
-    wk->c[TAPIQ_W_COALESCED] += k - nattr_reqs - b->nupd;
     rt->cfg.backend->apply(rt->be_state, dev->id, b);
 }
 

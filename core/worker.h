@@ -12,8 +12,9 @@
  *  - `done`: a backend that completes a batch on its own thread pushes the
  *    batch here (lock-free list) and wakes the worker;
  *  - its counters, read by tapiq_get_stats (relaxed);
- * and through its payload pool (`pool`, core/payload.h: issuers take slots,
- * the worker gives them back), which has a synchronization table of its own.
+ * and through its payload pool (rt->pools[w], core/payload.h: issuers take
+ * slots, the worker gives them back), which has a synchronization table of
+ * its own.
  *
  * Synchronization table:
  *                   kick   complete_remote   round/sleep   counters
@@ -69,11 +70,11 @@ struct tapiq_worker {
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t sleeping; /* futex word */
     alignas(TAPIQ_CACHELINE) _Atomic(struct tapiq_batch *) done;
     alignas(TAPIQ_CACHELINE) _Atomic uint64_t ctr[TAPIQ_W_MAX]; /* the worker writes */
-    struct tapiq_pool pool; /* attribute requests' payloads (aligned inside) */
     /* The worker's alone from here on. */
     alignas(TAPIQ_CACHELINE) struct tapiq_rt *rt;
     uint32_t w;
     pthread_t thread;
+    struct tapiq_pool *pool; /* rt->pools[w]: attribute requests' payloads */
     uint32_t nrings;   /* pool slots + 1: ring r of this worker is rt->sq[r * workers + w] */
     uint32_t sbits;    /* log2 of entries per ring */
     uint32_t mask;
