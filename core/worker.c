@@ -374,38 +374,86 @@ static uint32_t drain(struct tapiq_worker *wk)
     return total;
 }
 
-/* Several pending requests (or an attribute request) of @dev into its batch:
- * coalesced per lamp (the last request wins) and per attribute
- * (core/batch_attrs.h). When the batch has no room for another attribute
- * update, the requests from there on wait for the next batch, in order. */
-static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b)
+/* Lamp request @e (cell @cell) into batch @b: coalesced per lamp, the last
+ * request wins. */
+static inline __attribute__((always_inline)) void add_lamp(struct tapiq_worker *wk,
+                                                           struct tapiq_batch *b, uint32_t cell,
+                                                           const struct tapiq_sqe *e)
 {
-    uint32_t cell = dev->pend_first, n = dev->npend, k, nattr_reqs = 0;
-    for (k = 0; k < n; k++) {
+    int32_t pos = b->lamp_pos[e->lamp];
+    if (pos < 0) {
+        pos = (int32_t)b->nupd++;
+        b->lamp_pos[e->lamp] = pos;
+        b->upd[pos].lamp = e->lamp;
+        b->upd[pos].status = -EIO; /* until the backend says otherwise */
+    }
+    b->upd[pos].mode = e->mode;
+    wk->upd_idx[cell] = (uint16_t)pos;
+}
+
+/* From request @k (cell @cell) on, a batch with attribute requests: lamps
+ * as above, attributes coalesced by core/batch_attrs.h. When the batch has
+ * no room for another attribute update, the requests from there on wait
+ * for the next batch, in order. Returns the requests taken; *cellp: the
+ * first one left. */
+static __attribute__((noinline)) uint32_t fill_mixed(struct tapiq_worker *wk,
+                                                     struct tapiq_dev *dev,
+                                                     struct tapiq_batch *b, uint32_t k,
+                                                     uint32_t n, uint32_t *cellp,
+                                                     uint32_t *nattr_reqs)
+{
+    uint32_t cell = *cellp;
+    for (; k < n; k++) {
         const struct tapiq_sqe *e = cell_entry(wk, cell);
-        int32_t pos;
         if (e->lamp == TAPIQ_SQE_ATTR) {
             if (tapiq_battr_add(wk, dev, b, e->mode))
                 break; /* no room: the rest waits */
-            nattr_reqs++;
-            cell = wk->next[cell];
-            continue;
+            ++*nattr_reqs;
+        } else {
+            add_lamp(wk, b, cell, e);
         }
-        pos = b->lamp_pos[e->lamp];
-        if (pos < 0) {
-            pos = (int32_t)b->nupd++;
-            b->lamp_pos[e->lamp] = pos;
-            b->upd[pos].lamp = e->lamp;
-            b->upd[pos].status = -EIO;
-        }
-        b->upd[pos].mode = e->mode; /* last request wins */
-        wk->upd_idx[cell] = (uint16_t)pos;
         cell = wk->next[cell];
     }
+    tapiq_battr_seal(wk, b);
+    *cellp = cell;
+    return k;
+}
+
+/* Several pending requests (or an attribute request) of @dev into its
+ * batch. Lamp requests run a loop of their own (no call in it, the arrays
+ * in locals: its stores cannot move them) until the first attribute
+ * request, if any. */
+static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b)
+{
+    uint32_t cell = dev->pend_first, n = dev->npend, k, nattr_reqs = 0, nupd = 0;
+    struct tapiq_sqe *const *ent = wk->ent;
+    const uint32_t sbits = wk->sbits, mask = wk->mask;
+    const uint32_t *next = wk->next;
+    uint16_t *upd_idx = wk->upd_idx;
+    int32_t *lamp_pos = b->lamp_pos;
+    tapiq_update *upd = b->upd;
+    for (k = 0; k < n; k++) {
+        const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+        uint32_t lamp = e->lamp;
+        int32_t pos;
+        if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
+            break;
+        pos = lamp_pos[lamp];
+        if (pos < 0) {
+            pos = (int32_t)nupd++;
+            lamp_pos[lamp] = pos;
+            upd[pos].lamp = lamp;
+            upd[pos].status = -EIO; /* until the backend says otherwise */
+        }
+        upd[pos].mode = e->mode; /* last request wins */
+        upd_idx[cell] = (uint16_t)pos;
+        cell = next[cell];
+    }
+    b->nupd = nupd;
+    if (k < n)
+        k = fill_mixed(wk, dev, b, k, n, &cell, &nattr_reqs);
     for (uint32_t i = 0; i < b->nupd; i++) /* the positions served the coalescing only */
-        b->lamp_pos[b->upd[i].lamp] = -1;
-    if (b->nattr)
-        tapiq_battr_seal(wk, b);
+        lamp_pos[upd[i].lamp] = -1;
     b->nreqs = k;
     dev->npend = n - k;
     dev->pend_first = cell; /* the first request left for the next batch, if any */
@@ -418,10 +466,10 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_batch *b = &dev->batch;
     uint32_t cell = dev->pend_first;
-    const struct tapiq_sqe *e = cell_entry(wk, cell);
+    const struct tapiq_sqe *e;
     b->first = cell;
-    if (dev->npend == 1 && e->lamp != TAPIQ_SQE_ATTR) { /* one lamp request */
-        b->nupd = 1;
+    if (dev->npend == 1 && (e = cell_entry(wk, cell))->lamp != TAPIQ_SQE_ATTR) {
+        b->nupd = 1; /* one lamp request: nothing to coalesce */
         b->upd[0].lamp = e->lamp;
         b->upd[0].mode = e->mode;
         b->upd[0].status = -EIO; /* until the backend says otherwise */
