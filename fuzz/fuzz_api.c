@@ -42,7 +42,11 @@
  *    in_flight counts no more requests than those;
  *  - tapiq_rt_step: -ENODEV without a runtime, 0 when nothing can be left
  *    to do, > 0 when requests wait in a ring;
- *  - PHONE_STATE only for an open handle that asked for PHONESTATE_LAMP, a
+ *  - PHONE_STATE OWNER / MONITORS only for a handle that asked for them;
+ *  - PHONE_BUTTON from the operator (op_press, fuzz_api_events.h): exactly
+ *    the predicted ones, in order, per handle of a polled application, and
+ *    -ENOBUFS / button_overruns exactly when a press finds no room;
+ *  - PHONE_STATE LAMP only for an open handle that asked for PHONESTATE_LAMP, a
  *    valid lamp, and only after a request to that lamp; at each quiescent
  *    point, a lamp that changed was notified to every handle subscribed
  *    throughout;
@@ -115,6 +119,15 @@ struct m_app {
     int dirty;         /* a subscribed handle closed since the last quiescent point */
 };
 
+/* A handle's PHONE_BUTTON model (fuzz_api_events.h). */
+struct m_buttons {
+    uint32_t units;                 /* room held: queued + DOWNs awaiting their UP */
+    uint32_t down;                  /* buttons whose DOWN it got */
+    uint16_t q[TAPIQ_BUTTON_ROOM];  /* expected, in order: button << 8 | state */
+    int head, n;
+    uint32_t ever_modes, ever_states;
+};
+
 struct m_handle {
     uint32_t h;
     int open;
@@ -123,8 +136,11 @@ struct m_handle {
     DWORD_PTR inst;
     uint32_t states, bmodes, bstates;
     uint32_t reserved;
+    uint32_t breserved; /* of which for PHONE_BUTTON */
     int sub_since; /* quiescent-point count when LAMP was switched on; -1 off */
     int ever_lamp;
+    uint32_t ever_states; /* every PHONESTATE_* its filter ever had */
+    struct m_buttons bt;
     uint8_t notified[M_LAMPS];
 };
 
@@ -153,6 +169,7 @@ struct m_lamp {
 
 struct m_cfg {
     uint32_t devices, lamps, workers, queue, threads, events, fail_ppm, offline, latency;
+    int buttons; /* the consoles have buttons (fuzz_api_events.h) */
 };
 
 static struct {
@@ -175,6 +192,8 @@ static struct {
     int nsettle;
     uint64_t accepted, rejected[TAPIQ_REJECT_MAX];
     int stats_exact; /* counters since the runtime started are all modelled */
+    uint64_t overruns; /* PHONE_BUTTON polled handles had no room for */
+    int cb_buttons;    /* a callback application's handle asked for buttons */
 } M;
 
 /* The other setters' part of the model (fuzz/fuzz_api_setters.h). */
@@ -183,6 +202,26 @@ static void attr_model_reset(void);
 static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m);
 
 /* ------------------------------------------------------------ callbacks */
+
+/* A PHONE_STATE other than LAMP: OWNER / MONITORS (another handle of the
+ * device opened or closed; dwParam2 the count when it was read), or a state
+ * a setter changed (attr_state_ok(), fuzz_api_setters.h).
+ * CONNECTED / DISCONNECTED are not modelled: the fuzzer never changes a
+ * device's connection. */
+static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m)
+{
+    if (m->dwParam1 != PHONESTATE_OWNER && m->dwParam1 != PHONESTATE_MONITORS) {
+        FUZZ_CHECK(attr_state_ok(hm, m), "PHONE_STATE %#lx (%#lx): no device changes that state",
+                   (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
+        return;
+    }
+    FUZZ_CHECK(m->dwParam1 == PHONESTATE_OWNER || m->dwParam1 == PHONESTATE_MONITORS,
+               "PHONE_STATE %#lx (no device changes that state)", (unsigned long)m->dwParam1);
+    FUZZ_CHECK(hm->ever_states & m->dwParam1, "PHONE_STATE %#lx for handle %#x that never "
+               "asked for it", (unsigned long)m->dwParam1, m->hDevice);
+    FUZZ_CHECK(m->dwParam2 <= M_HANDLES, "PHONE_STATE %#lx count %lu",
+               (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
+}
 
 #define CBQ_MAX 8192
 static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -452,6 +491,8 @@ static void model_runtime_start(void)
     memset(M.rejected, 0, sizeof(M.rejected));
     M.stats_exact = 1;
     attr_model_reset();
+    M.overruns = 0;
+    M.cb_buttons = 0;
     for (uint32_t d = 0; d < M_DEVS; d++)
         for (uint32_t l = 0; l < M_LAMPS; l++) {
             M.lamps[d][l].base = PHONELAMPMODE_OFF;
@@ -478,6 +519,8 @@ static int napps_live(void)
 }
 
 /* Close in the model: its pending requests will never be replied. */
+#include "fuzz/fuzz_api_events.h"
+
 static void model_close(struct m_handle *hm)
 {
     struct m_app *a = &M.apps[hm->app];
@@ -488,6 +531,8 @@ static void model_close(struct m_handle *hm)
         a->dirty = 1;
     }
     hm->reserved = 0;
+    hm->breserved = 0;
+    buttons_on_close(hm);
     for (int i = 0; i < M.nreqs; i++)
         if (&M.hs[M.reqs[i].handle] == hm && M.reqs[i].st == R_PENDING)
             M.reqs[i].st = R_SUPP;
@@ -561,7 +606,8 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
                m->hDevice);
     FUZZ_CHECK(m->dwCallbackInstance == hm->inst, "callback instance %#lx, opened with %#lx",
                (unsigned long)m->dwCallbackInstance, (unsigned long)hm->inst);
-    FUZZ_CHECK(m->dwParam3 == 0, "dwParam3 %#lx", (unsigned long)m->dwParam3);
+    FUZZ_CHECK(m->dwParam3 == 0 || m->dwMessageID == PHONE_BUTTON, "dwParam3 %#lx",
+               (unsigned long)m->dwParam3);
     if (m->dwMessageID == PHONE_REPLY) {
         int ri = -1;
         LONG st = (LONG)m->dwParam2;
@@ -606,9 +652,10 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
                 q->gone = 1;
         }
         device_progress(ri);
+    } else if (m->dwMessageID == PHONE_BUTTON) {
+        on_button(hm, m, from_cb);
     } else if (m->dwMessageID == PHONE_STATE && m->dwParam1 != PHONESTATE_LAMP) {
-        FUZZ_CHECK(attr_state_ok(hm, m), "PHONE_STATE %#lx (%#lx): no device changes that state",
-                   (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
+        on_other_state(hm, m);
     } else if (m->dwMessageID == PHONE_STATE) {
         uint32_t lamp = (uint32_t)m->dwParam2;
         FUZZ_CHECK(m->dwParam1 == PHONESTATE_LAMP, "PHONE_STATE %#lx (no device changes state)",
@@ -839,6 +886,7 @@ static void settle(void)
         }
     }
     pump_callbacks();
+    buttons_settle(&s);
     /* Everything is finished, and gone from the completion queues we read
      * out; a callback application's thread may still have replies of closed
      * handles before it (dropped when it takes them). */
@@ -948,6 +996,7 @@ static void pick_config(struct fuzz_in *in, struct m_cfg *c, char *text, size_t 
     c->offline = (b2 / 80) % (c->devices + 1);
     n = snprintf(text, len, "devices=%u, lamps=%u ,workers=%u", c->devices, c->lamps,
                  c->workers);
+    n += buttons_config(b1, c, text + n, len - (size_t)n);
     if (c->queue)
         n += snprintf(text + n, len - (size_t)n, ",queue=%u", c->queue);
     else
@@ -1025,6 +1074,7 @@ static void op_bad_env(struct fuzz_in *in)
             snprintf(text + n, sizeof(text) - n, ",fail_ppm=%u,offline=%u,latency_us=%u",
                      c.fail_ppm, c.offline, c.latency);
         }
+        buttons_text(&c, text + strlen(text), sizeof(text) - strlen(text));
         FUZZ_CHECK(tapiq_configure(text) == 0, "tapiq_configure('%s') again: %s", text,
                    tapiq_last_error());
     }
@@ -1478,6 +1528,20 @@ static void op_get_lamp(struct fuzz_in *in)
         FUZZ_CHECK(v == 0xDEAD, "phoneGetLamp wrote its output on failure");
 }
 
+/* Events a filter change reserves: once for state tokens (one per lamp and
+ * per non-lamp state) when the handle first asks for states, once for
+ * PHONE_BUTTON (TAPIQ_BUTTON_ROOM) when it first asks for buttons. */
+static uint32_t filter_room(const struct m_handle *hm, uint32_t states, uint32_t bm,
+                            uint32_t bs)
+{
+    uint32_t need = 0;
+    if (states && hm->reserved == hm->breserved)
+        need += M.rc.lamps + TAPIQ_EVENTS_PER_HANDLE_EXTRA;
+    if (bm && bs && M.rc.lamps && !hm->breserved)
+        need += TAPIQ_BUTTON_ROOM;
+    return need;
+}
+
 static void op_set_status_messages(struct fuzz_in *in)
 {
     static const DWORD states_tab[] = {PHONESTATE_LAMP, 0, 0x00FFFFFFu,
@@ -1504,8 +1568,8 @@ static void op_set_status_messages(struct fuzz_in *in)
         invalid = e.n;
         /* Each subscribing handle reserves room for one pending event per lamp
          * plus the non-lamp kinds (runtime.h). */
-        need = M.rc.lamps + TAPIQ_EVENTS_PER_HANDLE_EXTRA;
-        if (states && !hm->reserved) {
+        need = filter_room(hm, states, bm, bs);
+        if (need) {
             short_for_sure = a->reserved + need > M.rc.events;
             room = !short_for_sure && !a->dirty;
         }
@@ -1521,10 +1585,13 @@ static void op_set_status_messages(struct fuzz_in *in)
     if (!(hm && !invalid && !room && rc == (LONG)PHONEERR_RESOURCEUNAVAIL))
         check_errs("phoneSetStatusMessages", rc, &e, !hm, may_fail ? PHONEERR_NOMEM : 0);
     if (rc == OK) {
-        if (states && !hm->reserved) {
-            hm->reserved = need;
+        if (need) {
+            hm->breserved += bm && bs && M.rc.lamps && !hm->breserved ? TAPIQ_BUTTON_ROOM : 0;
+            hm->reserved += need;
             M.apps[hm->app].reserved += need;
         }
+        hm->ever_states |= states;
+        buttons_on_filter(hm, bm, bs);
         hm->states = states;
         hm->bmodes = bm;
         hm->bstates = bs;
@@ -1675,7 +1742,8 @@ static void op_get_status(struct fuzz_in *in)
                    st.dwNumMonitors, owners, monitors);
         if (hm->api >= TAPI_VERSION2_0)
             FUZZ_CHECK(st.dwPhoneFeatures ==
-                           (M.rc.lamps ? LAMP_FEATURES : 0u),
+                           ((M.rc.lamps ? LAMP_FEATURES : 0u) |
+                            (M.rc.buttons ? PHONEFEATURE_SETBUTTONINFO : 0u)),
                        "features %#x", st.dwPhoneFeatures);
         if (total >= need) {
             FUZZ_CHECK(st.dwLampModesSize == 4 * M.rc.lamps &&
@@ -1739,7 +1807,8 @@ static void op_get_dev_caps(struct fuzz_in *in)
                    caps.dwNumButtonLamps, M.rc.lamps);
         if (api >= TAPI_VERSION2_0)
             FUZZ_CHECK(caps.dwPhoneFeatures ==
-                           (M.rc.lamps ? LAMP_FEATURES : 0u),
+                           ((M.rc.lamps ? LAMP_FEATURES : 0u) |
+                            (M.rc.buttons ? PHONEFEATURE_SETBUTTONINFO : 0u)),
                        "features %#x", caps.dwPhoneFeatures);
         if (total >= caps.dwNeededSize) {
             FUZZ_CHECK(caps.dwUsedSize == caps.dwNeededSize, "used %u needed %u",
@@ -1847,6 +1916,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (in.n && ops++ < M_OPS) {
         uint8_t op = fuzz_u8(&in);
         TRACE("op %d: %u (%lld ms)\n", ops, op % 26, (long long)(now_ms() - t0));
+        if (op >= 248) { /* the top values: console events (fuzz_api_events.h) */
+            op_press(&in);
+            continue;
+        }
         switch (op % 26) {
         case 0: case 1: op_init(&in); break;
         case 2: op_shutdown(&in); break;

@@ -6,7 +6,10 @@
  * phoneSetHookSwitch, phoneSetVolume, phoneSetGain, phoneSetData and
  * phoneSetButtonInfo(A/W) must fail with the documented error of their
  * precedence (UNINITIALIZED, INVALPHONEHANDLE, NOTOWNER, INVALPOINTER,
- * OPERATIONUNAVAIL), and phoneDevSpecific goes through: INVALPOINTER,
+ * OPERATIONUNAVAIL). Consoles configured with buttons (fuzz_api_events.h)
+ * take button info: there the info passed (dwButtonMode 0) gives
+ * INVALBUTTONLAMPID or INVALBUTTONMODE, so the buttons the events model
+ * presses keep their modes. phoneDevSpecific goes through: INVALPOINTER,
  * INVALPARAM (more than a payload slot, 4096 bytes), INVALPHONESTATE, else
  * a request id and exactly one PHONE_REPLY, checked as a lamp request's
  * (one more request of its ring and device, ordered among them), and
@@ -116,6 +119,7 @@ static void op_set_attr(struct fuzz_in *in)
     struct m_handle *hm = open_handle(h);
     struct errs e = {{0}, 0};
     int ring = -1, ptr_kind = kind == 0 || kind == 5 || kind >= 6;
+    int button_kind = kind == 6 || kind == 7;
     LONG rc;
     if (M.nreqs >= M_REQS)
         return;
@@ -127,7 +131,11 @@ static void op_set_attr(struct fuzz_in *in)
     if (hm) {
         errs_add(&e, hm->priv != PHONEPRIVILEGE_OWNER, PHONEERR_NOTOWNER);
         errs_add(&e, ptr_kind && null && (size || kind == 6 || kind == 7), PHONEERR_INVALPOINTER);
-        errs_add(&e, kind < 8, PHONEERR_OPERATIONUNAVAIL); /* no console has attributes */
+        /* no console has attributes, but those with buttons have button info */
+        errs_add(&e, kind < 8 && !(M.rc.buttons && button_kind), PHONEERR_OPERATIONUNAVAIL);
+        errs_add(&e, M.rc.buttons && button_kind && a >= M.rc.lamps,
+                 PHONEERR_INVALBUTTONLAMPID);
+        errs_add(&e, M.rc.buttons && button_kind, PHONEERR_INVALBUTTONMODE);
         errs_add(&e, size > 4096, PHONEERR_INVALPARAM);
         errs_add(&e, !online(hm->dev), PHONEERR_INVALPHONESTATE);
     }
