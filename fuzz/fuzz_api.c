@@ -208,8 +208,10 @@ static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m);
  * a setter changed (attr_state_ok(), fuzz_api_setters.h).
  * CONNECTED / DISCONNECTED are not modelled: the fuzzer never changes a
  * device's connection. */
-static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m)
+static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
 {
+    uint32_t priv = m->dwParam1 == PHONESTATE_OWNER ? PHONEPRIVILEGE_OWNER : PHONEPRIVILEGE_MONITOR;
+    uint32_t n = 0;
     if (m->dwParam1 != PHONESTATE_OWNER && m->dwParam1 != PHONESTATE_MONITORS) {
         FUZZ_CHECK(attr_state_ok(hm, m), "PHONE_STATE %#lx (%#lx): no device changes that state",
                    (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
@@ -221,6 +223,13 @@ static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m)
                "asked for it", (unsigned long)m->dwParam1, m->hDevice);
     FUZZ_CHECK(m->dwParam2 <= M_HANDLES, "PHONE_STATE %#lx count %lu",
                (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
+    if (from_cb)
+        return; /* read on the callback thread: opens and closes race it */
+    /* Read now, on this thread: the count now. */
+    for (int i = 0; i < M.nhs; i++)
+        n += M.hs[i].open && M.hs[i].dev == hm->dev && M.hs[i].priv == priv;
+    FUZZ_CHECK(m->dwParam2 == n, "PHONE_STATE %#lx says %lu, %u open", (unsigned long)m->dwParam1,
+               (unsigned long)m->dwParam2, n);
 }
 
 #define CBQ_MAX 8192
@@ -655,7 +664,7 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
     } else if (m->dwMessageID == PHONE_BUTTON) {
         on_button(hm, m, from_cb);
     } else if (m->dwMessageID == PHONE_STATE && m->dwParam1 != PHONESTATE_LAMP) {
-        on_other_state(hm, m);
+        on_other_state(hm, m, from_cb);
     } else if (m->dwMessageID == PHONE_STATE) {
         uint32_t lamp = (uint32_t)m->dwParam2;
         FUZZ_CHECK(m->dwParam1 == PHONESTATE_LAMP, "PHONE_STATE %#lx (no device changes state)",
