@@ -556,6 +556,7 @@ static void usage(FILE *f)
             "  --reap N      reap up to N messages per call with tapiq_get_messages\n"
             "                (default 1: one phoneGetMessage per message; at most 256)\n"
             "  --config KEYS more configuration keys, e.g. fail_ppm=100,latency_us=50\n"
+            "                (a backend key replaces mem: backend=mqtt,url=mqtt://HOST:PORT)\n"
             "                (OPERATIONFAILED replies are expected when fail_ppm > 0,\n"
             "                INVALPHONESTATE when offline > 0)\n");
 }
@@ -586,6 +587,20 @@ static unsigned long config_value(const char *list, const char *key)
             p++;
     }
     return 0;
+}
+
+/* Whether @key is given in a key=value,... list. */
+static bool config_has(const char *list, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *p = list; p && *p;) {
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=')
+            return true;
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    return false;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -777,8 +792,10 @@ int main(int argc, char **argv)
     d->t0 = mono_ns();
 
     char config[512];
-    int n = snprintf(config, sizeof(config), "backend=mem,devices=%u,lamps=%u,workers=%u,queue=%u%s%s",
-                     d->opt.consoles, DEMO_LAMPS, DEMO_WORKERS, DEMO_QUEUE,
+    /* A backend key in --config replaces mem (tapiq refuses a key given twice). */
+    bool own_backend = config_has(d->opt.extra, "backend");
+    int n = snprintf(config, sizeof(config), "%sdevices=%u,lamps=%u,workers=%u,queue=%u%s%s",
+                     own_backend ? "" : "backend=mem,", d->opt.consoles, DEMO_LAMPS, DEMO_WORKERS, DEMO_QUEUE,
                      d->opt.extra[0] ? "," : "", d->opt.extra);
     if (n < 0 || (size_t)n >= sizeof(config)) {
         fprintf(stderr, "tapiq-demo: configuration too long\n");
