@@ -3,7 +3,8 @@
  * Every console has the configured number of lamps, each supporting OFF,
  * STEADY, WINK, FLASH, FLUTTER and BROKENFLUTTER, no dummy positions, all OFF
  * at start. Fault injection:
- *   fail_ppm   updates per million that fail (PHONEERR_OPERATIONFAILED);
+ *   fail_ppm   updates per million that fail (-EIO: the reply says
+ *              PHONEERR_OPERATIONFAILED);
  *   latency_us delay per applied batch (the worker sleeps, like a slow link);
  *   offline    the last N consoles are disconnected.
  * Display, ringer, hookswitch devices, buttons and data areas, per console:
@@ -151,7 +152,7 @@ static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
     }
     for (size_t i = 0; i < n; i++) {
         if (st->cfg.fail_ppm && mem_random() % 1000000u < st->cfg.fail_ppm) {
-            u[i].status = (int32_t)PHONEERR_OPERATIONFAILED;
+            u[i].status = -EIO;
             continue;
         }
         shown[u[i].lamp] = u[i].mode;

@@ -198,6 +198,22 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------- provider results */
+
+uint32_t tapiq_provider_result(int32_t status)
+{
+    switch (status) {
+    case -EOPNOTSUPP:
+        return PHONEERR_OPERATIONUNAVAIL;
+    case -EINVAL:
+        return PHONEERR_INVALPARAM;
+    case -ENOMEM:
+        return PHONEERR_NOMEM;
+    default:
+        return PHONEERR_OPERATIONFAILED;
+    }
+}
+
 /* ---------------------------------------------------------- phoneGetMessage */
 
 static LONG messages_error(long r)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/result.h"
 #include "core/app.h"
 #include "core/device.h"
 #include "core/handle.h"
@@ -272,7 +273,9 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
 
     for (uint32_t i = 0; i < b->nupd; i++) {
         tapiq_update *u = &b->upd[i];
-        if (u->status == 0 && tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
+        if (u->status != 0) /* from here on the reply's result */
+            u->status = (int32_t)tapiq_provider_result(u->status);
+        else if (tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
             tapiq_notify_lamp(rt, dev, u->lamp);
     }
     for (uint32_t k = 0; k < b->nreqs; k++) {
@@ -353,7 +356,7 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
         b->nupd = 1;
         b->upd[0].lamp = e->lamp;
         b->upd[0].mode = e->mode;
-        b->upd[0].status = (int32_t)PHONEERR_OPERATIONFAILED;
+        b->upd[0].status = -EIO; /* until the backend says otherwise */
         wk->upd_idx[cell] = 0;
     } else {
         for (uint32_t k = 0; k < n; k++) {
@@ -363,7 +366,7 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
                 pos = (int32_t)b->nupd++;
                 b->lamp_pos[e->lamp] = pos;
                 b->upd[pos].lamp = e->lamp;
-                b->upd[pos].status = (int32_t)PHONEERR_OPERATIONFAILED;
+                b->upd[pos].status = -EIO;
             }
             b->upd[pos].mode = e->mode; /* last request wins */
             wk->upd_idx[cell] = (uint16_t)pos;

@@ -24,7 +24,8 @@
  *     order;
  *   - on PUBACK applies the batch to the console's acknowledged state, sets
  *     each update's status 0 and completes the batch;
- *   - past the deadline completes the batch with PHONEERR_OPERATIONFAILED
+ *   - past the deadline completes the batch with -ETIMEDOUT (the replies say
+ *     PHONEERR_OPERATIONFAILED)
  *     (sent or not); a message that was sent and may still land marks the
  *     console for a resync, so the broker converges back to tapiq's state;
  *   - reconnects with exponential backoff (100 ms .. 5 s) across the url list;
@@ -249,9 +250,11 @@ static void want_sync(struct mqtt_state *st, uint32_t d)
 /* -------------------------------------------------------------- completion */
 
 /* Complete @d's batch: updates [0, upd_acked) in per-update mode, or all when
- * @ok, succeed; the rest fail. */
-static void finish_batch(struct mqtt_state *st, uint32_t d, int ok)
+ * @err is 0, succeed; the rest fail with @err (-EIO, -ETIMEDOUT, -ESHUTDOWN:
+ * the core turns them into the replies' PHONEERR_OPERATIONFAILED). */
+static void finish_batch(struct mqtt_state *st, uint32_t d, int err)
 {
+    int ok = err == 0;
     struct mqtt_dev *dv = &st->dev[d];
     tapiq_batch *b = dv->batch;
     size_t n;
@@ -263,7 +266,7 @@ static void finish_batch(struct mqtt_state *st, uint32_t d, int ok)
         int good = ok || (st->cfg.per_update && i < dv->upd_acked);
         if (ok && !(st->cfg.per_update && i < dv->upd_acked))
             dv->shown[u[i].lamp] = u[i].mode;
-        u[i].status = good ? 0 : (int32_t)PHONEERR_OPERATIONFAILED;
+        u[i].status = good ? 0 : err;
     }
     dv->batch = NULL;
     st->nbatches--;
@@ -364,7 +367,7 @@ static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
     if (reason >= 0x80) {
         /* The broker refused the message (MQTT 5): fail and resync. */
         if (dv->sent)
-            finish_batch(st, (uint32_t)d, 0);
+            finish_batch(st, (uint32_t)d, -EIO);
         want_sync(st, (uint32_t)d);
         return;
     }
@@ -382,7 +385,7 @@ static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
             }
             finish_batch(st, (uint32_t)d, 0); /* every update acknowledged */
         } else {
-            finish_batch(st, (uint32_t)d, 1);
+            finish_batch(st, (uint32_t)d, 0);
         }
     }
     if (dv->batch)
@@ -557,7 +560,7 @@ static int publish_dev(struct mqtt_state *st, uint32_t d)
     snprintf(st->topic, st->topic_cap, "%s/console/%" PRIu32 "/lamps", st->cfg.prefix, d);
     if (len < 0) {
         /* A mode without a name cannot happen (the core validates modes). */
-        finish_batch(st, d, 0);
+        finish_batch(st, d, -EINVAL);
         return 0;
     }
     rc = mosquitto_publish(st->mosq, &mid, st->topic, len, st->buf, 1, true);
@@ -573,7 +576,7 @@ static int publish_dev(struct mqtt_state *st, uint32_t d)
     if (rc != MOSQ_ERR_SUCCESS) {
         /* The broker cannot take it (size, QoS, retain not supported). */
         DBG(st, "publish refused: %s\n", mosquitto_strerror(rc));
-        finish_batch(st, d, 0);
+        finish_batch(st, d, -EIO);
         return 0;
     }
     tapiq_mqtt_count(TAPIQ_MQTT_PUBLISHES);
@@ -645,7 +648,7 @@ static uint64_t expire(struct mqtt_state *st, uint64_t now)
         if (now >= dv->deadline_ms) {
             if (dv->sent)
                 dv->need_sync = 1; /* it may still land: put tapiq's state back after it */
-            finish_batch(st, d, 0);
+            finish_batch(st, d, -ETIMEDOUT);
             if (dv->need_sync && dv->mid < 0)
                 want_sync(st, d);
         } else if (dv->deadline_ms < next) {
@@ -757,7 +760,7 @@ static void *io_main(void *arg)
         }
     }
     for (uint32_t d = 0; d < st->ndev; d++)
-        finish_batch(st, d, 0);
+        finish_batch(st, d, -ESHUTDOWN);
     if (st->conn) {
         /* A lookup may hang: leave it to finish on its own. */
         tapiq_mqtt_connector_abandon(st->conn);

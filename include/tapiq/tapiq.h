@@ -131,9 +131,14 @@ TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len);
  * A backend owns devices (consoles). tapiq hands it one device's pending lamp
  * updates at a time as a batch: at most one batch per device is outstanding,
  * each lamp appears at most once in a batch, in the order of its last request.
- * The backend sets each update's status (0, or a negative PHONEERR_*, usually
- * PHONEERR_OPERATIONFAILED) and calls tapiq_batch_complete() exactly once,
- * from any thread, either inside apply() or later.
+ * The backend sets each update's status (0, or -errno) and calls
+ * tapiq_batch_complete() exactly once, from any thread, either inside apply()
+ * or later. The status is -errno like every other provider result; tapiq
+ * turns it into the PHONE_REPLY result: -EOPNOTSUPP PHONEERR_OPERATIONUNAVAIL,
+ * -EINVAL PHONEERR_INVALPARAM, -ENOMEM PHONEERR_NOMEM, anything else (-EIO for
+ * a failed update, -ETIMEDOUT when the console did not answer in time,
+ * -ENOTCONN while it is offline, ...) PHONEERR_OPERATIONFAILED. An update the
+ * backend leaves alone fails with -EIO.
  */
 typedef struct tapiq_host tapiq_host;
 typedef struct tapiq_batch tapiq_batch;
@@ -141,7 +146,7 @@ typedef struct tapiq_batch tapiq_batch;
 typedef struct tapiq_update {
     uint32_t lamp;  /* 0 .. nlamps-1 */
     uint32_t mode;  /* one PHONELAMPMODE_* bit, supported by that lamp */
-    int32_t status; /* set by the backend: 0 or a negative PHONEERR_* */
+    int32_t status; /* set by the backend: 0 or -errno */
 } tapiq_update;
 
 typedef struct tapiq_backend_ops {

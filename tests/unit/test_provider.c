@@ -42,7 +42,7 @@ struct async_state {
     int stop;
     _Atomic int outstanding[NDEV]; /* batches applied, not completed */
     _Atomic unsigned batches;
-    _Atomic unsigned fail_lamp3; /* when set, updates of lamp 3 fail */
+    _Atomic int fail_lamp3; /* when not 0, updates of lamp 3 fail with it */
 };
 
 static struct async_state *g_state;
@@ -80,9 +80,7 @@ static void *async_main(void *arg)
             TQ_CHECK(u[i].lamp < NLAMP && !seen[u[i].lamp]); /* each lamp at most once */
             seen[u[i].lamp] = 1;
             TQ_CHECK(u[i].mode & lamp_modes[u[i].lamp]);
-            u[i].status = u[i].lamp == 3 && atomic_load(&s->fail_lamp3)
-                              ? (int32_t)PHONEERR_OPERATIONFAILED
-                              : 0;
+            u[i].status = u[i].lamp == 3 ? atomic_load(&s->fail_lamp3) : 0;
         }
         TQ_CHECK(atomic_fetch_sub(&s->outstanding[dev], 1) == 1);
         tapiq_batch_complete(b);
@@ -187,7 +185,7 @@ int main(void)
     for (int i = 0; i < 400; i++) {
         DWORD lamp = (DWORD)(i % 2 ? 1 : 3), md = i % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK;
         if (i == 200)
-            atomic_store(&g_state->fail_lamp3, 1);
+            atomic_store(&g_state->fail_lamp3, -EIO);
         do {
             ids[i] = phoneSetLamp(own, lamp, md);
             if (ids[i] == (LONG)PHONEERR_RESOURCEUNAVAIL) {
@@ -244,6 +242,31 @@ int main(void)
     TQ_CHECK(phoneGetLamp(own, 3, &mode) == 0 &&
              mode == (198 % 3 ? PHONELAMPMODE_FLASH : PHONELAMPMODE_WINK));
     TQ_CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED); /* nothing extra */
+
+    /* The backend's -errno becomes the reply's PHONEERR_*, one at a time. */
+    static const struct {
+        int32_t status;
+        DWORD result;
+    } results[] = {
+        {-EOPNOTSUPP, PHONEERR_OPERATIONUNAVAIL},
+        {-EINVAL, PHONEERR_INVALPARAM},
+        {-ENOMEM, PHONEERR_NOMEM},
+        {-ETIMEDOUT, PHONEERR_OPERATIONFAILED},
+        {-ENOTCONN, PHONEERR_OPERATIONFAILED},
+        {5, PHONEERR_OPERATIONFAILED},                    /* not -errno */
+        {(int32_t)PHONEERR_NOMEM, PHONEERR_OPERATIONFAILED}, /* a TAPI code is not passed on */
+        {0, 0},
+    };
+    for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+        atomic_store(&g_state->fail_lamp3, results[i].status);
+        LONG id = phoneSetLamp(own, 3, PHONELAMPMODE_STEADY);
+        TQ_CHECK(id > 0);
+        next_msg(&m);
+        TQ_CHECKF(m.dwMessageID == PHONE_REPLY && m.dwParam1 == (DWORD_PTR)id &&
+                      m.dwParam2 == results[i].result,
+                  "status %d: reply 0x%lx", (int)results[i].status, (unsigned long)m.dwParam2);
+    }
+    TQ_CHECK(phoneGetLamp(own, 3, &mode) == 0 && mode == PHONELAMPMODE_STEADY);
 
     /* Device 1 goes away: filtered handles hear of it, requests are refused;
      * it comes back: they hear again, requests work. */
