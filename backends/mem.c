@@ -4,7 +4,8 @@
  * STEADY, WINK, FLASH, FLUTTER and BROKENFLUTTER, no dummy positions, all OFF
  * at start. Fault injection:
  *   fail_ppm   updates per million that fail (-EIO: the reply says
- *              PHONEERR_OPERATIONFAILED);
+ *              PHONEERR_OPERATIONFAILED), lamp and attribute updates
+ *              (tapiq_batch_attrs) alike;
  *   latency_us delay per applied batch (the worker sleeps, like a slow link);
  *   offline    the last N consoles are disconnected.
  * Display, ringer, hookswitch devices, buttons and data areas, per console:
@@ -143,6 +144,7 @@ static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
     struct mem_state *st = vstate;
     size_t n;
     tapiq_update *u = tapiq_batch_updates(batch, &n);
+    tapiq_attr *a;
     uint32_t *shown = st->shown + (size_t)device * st->lamps;
 
     if (st->cfg.latency_us) {
@@ -158,6 +160,12 @@ static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
         shown[u[i].lamp] = u[i].mode;
         u[i].status = 0;
     }
+    /* The other attributes: the core keeps their state (the getters answer
+     * from it), so a simulated console only accepts them, in order, failing
+     * as many per million as lamp updates. */
+    a = tapiq_batch_attrs(batch, &n);
+    for (size_t i = 0; i < n; i++)
+        a[i].status = st->cfg.fail_ppm && mem_random() % 1000000u < st->cfg.fail_ppm ? -EIO : 0;
     tapiq_batch_complete(batch);
 }
 

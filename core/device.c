@@ -33,13 +33,15 @@ static size_t line_up(size_t n)
     return (n + TAPIQ_CACHELINE - 1) / TAPIQ_CACHELINE * TAPIQ_CACHELINE;
 }
 
-/* Per device, four arrays each on cache lines of its own: modes (read per
- * request), lamp (written on changes), the batch's updates and positions. */
+/* Per device, five arrays each on cache lines of its own: modes (read per
+ * request), lamp (written on changes), the batch's updates and positions,
+ * the batch's attribute updates. */
 static size_t arrays_size(uint32_t nlamps)
 {
     size_t l = nlamps ? nlamps : 1;
     return line_up(l * sizeof(uint32_t)) + line_up(l * sizeof(_Atomic uint32_t)) +
-           line_up(l * sizeof(tapiq_update)) + line_up(l * sizeof(int32_t));
+           line_up(l * sizeof(tapiq_update)) + line_up(l * sizeof(int32_t)) +
+           line_up(TAPIQ_BATCH_ATTRS_MAX * sizeof(tapiq_attr));
 }
 
 int tapiq_devs_alloc(struct tapiq_rt *rt)
@@ -109,6 +111,8 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         d->batch.upd = (tapiq_update *)p;
         p += line_up(l * sizeof(tapiq_update));
         d->batch.lamp_pos = (int32_t *)p;
+        p += line_up(l * sizeof(int32_t));
+        d->batch.attr = (tapiq_attr *)p;
     }
     for (uint32_t i = 0; i < nlamps; i++) {
         uint32_t m = lamp_modes ? lamp_modes[i] : all;

@@ -89,6 +89,10 @@ struct tapiq_batch {
     uint32_t nupd;
     tapiq_update *upd;  /* nlamps entries */
     int32_t *lamp_pos;  /* per lamp: index in upd, or -1 */
+    uint32_t nattr;
+    tapiq_attr *attr;   /* TAPIQ_BATCH_ATTRS_MAX entries, in the order of effect */
+    /* Per entry of attr: the payload slot (core/payload.h) of its request. */
+    uint16_t attr_slot[TAPIQ_BATCH_ATTRS_MAX];
 };
 
 struct tapiq_dev {

@@ -126,6 +126,13 @@ TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *b, size_t *count)
     return b->upd;
 }
 
+TAPIQ_API tapiq_attr *tapiq_batch_attrs(tapiq_batch *b, size_t *count)
+{
+    if (count)
+        *count = b->nattr;
+    return b->attr;
+}
+
 TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
 {
     struct tapiq_rt *rt = b->rt;

@@ -268,6 +268,13 @@ static void finish_batch(struct mqtt_state *st, uint32_t d, int err)
             dv->shown[u[i].lamp] = u[i].mode;
         u[i].status = good ? 0 : err;
     }
+    {
+        /* The wire format has no attributes yet: each one is refused
+         * (the requests are replied PHONEERR_OPERATIONUNAVAIL). */
+        tapiq_attr *a = tapiq_batch_attrs(b, &n);
+        for (size_t i = 0; i < n; i++)
+            a[i].status = -EOPNOTSUPP;
+    }
     dv->batch = NULL;
     st->nbatches--;
     dv->sent = 0;

@@ -131,6 +131,9 @@ TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len);
  * A backend owns devices (consoles). tapiq hands it one device's pending lamp
  * updates at a time as a batch: at most one batch per device is outstanding,
  * each lamp appears at most once in a batch, in the order of its last request.
+ * A batch also carries the device's other attribute updates
+ * (tapiq_batch_attrs(): display, ring, hookswitch, volume, gain, button
+ * info, data areas, device-specific requests).
  * The backend sets each update's status (0, or -errno) and calls
  * tapiq_batch_complete() exactly once, from any thread, either inside apply()
  * or later. The status is -errno like every other provider result; tapiq
@@ -229,6 +232,49 @@ TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int co
 
 /* The updates of a batch; the backend writes their status. */
 TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *batch, size_t *count);
+
+/* The other attributes a batch sets (the asynchronous phoneSet* functions
+ * besides phoneSetLamp, and phoneDevSpecific), in the order they take
+ * effect: apply them in that order (two display writes may overlap). Later
+ * settings of the same attribute in one batch reach the backend as one (the
+ * last wins, at the position of the last); DEVSPECIFIC entries never
+ * coalesce. The core checked every value against the device's attributes
+ * (tapiq_host_set_device_attrs) before it accepted the request. */
+enum tapiq_attr_kind {
+    TAPIQ_ATTR_DISPLAY = 1, /* a = row, b = column; data/size: the bytes written there
+                               (size <= what is left of the display from there) */
+    TAPIQ_ATTR_RING,        /* a = ring mode (0: off, else 1..ring_modes), b = volume */
+    TAPIQ_ATTR_HOOKSWITCH,  /* id = PHONEHOOKSWITCHDEV_* bits, a = one PHONEHOOKSWITCHMODE_* */
+    TAPIQ_ATTR_VOLUME,      /* id = one PHONEHOOKSWITCHDEV_* bit, a = 0..0xFFFF */
+    TAPIQ_ATTR_GAIN,        /* id = one PHONEHOOKSWITCHDEV_* bit, a = 0..0xFFFF */
+    TAPIQ_ATTR_BUTTONINFO,  /* id = button/lamp id, a = one PHONEBUTTONMODE_* bit,
+                               b = PHONEBUTTONFUNCTION_*; data/size: the text, UTF-8,
+                               no NUL (size <= button_text_max) */
+    TAPIQ_ATTR_DATA,        /* id = data area; data/size: its first size bytes */
+    TAPIQ_ATTR_DEVSPECIFIC  /* data/size: phoneDevSpecific's bytes (size may be 0) */
+};
+
+typedef struct tapiq_attr {
+    uint32_t kind;    /* enum tapiq_attr_kind */
+    uint32_t id;
+    uint32_t a, b;
+    const void *data; /* valid until tapiq_batch_complete() */
+    uint32_t size;
+    /* Set by the backend: 0 (applied), or -errno: -EIO (failed), -ETIMEDOUT,
+     * -ENOTCONN (the console is offline), -EOPNOTSUPP (the backend cannot
+     * apply this kind). The requests get PHONE_REPLY with 0, or
+     * PHONEERR_OPERATIONFAILED, PHONEERR_INVALPHONESTATE (-ENOTCONN),
+     * PHONEERR_OPERATIONUNAVAIL (-EOPNOTSUPP). Preset to -EIO. */
+    int32_t status;
+} tapiq_attr;
+
+/* tapiq_batch_attrs - the attribute updates of @batch (beside its lamp
+ * updates), at most TAPIQ_BATCH_ATTRS_MAX; *count may be 0.
+ * Concurrency: the backend that holds the batch (between apply() and
+ * tapiq_batch_complete()). Ownership: the batch's; the backend writes only
+ * the status fields. Returns the array (never NULL for a valid batch). */
+#define TAPIQ_BATCH_ATTRS_MAX 8
+TAPIQ_API tapiq_attr *tapiq_batch_attrs(tapiq_batch *batch, size_t *count);
 
 /* Exactly once per batch, from any thread. After it returns the batch is
  * gone. */
