@@ -26,6 +26,8 @@
 #include "backends/backend.h"
 #include "backends/mem_attrs.h"
 #include "core/config.h"
+#include "core/guard.h"
+#include "core/runtime.h"
 
 struct mem_cfg {
     uint32_t fail_ppm;
@@ -199,3 +201,41 @@ const tapiq_backend_ops tapiq_mem_backend = {
     .stop = mem_stop,
     .config_check = mem_config_check,
 };
+
+/* ------------------------------------------------------------ the operator */
+
+/* The running instance if its backend is mem; in a read-side section.
+ * Returns 0 with *rt, -ENODEV, -EOPNOTSUPP. */
+static int mem_running(struct tapiq_rt **rt)
+{
+    *rt = tapiq_rt_current();
+    if (!*rt)
+        return -ENODEV;
+    return (*rt)->cfg.backend == &tapiq_mem_backend ? 0 : -EOPNOTSUPP;
+}
+
+/* The instance is unpublished and a grace period passes before its backend
+ * stops, so a host call made inside the section reaches a live one. */
+TAPIQ_API int tapiq_mem_button(uint32_t device, uint32_t button, uint32_t state)
+{
+    struct tapiq_rt *rt;
+    int rc;
+    tapiq_guard_enter();
+    rc = mem_running(&rt);
+    if (rc == 0)
+        rc = tapiq_host_button((tapiq_host *)rt, device, button, state);
+    tapiq_guard_exit();
+    return rc;
+}
+
+TAPIQ_API int tapiq_mem_hookswitch(uint32_t device, uint32_t hookswitch_dev, uint32_t mode)
+{
+    struct tapiq_rt *rt;
+    int rc;
+    tapiq_guard_enter();
+    rc = mem_running(&rt);
+    if (rc == 0)
+        rc = tapiq_host_hookswitch((tapiq_host *)rt, device, hookswitch_dev, mode);
+    tapiq_guard_exit();
+    return rc;
+}

@@ -16,15 +16,23 @@ static uint16_t g_app_gen[TAPIQ_MAX_APPS];
 
 /* ---------------------------------------------------------------- message take */
 
-/* PHONE_STATE tokens first: up to @max. In a read-side section. */
+/* PHONE_STATE tokens and PHONE_BUTTON events first: up to @max. In a
+ * read-side section. A PHONE_BUTTON carries mode | state << 16 in p2. */
 static uint32_t take_events(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *outv,
                             uint32_t max)
 {
     uint32_t got = 0;
     struct tapiq_cmsg m;
-    while (got < max && tapiq_cmq_pop_try(&app->ring.q, &m, 1) == 1)
-        if (tapiq_handle_token_taken(rt, app, &m))
+    while (got < max && tapiq_cmq_pop_try(&app->ring.q, &m, 1) == 1) {
+        if (!tapiq_handle_token_taken(rt, app, &m))
+            continue;
+        if (m.msg == PHONE_BUTTON) {
+            if (tapiq_app_deliver(rt, &outv[got], m.handle, PHONE_BUTTON, m.p1, m.p2 & 0xFFFFu))
+                outv[got++].dwParam3 = m.p2 >> 16;
+        } else {
             got += (uint32_t)tapiq_app_deliver(rt, &outv[got], m.handle, PHONE_STATE, m.p1, m.p2);
+        }
+    }
     return got;
 }
 

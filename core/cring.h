@@ -1,12 +1,14 @@
 /* core/cring.h - one application's event ring and its wake-up.
  *
- * Workers and backend threads post PHONE_STATE messages here; replies go to
- * the per-worker completion queues (core/cq.h), which share this ring's
+ * Workers and backend threads post PHONE_STATE and PHONE_BUTTON messages
+ * here; replies go to the per-worker completion queues (core/cq.h), which
+ * share this ring's
  * wake-up: tapiq_cring_notify() after posting to them, and the @pending
  * callback given at init tells wait()/settle() whether they hold messages.
- * PHONE_STATE messages use an event room that handles reserve when they
- * subscribe (runtime.c keeps at most one message per lamp and handle in the
- * ring, coalescing the rest), so posting never fails.
+ * Both use an event room that handles reserve when they subscribe
+ * (core/handle.c keeps at most one PHONE_STATE per lamp and handle in the
+ * ring, coalescing the rest, and posts a PHONE_BUTTON only into room the
+ * handle holds), so posting never fails.
  * A pollable eventfd makes "messages pending" visible to poll() and lets
  * blocking waits sleep without spinning.
  *
@@ -33,9 +35,9 @@
 
 struct tapiq_cmsg {
     uint32_t handle; /* HPHONE */
-    uint32_t msg;    /* PHONE_REPLY or PHONE_STATE */
-    uint32_t p1;     /* request id, or PHONESTATE_* */
-    uint32_t p2;     /* status (LONG), or lamp id */
+    uint32_t msg;    /* PHONE_REPLY, PHONE_STATE or PHONE_BUTTON */
+    uint32_t p1;     /* request id, PHONESTATE_*, or button id */
+    uint32_t p2;     /* status (LONG), lamp id / state value, or button mode | state << 16 */
 };
 
 TAPIQ_MPMC_DEFINE(tapiq_cmq, struct tapiq_cmsg)

@@ -470,16 +470,25 @@ uint32_t tapiq_dev_set_ring_worker(struct tapiq_dev *d, uint32_t mode, uint32_t 
 uint32_t tapiq_dev_set_hookswitch_worker(struct tapiq_dev *d, uint32_t devs, uint32_t mode)
 {
     struct tapiq_dev_ext *x = d->ext;
-    /* relaxed: only the device's worker writes the modes. */
-    uint32_t h = atomic_load_explicit(&x->hook, memory_order_relaxed), n = h, changed = 0;
-    for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
-        if (!(devs & x->hs_devs & (1u << i)) || ((h >> (8 * i)) & 0xFFu) == mode)
-            continue;
-        n = (n & ~(0xFFu << (8 * i))) | mode << (8 * i);
-        changed |= hs_state[i];
-    }
-    if (changed) /* release: pairs with the acquires in tapiq_dev_hookswitch_mode(). */
-        atomic_store_explicit(&x->hook, n, memory_order_release);
+    /* The device's worker (phoneSetHookSwitch) and the backend's inbound
+     * reports (tapiq_host_hookswitch, any thread) both write the word: a
+     * CAS, so neither loses the other's change.
+     * relaxed: the CAS re-reads. */
+    uint32_t h = atomic_load_explicit(&x->hook, memory_order_relaxed), n, changed;
+    do {
+        n = h;
+        changed = 0;
+        for (uint32_t i = 0; i < TAPIQ_HOOKSWITCH_DEVS; i++) {
+            if (!(devs & x->hs_devs & (1u << i)) || ((h >> (8 * i)) & 0xFFu) == mode)
+                continue;
+            n = (n & ~(0xFFu << (8 * i))) | mode << (8 * i);
+            changed |= hs_state[i];
+        }
+        if (!changed)
+            return 0;
+        /* release: pairs with the acquires in tapiq_dev_hookswitch_mode(). */
+    } while (!atomic_compare_exchange_weak_explicit(&x->hook, &h, n, memory_order_release,
+                                                    memory_order_relaxed));
     return changed;
 }
 

@@ -14,8 +14,9 @@
  *    data areas; NULL for a device with lamps only): its shape is immutable
  *    once the backend's start returned; its state is written by the
  *    device's worker (the tapiq_dev_set_*_worker calls) and read by any
- *    thread (the getters). Scalars are single atomics (ring mode and volume
- *    one 64-bit word, the three hookswitch modes one word); the display,
+ *    thread (the getters); the hookswitch word also by the backend's
+ *    inbound reports (core/inbound.c). Scalars are single atomics (ring
+ *    mode and volume one 64-bit word, the three hookswitch modes one word); the display,
  *    each button and each data area are snapshot cells (core/snap.h).
  * Synchronization table: every reader with every writer, lock-free; the
  * writers of one field are serialised as listed. Progress: wait-free, but
@@ -182,7 +183,9 @@ void tapiq_dev_data(const struct tapiq_dev *d, uint32_t id, void *dst, uint32_t 
 uint32_t tapiq_dev_set_display_worker(struct tapiq_dev *d, uint32_t row, uint32_t col,
                                       const char *text, uint32_t n);
 uint32_t tapiq_dev_set_ring_worker(struct tapiq_dev *d, uint32_t mode, uint32_t volume);
-/* Every hookswitch device in @devs (PHONEHOOKSWITCHDEV_* bits) to @mode. */
+/* Every hookswitch device in @devs (PHONEHOOKSWITCHDEV_* bits) to @mode.
+ * Unlike the other writers, any thread (the worker for phoneSetHookSwitch,
+ * a backend thread for tapiq_host_hookswitch): a CAS loop, lock-free. */
 uint32_t tapiq_dev_set_hookswitch_worker(struct tapiq_dev *d, uint32_t devs, uint32_t mode);
 uint32_t tapiq_dev_set_volume_worker(struct tapiq_dev *d, uint32_t i, uint32_t volume);
 uint32_t tapiq_dev_set_gain_worker(struct tapiq_dev *d, uint32_t i, uint32_t gain);

@@ -124,13 +124,14 @@ int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_
     idx = rt->nfree_handles ? rt->free_handles[rt->nfree_handles - 1] : rt->fresh_handles;
     hs = &rt->handles[idx];
     words = (dev->nlamps + 63) / 64;
-    if (words > hs->lampbits_words) {
-        _Atomic uint64_t *nb = tapiq_calloc(words, sizeof(*nb));
+    if (2 * words > hs->lampbits_words) {
+        /* the lamp token bits, then the button DOWN bits */
+        _Atomic uint64_t *nb = tapiq_calloc(2 * words, sizeof(*nb));
         if (!nb)
             return -ENOMEM;
         free(hs->lampbits);
         hs->lampbits = nb;
-        hs->lampbits_words = words;
+        hs->lampbits_words = 2 * words;
     }
     if (hs->in_subs) {
         /* left listed on an earlier device after an allocation failure */
@@ -151,6 +152,7 @@ int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_
      * them. */
     for (uint32_t w = 0; w < hs->lampbits_words; w++)
         atomic_store_explicit(&hs->lampbits[w], 0, memory_order_relaxed);
+    hs->bdown = hs->lampbits + words;
     hs->happ = tapiq_app_handle(app);
     hs->app = app;
     hs->dev = devid;
@@ -160,6 +162,9 @@ int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_
     hs->button_modes = 0;
     hs->button_states = 0;
     hs->reserved = 0;
+    hs->broom = 0;
+    atomic_store_explicit(&hs->bfilter, 0, memory_order_relaxed);
+    atomic_store_explicit(&hs->bused, 0, memory_order_relaxed);
     atomic_store_explicit(&hs->states, 0, memory_order_relaxed);
     atomic_store_explicit(&hs->tokens, 0, memory_order_relaxed);
     atomic_store_explicit(&hs->statebits, 0, memory_order_relaxed);
@@ -169,6 +174,9 @@ int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_
     /* release: publishes the slot's fields; pairs with the acquire load in
      * tapiq_handle_lookup(). */
     atomic_store_explicit(&hs->hval, *out, memory_order_release);
+    /* The other handles of the device: one more owner or monitor. */
+    tapiq_notify_states(rt, dev, priv == PHONEPRIVILEGE_OWNER ? PHONESTATE_OWNER
+                                                              : PHONESTATE_MONITORS);
     return 0;
 }
 
@@ -199,6 +207,10 @@ struct tapiq_subs *tapiq_handle_close_locked(struct tapiq_rt *rt, struct tapiq_h
         }
     }
     rt->limbo_handles[rt->nlimbo_handles++] = idx;
+    /* The other handles of the device (this one reads as closed): one owner
+     * or monitor less. */
+    tapiq_notify_states(rt, dev, hs->priv == PHONEPRIVILEGE_OWNER ? PHONESTATE_OWNER
+                                                                  : PHONESTATE_MONITORS);
     return old;
 }
 
@@ -231,28 +243,36 @@ int tapiq_handle_set_filter_locked(struct tapiq_rt *rt, struct tapiq_handle *hs,
                                    uint32_t button_modes, uint32_t button_states,
                                    struct tapiq_subs **old)
 {
+    struct tapiq_dev *dev = &rt->devs[hs->dev];
+    int buttons = button_modes && button_states && dev->nlamps;
+    /* Room is reserved once and kept until close: for PHONE_STATE tokens
+     * when the handle first asks for states, for PHONE_BUTTON when it first
+     * asks for buttons. */
+    uint32_t sneed = states && hs->reserved == hs->broom
+                         ? dev->nlamps + TAPIQ_EVENTS_PER_HANDLE_EXTRA
+                         : 0;
+    uint32_t bneed = buttons && !hs->broom ? TAPIQ_BUTTON_ROOM : 0;
     *old = NULL;
-    if (states && !hs->reserved) {
-        struct tapiq_dev *dev = &rt->devs[hs->dev];
-        uint32_t need = dev->nlamps + TAPIQ_EVENTS_PER_HANDLE_EXTRA;
-        if (tapiq_cring_reserve_events(tapiq_app_ring(hs->app), need))
-            return -EAGAIN;
-        hs->reserved = need;
-        if (!hs->in_subs) {
-            int nomem;
-            *old = subs_change_locked(dev, (uint32_t)(hs - rt->handles), 1, &nomem);
-            if (nomem) {
-                tapiq_cring_release_events(tapiq_app_ring(hs->app), need);
-                hs->reserved = 0;
-                return -ENOMEM;
-            }
-            hs->in_subs = 1;
+    if (sneed + bneed && tapiq_cring_reserve_events(tapiq_app_ring(hs->app), sneed + bneed))
+        return -EAGAIN;
+    if ((states || buttons) && !hs->in_subs) {
+        int nomem;
+        *old = subs_change_locked(dev, (uint32_t)(hs - rt->handles), 1, &nomem);
+        if (nomem) {
+            if (sneed + bneed)
+                tapiq_cring_release_events(tapiq_app_ring(hs->app), sneed + bneed);
+            return -ENOMEM;
         }
+        hs->in_subs = 1;
     }
+    hs->reserved += sneed + bneed;
+    hs->broom += bneed;
     hs->button_modes = button_modes;
     hs->button_states = button_states;
-    /* release: the reservation and the subscriber list come first; pairs
-     * with the acquire loads of states in tapiq_notify_*(). */
+    /* release (both): the reservation and the subscriber list come first;
+     * pair with the acquire loads of bfilter / states in tapiq_notify_*(). */
+    atomic_store_explicit(&hs->bfilter, buttons ? button_modes | button_states << 8 : 0,
+                          memory_order_release);
     atomic_store_explicit(&hs->states, states, memory_order_release);
     return 0;
 }
@@ -345,6 +365,128 @@ void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t st
     }
 }
 
+/* ------------------------------------------------------------ button events */
+
+/* Take @n button units of @hs if it has them. acq_rel: pairs with the
+ * fetch_sub that gives units back (token_taken, give_units). */
+static int take_units(struct tapiq_handle *hs, uint32_t n)
+{
+    /* relaxed: the CAS below re-reads. */
+    uint32_t cur = atomic_load_explicit(&hs->bused, memory_order_relaxed);
+    do {
+        if (cur + n > hs->broom)
+            return 0;
+    } while (!atomic_compare_exchange_weak_explicit(&hs->bused, &cur, cur + n,
+                                                    memory_order_acq_rel, memory_order_relaxed));
+    return 1;
+}
+
+static void give_unit(struct tapiq_handle *hs)
+{
+    /* release: pairs with the acq_rel CAS in take_units(). */
+    atomic_fetch_sub_explicit(&hs->bused, 1, memory_order_release);
+}
+
+/* Post one PHONE_BUTTON to @hs, whose unit is held. In a read-side section. */
+static void post_button(struct tapiq_rt *rt, struct tapiq_handle *hs, uint32_t hv,
+                        uint32_t button, uint32_t mode, uint32_t state)
+{
+    struct tapiq_cmsg m = {hv, PHONE_BUTTON, button, mode | state << 16};
+    /* seq_cst: against close's fetch_or, as in post_token(). A closed
+     * handle's room went back with its reservation; its units do not
+     * matter any more (reset when the slot is opened again). */
+    uint32_t t = atomic_fetch_add_explicit(&hs->tokens, 1, memory_order_seq_cst);
+    if (t & TAPIQ_TOKENS_CLOSED) {
+        atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
+        return;
+    }
+    tapiq_cring_post(tapiq_app_ring(hs->app), &m, 1);
+    tapiq_stat_add(rt->stats, TAPIQ_C_BUTTON_EVENTS, 1);
+}
+
+uint32_t tapiq_notify_button(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t button,
+                             uint32_t mode, uint32_t state)
+{
+    /* acquire: pairs with the release store that publishes a new list. */
+    struct tapiq_subs *s = atomic_load_explicit(&dev->subs, memory_order_acquire);
+    uint64_t bit = (uint64_t)1 << (button % 64);
+    uint32_t missed = 0;
+    if (!s)
+        return 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        struct tapiq_handle *hs = &rt->handles[s->slot[i]];
+        /* acquire: pairs with the release store of hval in open. */
+        uint32_t hv = atomic_load_explicit(&hs->hval, memory_order_acquire);
+        _Atomic uint64_t *word;
+        uint32_t f;
+        int sel, held;
+        if (!hv)
+            continue;
+        /* acquire: pairs with the release store of bfilter in set_filter,
+         * which makes broom visible first. */
+        f = atomic_load_explicit(&hs->bfilter, memory_order_acquire);
+        sel = (f & mode) && ((f >> 8) & state);
+        word = &hs->bdown[button / 64];
+        if (state == PHONEBUTTONSTATE_DOWN) {
+            if (!sel)
+                continue;
+            /* Its own unit and one for its UP, taken before the DOWN bit
+             * is set: a set bit always stands for a held unit. */
+            if (!take_units(hs, 2)) {
+                missed++;
+                continue;
+            }
+            /* acq_rel: pairs with the fetch_and of an UP below. */
+            if (atomic_fetch_or_explicit(word, bit, memory_order_acq_rel) & bit)
+                give_unit(hs); /* a DOWN again: its UP's unit is held already */
+            post_button(rt, hs, hv, button, mode, state);
+        } else {
+            /* acq_rel: as above; one UP takes the unit its DOWN left (even
+             * when the filter no longer selects it: then it is given back).
+             * relaxed: a hint that spares the locked instruction. */
+            held = (atomic_load_explicit(word, memory_order_relaxed) & bit) &&
+                   (atomic_fetch_and_explicit(word, ~bit, memory_order_acq_rel) & bit);
+            if (!sel) {
+                if (held)
+                    give_unit(hs);
+                continue;
+            }
+            if (!held && !take_units(hs, 1)) {
+                missed++;
+                continue;
+            }
+            post_button(rt, hs, hv, button, mode, state);
+        }
+    }
+    if (missed)
+        tapiq_stat_add(rt->stats, TAPIQ_C_BUTTON_OVERRUNS, missed);
+    return missed;
+}
+
+/* dwParam2 of a state token, read when the application takes it. */
+static uint32_t state_param(struct tapiq_rt *rt, struct tapiq_handle *hs, uint32_t state,
+                            uint32_t p2)
+{
+    struct tapiq_dev *dev = &rt->devs[hs->dev];
+    uint32_t owners, monitors;
+    switch (state) {
+    case PHONESTATE_OWNER:
+        tapiq_dev_counts(dev, &owners, &monitors);
+        return owners;
+    case PHONESTATE_MONITORS:
+        tapiq_dev_counts(dev, &owners, &monitors);
+        return monitors;
+    case PHONESTATE_HANDSETHOOKSWITCH:
+        return dev->ext ? tapiq_dev_hookswitch_mode(dev, 0) : p2;
+    case PHONESTATE_SPEAKERHOOKSWITCH:
+        return dev->ext ? tapiq_dev_hookswitch_mode(dev, 1) : p2;
+    case PHONESTATE_HEADSETHOOKSWITCH:
+        return dev->ext ? tapiq_dev_hookswitch_mode(dev, 2) : p2;
+    default:
+        return p2;
+    }
+}
+
 int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct tapiq_cmsg *m)
 {
     uint32_t idx = m->handle & (TAPIQ_MAX_HANDLES - 1);
@@ -360,6 +502,10 @@ int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct 
         tapiq_cring_release_events(tapiq_app_ring(app), 1);
     if (!open)
         return 0;
+    if (m->msg == PHONE_BUTTON) {
+        give_unit(hs);
+        return 1;
+    }
     /* acq_rel: clear before delivering, so a change after this point posts a
      * new token; pairs with post_token(). */
     if (m->p1 == PHONESTATE_LAMP)
@@ -376,6 +522,8 @@ int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct 
         /* relaxed: a filter read; a stale one only delays a change. */
         if (!(atomic_load_explicit(&hs->states, memory_order_relaxed) & m->p1))
             return 0;
+    } else if (m->p1 != PHONESTATE_LAMP) {
+        m->p2 = state_param(rt, hs, m->p1, m->p2);
     }
     return 1;
 }

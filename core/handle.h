@@ -10,12 +10,19 @@
  *
  * Tokens: at most one PHONE_STATE message per (handle, lamp) and per
  * (handle, non-lamp state) waits in the event ring; a change while one waits
- * folds into it. A handle with a status filter reserves lamps + 2 events of
- * its application's ring, so a post never fails.
+ * folds into it. A handle with a status filter reserves lamps +
+ * TAPIQ_EVENTS_PER_HANDLE_EXTRA events of its application's ring, so a post
+ * never fails.
+ * Button events (PHONE_BUTTON) are not folded: a handle with a button filter
+ * reserves TAPIQ_BUTTON_ROOM more events, and bused counts the units it
+ * holds (events in the ring, plus one per button whose DOWN it got and whose
+ * UP has not come yet: bdown). A post that finds no unit is not made
+ * (tapiq_notify_button counts it as an overrun).
  *
  * Synchronization table:
- *   lookup, notify_lamp/notify_states, token_taken: any thread, in a
- *     read-side section, concurrently with everything; lock-free.
+ *   lookup, notify_lamp/notify_states/notify_button, token_taken: any
+ *     thread, in a read-side section (or under g_lock), concurrently with
+ *     everything; lock-free.
  *   open, close, set_filter, the app-wide calls: under g_lock (serialised
  *     among themselves); close/set_filter hand back a list to free after a
  *     grace period.
@@ -35,7 +42,9 @@
 #define TAPIQ_MAX_HANDLES (1u << TAPIQ_HANDLE_BITS) /* slot 0 unused */
 #define TAPIQ_TOKENS_CLOSED 0x80000000u
 #define TAPIQ_ALL_PHONESTATES 0x00FFFFFFu
-#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 1u /* the connection token */
+/* One token per non-lamp PHONESTATE_* bit (24 bits, LAMP apart; CONNECTED
+ * and DISCONNECTED share one). */
+#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 22u
 
 struct tapiq_app;
 struct tapiq_dev;
@@ -56,12 +65,17 @@ struct tapiq_handle {
     uint32_t api_version;
     DWORD_PTR cbinst;
     _Atomic uint32_t states; /* phoneSetStatusMessages filter */
-    uint32_t button_modes, button_states;
-    uint32_t reserved;            /* events reserved in the app's ring */
+    uint32_t button_modes, button_states; /* the filter as set (read under g_lock) */
+    _Atomic uint32_t bfilter;     /* the same for readers: modes | states << 8 */
+    uint32_t reserved;            /* events reserved in the app's ring (state + button) */
+    uint32_t broom;               /* of which for PHONE_BUTTON (0 or TAPIQ_BUTTON_ROOM) */
+    _Atomic uint32_t bused;       /* button units held (see the file comment) */
+    _Atomic uint64_t *bdown;      /* buttons whose DOWN this handle got, nlamps bits
+                                     (after the lamp bits, in the same block) */
     _Atomic uint32_t tokens;      /* tokens in the ring | TAPIQ_TOKENS_CLOSED */
     _Atomic uint32_t statebits;   /* pending non-lamp state tokens */
-    _Atomic uint64_t *lampbits;   /* pending lamp tokens, nlamps bits */
-    uint32_t lampbits_words;
+    _Atomic uint64_t *lampbits;   /* pending lamp tokens, nlamps bits; then bdown */
+    uint32_t lampbits_words;      /* words allocated (both sets) */
     uint32_t in_subs;             /* listed in the device's subs */
 };
 
@@ -124,10 +138,19 @@ void tapiq_handle_get_filter(struct tapiq_handle *hs, uint32_t *states, uint32_t
 void tapiq_notify_lamp(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t lamp);
 void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t state);
 
-/* A token @m was taken from @app's event ring: count it out and clear its
- * pending bit. Returns 1 when it is to be delivered (its handle is open).
+/* Post a PHONE_BUTTON for button @button (mode @mode, state @state) of @dev
+ * to every subscribed handle whose filter selects it. In a read-side
+ * section. Returns the number of handles that had no room (overruns, also
+ * counted in the statistics). */
+uint32_t tapiq_notify_button(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t button,
+                             uint32_t mode, uint32_t state);
+
+/* A message @m was taken from @app's event ring: count it out and clear its
+ * pending bit (PHONE_STATE) or give its button unit back (PHONE_BUTTON).
+ * Returns 1 when it is to be delivered (its handle is open).
  * A connection token (CONNECTED and DISCONNECTED share one) becomes the
- * device's state now: m->p1 is rewritten. In a read-side section. */
+ * device's state now: m->p1 is rewritten; the dwParam2 of OWNER, MONITORS
+ * and the hookswitch states is the value now (m->p2). In a read-side section. */
 int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct tapiq_cmsg *m);
 
 #endif /* TAPIQ_CORE_HANDLE_H */

@@ -336,6 +336,8 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
     s.round_hwm = wsum[TAPIQ_W_ROUND_HWM];
     s.worker_sleeps = wsum[TAPIQ_W_SLEEPS];
     s.worker_wakeups = sum[TAPIQ_C_WAKEUPS];
+    s.button_events = sum[TAPIQ_C_BUTTON_EVENTS];
+    s.button_overruns = sum[TAPIQ_C_BUTTON_OVERRUNS];
     tapiq_guard_exit();
     memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));
     return 0;

@@ -28,6 +28,8 @@ enum tapiq_ctr {
     TAPIQ_C_STATE_EVENTS,
     TAPIQ_C_STATE_COALESCED,
     TAPIQ_C_WAKEUPS,
+    TAPIQ_C_BUTTON_EVENTS,   /* PHONE_BUTTON posted */
+    TAPIQ_C_BUTTON_OVERRUNS, /* PHONE_BUTTON a subscribed handle had no room for */
     TAPIQ_C_MAX
 };
 

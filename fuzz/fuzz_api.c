@@ -122,8 +122,10 @@ struct m_handle {
     DWORD_PTR inst;
     uint32_t states, bmodes, bstates;
     uint32_t reserved;
+    uint32_t breserved; /* of which for PHONE_BUTTON */
     int sub_since; /* quiescent-point count when LAMP was switched on; -1 off */
     int ever_lamp;
+    uint32_t ever_states; /* every PHONESTATE_* its filter ever had */
     uint8_t notified[M_LAMPS];
 };
 
@@ -177,6 +179,20 @@ static struct {
 } M;
 
 /* ------------------------------------------------------------ callbacks */
+
+/* A PHONE_STATE other than LAMP: OWNER / MONITORS (another handle of the
+ * device opened or closed; dwParam2 the count when it was read).
+ * CONNECTED / DISCONNECTED are not modelled: the fuzzer never changes a
+ * device's connection. */
+static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m)
+{
+    FUZZ_CHECK(m->dwParam1 == PHONESTATE_OWNER || m->dwParam1 == PHONESTATE_MONITORS,
+               "PHONE_STATE %#lx (no device changes that state)", (unsigned long)m->dwParam1);
+    FUZZ_CHECK(hm->ever_states & m->dwParam1, "PHONE_STATE %#lx for handle %#x that never "
+               "asked for it", (unsigned long)m->dwParam1, m->hDevice);
+    FUZZ_CHECK(m->dwParam2 <= M_HANDLES, "PHONE_STATE %#lx count %lu",
+               (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
+}
 
 #define CBQ_MAX 8192
 static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -481,6 +497,7 @@ static void model_close(struct m_handle *hm)
         a->dirty = 1;
     }
     hm->reserved = 0;
+    hm->breserved = 0;
     for (int i = 0; i < M.nreqs; i++)
         if (&M.hs[M.reqs[i].handle] == hm && M.reqs[i].st == R_PENDING)
             M.reqs[i].st = R_SUPP;
@@ -599,6 +616,8 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
                 q->gone = 1;
         }
         device_progress(ri);
+    } else if (m->dwMessageID == PHONE_STATE && m->dwParam1 != PHONESTATE_LAMP) {
+        on_other_state(hm, m);
     } else if (m->dwMessageID == PHONE_STATE) {
         uint32_t lamp = (uint32_t)m->dwParam2;
         FUZZ_CHECK(m->dwParam1 == PHONESTATE_LAMP, "PHONE_STATE %#lx (no device changes state)",
@@ -1465,6 +1484,20 @@ static void op_get_lamp(struct fuzz_in *in)
         FUZZ_CHECK(v == 0xDEAD, "phoneGetLamp wrote its output on failure");
 }
 
+/* Events a filter change reserves: once for state tokens (one per lamp and
+ * per non-lamp state) when the handle first asks for states, once for
+ * PHONE_BUTTON (TAPIQ_BUTTON_ROOM) when it first asks for buttons. */
+static uint32_t filter_room(const struct m_handle *hm, uint32_t states, uint32_t bm,
+                            uint32_t bs)
+{
+    uint32_t need = 0;
+    if (states && hm->reserved == hm->breserved)
+        need += M.rc.lamps + TAPIQ_EVENTS_PER_HANDLE_EXTRA;
+    if (bm && bs && M.rc.lamps && !hm->breserved)
+        need += TAPIQ_BUTTON_ROOM;
+    return need;
+}
+
 static void op_set_status_messages(struct fuzz_in *in)
 {
     static const DWORD states_tab[] = {PHONESTATE_LAMP, 0, 0x00FFFFFFu,
@@ -1491,8 +1524,8 @@ static void op_set_status_messages(struct fuzz_in *in)
         invalid = e.n;
         /* Each subscribing handle reserves room for one pending event per lamp
          * plus the non-lamp kinds (runtime.h). */
-        need = M.rc.lamps + TAPIQ_EVENTS_PER_HANDLE_EXTRA;
-        if (states && !hm->reserved) {
+        need = filter_room(hm, states, bm, bs);
+        if (need) {
             short_for_sure = a->reserved + need > M.rc.events;
             room = !short_for_sure && !a->dirty;
         }
@@ -1508,10 +1541,12 @@ static void op_set_status_messages(struct fuzz_in *in)
     if (!(hm && !invalid && !room && rc == (LONG)PHONEERR_RESOURCEUNAVAIL))
         check_errs("phoneSetStatusMessages", rc, &e, !hm, may_fail ? PHONEERR_NOMEM : 0);
     if (rc == OK) {
-        if (states && !hm->reserved) {
-            hm->reserved = need;
+        if (need) {
+            hm->breserved += bm && bs && M.rc.lamps && !hm->breserved ? TAPIQ_BUTTON_ROOM : 0;
+            hm->reserved += need;
             M.apps[hm->app].reserved += need;
         }
+        hm->ever_states |= states;
         hm->states = states;
         hm->bmodes = bm;
         hm->bstates = bs;

@@ -80,6 +80,11 @@ typedef struct tapiq_stats {
     uint64_t round_hwm;           /* most device batches one worker started in one round */
     uint64_t worker_sleeps;       /* times a worker went to sleep */
     uint64_t worker_wakeups;      /* wake-ups sent to sleeping workers */
+    /* Appended: inbound console events (tapiq_host_button). */
+    uint64_t button_events;       /* PHONE_BUTTON messages posted (one per subscribed handle) */
+    uint64_t button_overruns;     /* PHONE_BUTTON messages a subscribed handle did not get
+                                     because its button room was full (each one also made
+                                     tapiq_host_button return -ENOBUFS) */
 } tapiq_stats;
 
 /* tapiq_get_stats - a snapshot of the counters of the running instance
@@ -125,6 +130,18 @@ TAPIQ_API uint64_t tapiq_mqtt_counter(enum tapiq_mqtt_ctr which);
  * Returns:     the length of the whole message (0: no error yet; >= @len:
  *              truncated), or -EINVAL for a NULL @buf with a @len. */
 TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len);
+
+/* ------------------------------------------------ mem backend: the operator
+ * Tests and demos play the operator of a `mem` console: the same as the
+ * backend calling tapiq_host_button / tapiq_host_hookswitch on the running
+ * instance (PHONE_BUTTON / PHONE_STATE to the subscribed handles).
+ * Concurrency: any thread, any time; concurrent with phoneShutdown (a call
+ * that loses the race returns -ENODEV). Lock-free.
+ * Returns: what tapiq_host_button / tapiq_host_hookswitch return (0,
+ * -EINVAL, -ENOBUFS); -ENODEV when no application is initialized;
+ * -EOPNOTSUPP when the running backend is not `mem`. */
+TAPIQ_API int tapiq_mem_button(uint32_t device, uint32_t button, uint32_t state);
+TAPIQ_API int tapiq_mem_hookswitch(uint32_t device, uint32_t hookswitch_dev, uint32_t mode);
 
 /* ---------------------------------------------------- provider interface
  *
@@ -229,6 +246,49 @@ TAPIQ_API int tapiq_host_set_device_attrs(tapiq_host *host, uint32_t device,
  * PHONE_STATE; phoneSetLamp then gives PHONEERR_INVALPHONESTATE while it is
  * disconnected. Returns 0 or -EINVAL. */
 TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int connected);
+
+/* Inbound events: what the operator did at the console.
+ *
+ * Any time after start, any thread: an operator pressed (PHONEBUTTONSTATE_DOWN)
+ * or released (PHONEBUTTONSTATE_UP) button @button (0 .. nlamps-1) of
+ * @device. Every open handle of the device whose phoneSetStatusMessages
+ * button modes include the button's PHONEBUTTONMODE_* and whose button
+ * states include @state gets one PHONE_BUTTON (dwParam1 @button, dwParam2
+ * the button's mode, dwParam3 @state), in call order. Events, not state:
+ * never folded, and phoneGetButtonInfo's dwButtonState is not changed.
+ * Room: a handle with a button filter reserves TAPIQ_BUTTON_ROOM events of
+ * its application's queue when it subscribes. A DOWN takes two units (its
+ * own and one held for its UP), so an UP whose DOWN reached a handle always
+ * reaches it too (unless the handle's filter no longer selects it). A DOWN
+ * (or an UP whose DOWN that handle did not get) that finds no room is not
+ * posted to that handle: it is counted in tapiq_stats.button_overruns and
+ * the call returns -ENOBUFS. The other handles still got it: do not retry
+ * (that would repeat it for them); report the overrun instead.
+ * Calls for one device from several threads at once are safe, but their
+ * order is then the order in which they happen to run.
+ * Returns: 0; -EINVAL for a NULL @host, a @device that does not exist, a
+ * @button >= nlamps or whose position is PHONEBUTTONMODE_DUMMY (a lamp
+ * without a button), a @state other than UP or DOWN; -ENOBUFS as above. */
+TAPIQ_API int tapiq_host_button(tapiq_host *host, uint32_t device, uint32_t button, uint32_t state);
+
+/* Events per handle reserved for PHONE_BUTTON messages (see above). */
+#define TAPIQ_BUTTON_ROOM 32u
+
+/* Any time after start, any thread: hookswitch device @hookswitch_dev (one
+ * PHONEHOOKSWITCHDEV_* bit) of @device is now in @mode (one
+ * PHONEHOOKSWITCHMODE_* bit it supports). phoneGetHookSwitch and
+ * phoneGetStatus report it from then on; when it is a change, handles whose
+ * filter has PHONESTATE_HANDSETHOOKSWITCH / SPEAKERHOOKSWITCH /
+ * HEADSETHOOKSWITCH get a PHONE_STATE whose dwParam2 is the device's mode
+ * when the message is read (notifications coalesce like lamp ones; the last
+ * one read agrees with phoneGetHookSwitch). Reporting the mode it already
+ * has is not a change (no message). Never blocks, never fails for room.
+ * Returns: 0; -EINVAL for a NULL @host, a @device that does not exist, a
+ * @hookswitch_dev that is not exactly one bit or that the device does not
+ * have, a @mode that is not exactly one bit or that this hookswitch device
+ * does not support (PHONEHOOKSWITCHMODE_UNKNOWN never is). */
+TAPIQ_API int tapiq_host_hookswitch(tapiq_host *host, uint32_t device, uint32_t hookswitch_dev,
+                                    uint32_t mode);
 
 /* The updates of a batch; the backend writes their status. */
 TAPIQ_API tapiq_update *tapiq_batch_updates(tapiq_batch *batch, size_t *count);
