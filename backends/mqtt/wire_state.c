@@ -177,7 +177,7 @@ static int check_attrs(const struct tapiq_mqtt_attrs *a)
     }
     for (uint32_t i = 0; (a->has & TAPIQ_MQTT_HAS_BUTTONS) && i < a->nbuttons; i++) {
         const struct tapiq_mqtt_button *b = &a->buttons[i];
-        if (b->mode == 1 || !tapiq_mqtt_bmode_name(b->mode) || b->text_len > TAPIQ_MQTT_TEXT_MAX)
+        if (!tapiq_mqtt_bmode_name(b->mode) || b->text_len > TAPIQ_MQTT_TEXT_MAX)
             return -EINVAL;
     }
     for (uint32_t i = 0; (a->has & TAPIQ_MQTT_HAS_DATA) && i < a->ndata; i++)
@@ -231,10 +231,14 @@ int tapiq_mqtt_encode_state(char *buf, size_t cap, uint32_t console, uint64_t se
             put_devs(&o, ",\"gain\":{", a->gain_devs, a->gain, 0);
     }
     if (a && (a->has & TAPIQ_MQTT_HAS_BUTTONS)) {
+        int first = 1;
         puts_(&o, ",\"buttons\":[");
         for (uint32_t i = 0; i < a->nbuttons; i++) {
             const struct tapiq_mqtt_button *b = &a->buttons[i];
-            putf(&o, i ? ",{\"id\":%" PRIu64 : "{\"id\":%" PRIu64, b->id);
+            if (b->mode == 1)
+                continue; /* DUMMY: a lamp without a button, not listed */
+            putf(&o, first ? "{\"id\":%" PRIu64 : ",{\"id\":%" PRIu64, b->id);
+            first = 0;
             puts_(&o, ",\"mode\":\"");
             puts_(&o, tapiq_mqtt_bmode_name(b->mode));
             putf(&o, "\",\"function\":%" PRIu64 ",\"text\":", b->function);

@@ -53,7 +53,9 @@ enum {
 };
 
 struct tapiq_mqtt_button {
-    uint32_t id, mode, function; /* PHONEBUTTONMODE_* (one bit, not DUMMY), PHONEBUTTONFUNCTION_* */
+    /* PHONEBUTTONMODE_* (one bit; DUMMY entries are not encoded, never
+     * parsed), PHONEBUTTONFUNCTION_* */
+    uint32_t id, mode, function;
     uint32_t text_len;
     char text[TAPIQ_MQTT_TEXT_MAX];
 };
