@@ -16,6 +16,7 @@
 #include "tests/check.h"
 
 int tapiq_fuzz_wire_one(const uint8_t *data, size_t size);
+void tapiq_test_wire_state(void);
 
 static void unit(void)
 {
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
 {
     int n;
     unit();
+    tapiq_test_wire_state();
     if (argc < 2)
         return 0;
     n = replay(argv[1]);
