@@ -41,7 +41,11 @@
  *    in_flight counts no more requests than those;
  *  - tapiq_rt_step: -ENODEV without a runtime, 0 when nothing can be left
  *    to do, > 0 when requests wait in a ring;
- *  - PHONE_STATE only for an open handle that asked for PHONESTATE_LAMP, a
+ *  - PHONE_STATE OWNER / MONITORS only for a handle that asked for them;
+ *  - PHONE_BUTTON from the operator (op_press, fuzz_api_events.h): exactly
+ *    the predicted ones, in order, per handle of a polled application, and
+ *    -ENOBUFS / button_overruns exactly when a press finds no room;
+ *  - PHONE_STATE LAMP only for an open handle that asked for PHONESTATE_LAMP, a
  *    valid lamp, and only after a request to that lamp; at each quiescent
  *    point, a lamp that changed was notified to every handle subscribed
  *    throughout;
@@ -114,6 +118,15 @@ struct m_app {
     int dirty;         /* a subscribed handle closed since the last quiescent point */
 };
 
+/* A handle's PHONE_BUTTON model (fuzz_api_events.h). */
+struct m_buttons {
+    uint32_t units;                 /* room held: queued + DOWNs awaiting their UP */
+    uint32_t down;                  /* buttons whose DOWN it got */
+    uint16_t q[TAPIQ_BUTTON_ROOM];  /* expected, in order: button << 8 | state */
+    int head, n;
+    uint32_t ever_modes, ever_states;
+};
+
 struct m_handle {
     uint32_t h;
     int open;
@@ -126,6 +139,7 @@ struct m_handle {
     int sub_since; /* quiescent-point count when LAMP was switched on; -1 off */
     int ever_lamp;
     uint32_t ever_states; /* every PHONESTATE_* its filter ever had */
+    struct m_buttons bt;
     uint8_t notified[M_LAMPS];
 };
 
@@ -154,6 +168,7 @@ struct m_lamp {
 
 struct m_cfg {
     uint32_t devices, lamps, workers, queue, threads, events, fail_ppm, offline, latency;
+    int buttons; /* the consoles have buttons (fuzz_api_events.h) */
 };
 
 static struct {
@@ -176,6 +191,8 @@ static struct {
     int nsettle;
     uint64_t accepted, rejected[TAPIQ_REJECT_MAX];
     int stats_exact; /* counters since the runtime started are all modelled */
+    uint64_t overruns; /* PHONE_BUTTON polled handles had no room for */
+    int cb_buttons;    /* a callback application's handle asked for buttons */
 } M;
 
 /* ------------------------------------------------------------ callbacks */
@@ -461,6 +478,8 @@ static void model_runtime_start(void)
     M.accepted = 0;
     memset(M.rejected, 0, sizeof(M.rejected));
     M.stats_exact = 1;
+    M.overruns = 0;
+    M.cb_buttons = 0;
     for (uint32_t d = 0; d < M_DEVS; d++)
         for (uint32_t l = 0; l < M_LAMPS; l++) {
             M.lamps[d][l].base = PHONELAMPMODE_OFF;
@@ -487,6 +506,8 @@ static int napps_live(void)
 }
 
 /* Close in the model: its pending requests will never be replied. */
+#include "fuzz/fuzz_api_events.h"
+
 static void model_close(struct m_handle *hm)
 {
     struct m_app *a = &M.apps[hm->app];
@@ -498,6 +519,7 @@ static void model_close(struct m_handle *hm)
     }
     hm->reserved = 0;
     hm->breserved = 0;
+    buttons_on_close(hm);
     for (int i = 0; i < M.nreqs; i++)
         if (&M.hs[M.reqs[i].handle] == hm && M.reqs[i].st == R_PENDING)
             M.reqs[i].st = R_SUPP;
@@ -571,7 +593,8 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
                m->hDevice);
     FUZZ_CHECK(m->dwCallbackInstance == hm->inst, "callback instance %#lx, opened with %#lx",
                (unsigned long)m->dwCallbackInstance, (unsigned long)hm->inst);
-    FUZZ_CHECK(m->dwParam3 == 0, "dwParam3 %#lx", (unsigned long)m->dwParam3);
+    FUZZ_CHECK(m->dwParam3 == 0 || m->dwMessageID == PHONE_BUTTON, "dwParam3 %#lx",
+               (unsigned long)m->dwParam3);
     if (m->dwMessageID == PHONE_REPLY) {
         int ri = -1;
         LONG st = (LONG)m->dwParam2;
@@ -616,6 +639,8 @@ static void on_message(struct m_app *a, const PHONEMESSAGE *m, int from_cb)
                 q->gone = 1;
         }
         device_progress(ri);
+    } else if (m->dwMessageID == PHONE_BUTTON) {
+        on_button(hm, m, from_cb);
     } else if (m->dwMessageID == PHONE_STATE && m->dwParam1 != PHONESTATE_LAMP) {
         on_other_state(hm, m);
     } else if (m->dwMessageID == PHONE_STATE) {
@@ -848,6 +873,7 @@ static void settle(void)
         }
     }
     pump_callbacks();
+    buttons_settle(&s);
     /* Everything is finished, and gone from the completion queues we read
      * out; a callback application's thread may still have replies of closed
      * handles before it (dropped when it takes them). */
@@ -957,6 +983,7 @@ static void pick_config(struct fuzz_in *in, struct m_cfg *c, char *text, size_t 
     c->offline = (b2 / 80) % (c->devices + 1);
     n = snprintf(text, len, "devices=%u, lamps=%u ,workers=%u", c->devices, c->lamps,
                  c->workers);
+    n += buttons_config(b1, c, text + n, len - (size_t)n);
     if (c->queue)
         n += snprintf(text + n, len - (size_t)n, ",queue=%u", c->queue);
     else
@@ -1033,6 +1060,7 @@ static void op_bad_env(struct fuzz_in *in)
             snprintf(text + n, sizeof(text) - n, ",fail_ppm=%u,offline=%u,latency_us=%u",
                      c.fail_ppm, c.offline, c.latency);
         }
+        buttons_text(&c, text + strlen(text), sizeof(text) - strlen(text));
         FUZZ_CHECK(tapiq_configure(text) == 0, "tapiq_configure('%s') again: %s", text,
                    tapiq_last_error());
     }
@@ -1547,6 +1575,7 @@ static void op_set_status_messages(struct fuzz_in *in)
             M.apps[hm->app].reserved += need;
         }
         hm->ever_states |= states;
+        buttons_on_filter(hm, bm, bs);
         hm->states = states;
         hm->bmodes = bm;
         hm->bstates = bs;
@@ -1869,6 +1898,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (in.n && ops++ < M_OPS) {
         uint8_t op = fuzz_u8(&in);
         TRACE("op %d: %u (%lld ms)\n", ops, op % 24, (long long)(now_ms() - t0));
+        if (op >= 248) { /* the top values: console events (fuzz_api_events.h) */
+            op_press(&in);
+            continue;
+        }
         switch (op % 24) {
         case 0: case 1: op_init(&in); break;
         case 2: op_shutdown(&in); break;

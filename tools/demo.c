@@ -8,6 +8,11 @@
  * every change sets the lamp on every console that watches that agent or
  * queue. One reader thread reaps the PHONE_REPLY messages.
  *
+ * Operators press a Ready button on their consoles now and then, and a
+ * supervisor answers with the Ready lamp (tools/demo_ops.h: the protocol;
+ * --presses sets the rate, 0 leaves them out). The Ready button is position
+ * 0; the busy-lamp field starts at position 1.
+ *
  * Each lamp is written by exactly one issuing thread (a team belongs to one
  * thread), so tapiq's per-thread per-lamp ordering means that after the last
  * reply phoneGetLamp must equal the last mode set; the demo checks that, and
@@ -38,6 +43,8 @@
 
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
+
+#include "demo_ops.h"
 
 #define DEMO_LAMPS 64         /* lamps per console (the `lamps` key) */
 #define DEMO_QUEUE 1024       /* entries per (thread, worker) ring: the `queue` key */
@@ -194,6 +201,7 @@ struct options {
     const char *extra; /* more configuration keys, appended */
     unsigned long fail_ppm;
     unsigned long offline;
+    unsigned presses;  /* Ready presses/s over all operators; 0: no operators */
 };
 
 /* Issue times by request id.
@@ -225,7 +233,8 @@ struct demo {
     HPHONEAPP app;
     HPHONE *phones;     /* per console */
     uint32_t consoles;
-    uint32_t lamps;     /* per console */
+    uint32_t lamps;     /* per console, in the busy-lamp field */
+    uint32_t base;      /* the field's first position (1: the Ready button is at 0) */
     uint32_t alamps;    /* agent lamps per console (= agents per team) */
     uint32_t qlamps;    /* queue lamps per console (= queues per team) */
     uint32_t teams;
@@ -339,7 +348,7 @@ static void issue(struct issuer *me, uint32_t console, uint32_t lamp, DWORD mode
     me->sent++;
     for (;;) {
         uint32_t t = now32(d);
-        LONG rc = phoneSetLamp(d->phones[console], lamp, mode);
+        LONG rc = phoneSetLamp(d->phones[console], d->base + lamp, mode);
         if (rc > 0) {
             track_insert(d, (uint32_t)rc, t);
             d->expected[(size_t)console * d->lamps + lamp] = (uint8_t)mode;
@@ -555,6 +564,9 @@ static void usage(FILE *f)
             "                then the request queue stays full and latency is queueing)\n"
             "  --reap N      reap up to N messages per call with tapiq_get_messages\n"
             "                (default 1: one phoneGetMessage per message; at most 256)\n"
+            "  --presses P   operators' Ready presses/s over all consoles, answered\n"
+            "                with the Ready lamp (default 20; 0: no operators; with another\n"
+            "                backend than mem the consoles press, the demo answers)\n"
             "  --config KEYS more configuration keys, e.g. fail_ppm=100,latency_us=50\n"
             "                (a backend key replaces mem: backend=mqtt,url=mqtt://HOST:PORT)\n"
             "                (OPERATIONFAILED replies are expected when fail_ppm > 0,\n"
@@ -605,7 +617,8 @@ static bool config_has(const char *list, const char *key)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.threads = 4, .seconds = 10, .consoles = 500, .reap = 1, .extra = ""};
+    *o = (struct options){
+        .threads = 4, .seconds = 10, .consoles = 500, .reap = 1, .extra = "", .presses = 20};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         unsigned long v;
@@ -636,6 +649,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->rate = v;
         else if (strcmp(a, "--reap") == 0 && v >= 1 && v <= REAP_MAX)
             o->reap = (unsigned)v;
+        else if (strcmp(a, "--presses") == 0 && v <= 100000)
+            o->presses = (unsigned)v;
         else {
             fprintf(stderr, "tapiq-demo: unknown option or value out of range: %s %s\n", a, val);
             return -1;
@@ -679,7 +694,7 @@ static int open_consoles(struct demo *d, DWORD numdevs)
         fprintf(stderr, "tapiq-demo: phoneGetDevCaps: %s\n", phoneerr_name(rc));
         return -1;
     }
-    d->lamps = caps.dwNumButtonLamps;
+    d->lamps = caps.dwNumButtonLamps - (caps.dwNumButtonLamps ? d->base : 0);
     if (d->lamps == 0 || d->lamps > 256) {
         fprintf(stderr, "tapiq-demo: consoles have %u lamps; 1..256 wanted\n", (unsigned)d->lamps);
         return -1;
@@ -765,7 +780,7 @@ static uint64_t check_lamps(struct demo *d, uint64_t *checked)
     for (uint32_t c = 0; c < online; c++) {
         for (uint32_t l = 0; l < d->lamps; l++) {
             DWORD mode = 0;
-            LONG rc = phoneGetLamp(d->phones[c], l, &mode);
+            LONG rc = phoneGetLamp(d->phones[c], d->base + l, &mode);
             DWORD want = d->expected[(size_t)c * d->lamps + l];
             (*checked)++;
             if (rc != 0 || mode != want) {
@@ -794,8 +809,10 @@ int main(int argc, char **argv)
     char config[512];
     /* A backend key in --config replaces mem (tapiq refuses a key given twice). */
     bool own_backend = config_has(d->opt.extra, "backend");
-    int n = snprintf(config, sizeof(config), "%sdevices=%u,lamps=%u,workers=%u,queue=%u%s%s",
-                     own_backend ? "" : "backend=mem,", d->opt.consoles, DEMO_LAMPS, DEMO_WORKERS, DEMO_QUEUE,
+    d->base = d->opt.presses ? 1 : 0; /* the Ready button */
+    int n = snprintf(config, sizeof(config), "%sdevices=%u,lamps=%u,workers=%u,queue=%u%s%s%s",
+                     own_backend ? "" : "backend=mem,", d->opt.consoles, DEMO_LAMPS + d->base,
+                     DEMO_WORKERS, DEMO_QUEUE, d->base ? ",buttons=feature:none:Ready" : "",
                      d->opt.extra[0] ? "," : "", d->opt.extra);
     if (n < 0 || (size_t)n >= sizeof(config)) {
         fprintf(stderr, "tapiq-demo: configuration too long\n");
@@ -845,6 +862,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "tapiq-demo: cannot start the reader thread\n");
         return 2;
     }
+    struct demo_ops *ops = NULL;
+    if (d->opt.presses) {
+        uint32_t online = d->consoles > d->opt.offline ? d->consoles - (uint32_t)d->opt.offline : 0;
+        /* With another backend than mem the operators are the consoles
+         * themselves (their presses arrive through the backend): rate 0. */
+        ops = online ? demo_ops_start(online, own_backend ? 0 : d->opt.presses) : NULL;
+        if (online && !ops) {
+            fprintf(stderr, "tapiq-demo: cannot start the operators\n");
+            return 2;
+        }
+    }
     unsigned started = 0;
     uint64_t t_begin = mono_ns();
     for (; started < d->opt.threads; started++)
@@ -878,6 +906,10 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < d->opt.threads; i++)
         pthread_join(d->issuers[i].tid, NULL);
     uint64_t t_issue_end = mono_ns();
+    struct demo_ops_result opr;
+    memset(&opr, 0, sizeof(opr));
+    if (ops)
+        demo_ops_stop(ops, &opr);
 
     /* Drain: every accepted request must get its reply. */
     struct totals tot;
@@ -965,6 +997,12 @@ int main(int argc, char **argv)
                checked, mismatched);
     else
         printf("  lamp state            not checked (fail_ppm > 0)\n");
+    if (ops)
+        printf("  operators             %" PRIu64 " Ready presses on %u consoles (%" PRIu64
+               " refused for room), %" PRIu64 " answered with %" PRIu64 " lamp requests (%" PRIu64
+               " replied); %u ready at the end, %u Ready lamps differ\n",
+               opr.presses, (unsigned)opr.consoles, opr.refused, opr.answered, opr.lamp_sets,
+               opr.lamp_replies, (unsigned)opr.ready, (unsigned)opr.mismatched);
 
     /* ---- verdict */
     int failed = 0;
@@ -999,6 +1037,11 @@ int main(int argc, char **argv)
     if (d->defer_overflow)
         DEMO_FAIL("%" PRIu64 " replies could not be matched (deferred list full)\n",
                   d->defer_overflow);
+    if (opr.failed && d->opt.fail_ppm == 0)
+        DEMO_FAIL("operators: %" PRIu64 " presses, %" PRIu64 " answered, %" PRIu64
+                  " lamp requests, %" PRIu64 " replies, %" PRIu64 " errors, %u lamps differ\n",
+                  opr.presses, opr.answered, opr.lamp_sets, opr.lamp_replies, opr.lamp_errors,
+                  (unsigned)opr.mismatched);
     if (d->other_messages)
         printf("  other messages        %" PRIu64 " (not PHONE_REPLY)\n", d->other_messages);
     if (shut != 0)

@@ -72,6 +72,19 @@
  *  - PHONE_STATE CONNECTED / DISCONNECTED: one notification per handle at a
  *    time; it says the device's state when the application reads it, so the
  *    last one read agrees with phoneGetStatus.
+ *  - PHONE_STATE OWNER / MONITORS (another handle of the device opened or
+ *    closed) and HANDSET / SPEAKER / HEADSET HOOKSWITCH (the console reported
+ *    a change) coalesce the same way; dwParam2 is the count or the mode when
+ *    the application reads the message.
+ *  - PHONE_BUTTON (dwParam1 button id, dwParam2 its PHONEBUTTONMODE_*,
+ *    dwParam3 PHONEBUTTONSTATE_DOWN or UP) goes to every handle whose
+ *    phoneSetStatusMessages button modes and states select it, in the
+ *    console's order, never folded. A handle that asks for buttons reserves
+ *    room for TAPIQ_BUTTON_ROOM of them (<tapiq/tapiq.h>); an UP whose DOWN
+ *    reached a handle always reaches it; a press that finds no room is not
+ *    posted to that handle and is counted (tapiq_stats.button_overruns; the
+ *    backend's call returns -ENOBUFS). dwButtonState (PHONEBUTTONINFO) does
+ *    not follow presses.
  *  - Variable-size structures (PHONECAPS, PHONESTATUS, PHONEBUTTONINFO,
  *    VARSTRING): dwTotalSize below the fixed part (of the API version
  *    negotiated for the device) gives PHONEERR_STRUCTURETOOSMALL

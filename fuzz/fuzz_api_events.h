@@ -1,0 +1,193 @@
+/* fuzz/fuzz_api_events.h - the console events of fuzz_api.c's model:
+ * PHONE_BUTTON from tapiq_mem_button (the operator), checked against the
+ * contract of <tapiq/tapiq.h> (tapiq_host_button). Included once by
+ * fuzz_api.c, after its model and helpers; its functions use them.
+ *
+ * Some configurations give the consoles buttons (position 0 a CALL button,
+ * 1 a FEATURE button; a console with one lamp: a FEATURE button at 0; the
+ * other positions are lamps without a button). op_press presses or releases
+ * one, or passes a bad argument. The model follows each handle's button room
+ * as the library does (units: events in its queue, plus one per button
+ * whose DOWN it got and whose UP has not come) and predicts, for handles of
+ * polled applications (whose queues only this thread reads): exactly which
+ * PHONE_BUTTON each one gets, in order (a FIFO per handle, compared as they
+ * are read), and which press finds no room (-ENOBUFS, button_overruns).
+ * A callback application's queue is read by its own thread: its handles'
+ * room is unknown, so a press that selects one may or may not overrun, and
+ * its messages are only checked to be valid and selected by a filter the
+ * handle had. At a quiescent point every predicted message was read.
+ */
+
+/* The configuration text for the buttons of @c (appended to @text). */
+static int buttons_text(const struct m_cfg *c, char *text, size_t len)
+{
+    if (!c->buttons)
+        return 0;
+    return snprintf(text, len, c->lamps == 1 ? ",buttons=feature" : ",buttons=call+feature");
+}
+
+/* Which configurations have buttons: b1 >= 192 (an input byte's top
+ * quarter, so the other configurations are as they were). */
+static int buttons_config(uint8_t b1, struct m_cfg *c, char *text, size_t len)
+{
+    c->buttons = b1 >= 192 && c->lamps > 0;
+    return buttons_text(c, text, len);
+}
+
+/* The PHONEBUTTONMODE_* of position @b of the running consoles; 0 when it
+ * has no button. */
+static uint32_t button_mode(uint32_t b)
+{
+    if (!M.rc.buttons || b >= M.rc.lamps || b > 1)
+        return 0;
+    if (M.rc.lamps == 1)
+        return PHONEBUTTONMODE_FEATURE;
+    return b == 0 ? PHONEBUTTONMODE_CALL : PHONEBUTTONMODE_FEATURE;
+}
+
+static int button_selects(const struct m_handle *hm, uint32_t mode, uint32_t state)
+{
+    return (hm->bmodes & mode) && (hm->bstates & state) && M.rc.lamps;
+}
+
+static void bq_push(struct m_handle *hm, uint32_t button, uint32_t state)
+{
+    FUZZ_CHECK((uint32_t)hm->bt.n < TAPIQ_BUTTON_ROOM, "model: more than the room queued");
+    hm->bt.q[(hm->bt.head + hm->bt.n++) % TAPIQ_BUTTON_ROOM] = (uint16_t)(button << 8 | state);
+}
+
+/* A handle closed: what it had queued is never delivered. */
+static void buttons_on_close(struct m_handle *hm)
+{
+    hm->bt.n = 0;
+}
+
+/* A PHONE_BUTTON read (or delivered to a callback). */
+static void on_button(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
+{
+    uint32_t b = (uint32_t)m->dwParam1, state = (uint32_t)m->dwParam3;
+    FUZZ_CHECK(button_mode(b) != 0 && m->dwParam2 == button_mode(b),
+               "PHONE_BUTTON for position %u with mode %#lx (its mode %#x)", b,
+               (unsigned long)m->dwParam2, button_mode(b));
+    FUZZ_CHECK(state == PHONEBUTTONSTATE_DOWN || state == PHONEBUTTONSTATE_UP,
+               "PHONE_BUTTON state %#x", state);
+    FUZZ_CHECK((hm->bt.ever_modes & m->dwParam2) && (hm->bt.ever_states & state),
+               "PHONE_BUTTON for handle %#x whose filter never selected it", m->hDevice);
+    if (from_cb || M.apps[hm->app].kind == K_CB)
+        return;
+    FUZZ_CHECK(hm->bt.n > 0, "PHONE_BUTTON %u/%#x for handle %#x, none expected", b, state,
+               m->hDevice);
+    {
+        uint16_t want = hm->bt.q[hm->bt.head];
+        FUZZ_CHECK(want == (uint16_t)(b << 8 | state),
+                   "PHONE_BUTTON %u/%#x for handle %#x, expected %u/%#x next", b, state,
+                   m->hDevice, want >> 8, want & 0xFFu);
+    }
+    hm->bt.head = (hm->bt.head + 1) % TAPIQ_BUTTON_ROOM;
+    hm->bt.n--;
+    hm->bt.units--;
+}
+
+/* The filter of @hm became @bm / @bs (phoneSetStatusMessages succeeded). */
+static void buttons_on_filter(struct m_handle *hm, uint32_t bm, uint32_t bs)
+{
+    if (bm && bs && M.rc.lamps) {
+        hm->bt.ever_modes |= bm;
+        hm->bt.ever_states |= bs;
+        if (M.apps[hm->app].kind == K_CB)
+            M.cb_buttons = 1;
+    }
+}
+
+/* What the library does for a polled handle: 1 posted, 0 not selected, -1
+ * no room. */
+static int model_press(struct m_handle *hm, uint32_t b, uint32_t mode, uint32_t state)
+{
+    uint32_t bit = 1u << b;
+    int sel = button_selects(hm, mode, state);
+    if (state == PHONEBUTTONSTATE_DOWN) {
+        if (!sel)
+            return 0;
+        if (hm->bt.units + 2 > TAPIQ_BUTTON_ROOM)
+            return -1;
+        hm->bt.units += (hm->bt.down & bit) ? 1 : 2;
+        hm->bt.down |= bit;
+    } else {
+        int held = (hm->bt.down & bit) != 0;
+        hm->bt.down &= ~bit;
+        if (!sel) {
+            hm->bt.units -= held ? 1 : 0;
+            return 0;
+        }
+        if (!held) {
+            if (hm->bt.units + 1 > TAPIQ_BUTTON_ROOM)
+                return -1;
+            hm->bt.units++;
+        }
+    }
+    bq_push(hm, b, state);
+    return 1;
+}
+
+static void op_press(struct fuzz_in *in)
+{
+    static const uint32_t state_tab[] = {PHONEBUTTONSTATE_DOWN, PHONEBUTTONSTATE_UP,
+                                         PHONEBUTTONSTATE_DOWN, PHONEBUTTONSTATE_UP,
+                                         PHONEBUTTONSTATE_UP,   PHONEBUTTONSTATE_DOWN,
+                                         PHONEBUTTONSTATE_UNKNOWN, 0};
+    uint8_t x = fuzz_u8(in);
+    uint32_t dev = x & 0x80 ? 4 + (x & 1) : x & 3;
+    uint32_t b = (x & 0x40 ? M.rc.lamps : 0) + (x >> 2 & 1);
+    uint32_t state = state_tab[x >> 3 & 7];
+    uint32_t mode = M.rt_live && dev < M.rc.devices ? button_mode(b) : 0;
+    int want, rc, missed = 0, maybe = 0;
+    if (!M.rt_live)
+        want = -ENODEV;
+    else if (!mode || (state != PHONEBUTTONSTATE_DOWN && state != PHONEBUTTONSTATE_UP))
+        want = -EINVAL;
+    else
+        want = 0;
+    if (want == 0) {
+        for (int i = 0; i < M.nhs; i++) {
+            struct m_handle *hm = &M.hs[i];
+            if (!hm->open || hm->dev != dev)
+                continue;
+            if (M.apps[hm->app].kind == K_CB)
+                maybe |= button_selects(hm, mode, state);
+            else if (model_press(hm, b, mode, state) < 0)
+                missed++;
+        }
+    }
+    rc = tapiq_mem_button(dev, b, state);
+    TRACE("  tapiq_mem_button(%u, %u, %#x) = %d (missed %d%s)\n", dev, b, state, rc, missed,
+          maybe ? ", maybe more" : "");
+    if (want == 0 && (missed || maybe)) {
+        FUZZ_CHECK(rc == -ENOBUFS || (!missed && rc == 0),
+                   "tapiq_mem_button = %d, %d polled handles had no room", rc, missed);
+        M.overruns += (uint64_t)missed;
+    } else {
+        FUZZ_CHECK(rc == want, "tapiq_mem_button(%u, %u, %#x) = %d, want %d", dev, b, state, rc,
+                   want);
+    }
+    /* No hookswitch on these consoles. */
+    if (M.rt_live && (x & 7) == 7)
+        FUZZ_CHECK(tapiq_mem_hookswitch(dev, PHONEHOOKSWITCHDEV_HANDSET,
+                                        PHONEHOOKSWITCHMODE_MIC) == -EINVAL,
+                   "tapiq_mem_hookswitch without hookswitch devices");
+}
+
+/* At a quiescent point (polled applications drained): every predicted
+ * PHONE_BUTTON was read; the counters agree. */
+static void buttons_settle(const tapiq_stats *s)
+{
+    for (int i = 0; i < M.nhs; i++) {
+        struct m_handle *hm = &M.hs[i];
+        if (hm->open && M.apps[hm->app].kind != K_CB)
+            FUZZ_CHECK(hm->bt.n == 0 && hm->bt.units == (uint32_t)__builtin_popcount(hm->bt.down),
+                       "handle %#x: %d PHONE_BUTTON never came (%u units, down %#x)", hm->h,
+                       hm->bt.n, hm->bt.units, hm->bt.down);
+    }
+    FUZZ_CHECK(M.cb_buttons ? s->button_overruns >= M.overruns : s->button_overruns == M.overruns,
+               "stats: button_overruns %llu, model %llu", (unsigned long long)s->button_overruns,
+               (unsigned long long)M.overruns);
+}
