@@ -3,8 +3,10 @@
  * Wire format (the README's "Wire format"; prefix default "tapiq", or
  * ?prefix=NAME in the page address):
  *   <prefix>/console/<id>/lamps   retained, from tapiq: the whole console state,
- *       {"console":<id>,"seq":<n>,"lamps":[mode names...]} plus, when present,
- *       "display" (text) and "buttons" ([{"id":n,"text":"..."}...]).
+ *       {"v":2,"console":<id>,"seq":<n>,"lamps":[mode names...]} plus, when the
+ *       console has them, "display" (rows of text) and "buttons"
+ *       ([{"id":n,"mode":"feature","function":n,"text":"..."}...]); the other
+ *       members (ring, hookswitch ...) are not drawn.
  *   <prefix>/console/<id>/online  retained: "1", "0" (last will), or empty ("1").
  *   <prefix>/console/<id>/button  published here on a click: {"button":<n>,"state":"down"}
  *       then {"button":<n>,"state":"up"} (QoS 1, not retained).
@@ -16,7 +18,7 @@
  * is the whole state, so dropping intermediate ones loses nothing.
  *
  * window.wall exposes the model and counters (for tests and measurements):
- *   consoles: Map id -> {seq, lamps[], display, buttons[], online}
+ *   consoles: Map id -> {seq, lamps[], display (rows joined by "\n"), buttons[], online}
  *   stats: {received, stale, malformed, applied, frames, drawMs}
  *   ready: true once subscribed.
  */
@@ -86,15 +88,22 @@
     schedule();
   }
 
+  /* The console's buttons, labelled with their text (or id); a lamp that
+   * belongs to a button shows its text as its tooltip. */
   function drawButtons(c, buttons) {
     const box = c.el.querySelector(".buttons");
     box.textContent = "";
+    for (const e of c.lampEls) e.classList.remove("button");
     for (const b of buttons) {
       if (!b || !Number.isInteger(b.id)) continue;
+      const label = typeof b.text === "string" && b.text ? b.text : String(b.id);
       const e = document.createElement("button");
       e.dataset.button = String(b.id);
-      e.textContent = typeof b.text === "string" && b.text ? b.text : String(b.id);
+      e.textContent = label;
+      e.title = (b.mode || "button") + " " + b.id;
       box.appendChild(e);
+      const lamp = c.lampEls[b.id];
+      if (lamp) { lamp.classList.add("button"); lamp.title = "console " + c.id + " button " + b.id + ": " + label; }
     }
     c.buttons = buttons;
   }
@@ -118,7 +127,7 @@
       c.lamps[i] = now;
       c.lampEls[i].dataset.mode = now;
     }
-    const display = typeof s.display === "string" ? s.display : "";
+    const display = Array.isArray(s.display) ? s.display.join("\n") : "";
     if (display !== c.display) { c.display = display; c.el.querySelector(".display").textContent = display; }
     const buttons = Array.isArray(s.buttons) ? s.buttons : [];
     if (JSON.stringify(buttons) !== JSON.stringify(c.buttons)) drawButtons(c, buttons);

@@ -10,8 +10,12 @@ Checks, each against what the application reads back (wall_app: phoneGetLamp):
   2. a second pattern: the DOM follows (highest seq kept, bursts coalesced);
   3. the consoles of a simulator killed with SIGKILL are marked offline after
      their last will, the others stay online; the header counts agree;
-  4. a mouse click (DevTools Input events) on a lamp publishes that console's
-     button press on the wire: a "down" then an "up" for that button.
+  4. the display text in the DOM equals phoneGetDisplay, row by row, and the
+     buttons the state lists are drawn with their text;
+  5. a mouse click (DevTools Input events) on a console's Ready button
+     publishes the press on the wire (a "down" then an "up" for that button)
+     and reaches the application as PHONE_BUTTON DOWN then UP with the
+     button's id and mode (FEATURE).
 Skips (exit 77) with a message when Chromium, Mosquitto or python3-websocket
 is missing. Everything listens on 127.0.0.1, on ports picked free at run time;
 children are stopped by PID.
@@ -56,7 +60,8 @@ def main():
         prefix = "tapiq"
         sim_live = st.sim(sim, 0, NCONS - NDEAD, NLAMPS, "live")
         sim_dead = st.sim(sim, NCONS - NDEAD, NDEAD, NLAMPS, "dead")
-        app = st.spawn([app_prog, "backend=mqtt,url=mqtt://127.0.0.1:%d,devices=%d,lamps=%d"
+        app = st.spawn([app_prog, "backend=mqtt,url=mqtt://127.0.0.1:%d,devices=%d,lamps=%d,"
+                        "display=2x12,buttons=feature:none:Ready+dummy+call:none:Line 1"
                         % (st.mqtt_port, NCONS, NLAMPS)], "app", stdin=subprocess.PIPE,
                        stdout=subprocess.PIPE)
         read_until_ok(app)
@@ -85,20 +90,47 @@ def main():
         print("consoles %s marked offline after their last will; header online %s"
               % (off, hdr), flush=True)
 
-        # 4. A click on console 2's lamp 5 is button 5 pressed: down, then up.
+        # 4. Display and buttons.
+        app.stdin.write(b"display\n")
+        app.stdin.flush()
+        want = {}
+        for line in read_until_ok(app):
+            f = line.split()
+            want[int(f[1])] = bytes.fromhex(f[2]).decode("latin-1")
+        dom = br.eval("Object.fromEntries([...document.querySelectorAll('#wall .console')].map("
+                      "t => [t.dataset.console, t.querySelector('.display').textContent]))")
+        dom = {int(k): v.replace("\n", "") for k, v in dom.items()}
+        if dom != want or any(len(v) != 24 for v in want.values()):
+            fail("display text in the DOM %s, phoneGetDisplay %s" % (dom, want))
+        labels = br.eval("[...document.querySelectorAll('#wall .console[data-console=\"2\"] "
+                         ".buttons button')].map(b => [Number(b.dataset.button), b.textContent])")
+        if labels != [[0, "Ready"], [2, "Line 1"]]:
+            fail("buttons of console 2 in the DOM: %s" % labels)
+        print("display text equals phoneGetDisplay on %d consoles; buttons %s" % (len(dom), labels),
+              flush=True)
+
+        # 5. A click on console 2's Ready button (position 0): down, then up,
+        # on the wire and as PHONE_BUTTON.
         sub = st.spawn([msub, "-h", "127.0.0.1", "-p", str(st.mqtt_port), "-v", "-q", "1",
                         "-C", "2", "-W", "20", "-t", prefix + "/console/+/button"], "sub",
                        stdout=subprocess.PIPE)
         time.sleep(0.5)  # mosquitto_sub has subscribed
-        br.click("#wall .console[data-console='2'] .lamp[data-lamp='5']")
+        br.click("#wall .console[data-console='2'] .buttons button[data-button='0']")
         out, _ = sub.communicate(timeout=30)
         lines = out.decode().splitlines()
-        want = [prefix + "/console/2/button " + json.dumps({"button": 5, "state": s},
+        want = [prefix + "/console/2/button " + json.dumps({"button": 0, "state": s},
                                                             separators=(",", ":"))
                 for s in ("down", "up")]
         if lines != want:
             fail("button press on the wire: %s, wanted %s" % (lines, want))
-        print("click on console 2 lamp 5: %s" % lines, flush=True)
+        app.stdin.write(b"buttons 2\n")
+        app.stdin.flush()
+        events = read_until_ok(app)
+        # console 2, button 0, PHONEBUTTONMODE_FEATURE, DOWN (2) then UP (1)
+        if events != ["button 2 0 4 2", "button 2 0 4 1"]:
+            fail("PHONE_BUTTON messages %s" % events)
+        print("click on console 2's Ready button: %s; PHONE_BUTTON %s" % (lines, events),
+              flush=True)
 
         if shot:
             br.screenshot(shot)

@@ -9,6 +9,12 @@
  *               the wall must coalesce), waits for every reply (each must be
  *               0), then prints one line per console, what phoneGetLamp
  *               returns: "lamps C m0 m1 ..." (wire-format mode names).
+ *   display     prints "display C HEX" per console: phoneGetDisplay's string
+ *               (without its NUL) in hex; "display C none" without a display.
+ *   buttons N   waits (20 s at most) for N PHONE_BUTTON messages, printing
+ *               "button C ID MODE STATE" for each (C: the console of the
+ *               handle; MODE and STATE: dwParam2, dwParam3). Every handle
+ *               asks for every button mode going DOWN or UP.
  *   quit        shuts down and exits 0.
  * Any failure prints "error ..." and exits 1.
  */
@@ -31,10 +37,21 @@ static void fail(const char *what, LONG rc)
     exit(1);
 }
 
+static unsigned nbuttons;
+static char button_lines[64][64];
+
 static void reap(DWORD timeout_ms)
 {
     PHONEMESSAGE msg;
     while (phoneGetMessage(app, &msg, timeout_ms) == 0) {
+        if (msg.dwMessageID == PHONE_BUTTON && nbuttons < 64) {
+            DWORD c = 0;
+            while (c < ndev && (DWORD)h[c] != msg.hDevice)
+                c++;
+            snprintf(button_lines[nbuttons++], sizeof(button_lines[0]), "button %lu %lu %lu %lu",
+                     (unsigned long)c, (unsigned long)msg.dwParam1, (unsigned long)msg.dwParam2,
+                     (unsigned long)msg.dwParam3);
+        }
         if (msg.dwMessageID == PHONE_REPLY) {
             if (msg.dwParam2 != 0)
                 fail("PHONE_REPLY", (LONG)msg.dwParam2);
@@ -84,6 +101,38 @@ static void pattern(unsigned k)
     }
 }
 
+static void display(void)
+{
+    unsigned char buf[sizeof(VARSTRING) + 4200];
+    VARSTRING *v = (VARSTRING *)buf;
+    for (DWORD c = 0; c < ndev; c++) {
+        LONG rc;
+        memset(buf, 0, sizeof(buf));
+        v->dwTotalSize = sizeof(buf);
+        rc = phoneGetDisplay(h[c], v);
+        printf("display %lu ", (unsigned long)c);
+        if (rc == (LONG)PHONEERR_OPERATIONUNAVAIL) {
+            printf("none\n");
+            continue;
+        }
+        if (rc != 0)
+            fail("phoneGetDisplay", rc);
+        for (DWORD i = 0; i + 1 < v->dwStringSize; i++)
+            printf("%02x", buf[v->dwStringOffset + i]);
+        printf("\n");
+    }
+}
+
+static void buttons(unsigned n)
+{
+    uint64_t until = mq_now_ms() + 20000;
+    while (nbuttons < n && mq_now_ms() < until)
+        reap(100);
+    for (unsigned i = 0; i < nbuttons; i++)
+        printf("%s\n", button_lines[i]);
+    nbuttons = 0;
+}
+
 int main(int argc, char **argv)
 {
     char line[64];
@@ -95,8 +144,13 @@ int main(int argc, char **argv)
     app = mq_init(argv[1], &ndev);
     h = calloc(ndev, sizeof(*h));
     TQ_CHECK(h != NULL);
-    for (DWORD c = 0; c < ndev; c++)
+    for (DWORD c = 0; c < ndev; c++) {
         h[c] = mq_open(app, c, PHONEPRIVILEGE_OWNER);
+        DWORD modes = PHONEBUTTONMODE_CALL | PHONEBUTTONMODE_FEATURE | PHONEBUTTONMODE_KEYPAD |
+                      PHONEBUTTONMODE_LOCAL | PHONEBUTTONMODE_DISPLAY;
+        if (phoneSetStatusMessages(h[c], 0, modes, PHONEBUTTONSTATE_DOWN | PHONEBUTTONSTATE_UP) != 0)
+            fail("phoneSetStatusMessages", 0);
+    }
     memset(&caps, 0, sizeof(caps));
     caps.dwTotalSize = sizeof(caps);
     TQ_CHECK(phoneGetDevCaps(app, 0, TAPI_VERSION2_2, 0, &caps) == 0);
@@ -107,6 +161,10 @@ int main(int argc, char **argv)
         unsigned k;
         if (sscanf(line, "pattern %u", &k) == 1)
             pattern(k);
+        else if (sscanf(line, "buttons %u", &k) == 1)
+            buttons(k);
+        else if (strncmp(line, "display", 7) == 0)
+            display();
         else if (strncmp(line, "quit", 4) == 0)
             break;
         else
