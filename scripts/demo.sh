@@ -90,7 +90,7 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 
-build/tools/tapiq-console-sim --url "mqtt://127.0.0.1:$mqtt_port" --consoles "$consoles" --lamps 64 \
+build/tools/tapiq-console-sim --url "mqtt://127.0.0.1:$mqtt_port" --consoles "$consoles" --lamps 256 \
   --ready-file "$run/consoles-ready" >/dev/null &
 pids+=($!)
 for _ in $(seq 200); do [ -e "$run/consoles-ready" ] && break; sleep 0.05; done

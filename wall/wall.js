@@ -112,7 +112,7 @@
     const box = c.el.querySelector(".lamps");
     for (let i = c.lampEls.length; i < s.lamps.length; i++) {
       const e = document.createElement("i");
-      e.className = "lamp";
+      e.className = "lamp m-off";
       e.dataset.lamp = String(i);
       e.dataset.mode = "off";
       e.title = "console " + c.id + " button " + i;
@@ -125,6 +125,9 @@
       if (was === now) continue;
       lit += (now !== "off" && now !== "dummy" ? 1 : 0) - (was !== "off" && was !== "dummy" ? 1 : 0);
       c.lamps[i] = now;
+      /* The class selects the style (and the blink: wall.css); data-mode is
+       * the same for readers of the DOM. */
+      c.lampEls[i].classList.replace("m-" + was, "m-" + now);
       c.lampEls[i].dataset.mode = now;
     }
     const display = Array.isArray(s.display) ? s.display.join("\n") : "";
@@ -193,6 +196,18 @@
     t.classList.add("pressed");
     setTimeout(() => t.classList.remove("pressed"), 150);
   });
+
+  /* The cadences of wall.css: every 100 ms, the modes that are dark now. */
+  let tick = 0;
+  const legend = document.querySelector(".legend");
+  setInterval(() => {
+    const t = tick++ % 10; /* 100 ms steps of the 1 s period */
+    const dark = { wink: t >= 8, flash: t >= 5, flutter: t % 2 === 1, brokenflutter: t >= 5 || t % 2 === 1 };
+    for (const m in dark) {
+      wallEl.classList.toggle("dark-" + m, dark[m]);
+      legend.classList.toggle("dark-" + m, dark[m]);
+    }
+  }, 100);
 
   setInterval(() => {
     const now = performance.now();
