@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <tapiq/tapi.h>
 
+#include "backends/mqtt/cattrs.h"
 #include "backends/mqtt/wire.h"
 #include "backends/mqtt/wire_state.h"
 #include "tests/check.h"
@@ -166,9 +168,76 @@ static void state(void)
     }
 }
 
+/* The backend's attribute state: initial values, each kind of update
+ * applied in order, the copy, and what the state message then says. */
+static void cattrs(void)
+{
+    static const uint32_t sizes[2] = {4, 2};
+    static const uint32_t bmodes[3] = {PHONEBUTTONMODE_FEATURE, PHONEBUTTONMODE_DUMMY,
+                                       PHONEBUTTONMODE_DUMMY};
+    static const char *const texts[3] = {"Ready", NULL, NULL};
+    tapiq_device_attrs t;
+    struct tapiq_mqtt_attrs *a, *copy;
+    struct mqtt_cattrs_cap cap = {0, 0, 0};
+    struct tapiq_mqtt_devspec ds[TAPIQ_MQTT_DEVSPEC_MAX];
+    uint32_t nds = 0, modes[3] = {PHONELAMPMODE_OFF, PHONELAMPMODE_OFF, PHONELAMPMODE_OFF};
+    char buf[8192];
+    int len;
+    const char *want =
+        "{\"v\":2,\"console\":1,\"seq\":2,\"lamps\":[\"off\",\"off\",\"off\"],"
+        "\"display\":[\"Queue\",\"  3! \"],\"ring\":{\"mode\":2,\"volume\":9},"
+        "\"hookswitch\":{\"handset\":\"mic\",\"headset\":\"onhook\"},"
+        "\"volume\":{\"handset\":32768,\"headset\":100},\"gain\":{\"handset\":5,\"headset\":32768},"
+        "\"buttons\":[{\"id\":0,\"mode\":\"feature\",\"function\":0,\"text\":\"Ready\"},"
+        "{\"id\":2,\"mode\":\"call\",\"function\":1,\"text\":\"Line\"}],"
+        "\"data\":[\"01020000\",\"0000\"],\"devspecific\":[\"aa\",\"\"]}";
+    const tapiq_attr ups[] = {
+        {TAPIQ_ATTR_DISPLAY, 0, 0, 0, "Queue", 5, 0},
+        {TAPIQ_ATTR_DEVSPECIFIC, 0, 0, 0, "\xaa", 1, 0},
+        {TAPIQ_ATTR_DISPLAY, 0, 1, 2, "3!", 2, 0},
+        {TAPIQ_ATTR_RING, 0, 2, 9, NULL, 0, 0},
+        {TAPIQ_ATTR_HOOKSWITCH, PHONEHOOKSWITCHDEV_HANDSET, PHONEHOOKSWITCHMODE_MIC, 0, NULL, 0, 0},
+        {TAPIQ_ATTR_VOLUME, PHONEHOOKSWITCHDEV_HEADSET, 100, 0, NULL, 0, 0},
+        {TAPIQ_ATTR_GAIN, PHONEHOOKSWITCHDEV_HANDSET, 5, 0, NULL, 0, 0},
+        {TAPIQ_ATTR_BUTTONINFO, 2, PHONEBUTTONMODE_CALL, 1, "Line", 4, 0},
+        {TAPIQ_ATTR_DATA, 0, 0, 0, "\x01\x02", 2, 0},
+        {TAPIQ_ATTR_DEVSPECIFIC, 0, 0, 0, NULL, 0, 0},
+    };
+
+    memset(&t, 0, sizeof(t));
+    t.display_rows = 2, t.display_columns = 5, t.ring_modes = 3;
+    t.hookswitch_devs = t.volume_devs = t.gain_devs = PHONEHOOKSWITCHDEV_HANDSET |
+                                                      PHONEHOOKSWITCHDEV_HEADSET;
+    t.data_areas = 2, t.data_sizes = sizes, t.button_text_max = 8;
+    t.button_modes = bmodes, t.button_texts = texts;
+    a = mqtt_cattrs_new(&t, 3);
+    TQ_CHECK(a != NULL);
+    mqtt_cattrs_cap_add(&cap, a);
+    copy = mqtt_cattrs_scratch(&cap);
+    TQ_CHECK(copy != NULL);
+    mqtt_cattrs_copy(copy, a);
+    mqtt_cattrs_apply(copy, ups, sizeof(ups) / sizeof(ups[0]), ds, &nds);
+    TQ_CHECK(nds == 2 && ds[0].size == 1 && ds[1].size == 0);
+    len = tapiq_mqtt_encode_state(buf, sizeof(buf), 1, 2, modes, 3, copy, ds, nds);
+    TQ_CHECKF(len > 0 && strcmp(buf, want) == 0, "encoded %s", buf);
+    /* The original is untouched until the message is acknowledged. */
+    len = tapiq_mqtt_encode_state(buf, sizeof(buf), 1, 1, modes, 3, a, NULL, 0);
+    TQ_CHECKF(len > 0 && strstr(buf, "\"display\":[\"     \",\"     \"]") &&
+                  strstr(buf, "\"ring\":{\"mode\":0,\"volume\":32768}") &&
+                  strstr(buf, "\"data\":[\"00000000\",\"0000\"]") && !strstr(buf, "devspecific"),
+              "initial %s", buf);
+    /* A console with lamps only takes only the device-specific requests. */
+    nds = 0;
+    mqtt_cattrs_apply(NULL, ups, sizeof(ups) / sizeof(ups[0]), ds, &nds);
+    TQ_CHECK(nds == 2);
+    free(a);
+    free(copy);
+}
+
 void tapiq_test_wire_state(void)
 {
     inbound();
     state();
+    cattrs();
     printf("wire: state and inbound unit checks ok\n");
 }
