@@ -41,7 +41,7 @@ quiet meson compile -C build -j2 tapiq-demo tapiq-console-sim
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 [ -x "$mosquitto" ] || { echo "demo.sh: mosquitto not found" >&2; exit 1; }
 
-seconds=86400 consoles=500 rate=20000 config="" rest=()
+seconds=86400 consoles=500 rate=5000 config="" rest=()
 set -- "${args[@]+"${args[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in

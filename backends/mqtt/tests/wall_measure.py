@@ -53,6 +53,8 @@ def main():
             br = st.browser(1600, 1000)
             br.open(st.url)
             br.wait("window.wall && window.wall.ready === true", 30, "the page did not subscribe")
+            if os.environ.get("WALL_EVAL"):
+                br.eval(os.environ["WALL_EVAL"])
             br.call("Performance.enable")
             m0 = {m["name"]: m["value"] for m in br.call("Performance.getMetrics")["metrics"]}
             cpu0 = br.cpu_seconds()
