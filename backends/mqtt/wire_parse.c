@@ -7,10 +7,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "backends/mqtt/wire.h"
+#include <tapiq/tapi.h>
 
-#define PHONEBUTTONSTATE_UP 0x1u
-#define PHONEBUTTONSTATE_DOWN 0x2u
+#include "backends/mqtt/wire.h"
 
 struct cursor {
     const char *p, *end;
@@ -95,7 +94,7 @@ static int get_uint(struct cursor *c, uint64_t max, uint64_t *out)
     start = c->p;
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
         uint64_t d = (uint64_t)(*c->p - '0');
-        if (v > (max - d) / 10)
+        if (d > max || v > (max - d) / 10)
             return -EINVAL;
         v = v * 10 + d;
         c->p++;
@@ -186,9 +185,8 @@ static int get_hex(struct cursor *c, uint8_t *out, size_t cap, size_t max, size_
     return 0;
 }
 
-static int dev_index(struct cursor *c, const char *k, size_t kl)
+static int dev_index(const char *k, size_t kl)
 {
-    (void)c;
     if (key_is(k, kl, "handset"))
         return 0;
     if (key_is(k, kl, "speaker"))
@@ -209,7 +207,7 @@ static int get_devs(struct cursor *c, uint32_t *devs, uint32_t *v, int modes)
         return -EINVAL;
     do {
         int i;
-        if (get_key(c, &k, &kl) || (i = dev_index(c, k, kl)) < 0 || (*devs & (1u << i)))
+        if (get_key(c, &k, &kl) || (i = dev_index(k, kl)) < 0 || (*devs & (1u << i)))
             return -EINVAL;
         *devs |= 1u << i;
         if (modes) {
@@ -544,7 +542,7 @@ int tapiq_mqtt_parse_inbound(const char *prefix, const char *topic, const void *
             } else if (kind == TAPIQ_MQTT_IN_HOOKSWITCH && key_is(k, kl, "device")) {
                 int i;
                 bit = 1;
-                if (get_name(&c, &s, &sl) || (i = dev_index(&c, s, sl)) < 0)
+                if (get_name(&c, &s, &sl) || (i = dev_index(s, sl)) < 0)
                     return -EINVAL;
                 out->a = 1u << i;
             } else if (kind == TAPIQ_MQTT_IN_HOOKSWITCH && key_is(k, kl, "mode")) {

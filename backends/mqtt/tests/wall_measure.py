@@ -11,6 +11,8 @@ animation frames/s, the draw time per frame (mean, max), the CPU time of
 Chromium's processes over the run, and whether the page caught up: after the
 demo ends, the time until every console's drawn seq equals its retained seq
 on the broker (read with mosquitto_sub). Prints one line per rate.
+WALL_EVAL in the environment: JavaScript evaluated in the page once it has
+subscribed (for experiments).
 """
 import os
 import subprocess
