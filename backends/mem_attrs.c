@@ -365,8 +365,20 @@ int mem_attrs_check(const struct mem_attrs *a, uint32_t devices, uint32_t lamps,
     return 0;
 }
 
+static int set_on_host(void *host, uint32_t device, const tapiq_device_attrs *t)
+{
+    return tapiq_host_set_device_attrs(host, device, t, sizeof(*t));
+}
+
 int mem_attrs_apply(const struct mem_attrs *a, tapiq_host *host, uint32_t device, uint32_t lamps,
                     char *err, size_t errlen)
+{
+    return mem_attrs_resolve(a, device, lamps, set_on_host, host, err, errlen);
+}
+
+int mem_attrs_resolve(const struct mem_attrs *a, uint32_t device, uint32_t lamps,
+                      int (*give)(void *ctx, uint32_t device, const tapiq_device_attrs *t),
+                      void *ctx, char *err, size_t errlen)
 {
     const struct value *v[K_N];
     const struct buttons *b;
@@ -417,7 +429,7 @@ int mem_attrs_apply(const struct mem_attrs *a, tapiq_host *host, uint32_t device
         t.button_functions = functions;
         t.button_texts = texts;
     }
-    rc = tapiq_host_set_device_attrs(host, device, &t, sizeof(t));
+    rc = give(ctx, device, &t);
     free(modes);
     free(functions);
     free((void *)texts);

@@ -1,4 +1,5 @@
-/* backends/mem_attrs.h - the mem backend's console attributes besides lamps:
+/* backends/mem_attrs.h - console attributes besides lamps (the mem and mqtt
+ * backends' keys):
  * their configuration keys and the attributes they give each console.
  *
  * Keys (each also per console or range of consoles: `KEY@N` or `KEY@A-B`;
@@ -51,5 +52,12 @@ int mem_attrs_check(const struct mem_attrs *a, uint32_t devices, uint32_t lamps,
  * Returns 0, -EINVAL (message in @err), -ENOMEM. */
 int mem_attrs_apply(const struct mem_attrs *a, tapiq_host *host, uint32_t device, uint32_t lamps,
                     char *err, size_t errlen);
+
+/* The same, handing the attributes to @give(@ctx, @device, attrs) instead
+ * (not called for a console with lamps only; attrs valid during the call).
+ * Returns what @give returns, or the errors above. */
+int mem_attrs_resolve(const struct mem_attrs *a, uint32_t device, uint32_t lamps,
+                      int (*give)(void *ctx, uint32_t device, const tapiq_device_attrs *t),
+                      void *ctx, char *err, size_t errlen);
 
 #endif /* TAPIQ_BACKENDS_MEM_ATTRS_H */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages tapiq needs to build, test and benchmark.
+# Install the Debian packages tapiq needs to build, test and benchmark
+# (chromium and python3-websocket: the lamp wall's browser test).
 # Idempotent: prints nothing and changes nothing when all are installed.
 # Uses sudo when not run as root.
 set -euo pipefail
@@ -9,6 +10,7 @@ packages=(
   liburcu-dev libck-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind gnuplot-nox
   mosquitto mosquitto-clients libmosquitto-dev nats-server
+  chromium python3 python3-websocket
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -14,6 +14,14 @@
  * --state-file gets one line per console in the wire format (seq 0 and no
  * lamps for a console that has received nothing). --ready-file is created
  * once every console is connected and subscribed.
+ *
+ * The operator: each console keeps its display and buttons from the state
+ * (--print shows them). --press ID:BUTTON and --hookswitch ID:DEV:MODE
+ * (repeatable; DEV handset, speaker or headset, MODE onhook, mic, speaker or
+ * micspeaker) are played in the order given once every console is
+ * subscribed: a press publishes DOWN then UP on <prefix>/console/ID/button.
+ * --presses R presses R buttons a second over all consoles (a random
+ * console that shows buttons, a random one of its buttons).
  * One thread polls every connection; a lost connection is retried every 0.5 s.
  */
 #include <errno.h>
@@ -30,8 +38,10 @@
 #include <mosquitto.h>
 
 #include "backends/mqtt/wire.h"
+#include "backends/mqtt/wire_state.h"
 
 #define SIM_MAX_LAMPS 4096u
+#define SIM_MAX_SCRIPT 256
 
 struct console {
     struct mosquitto *m;
@@ -43,6 +53,14 @@ struct console {
     uint32_t nlamps;
     uint32_t *lamps;
     uint64_t received, stale, malformed;
+    uint32_t rows, cols, nbuttons;
+    uint8_t *display;    /* rows x cols bytes (malloc) */
+    uint16_t *buttons;   /* ids of the buttons the state lists (malloc) */
+};
+
+/* A scripted action: a press (dev 0) or a hookswitch change. */
+struct action {
+    uint32_t id, button, dev, mode;
 };
 
 static struct {
@@ -52,7 +70,11 @@ static struct {
     uint32_t n, first, lamps;
     const char *state_file, *ready_file;
     int print, verbose;
-} opt = {"127.0.0.1", 1883, "tapiq", 4, 0, 64, NULL, NULL, 0, 0};
+    double presses;
+    struct action script[SIM_MAX_SCRIPT];
+    unsigned nscript;
+} opt = {"127.0.0.1", 1883, "tapiq", 4, 0, 64, NULL, NULL, 0, 0, 0, {{0, 0, 0, 0}}, 0};
+static uint64_t presses_made;
 
 static struct console *cons;
 static volatile sig_atomic_t sig_dump, sig_stop;
@@ -115,11 +137,20 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 {
     struct console *c = obj;
     static uint32_t modes[SIM_MAX_LAMPS];
-    uint32_t console, n;
+    static uint8_t display[TAPIQ_MQTT_DISPLAY_MAX];
+    static struct tapiq_mqtt_button buttons[SIM_MAX_LAMPS];
+    static uint8_t data[1 << 20];
+    struct tapiq_mqtt_attrs a;
+    uint32_t console, n, version;
     uint64_t seq;
     (void)m;
-    if (tapiq_mqtt_parse_lamps(msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0,
-                               &console, &seq, modes, SIM_MAX_LAMPS, &n) != 0 ||
+    memset(&a, 0, sizeof(a));
+    a.display = display, a.display_cap = sizeof(display);
+    a.buttons = buttons, a.buttons_cap = SIM_MAX_LAMPS;
+    a.data = data, a.data_cap = sizeof(data);
+    if (tapiq_mqtt_parse_state(msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0,
+                               &version, &console, &seq, modes, SIM_MAX_LAMPS, &n, &a, NULL, NULL,
+                               NULL, 0) != 0 ||
         console != c->id) {
         c->malformed++;
         return;
@@ -132,6 +163,24 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     c->seq = seq;
     c->nlamps = n < opt.lamps ? n : opt.lamps;
     memcpy(c->lamps, modes, c->nlamps * sizeof(uint32_t));
+    if ((size_t)a.rows * a.cols != (size_t)c->rows * c->cols) {
+        free(c->display);
+        c->display = a.rows ? malloc((size_t)a.rows * a.cols) : NULL;
+        if (!c->display)
+            a.rows = a.cols = 0;
+    }
+    c->rows = a.rows, c->cols = a.cols;
+    if (c->rows)
+        memcpy(c->display, display, (size_t)c->rows * c->cols);
+    if (a.nbuttons != c->nbuttons) {
+        free(c->buttons);
+        c->buttons = a.nbuttons ? malloc(a.nbuttons * sizeof(uint16_t)) : NULL;
+        if (!c->buttons)
+            a.nbuttons = 0;
+    }
+    c->nbuttons = a.nbuttons;
+    for (uint32_t i = 0; i < c->nbuttons; i++)
+        c->buttons[i] = (uint16_t)buttons[i].id;
     if (opt.verbose)
         printf("console %u seq %" PRIu64 "\n", c->id, seq);
 }
@@ -173,8 +222,88 @@ static void print_state(void)
         for (uint32_t l = 0; l < c->nlamps; l++)
             printf(" %s", tapiq_mqtt_mode_name(c->lamps[l]));
         printf("\n");
+        for (uint32_t r = 0; r < c->rows; r++) {
+            printf("  display |");
+            for (uint32_t k = 0; k < c->cols; k++) {
+                uint8_t b = c->display[(size_t)r * c->cols + k];
+                putchar(b >= 0x20 && b < 0x7f ? b : '?');
+            }
+            printf("|\n");
+        }
+        if (c->nbuttons) {
+            printf("  buttons");
+            for (uint32_t k = 0; k < c->nbuttons; k++)
+                printf(" %u", (unsigned)c->buttons[k]);
+            printf("\n");
+        }
     }
     fflush(stdout);
+}
+
+static void press(struct console *c, uint32_t button)
+{
+    char t[300], msg[64];
+    topic_of(t, sizeof(t), c->id, "button");
+    snprintf(msg, sizeof(msg), "{\"button\":%" PRIu32 ",\"state\":\"down\"}", button);
+    mosquitto_publish(c->m, NULL, t, (int)strlen(msg), msg, 1, false);
+    snprintf(msg, sizeof(msg), "{\"button\":%" PRIu32 ",\"state\":\"up\"}", button);
+    mosquitto_publish(c->m, NULL, t, (int)strlen(msg), msg, 1, false);
+    presses_made++;
+}
+
+static void play_script(void)
+{
+    char t[300], msg[96];
+    for (unsigned i = 0; i < opt.nscript; i++) {
+        const struct action *a = &opt.script[i];
+        struct console *c = &cons[a->id - opt.first];
+        if (!a->dev) {
+            press(c, a->button);
+            continue;
+        }
+        topic_of(t, sizeof(t), c->id, "hookswitch");
+        snprintf(msg, sizeof(msg), "{\"device\":\"%s\",\"mode\":\"%s\"}",
+                 tapiq_mqtt_hsdev_name(a->dev), tapiq_mqtt_hsmode_name(a->mode));
+        mosquitto_publish(c->m, NULL, t, (int)strlen(msg), msg, 1, false);
+    }
+}
+
+/* --presses: a random button of a random console that shows buttons. */
+static void press_random(uint64_t *rng)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        struct console *c;
+        *rng ^= *rng >> 12, *rng ^= *rng << 25, *rng ^= *rng >> 27;
+        c = &cons[(*rng * 0x2545F4914F6CDD1Dull >> 32) % opt.n];
+        if (c->connected && c->nbuttons) {
+            press(c, c->buttons[(*rng >> 40) % c->nbuttons]);
+            return;
+        }
+    }
+}
+
+static int parse_action(const char *a, const char *v)
+{
+    struct action *x = &opt.script[opt.nscript];
+    char dev[16], mode[16];
+    if (opt.nscript == SIM_MAX_SCRIPT)
+        return -1;
+    memset(x, 0, sizeof(*x));
+    if (strcmp(a, "--press") == 0) {
+        if (sscanf(v, "%" SCNu32 ":%" SCNu32, &x->id, &x->button) != 2)
+            return -1;
+    } else if (sscanf(v, "%" SCNu32 ":%15[a-z]:%15[a-z]", &x->id, dev, mode) == 3) {
+        for (uint32_t d = 1; d <= 4; d <<= 1)
+            if (strcmp(tapiq_mqtt_hsdev_name(d), dev) == 0)
+                x->dev = d;
+        x->mode = tapiq_mqtt_hsmode_parse(mode, strlen(mode));
+        if (!x->dev || !x->mode)
+            return -1;
+    } else {
+        return -1;
+    }
+    opt.nscript++;
+    return 0;
 }
 
 static int parse_args(int argc, char **argv)
@@ -221,12 +350,22 @@ static int parse_args(int argc, char **argv)
             opt.state_file = v;
         } else if (strcmp(a, "--ready-file") == 0) {
             opt.ready_file = v;
+        } else if (strcmp(a, "--press") == 0 || strcmp(a, "--hookswitch") == 0) {
+            if (parse_action(a, v))
+                return -1;
+        } else if (strcmp(a, "--presses") == 0) {
+            opt.presses = strtod(v, NULL);
+            if (!(opt.presses >= 0 && opt.presses <= 100000))
+                return -1;
         } else {
             return -1;
         }
     }
     if (opt.n == 0 || opt.n > 100000 || opt.lamps > SIM_MAX_LAMPS || opt.port <= 0 || opt.port > 65535)
         return -1;
+    for (unsigned i = 0; i < opt.nscript; i++)
+        if (opt.script[i].id < opt.first || opt.script[i].id - opt.first >= opt.n)
+            return -1;
     return 0;
 }
 
@@ -236,15 +375,19 @@ int main(int argc, char **argv)
     uint32_t *pidx;
     int ready = 0;
     char t[300];
+    uint64_t rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid(), t_ready = 0, pressed = 0;
     struct sigaction sa;
 
     if (parse_args(argc, argv)) {
         fprintf(stderr,
                 "usage: tapiq-console-sim [--url mqtt://HOST:PORT] [--prefix P] [--consoles N]\n"
                 "         [--first ID] [--lamps L] [--state-file PATH] [--ready-file PATH]\n"
-                "         [--print] [--verbose]\n"
+                "         [--print] [--verbose] [--press ID:BUTTON]... [--hookswitch ID:DEV:MODE]...\n"
+                "         [--presses R]\n"
                 "  Simulates consoles FIRST .. FIRST+N-1 (default 4 consoles, 64 lamps,\n"
-                "  mqtt://127.0.0.1:1883, prefix tapiq). SIGUSR1 prints / writes the state.\n");
+                "  mqtt://127.0.0.1:1883, prefix tapiq). SIGUSR1 prints / writes the state.\n"
+                "  --press / --hookswitch play once every console is subscribed, in order;\n"
+                "  --presses R presses R buttons a second (of consoles that show buttons).\n");
         return 2;
     }
     memset(&sa, 0, sizeof(sa));
@@ -297,13 +440,19 @@ int main(int argc, char **argv)
             pfd[n].events = POLLIN | (mosquitto_want_write(c->m) ? POLLOUT : 0);
             pidx[n++] = i;
         }
-        if (!ready && nsub == opt.n && opt.ready_file) {
-            FILE *f = fopen(opt.ready_file, "w");
+        if (!ready && nsub == opt.n) {
+            FILE *f = opt.ready_file ? fopen(opt.ready_file, "w") : NULL;
             if (f) {
                 fprintf(f, "%u\n", opt.n);
                 fclose(f);
             }
             ready = 1;
+            t_ready = now;
+            play_script();
+        }
+        while (ready && opt.presses > 0 && pressed < (uint64_t)((now - t_ready) * opt.presses / 1000.0)) {
+            press_random(&rng);
+            pressed++;
         }
         if (poll(pfd, n, 50) < 0 && errno != EINTR)
             break;
@@ -334,12 +483,16 @@ int main(int argc, char **argv)
             mosquitto_loop_write(c->m, 10);
         }
     }
-    if (opt.print)
+    if (opt.print) {
         print_state();
+        printf("presses %" PRIu64 "\n", presses_made);
+    }
     write_state();
     for (uint32_t i = 0; i < opt.n; i++) {
         mosquitto_destroy(cons[i].m);
         free(cons[i].lamps);
+        free(cons[i].display);
+        free(cons[i].buttons);
     }
     free(cons);
     free(pfd);

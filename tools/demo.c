@@ -565,8 +565,10 @@ static void usage(FILE *f)
             "  --reap N      reap up to N messages per call with tapiq_get_messages\n"
             "                (default 1: one phoneGetMessage per message; at most 256)\n"
             "  --presses P   operators' Ready presses/s over all consoles, answered\n"
-            "                with the Ready lamp (default 20; 0: no operators)\n"
+            "                with the Ready lamp (default 20; 0: no operators; with another\n"
+            "                backend than mem the consoles press, the demo answers)\n"
             "  --config KEYS more configuration keys, e.g. fail_ppm=100,latency_us=50\n"
+            "                (a backend key replaces mem: backend=mqtt,url=mqtt://HOST:PORT)\n"
             "                (OPERATIONFAILED replies are expected when fail_ppm > 0,\n"
             "                INVALPHONESTATE when offline > 0)\n");
 }
@@ -597,6 +599,20 @@ static unsigned long config_value(const char *list, const char *key)
             p++;
     }
     return 0;
+}
+
+/* Whether @key is given in a key=value,... list. */
+static bool config_has(const char *list, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *p = list; p && *p;) {
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=')
+            return true;
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    return false;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -791,12 +807,13 @@ int main(int argc, char **argv)
     d->t0 = mono_ns();
 
     char config[512];
+    /* A backend key in --config replaces mem (tapiq refuses a key given twice). */
+    bool own_backend = config_has(d->opt.extra, "backend");
     d->base = d->opt.presses ? 1 : 0; /* the Ready button */
-    int n = snprintf(config, sizeof(config),
-                     "backend=mem,devices=%u,lamps=%u,workers=%u,queue=%u%s%s%s",
-                     d->opt.consoles, DEMO_LAMPS + d->base, DEMO_WORKERS, DEMO_QUEUE,
-                     d->base ? ",buttons=feature:none:Ready" : "", d->opt.extra[0] ? "," : "",
-                     d->opt.extra);
+    int n = snprintf(config, sizeof(config), "%sdevices=%u,lamps=%u,workers=%u,queue=%u%s%s%s",
+                     own_backend ? "" : "backend=mem,", d->opt.consoles, DEMO_LAMPS + d->base,
+                     DEMO_WORKERS, DEMO_QUEUE, d->base ? ",buttons=feature:none:Ready" : "",
+                     d->opt.extra[0] ? "," : "", d->opt.extra);
     if (n < 0 || (size_t)n >= sizeof(config)) {
         fprintf(stderr, "tapiq-demo: configuration too long\n");
         return 2;
@@ -848,7 +865,9 @@ int main(int argc, char **argv)
     struct demo_ops *ops = NULL;
     if (d->opt.presses) {
         uint32_t online = d->consoles > d->opt.offline ? d->consoles - (uint32_t)d->opt.offline : 0;
-        ops = online ? demo_ops_start(online, d->opt.presses) : NULL;
+        /* With another backend than mem the operators are the consoles
+         * themselves (their presses arrive through the backend): rate 0. */
+        ops = online ? demo_ops_start(online, own_backend ? 0 : d->opt.presses) : NULL;
         if (online && !ops) {
             fprintf(stderr, "tapiq-demo: cannot start the operators\n");
             return 2;

@@ -189,7 +189,7 @@ struct demo_ops *demo_ops_start(uint32_t online, unsigned rate)
         free(o);
         return NULL;
     }
-    if (pthread_create(&o->op_thread, NULL, operator_main, o) != 0) {
+    if (rate && pthread_create(&o->op_thread, NULL, operator_main, o) != 0) {
         atomic_store_explicit(&o->stop_supervisor, true, memory_order_release);
         pthread_join(o->sup_thread, NULL);
         phoneShutdown(o->app);
@@ -204,7 +204,8 @@ void demo_ops_stop(struct demo_ops *o, struct demo_ops_result *r)
     uint64_t last = 0, since = mono_ns();
     memset(r, 0, sizeof(*r));
     atomic_store_explicit(&o->stop_pressing, true, memory_order_relaxed);
-    pthread_join(o->op_thread, NULL);
+    if (o->rate)
+        pthread_join(o->op_thread, NULL);
     r->presses = atomic_load_explicit(&o->presses, memory_order_relaxed);
     r->refused = atomic_load_explicit(&o->refused, memory_order_relaxed);
     /* Every press answered, every lamp request replied (bounded wait). */
@@ -229,6 +230,8 @@ void demo_ops_stop(struct demo_ops *o, struct demo_ops_result *r)
     r->lamp_sets = atomic_load_explicit(&o->lamp_sets, memory_order_relaxed);
     r->lamp_replies = atomic_load_explicit(&o->lamp_replies, memory_order_relaxed);
     r->lamp_errors = atomic_load_explicit(&o->lamp_errors, memory_order_relaxed);
+    if (!o->rate)
+        r->presses = r->answered; /* the consoles pressed: what arrived is what was pressed */
     /* Late replies of the last lamp requests (the supervisor stopped). */
     for (uint64_t t0 = mono_ns(); r->lamp_replies < r->lamp_sets && mono_ns() - t0 < DRAIN_NS;) {
         PHONEMESSAGE m;

@@ -45,7 +45,9 @@ struct demo_ops_result {
 };
 
 /* Start the operators on the first min(@online, DEMO_OPS_MAX) consoles, at
- * @rate presses per second over all of them. Returns NULL (with a message
+ * @rate presses per second over all of them (0: no simulated operators; the
+ * consoles press through their backend, e.g. mqtt, and the supervisor
+ * answers whatever arrives). Returns NULL (with a message
  * on stderr) when the supervisor cannot be set up. */
 struct demo_ops *demo_ops_start(uint32_t online, unsigned rate);
 /* Stop, drain, check, shut the supervisor down, free. */

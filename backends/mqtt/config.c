@@ -9,6 +9,7 @@
 
 #include <mosquitto.h>
 
+#include "backends/mem_attrs.h"
 #include "backends/mqtt/config.h"
 #include "core/alloc.h"
 #include "core/config.h"
@@ -22,6 +23,10 @@ void *tapiq_mqtt_config_new(void)
     c->inflight = 64;
     c->timeout_ms = 5000;
     c->resync_s = 300;
+    if (!(c->attrs = mem_attrs_new())) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -45,6 +50,7 @@ void tapiq_mqtt_config_free(void *vcfg)
     free(c->cafile);
     free(c->certfile);
     free(c->keyfile);
+    mem_attrs_free(c->attrs);
     free(c);
 }
 
@@ -214,7 +220,9 @@ int tapiq_mqtt_config_key(void *vcfg, const char *key, const char *value, char *
             min = 0;
             max = 86400;
         } else {
-            return -ENOENT;
+            /* The console attributes (display, buttons ...): the keys of
+             * backends/mem_attrs.h. */
+            return mem_attrs_key(c->attrs, key, value, err, errlen);
         }
         if (tapiq_parse_u32(value, min, max, dst)) {
             snprintf(err, errlen, "bad value '%s' for '%s': expected an integer from %u to %u",

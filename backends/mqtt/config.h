@@ -16,6 +16,8 @@
 #define TAPIQ_MQTT_MAX_URLS 8
 #define TAPIQ_MQTT_STRING_MAX 65535u /* MQTT's longest user name or password */
 
+struct mem_attrs;
+
 struct tapiq_mqtt_url {
     char *host;
     int port;
@@ -35,6 +37,7 @@ struct tapiq_mqtt_cfg {
     uint32_t timeout_ms;
     uint32_t resync_s;
     int per_update; /* publish=update: one message per lamp update (bench baseline) */
+    struct mem_attrs *attrs; /* console attributes besides lamps (backends/mem_attrs.h keys) */
 };
 
 /* tapiq_mqtt_config_new - a configuration with the defaults.

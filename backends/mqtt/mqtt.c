@@ -37,8 +37,11 @@
  *     the I/O thread polls it every tick and abandons it after
  *     MQTT_LOOKUP_TIMEOUT_MS or at stop, so neither deadlines nor shutdown
  *     wait for a resolver;
- *   - subscribes to <prefix>/console/+/online and reports presence with
- *     tapiq_host_set_connected();
+ *   - subscribes to <prefix>/console/+/online, /button and /hookswitch and
+ *     reports presence (tapiq_host_set_connected()), button presses
+ *     (tapiq_host_button()) and hookswitch changes (tapiq_host_hookswitch());
+ *   - carries the batch's attribute updates (tapiq_batch_attrs()) in the
+ *     same message as its lamps (cattrs.h): acknowledged or failed with it;
  *   - notes the first reason each failed attempt or lost connection gives
  *     (CONNACK refusals by name, libmosquitto's error log line for TLS) as
  *     the process's last error, and counts attempts and failures (diag.h).
@@ -74,11 +77,14 @@
 #include <mqtt_protocol.h>
 
 #include "backends/backend.h"
+#include "backends/mem_attrs.h"
+#include "backends/mqtt/cattrs.h"
 #include "backends/mqtt/config.h"
 #include "backends/mqtt/connect.h"
 #include "backends/mqtt/diag.h"
 #include "backends/mqtt/mqtt_internal.h"
 #include "backends/mqtt/wire.h"
+#include "backends/mqtt/wire_state.h"
 #include "core/alloc.h"
 #include "core/mpmc.h"
 
@@ -102,6 +108,7 @@ struct mqtt_dev {
     uint64_t deadline_ms;
     uint64_t seq;
     uint32_t *shown;  /* acknowledged state: what the broker retains */
+    struct tapiq_mqtt_attrs *attrs; /* the same for the other attributes; NULL: lamps only */
     uint32_t upd_acked; /* publish=update: updates of the batch acknowledged */
     uint32_t upd_sent;  /* publish=update: updates carried by the message in flight */
     int mid;          /* the unacknowledged message, or -1 */
@@ -152,6 +159,7 @@ struct mqtt_state {
     char *buf;
     size_t buf_cap;
     uint32_t *scratch; /* nlamps: a console's state with a batch applied */
+    struct tapiq_mqtt_attrs *scratch_attrs; /* the same for the attributes (NULL: none) */
     int debug;
 };
 
@@ -269,11 +277,15 @@ static void finish_batch(struct mqtt_state *st, uint32_t d, int err)
         u[i].status = good ? 0 : err;
     }
     {
-        /* The wire format has no attributes yet: each one is refused
-         * (the requests are replied PHONEERR_OPERATIONUNAVAIL). */
+        /* The attributes travel in the same message: acknowledged with it,
+         * failed with it. */
         tapiq_attr *a = tapiq_batch_attrs(b, &n);
+        struct tapiq_mqtt_devspec ds[TAPIQ_MQTT_DEVSPEC_MAX];
+        uint32_t nds = 0;
+        if (ok)
+            mqtt_cattrs_apply(dv->attrs, a, n, ds, &nds);
         for (size_t i = 0; i < n; i++)
-            a[i].status = -EOPNOTSUPP;
+            a[i].status = ok ? 0 : err;
     }
     dv->batch = NULL;
     st->nbatches--;
@@ -335,10 +347,14 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
     st->backoff_ms = MQTT_BACKOFF_MIN_MS;
     tapiq_mqtt_count(TAPIQ_MQTT_CONNECTS);
     DBG(st, "connected to %s:%d\n", st->cfg.urls[st->url].host, st->cfg.urls[st->url].port);
-    snprintf(sub, sizeof(sub), "%s/console/+/online", st->cfg.prefix);
-    if ((rc = mosquitto_subscribe(m, NULL, sub, 1)) != MOSQ_ERR_SUCCESS) {
-        note_failure(st, "subscribing: %s", status_text(rc, errno));
-        st->lost = 1;
+    for (int i = 0; i < 3; i++) {
+        static const char *const leaf[3] = {"online", "button", "hookswitch"};
+        snprintf(sub, sizeof(sub), "%s/console/+/%s", st->cfg.prefix, leaf[i]);
+        if ((rc = mosquitto_subscribe(m, NULL, sub, 1)) != MOSQ_ERR_SUCCESS) {
+            note_failure(st, "subscribing: %s", status_text(rc, errno));
+            st->lost = 1;
+            break;
+        }
     }
     /* Resync: republish every console on the new connection. */
     for (uint32_t d = 0; d < st->ndev; d++)
@@ -405,18 +421,43 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
                        const mosquitto_property *props)
 {
     struct mqtt_state *st = obj;
-    uint32_t d;
-    int online;
+    struct tapiq_mqtt_inbound in;
+    int rc;
     (void)m;
     (void)props;
-    if (tapiq_mqtt_parse_presence(st->cfg.prefix, msg->topic, msg->payload,
-                                  msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, st->ndev,
-                                  &d, &online) != 0) {
+    if (tapiq_mqtt_parse_inbound(st->cfg.prefix, msg->topic, msg->payload,
+                                 msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, st->ndev,
+                                 &in) != 0) {
         tapiq_mqtt_count(TAPIQ_MQTT_MALFORMED);
-        DBG(st, "ignored malformed presence message on '%s'\n", msg->topic);
+        DBG(st, "ignored malformed message on '%s'\n", msg->topic);
         return;
     }
-    tapiq_host_set_connected(st->host, d, online);
+    switch (in.kind) {
+    case TAPIQ_MQTT_IN_ONLINE:
+        tapiq_host_set_connected(st->host, in.device, (int)in.a);
+        return;
+    case TAPIQ_MQTT_IN_BUTTON:
+        /* -ENOBUFS: a handle had no room; the core counted it
+         * (button_overruns). -EINVAL: no such button (a dummy position). */
+        rc = tapiq_host_button(st->host, in.device, in.a, in.b);
+        break;
+    default: /* TAPIQ_MQTT_IN_HOOKSWITCH */
+        rc = tapiq_host_hookswitch(st->host, in.device, in.a, in.b);
+        if (rc == 0 && st->dev[in.device].attrs) {
+            /* The published state shows the console's hookswitch too. */
+            struct tapiq_mqtt_attrs *a = st->dev[in.device].attrs;
+            for (int i = 0; i < 3; i++)
+                if (in.a == 1u << i && a->hs_mode[i] != in.b) {
+                    a->hs_mode[i] = in.b;
+                    want_sync(st, in.device);
+                }
+        }
+        break;
+    }
+    if (rc == -EINVAL) {
+        tapiq_mqtt_count(TAPIQ_MQTT_MALFORMED);
+        DBG(st, "ignored '%s': not a button or hookswitch of that console\n", msg->topic);
+    }
 }
 
 /* The next attempt: after the backoff, on the next url. */
@@ -551,19 +592,42 @@ static int publish_dev(struct mqtt_state *st, uint32_t d)
 {
     struct mqtt_dev *dv = &st->dev[d];
     int len, mid = 0, rc;
-    uint32_t upto = 0;
+    uint32_t upto = 0, nds = 0;
+    struct tapiq_mqtt_attrs *pa = NULL;
+    struct tapiq_mqtt_devspec ds[TAPIQ_MQTT_DEVSPEC_MAX];
+    size_t need, dsbytes = 0;
 
     memcpy(st->scratch, dv->shown, st->nlamps * sizeof(uint32_t));
+    if (dv->attrs) {
+        mqtt_cattrs_copy(st->scratch_attrs, dv->attrs);
+        pa = st->scratch_attrs;
+    }
     if (dv->batch) {
-        size_t n;
+        size_t n, na;
         tapiq_update *u = tapiq_batch_updates(dv->batch, &n);
+        tapiq_attr *a = tapiq_batch_attrs(dv->batch, &na);
         upto = st->cfg.per_update ? dv->upd_acked + 1 : (uint32_t)n;
         if (upto > n)
             upto = (uint32_t)n;
         for (uint32_t i = 0; i < upto; i++)
             st->scratch[u[i].lamp] = u[i].mode;
+        if (upto == n) /* per update: the attributes go with the last message */
+            mqtt_cattrs_apply(pa, a, na, ds, &nds);
+        for (uint32_t i = 0; i < nds; i++)
+            dsbytes += ds[i].size;
     }
-    len = tapiq_mqtt_encode_lamps(st->buf, st->buf_cap, d, dv->seq + 1, st->scratch, st->nlamps);
+    need = TAPIQ_MQTT_LAMPS_MAX(st->nlamps) + tapiq_mqtt_attrs_max(pa, nds, dsbytes) + 1;
+    if (need > st->buf_cap) {
+        char *nb = realloc(st->buf, need);
+        if (!nb) {
+            finish_batch(st, d, -ENOMEM);
+            return 0;
+        }
+        st->buf = nb;
+        st->buf_cap = need;
+    }
+    len = tapiq_mqtt_encode_state(st->buf, st->buf_cap, d, dv->seq + 1, st->scratch, st->nlamps,
+                                  pa, ds, nds);
     snprintf(st->topic, st->topic_cap, "%s/console/%" PRIu32 "/lamps", st->cfg.prefix, d);
     if (len < 0) {
         /* A mode without a name cannot happen (the core validates modes). */
@@ -794,6 +858,8 @@ static void state_free(struct mqtt_state *st)
         close(st->efd);
     if (st->hand.cells)
         mqtt_handoff_destroy(&st->hand);
+    for (uint32_t d = 0; st->dev && d < st->ndev; d++)
+        free(st->dev[d].attrs);
     free(st->dev);
     free(st->shown_all);
     free(st->mid_dev);
@@ -802,6 +868,7 @@ static void state_free(struct mqtt_state *st)
     free(st->topic);
     free(st->buf);
     free(st->scratch);
+    free(st->scratch_attrs);
     free(st->cfg.client_id);
     free(st->cfg.prefix);
     if (st->password) {
@@ -809,6 +876,25 @@ static void state_free(struct mqtt_state *st)
         free(st->password);
     }
     free(st);
+}
+
+/* mem_attrs_resolve's hand-over at start: the core's copy and ours. */
+static int give_attrs(void *vst, uint32_t device, const tapiq_device_attrs *t)
+{
+    struct mqtt_state *st = vst;
+    int rc = tapiq_host_set_device_attrs(st->host, device, t, sizeof(*t));
+    if (rc)
+        return rc;
+    st->dev[device].attrs = mqtt_cattrs_new(t, st->nlamps);
+    return st->dev[device].attrs ? 0 : -ENOMEM;
+}
+
+static int attrs_any(const struct mqtt_state *st)
+{
+    for (uint32_t d = 0; d < st->ndev; d++)
+        if (st->dev[d].attrs)
+            return 1;
+    return 0;
 }
 
 static pthread_once_t mqtt_lib_once = PTHREAD_ONCE_INIT;
@@ -822,6 +908,7 @@ static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t l
 {
     struct tapiq_mqtt_cfg *cfg = vcfg;
     struct mqtt_state *st;
+    struct mqtt_cattrs_cap cap = {0, 0, 0};
     struct timespec rt;
     uint64_t seed;
     int rc;
@@ -911,6 +998,18 @@ static int mqtt_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t l
             state_free(st);
             return rc;
         }
+        rc = mem_attrs_resolve(cfg->attrs, d, lamps, give_attrs, st, err, errlen);
+        if (rc) {
+            state_free(st);
+            return rc;
+        }
+        if (st->dev[d].attrs)
+            mqtt_cattrs_cap_add(&cap, st->dev[d].attrs);
+    }
+    if ((cap.display || cap.buttons || cap.data || attrs_any(st)) &&
+        !(st->scratch_attrs = mqtt_cattrs_scratch(&cap))) {
+        state_free(st);
+        return -ENOMEM;
     }
     st->backoff_ms = MQTT_BACKOFF_MIN_MS;
     atomic_init(&st->sleeping, 0);
@@ -964,8 +1063,9 @@ static void mqtt_stop(void *vstate)
 static int mqtt_config_check(void *cfg, uint32_t devices, uint32_t lamps, char *err,
                              size_t errlen)
 {
-    (void)devices, (void)lamps;
-    return tapiq_mqtt_config_check(cfg, err, errlen);
+    struct tapiq_mqtt_cfg *c = cfg;
+    int rc = tapiq_mqtt_config_check(c, err, errlen);
+    return rc ? rc : mem_attrs_check(c->attrs, devices, lamps, err, errlen);
 }
 
 const tapiq_backend_ops tapiq_mqtt_backend = {

@@ -79,7 +79,9 @@ static uint32_t mode_of(const char *s, size_t n)
     return 0;
 }
 
-/* {"console":<id>,"seq":<n>,"lamps":["off",...]} in any key order. */
+/* {"v":2,"console":<id>,"seq":<n>,"lamps":["off",...]} in any key order ("v"
+ * 1 or 2, or absent; the soak's consoles have lamps only, so a version 2
+ * message has no attribute member here). */
 static bool parse_lamps(const char *p, size_t len, uint32_t *console, uint64_t *seq,
                         uint32_t *modes, unsigned max, unsigned *nlamps)
 {
@@ -102,6 +104,9 @@ static bool parse_lamps(const char *p, size_t len, uint32_t *console, uint64_t *
             if (!get_uint(&c, seq))
                 return false;
             have_s = true;
+        } else if (kn == 1 && k[0] == 'v') {
+            if (!get_uint(&c, &v) || v < 1 || v > 2)
+                return false;
         } else if (kn == 5 && memcmp(k, "lamps", 5) == 0) {
             *nlamps = 0;
             if (!eat(&c, '['))

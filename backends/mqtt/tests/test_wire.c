@@ -16,6 +16,7 @@
 #include "tests/check.h"
 
 int tapiq_fuzz_wire_one(const uint8_t *data, size_t size);
+void tapiq_test_wire_state(void);
 
 static void unit(void)
 {
@@ -23,7 +24,7 @@ static void unit(void)
     uint64_t seq;
     char buf[256];
     int len, online;
-    const char *want = "{\"console\":7,\"seq\":1700000000000001,\"lamps\":[\"dummy\",\"off\","
+    const char *want = "{\"v\":2,\"console\":7,\"seq\":1700000000000001,\"lamps\":[\"dummy\",\"off\","
                        "\"steady\",\"wink\",\"flash\",\"flutter\",\"brokenflutter\",\"unknown\"]}";
 
     for (int i = 0; i < 8; i++)
@@ -42,7 +43,7 @@ static void unit(void)
     modes[0] = 3;
     TQ_CHECKF(tapiq_mqtt_encode_lamps(buf, sizeof(buf), 7, 1, modes, 8) == -EINVAL, "two bits");
     TQ_CHECKF(tapiq_mqtt_encode_lamps(buf, sizeof(buf), 0, 0, modes, 0) > 0 &&
-                  strcmp(buf, "{\"console\":0,\"seq\":0,\"lamps\":[]}") == 0,
+                  strcmp(buf, "{\"v\":2,\"console\":0,\"seq\":0,\"lamps\":[]}") == 0,
               "no lamps: %s", buf);
 
     TQ_CHECKF(tapiq_mqtt_parse_presence("p/q", "p/q/console/3/online", "0", 1, 4, &dev,
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
 {
     int n;
     unit();
+    tapiq_test_wire_state();
     if (argc < 2)
         return 0;
     n = replay(argv[1]);
