@@ -2,9 +2,9 @@
  *
  * Workers and backend threads post PHONE_STATE and PHONE_BUTTON messages
  * here; replies go to the per-worker completion queues (core/cq.h), which
- * share this ring's
- * wake-up: tapiq_cring_notify() after posting to them, and the @pending
- * callback given at init tells wait()/settle() whether they hold messages.
+ * share this ring's wake-up: tapiq_cring_notify() after posting to them, and
+ * the @pending callback given at init tells wait()/settle() whether they
+ * hold messages.
  * Both use an event room that handles reserve when they subscribe
  * (core/handle.c keeps at most one PHONE_STATE per lamp and handle in the
  * ring, coalescing the rest, and posts a PHONE_BUTTON only into room the

@@ -42,7 +42,10 @@
  *    in_flight counts no more requests than those;
  *  - tapiq_rt_step: -ENODEV without a runtime, 0 when nothing can be left
  *    to do, > 0 when requests wait in a ring;
- *  - PHONE_STATE OWNER / MONITORS only for a handle that asked for them;
+ *  - PHONE_STATE OWNER / MONITORS only for a handle that asked for them,
+ *    with the count when a polled application reads it; HANDSETHOOKSWITCH
+ *    after the operator lifts or replaces the handset (op_hook), with the
+ *    mode, never lost;
  *  - PHONE_BUTTON from the operator (op_press, fuzz_api_events.h): exactly
  *    the predicted ones, in order, per handle of a polled application, and
  *    -ENOBUFS / button_overruns exactly when a press finds no room;
@@ -141,6 +144,7 @@ struct m_handle {
     int ever_lamp;
     uint32_t ever_states; /* every PHONESTATE_* its filter ever had */
     struct m_buttons bt;
+    int hook_owed; /* a handset change it must still be told (polled) */
     uint8_t notified[M_LAMPS];
 };
 
@@ -194,43 +198,20 @@ static struct {
     int stats_exact; /* counters since the runtime started are all modelled */
     uint64_t overruns; /* PHONE_BUTTON polled handles had no room for */
     int cb_buttons;    /* a callback application's handle asked for buttons */
+    uint32_t hook[M_DEVS]; /* each console's handset mode (fuzz_api_events.h) */
+    uint32_t hook_alt[M_DEVS]; /* 0, or the mode a phoneSetHookSwitch may have left
+                                  instead of hook[] (fuzz_api_setters.h) */
 } M;
 
 /* The other setters' part of the model (fuzz/fuzz_api_setters.h). */
 static void attr_config(char *text, size_t len);
 static void attr_model_reset(void);
 static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m);
+static int attr_hook_in_flight(uint32_t dev);
+static void attr_settle(void);
 
 /* ------------------------------------------------------------ callbacks */
 
-/* A PHONE_STATE other than LAMP: OWNER / MONITORS (another handle of the
- * device opened or closed; dwParam2 the count when it was read), or a state
- * a setter changed (attr_state_ok(), fuzz_api_setters.h).
- * CONNECTED / DISCONNECTED are not modelled: the fuzzer never changes a
- * device's connection. */
-static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
-{
-    uint32_t priv = m->dwParam1 == PHONESTATE_OWNER ? PHONEPRIVILEGE_OWNER : PHONEPRIVILEGE_MONITOR;
-    uint32_t n = 0;
-    if (m->dwParam1 != PHONESTATE_OWNER && m->dwParam1 != PHONESTATE_MONITORS) {
-        FUZZ_CHECK(attr_state_ok(hm, m), "PHONE_STATE %#lx (%#lx): no device changes that state",
-                   (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
-        return;
-    }
-    FUZZ_CHECK(m->dwParam1 == PHONESTATE_OWNER || m->dwParam1 == PHONESTATE_MONITORS,
-               "PHONE_STATE %#lx (no device changes that state)", (unsigned long)m->dwParam1);
-    FUZZ_CHECK(hm->ever_states & m->dwParam1, "PHONE_STATE %#lx for handle %#x that never "
-               "asked for it", (unsigned long)m->dwParam1, m->hDevice);
-    FUZZ_CHECK(m->dwParam2 <= M_HANDLES, "PHONE_STATE %#lx count %lu",
-               (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
-    if (from_cb)
-        return; /* read on the callback thread: opens and closes race it */
-    /* Read now, on this thread: the count now. */
-    for (int i = 0; i < M.nhs; i++)
-        n += M.hs[i].open && M.hs[i].dev == hm->dev && M.hs[i].priv == priv;
-    FUZZ_CHECK(m->dwParam2 == n, "PHONE_STATE %#lx says %lu, %u open", (unsigned long)m->dwParam1,
-               (unsigned long)m->dwParam2, n);
-}
 
 #define CBQ_MAX 8192
 static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -502,6 +483,10 @@ static void model_runtime_start(void)
     attr_model_reset();
     M.overruns = 0;
     M.cb_buttons = 0;
+    for (uint32_t d = 0; d < M_DEVS; d++) {
+        M.hook[d] = PHONEHOOKSWITCHMODE_ONHOOK;
+        M.hook_alt[d] = 0;
+    }
     for (uint32_t d = 0; d < M_DEVS; d++)
         for (uint32_t l = 0; l < M_LAMPS; l++) {
             M.lamps[d][l].base = PHONELAMPMODE_OFF;
@@ -896,6 +881,7 @@ static void settle(void)
     }
     pump_callbacks();
     buttons_settle(&s);
+    attr_settle();
     /* Everything is finished, and gone from the completion queues we read
      * out; a callback application's thread may still have replies of closed
      * handles before it (dropped when it takes them). */
@@ -1751,8 +1737,7 @@ static void op_get_status(struct fuzz_in *in)
                    st.dwNumMonitors, owners, monitors);
         if (hm->api >= TAPI_VERSION2_0)
             FUZZ_CHECK(st.dwPhoneFeatures ==
-                           ((M.rc.lamps ? LAMP_FEATURES : 0u) |
-                            (M.rc.buttons ? PHONEFEATURE_SETBUTTONINFO : 0u)),
+                           model_features(),
                        "features %#x", st.dwPhoneFeatures);
         if (total >= need) {
             FUZZ_CHECK(st.dwLampModesSize == 4 * M.rc.lamps &&
@@ -1816,8 +1801,7 @@ static void op_get_dev_caps(struct fuzz_in *in)
                    caps.dwNumButtonLamps, M.rc.lamps);
         if (api >= TAPI_VERSION2_0)
             FUZZ_CHECK(caps.dwPhoneFeatures ==
-                           ((M.rc.lamps ? LAMP_FEATURES : 0u) |
-                            (M.rc.buttons ? PHONEFEATURE_SETBUTTONINFO : 0u)),
+                           model_features(),
                        "features %#x", caps.dwPhoneFeatures);
         if (total >= caps.dwNeededSize) {
             FUZZ_CHECK(caps.dwUsedSize == caps.dwNeededSize, "used %u needed %u",
@@ -1925,8 +1909,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (in.n && ops++ < M_OPS) {
         uint8_t op = fuzz_u8(&in);
         TRACE("op %d: %u (%lld ms)\n", ops, op % 26, (long long)(now_ms() - t0));
-        if (op >= 248) { /* the top values: console events (fuzz_api_events.h) */
-            op_press(&in);
+        if (op >= 240) { /* the top values: console events (fuzz_api_events.h) */
+            if (op >= 248)
+                op_press(&in);
+            else
+                op_hook(&in);
             continue;
         }
         switch (op % 26) {

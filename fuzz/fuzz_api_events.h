@@ -16,6 +16,14 @@
  * room is unknown, so a press that selects one may or may not overrun, and
  * its messages are only checked to be valid and selected by a filter the
  * handle had. At a quiescent point every predicted message was read.
+ *
+ * The same configurations give the consoles a handset (hookswitch=handset).
+ * op_hook lifts or replaces it (tapiq_mem_hookswitch) or passes a bad
+ * argument: phoneGetHookSwitch follows; a polled handle whose filter had
+ * PHONESTATE_HANDSETHOOKSWITCH at a change reads a PHONE_STATE for it before
+ * the next quiescent point, and each one it reads says the mode then.
+ * PHONE_STATE OWNER / MONITORS (phoneOpen / phoneClose of another handle)
+ * read by a polled application say the count then.
  */
 
 /* The configuration text for the buttons of @c (appended to @text). */
@@ -23,7 +31,8 @@ static int buttons_text(const struct m_cfg *c, char *text, size_t len)
 {
     if (!c->buttons)
         return 0;
-    return snprintf(text, len, c->lamps == 1 ? ",buttons=feature" : ",buttons=call+feature");
+    return snprintf(text, len, c->lamps == 1 ? ",buttons=feature,hookswitch=handset"
+                                             : ",buttons=call+feature,hookswitch=handset");
 }
 
 /* Which configurations have buttons: b1 >= 192 (an input byte's top
@@ -32,6 +41,18 @@ static int buttons_config(uint8_t b1, struct m_cfg *c, char *text, size_t len)
 {
     c->buttons = b1 >= 192 && c->lamps > 0;
     return buttons_text(c, text, len);
+}
+
+/* PHONECAPS / PHONESTATUS dwPhoneFeatures of the running consoles. */
+static uint32_t model_features(void)
+{
+    uint32_t f = M.rc.lamps ? LAMP_FEATURES : 0u;
+    if (M.rc.buttons) /* and the setters of what they have */
+        f |= PHONEFEATURE_GETHOOKSWITCHHANDSET | PHONEFEATURE_GETVOLUMEHANDSET |
+             PHONEFEATURE_GETGAINHANDSET | PHONEFEATURE_SETHOOKSWITCHHANDSET |
+             PHONEFEATURE_SETVOLUMEHANDSET | PHONEFEATURE_SETGAINHANDSET |
+             PHONEFEATURE_SETBUTTONINFO;
+    return f;
 }
 
 /* The PHONEBUTTONMODE_* of position @b of the running consoles; 0 when it
@@ -169,11 +190,86 @@ static void op_press(struct fuzz_in *in)
         FUZZ_CHECK(rc == want, "tapiq_mem_button(%u, %u, %#x) = %d, want %d", dev, b, state, rc,
                    want);
     }
-    /* No hookswitch on these consoles. */
-    if (M.rt_live && (x & 7) == 7)
-        FUZZ_CHECK(tapiq_mem_hookswitch(dev, PHONEHOOKSWITCHDEV_HANDSET,
-                                        PHONEHOOKSWITCHMODE_MIC) == -EINVAL,
-                   "tapiq_mem_hookswitch without hookswitch devices");
+}
+
+/* ------------------------------------------------------------- handset */
+
+static void on_hook_state(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
+{
+    const uint32_t modes = PHONEHOOKSWITCHMODE_ONHOOK | PHONEHOOKSWITCHMODE_MIC |
+                           PHONEHOOKSWITCHMODE_SPEAKER | PHONEHOOKSWITCHMODE_MICSPEAKER;
+    FUZZ_CHECK(M.rc.buttons, "PHONE_STATE HANDSETHOOKSWITCH without a handset");
+    FUZZ_CHECK(hm->ever_states & PHONESTATE_HANDSETHOOKSWITCH,
+               "PHONE_STATE HANDSETHOOKSWITCH for handle %#x that never asked for it",
+               m->hDevice);
+    FUZZ_CHECK(m->dwParam2 && !(m->dwParam2 & (m->dwParam2 - 1)) && (m->dwParam2 & modes),
+               "PHONE_STATE HANDSETHOOKSWITCH mode %#lx", (unsigned long)m->dwParam2);
+    if (from_cb || M.apps[hm->app].kind == K_CB)
+        return;
+    FUZZ_CHECK(m->dwParam2 == M.hook[hm->dev] ||
+                   (M.hook_alt[hm->dev] && m->dwParam2 == M.hook_alt[hm->dev]),
+               "PHONE_STATE HANDSETHOOKSWITCH says %#lx, the handset of console %u is in %#x "
+               "(or %#x)", (unsigned long)m->dwParam2, hm->dev, M.hook[hm->dev],
+               M.hook_alt[hm->dev]);
+    hm->hook_owed = 0;
+}
+
+/* phoneGetHookSwitch's answer for a handset in @mode. */
+static DWORD hook_offhook(uint32_t mode)
+{
+    return mode == PHONEHOOKSWITCHMODE_ONHOOK ? 0u : PHONEHOOKSWITCHDEV_HANDSET;
+}
+
+static void op_hook(struct fuzz_in *in)
+{
+    static const uint32_t mode_tab[] = {PHONEHOOKSWITCHMODE_ONHOOK, PHONEHOOKSWITCHMODE_MIC,
+                                        PHONEHOOKSWITCHMODE_SPEAKER, PHONEHOOKSWITCHMODE_MICSPEAKER,
+                                        PHONEHOOKSWITCHMODE_ONHOOK, PHONEHOOKSWITCHMODE_MICSPEAKER,
+                                        PHONEHOOKSWITCHMODE_UNKNOWN, 0};
+    uint8_t x = fuzz_u8(in);
+    uint32_t dev = x & 0x80 ? 4 + (x & 1) : x & 3;
+    uint32_t hs = x & 0x40 ? (x & 4 ? PHONEHOOKSWITCHDEV_SPEAKER
+                                    : PHONEHOOKSWITCHDEV_HANDSET | PHONEHOOKSWITCHDEV_HEADSET)
+                           : PHONEHOOKSWITCHDEV_HANDSET;
+    uint32_t mode = mode_tab[x >> 3 & 7];
+    int want, rc, flying;
+    if (!M.rt_live)
+        want = -ENODEV;
+    else if (dev >= M.rc.devices || !M.rc.buttons || hs != PHONEHOOKSWITCHDEV_HANDSET || !mode ||
+             mode == PHONEHOOKSWITCHMODE_UNKNOWN)
+        want = -EINVAL;
+    else
+        want = 0;
+    rc = tapiq_mem_hookswitch(dev, hs, mode);
+    TRACE("  tapiq_mem_hookswitch(%u, %#x, %#x) = %d\n", dev, hs, mode, rc);
+    FUZZ_CHECK(rc == want, "tapiq_mem_hookswitch(%u, %#x, %#x) = %d, want %d", dev, hs, mode, rc,
+               want);
+    if (rc != 0)
+        return;
+    /* A phoneSetHookSwitch may have left the handset in hook_alt instead:
+     * a change only when the mode differs from both. */
+    if (mode != M.hook[dev] && mode != M.hook_alt[dev]) {
+        for (int i = 0; i < M.nhs; i++)
+            if (M.hs[i].open && M.hs[i].dev == dev &&
+                (M.hs[i].states & PHONESTATE_HANDSETHOOKSWITCH))
+                M.hs[i].hook_owed = 1;
+    }
+    M.hook[dev] = mode;
+    /* With no phoneSetHookSwitch of the console left to apply, this is the
+     * mode now; one still to apply may leave its own after it. */
+    flying = attr_hook_in_flight(dev);
+    if (!flying)
+        M.hook_alt[dev] = 0;
+    for (int i = 0; i < M.nhs; i++) {
+        DWORD offhook = 0xFF;
+        if (!M.hs[i].open || M.hs[i].dev != dev)
+            continue;
+        FUZZ_CHECK(phoneGetHookSwitch(M.hs[i].h, &offhook) == 0 &&
+                       (offhook == hook_offhook(mode) ||
+                        (M.hook_alt[dev] && offhook == hook_offhook(M.hook_alt[dev]))),
+                   "phoneGetHookSwitch %#x after the handset went to %#x", offhook, mode);
+        break;
+    }
 }
 
 /* At a quiescent point (polled applications drained): every predicted
@@ -182,12 +278,49 @@ static void buttons_settle(const tapiq_stats *s)
 {
     for (int i = 0; i < M.nhs; i++) {
         struct m_handle *hm = &M.hs[i];
-        if (hm->open && M.apps[hm->app].kind != K_CB)
+        if (hm->open && M.apps[hm->app].kind != K_CB) {
             FUZZ_CHECK(hm->bt.n == 0 && hm->bt.units == (uint32_t)__builtin_popcount(hm->bt.down),
                        "handle %#x: %d PHONE_BUTTON never came (%u units, down %#x)", hm->h,
                        hm->bt.n, hm->bt.units, hm->bt.down);
+            FUZZ_CHECK(!hm->hook_owed, "handle %#x: no PHONE_STATE for the handset's change",
+                       hm->h);
+        }
     }
     FUZZ_CHECK(M.cb_buttons ? s->button_overruns >= M.overruns : s->button_overruns == M.overruns,
                "stats: button_overruns %llu, model %llu", (unsigned long long)s->button_overruns,
                (unsigned long long)M.overruns);
+}
+
+/* A PHONE_STATE other than LAMP: HANDSETHOOKSWITCH, OWNER / MONITORS
+ * (another handle of the device opened or closed; dwParam2 the count when
+ * it was read), or a state a setter changed (attr_state_ok()).
+ * CONNECTED / DISCONNECTED are not modelled: the fuzzer never changes a
+ * device's connection. */
+static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
+{
+    if (m->dwParam1 == PHONESTATE_HANDSETHOOKSWITCH) {
+        on_hook_state(hm, m, from_cb);
+        return;
+    }
+    if (m->dwParam1 != PHONESTATE_OWNER && m->dwParam1 != PHONESTATE_MONITORS) {
+        /* the setters' states (fuzz_api_setters.h) */
+        FUZZ_CHECK(attr_state_ok(hm, m), "PHONE_STATE %#lx (%#lx): no device changes that state",
+                   (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
+        return;
+    }
+    uint32_t priv = m->dwParam1 == PHONESTATE_OWNER ? PHONEPRIVILEGE_OWNER : PHONEPRIVILEGE_MONITOR;
+    uint32_t n = 0;
+    FUZZ_CHECK(m->dwParam1 == PHONESTATE_OWNER || m->dwParam1 == PHONESTATE_MONITORS,
+               "PHONE_STATE %#lx (no device changes that state)", (unsigned long)m->dwParam1);
+    FUZZ_CHECK(hm->ever_states & m->dwParam1, "PHONE_STATE %#lx for handle %#x that never "
+               "asked for it", (unsigned long)m->dwParam1, m->hDevice);
+    FUZZ_CHECK(m->dwParam2 <= M_HANDLES, "PHONE_STATE %#lx count %lu",
+               (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
+    if (from_cb)
+        return; /* read on the callback thread: opens and closes race it */
+    /* Read now, on this thread: the count now. */
+    for (int i = 0; i < M.nhs; i++)
+        n += M.hs[i].open && M.hs[i].dev == hm->dev && M.hs[i].priv == priv;
+    FUZZ_CHECK(m->dwParam2 == n, "PHONE_STATE %#lx says %lu, %u open", (unsigned long)m->dwParam1,
+               (unsigned long)m->dwParam2, n);
 }

@@ -9,7 +9,15 @@
  * OPERATIONUNAVAIL). Consoles configured with buttons (fuzz_api_events.h)
  * take button info: there the info passed (dwButtonMode 0) gives
  * INVALBUTTONLAMPID or INVALBUTTONMODE, so the buttons the events model
- * presses keep their modes. phoneDevSpecific goes through: INVALPOINTER,
+ * presses keep their modes. They also have a handset: phoneSetHookSwitch,
+ * phoneSetVolume and phoneSetGain give INVALHOOKSWITCHDEV for any other
+ * device and go through for the handset (hookswitch to ONHOOK, level 1),
+ * replied like a device-specific request; PHONE_STATE HANDSETVOLUME /
+ * HANDSETGAIN (dwParam2 0) only after such a request; the handset's mode,
+ * which the operator also changes (op_hook), may be either the operator's
+ * or ONHOOK (hook_alt) from the request's acceptance until the operator
+ * changes it with no such request left to apply, or a quiescent point reads
+ * it. phoneDevSpecific goes through: INVALPOINTER,
  * INVALPARAM (more than a payload slot, 4096 bytes), INVALPHONESTATE, else
  * a request id and exactly one PHONE_REPLY, checked as a lamp request's
  * (one more request of its ring and device, ordered among them), and
@@ -25,7 +33,13 @@
 
 static struct {
     uint32_t devspec[M_DEVS]; /* device-specific requests accepted, per device */
+    uint32_t volume[M_DEVS];  /* handset volume requests accepted, per device */
+    uint32_t gain[M_DEVS];    /* handset gain requests accepted, per device */
 } MA;
+
+#define KIND_HOOKSWITCH 2 /* attr_call's kinds that go through on a handset */
+#define KIND_VOLUME 3
+#define KIND_GAIN 4
 
 /* The configuration text's addition (pick_config). */
 static void attr_config(char *text, size_t len)
@@ -42,8 +56,48 @@ static void attr_model_reset(void)
 /* A PHONE_STATE other than LAMP: 1 when the model allows it. */
 static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m)
 {
-    return m->dwParam1 == PHONESTATE_DEVSPECIFIC && m->dwParam2 == 0 && hm->dev < M_DEVS &&
-           MA.devspec[hm->dev] > 0;
+    const uint32_t *accepted = m->dwParam1 == PHONESTATE_DEVSPECIFIC    ? MA.devspec
+                               : m->dwParam1 == PHONESTATE_HANDSETVOLUME ? MA.volume
+                               : m->dwParam1 == PHONESTATE_HANDSETGAIN   ? MA.gain
+                                                                         : NULL;
+    return accepted && m->dwParam2 == 0 && hm->dev < M_DEVS && accepted[hm->dev] > 0;
+}
+
+/* A phoneSetHookSwitch of console @dev accepted and not known to be
+ * applied (its batch complete). */
+static int attr_hook_in_flight(uint32_t dev)
+{
+    for (int i = 0; i < M.nreqs; i++)
+        if (M.reqs[i].lamp == ATTR_LAMP && M.reqs[i].mode == KIND_HOOKSWITCH &&
+            M.reqs[i].dev == dev && !M.reqs[i].complete)
+            return 1;
+    return 0;
+}
+
+/* At a quiescent point (every request applied): the handset's mode, where
+ * a phoneSetHookSwitch left it uncertain, is read back (one of the two). */
+static void attr_settle(void)
+{
+    for (uint32_t d = 0; d < M.rc.devices && d < M_DEVS; d++) {
+        DWORD offhook = 0xFF;
+        if (!M.hook_alt[d])
+            continue;
+        for (int i = 0; i < M.nhs; i++) {
+            if (!M.hs[i].open || M.hs[i].dev != d)
+                continue;
+            FUZZ_CHECK(phoneGetHookSwitch(M.hs[i].h, &offhook) == 0 &&
+                           (offhook == hook_offhook(M.hook[d]) ||
+                            offhook == hook_offhook(M.hook_alt[d])),
+                       "phoneGetHookSwitch %#x, the handset in %#x or %#x", offhook, M.hook[d],
+                       M.hook_alt[d]);
+            if (offhook != hook_offhook(M.hook[d]))
+                M.hook[d] = M.hook_alt[d];
+            if (hook_offhook(M.hook[d]) != hook_offhook(M.hook_alt[d]) ||
+                M.hook[d] == M.hook_alt[d])
+                M.hook_alt[d] = 0;
+            break;
+        }
+    }
 }
 
 /* Payload slots of worker @w that may still be held. */
@@ -80,7 +134,7 @@ static LONG attr_call(int kind, uint32_t h, void *p, DWORD size, DWORD a)
 
 /* Account for an accepted device-specific request (as set_lamp_check does
  * for a lamp's). */
-static void attr_accepted(struct m_handle *hm, LONG rc, int ring)
+static void attr_accepted(struct m_handle *hm, LONG rc, int ring, int kind, DWORD a)
 {
     struct m_req *r = &M.reqs[M.nreqs];
     FUZZ_CHECK(!manual || M.since_step[ring] < M.ring_size,
@@ -93,13 +147,21 @@ static void attr_accepted(struct m_handle *hm, LONG rc, int ring)
     M.accepted++;
     if (manual)
         M.since_step[ring]++;
-    MA.devspec[hm->dev]++;
+    if (kind == KIND_HOOKSWITCH)
+        M.hook_alt[hm->dev] = a; /* the mode it sets, whenever it is applied */
+    else if (kind == KIND_VOLUME)
+        MA.volume[hm->dev]++;
+    else if (kind == KIND_GAIN)
+        MA.gain[hm->dev]++;
+    else
+        MA.devspec[hm->dev]++;
     memset(r, 0, sizeof(*r));
     r->id = (uint32_t)rc;
     r->handle = (int)(hm - M.hs);
     r->app = hm->app;
     r->dev = hm->dev;
     r->lamp = ATTR_LAMP;
+    r->mode = (uint32_t)kind;
     r->ring = ring;
     r->settle_at = M.nsettle;
     r->st = R_PENDING;
@@ -120,6 +182,7 @@ static void op_set_attr(struct fuzz_in *in)
     struct errs e = {{0}, 0};
     int ring = -1, ptr_kind = kind == 0 || kind == 5 || kind >= 6;
     int button_kind = kind == 6 || kind == 7;
+    int handset_kind = kind == KIND_HOOKSWITCH || kind == KIND_VOLUME || kind == KIND_GAIN;
     LONG rc;
     if (M.nreqs >= M_REQS)
         return;
@@ -131,12 +194,16 @@ static void op_set_attr(struct fuzz_in *in)
     if (hm) {
         errs_add(&e, hm->priv != PHONEPRIVILEGE_OWNER, PHONEERR_NOTOWNER);
         errs_add(&e, ptr_kind && null && (size || kind == 6 || kind == 7), PHONEERR_INVALPOINTER);
-        /* no console has attributes, but those with buttons have button info */
-        errs_add(&e, kind < 8 && !(M.rc.buttons && button_kind), PHONEERR_OPERATIONUNAVAIL);
+        /* no console has attributes, but those with buttons have button info
+         * and a handset */
+        errs_add(&e, kind < 8 && !(M.rc.buttons && (button_kind || handset_kind)),
+                 PHONEERR_OPERATIONUNAVAIL);
         errs_add(&e, M.rc.buttons && button_kind && a >= M.rc.lamps,
                  PHONEERR_INVALBUTTONLAMPID);
         errs_add(&e, M.rc.buttons && button_kind, PHONEERR_INVALBUTTONMODE);
-        errs_add(&e, size > 4096, PHONEERR_INVALPARAM);
+        errs_add(&e, M.rc.buttons && handset_kind && a != PHONEHOOKSWITCHDEV_HANDSET,
+                 PHONEERR_INVALHOOKSWITCHDEV);
+        errs_add(&e, !handset_kind && size > 4096, PHONEERR_INVALPARAM);
         errs_add(&e, !online(hm->dev), PHONEERR_INVALPHONESTATE);
     }
     rc = attr_call(kind, h, null ? NULL : buf, size, a);
@@ -161,5 +228,5 @@ static void op_set_attr(struct fuzz_in *in)
     }
     FUZZ_CHECK(rc > 0, "%s returned %s, expected a request id", attr_names[kind],
                err_name(rc));
-    attr_accepted(hm, rc, ring);
+    attr_accepted(hm, rc, ring, kind, a);
 }
