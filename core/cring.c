@@ -101,7 +101,7 @@ void tapiq_cring_settle(struct tapiq_cring *c)
     drain_fd(c);
     /* seq_cst store and fence: armed before the re-check (the count's loads
      * are relaxed, so the fence keeps them after the store); pairs with the
-     * fence in post(). */
+     * fence in tapiq_cring_notify(). */
     atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
     atomic_thread_fence(memory_order_seq_cst);
     if (any_pending(c) || atomic_load_explicit(&c->closed, memory_order_acquire))
@@ -123,7 +123,7 @@ int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
         return -ESHUTDOWN;
     drain_fd(c);
     /* seq_cst store and fence: armed before the re-check (see settle());
-     * pairs with the fence in post(). */
+     * pairs with the fence in tapiq_cring_notify(). */
     atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
     atomic_thread_fence(memory_order_seq_cst);
     if (any_pending(c)) {

@@ -26,8 +26,13 @@
  *   enter/exit    yes          yes
  *   synchronize   yes          yes (each waits for all readers)
  * Progress: enter/exit are wait-free (the first call of a thread scans for a
- * free record: lock-free); synchronize blocks until pre-existing read-side
- * sections end (it never waits for sections that began after it started).
+ * free record: lock-free, after a pthread_once that may wait for another
+ * thread's, and a pthread_setspecific that may allocate); synchronize blocks
+ * until pre-existing read-side sections end. It never waits for a section
+ * that began after it started on a thread with a record; threads beyond the
+ * records (more than TAPIQ_GUARD_RECORDS at once) share one counter, so while
+ * such threads keep entering, synchronize waits for them too and can be
+ * delayed as long as they keep the counter above zero.
  * Nesting: enter/exit nest per thread; only the outermost pair counts.
  * A thread must not call synchronize inside a read-side section.
  *

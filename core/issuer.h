@@ -12,7 +12,9 @@
  * Synchronization table: attach (a thread's first request), exit (thread
  * exit, under g_lock) and the workers' hwm reads run concurrently; the row
  * is used only by the thread that attached it. Progress: attach is
- * lock-free (a scan of CASes); the row lookup is wait-free.
+ * lock-free (a scan of CASes) except a thread's very first attach, which
+ * runs a pthread_once (it waits while another thread runs it) and a
+ * pthread_setspecific (glibc may allocate); the row lookup is wait-free.
  */
 #ifndef TAPIQ_CORE_ISSUER_H
 #define TAPIQ_CORE_ISSUER_H

@@ -62,7 +62,8 @@ struct tapiq_sq {
     _Atomic uint32_t *seq; /* mpsc: per cell, Vyukov's turn */
 };
 
-/* @size a power of two; @idbase / @idmask as above. 0 or -ENOMEM. */
+/* @size a power of two; @idbase / @idmask as above. Returns 0; -EINVAL for a
+ * multi-producer ring smaller than 2; -ENOMEM. */
 int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase, uint32_t idmask);
 void tapiq_sq_destroy(struct tapiq_sq *q);
 
