@@ -152,7 +152,9 @@ int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_
      * them. */
     for (uint32_t w = 0; w < hs->lampbits_words; w++)
         atomic_store_explicit(&hs->lampbits[w], 0, memory_order_relaxed);
-    hs->bdown = hs->lampbits + words;
+    /* A device without lamps has neither set (and no block: NULL + 0 is
+     * undefined). */
+    hs->bdown = hs->lampbits ? hs->lampbits + words : NULL;
     hs->happ = tapiq_app_handle(app);
     hs->app = app;
     hs->dev = devid;
