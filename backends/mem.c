@@ -153,12 +153,12 @@ static __attribute__((noinline)) void mem_apply_attrs(struct mem_state *st, tapi
         a[i].status = st->cfg.fail_ppm && mem_random() % 1000000u < st->cfg.fail_ppm ? -EIO : 0;
 }
 
-static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
+/* With latency or failures configured: the general loop. */
+static __attribute__((noinline)) void mem_apply_slow(struct mem_state *st, uint32_t *shown,
+                                                     tapiq_batch *batch)
 {
-    struct mem_state *st = vstate;
     size_t n;
     tapiq_update *u = tapiq_batch_updates(batch, &n);
-    uint32_t *shown = st->shown + (size_t)device * st->lamps;
 
     if (st->cfg.latency_us) {
         struct timespec ts = {st->cfg.latency_us / 1000000, (long)(st->cfg.latency_us % 1000000) * 1000};
@@ -172,6 +172,24 @@ static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
         }
         shown[u[i].lamp] = u[i].mode;
         u[i].status = 0;
+    }
+}
+
+static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
+{
+    struct mem_state *st = vstate;
+    uint32_t *shown = st->shown + (size_t)device * st->lamps;
+
+    /* The usual simulation (no latency, no failures): every update shows. */
+    if (__builtin_expect((st->cfg.latency_us | st->cfg.fail_ppm) != 0, 0)) {
+        mem_apply_slow(st, shown, batch);
+    } else {
+        uint32_t n;
+        tapiq_update *u = tapiq_batch_updates_inline(batch, &n);
+        for (uint32_t i = 0; i < n; i++) {
+            shown[u[i].lamp] = u[i].mode;
+            u[i].status = 0;
+        }
     }
     if (tapiq_batch_has_attrs(batch))
         mem_apply_attrs(st, batch);

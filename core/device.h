@@ -143,6 +143,13 @@ static inline tapiq_attr *tapiq_batch_attrs_inline(struct tapiq_batch *b, size_t
     return b->nattr ? tapiq_batch_attr_array(b) : NULL;
 }
 
+/* tapiq_batch_updates() for the built-in backends, likewise without a call. */
+static inline tapiq_update *tapiq_batch_updates_inline(struct tapiq_batch *b, uint32_t *count)
+{
+    *count = b->nupd;
+    return b->upd;
+}
+
 static inline int tapiq_batch_has_attrs(const struct tapiq_batch *b)
 {
     return b->nattr != 0;
