@@ -99,6 +99,14 @@ static inline int tapiq_cq_pending(struct tapiq_cq *q)
     return tapiq_cq_tail(q) != atomic_load_explicit(&q->head, memory_order_relaxed);
 }
 
+/* Entries below @limit (a tail read by tapiq_cq_tail()) not taken yet: a
+ * hint, as tapiq_cq_pending() without a second load of tail. */
+static inline int tapiq_cq_before(struct tapiq_cq *q, uint32_t limit)
+{
+    /* relaxed: a hint; take1() validates with its CAS. */
+    return limit != atomic_load_explicit(&q->head, memory_order_relaxed);
+}
+
 /* tapiq_cq_take - take up to @max entries below position @limit (a tail
  * read earlier by tapiq_cq_tail()). Returns how many were written to @out. */
 uint32_t tapiq_cq_take(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t max, uint32_t limit);

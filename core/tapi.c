@@ -37,20 +37,6 @@ TAPIQ_API const char *tapiq_last_error(void)
     return t_last_error;
 }
 
-/* Enter a read-side section and find the open handle @h.
- * Returns 0 with *rtp and *hsp set, or PHONEERR_UNINITIALIZED /
- * PHONEERR_INVALPHONEHANDLE; in every case the caller leaves with
- * tapiq_guard_exit(). */
-static inline LONG enter_handle(HPHONE h, struct tapiq_rt **rtp, struct tapiq_handle **hsp)
-{
-    tapiq_guard_enter();
-    *rtp = tapiq_rt_current();
-    if (!*rtp)
-        return PHONEERR_UNINITIALIZED;
-    *hsp = tapiq_handle_lookup(*rtp, h);
-    return *hsp ? 0 : PHONEERR_INVALPHONEHANDLE;
-}
-
 /* ------------------------------------------------------------ phoneSetLamp */
 
 static LONG reject(struct tapiq_rt *rt, enum tapiq_reject why, LONG err)
@@ -74,7 +60,7 @@ static __attribute__((noinline)) LONG set_lamp_full(HPHONE hPhone, DWORD dwButto
     LONG rc;
     int r;
 
-    rc = enter_handle(hPhone, &rt, &hs);
+    rc = tapiq_enter_handle(hPhone, &rt, &hs);
     if (rc) {
         if (rc == (LONG)PHONEERR_INVALPHONEHANDLE)
             reject(rt, TAPIQ_REJECT_INVALPHONEHANDLE, rc);
@@ -128,6 +114,19 @@ out:
  * support the same modes, a valid lamp and mode, connected, the calling
  * thread holding a pool slot with room in its ring. Anything else (errors
  * included) goes to set_lamp_full(), which decides the same way. */
+static __attribute__((noinline)) LONG set_lamp_leave_full(HPHONE hPhone, DWORD dwButtonLampID,
+                                                          DWORD dwLampMode)
+{
+    tapiq_guard_exit();
+    return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
+}
+
+static __attribute__((noinline)) LONG wake_leave(struct tapiq_worker *wk, LONG rc)
+{
+    tapiq_worker_wake(wk);
+    return tapiq_leave(rc);
+}
+
 TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMode)
 {
     struct tapiq_issuer *t = &tapiq_issuer_me;
@@ -138,6 +137,8 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     struct tapiq_sqe e;
     uint32_t pos;
 
+    if (__builtin_expect(!tapiq_guard_plain(), 0))
+        return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
     tapiq_guard_enter();
     rt = tapiq_rt_current();
     if (__builtin_expect(!rt || t->epoch != rt->epoch, 0))
@@ -158,13 +159,12 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     e.mode = (uint16_t)dwLampMode;
     if (__builtin_expect(q->mpsc || tapiq_sq_push_spsc(q, &e, &pos) != 0, 0))
         goto slow;
-    tapiq_worker_kick(&rt->workers[dev->worker]);
     pos = tapiq_sq_id(q, pos); /* before leaving: q is the runtime's memory */
-    tapiq_guard_exit();
-    return (LONG)pos;
+    if (tapiq_worker_must_wake(&rt->workers[dev->worker]))
+        return wake_leave(&rt->workers[dev->worker], (LONG)pos);
+    return tapiq_leave((LONG)pos);
 slow:
-    tapiq_guard_exit();
-    return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
+    return set_lamp_leave_full(hPhone, dwButtonLampID, dwLampMode);
 }
 
 /* ------------------------------------------------------------ phoneGetLamp */
@@ -176,7 +176,7 @@ TAPIQ_API LONG phoneGetLamp(HPHONE hPhone, DWORD dwButtonLampID, LPDWORD lpdwLam
     struct tapiq_dev *dev;
     LONG rc = 0;
 
-    rc = enter_handle(hPhone, &rt, &hs);
+    rc = tapiq_enter_handle(hPhone, &rt, &hs);
     if (rc)
         goto out;
     if (!lpdwLampMode) {
@@ -230,23 +230,41 @@ static LONG messages_error(long r)
     }
 }
 
+static __attribute__((noinline)) LONG get_message_full(HPHONEAPP hPhoneApp,
+                                                       LPPHONEMESSAGE lpMessage, DWORD dwTimeout)
+{
+    long r = tapiq_app_get_messages(hPhoneApp, lpMessage, 1, dwTimeout, 0);
+    return r > 0 ? 0 : messages_error(r);
+}
+
+/* Leave the fast path's section (counting a reply it dropped: @late), then
+ * the full path. */
+static __attribute__((noinline)) LONG get_message_leave_full(struct tapiq_rt *rt,
+                                                             HPHONEAPP hPhoneApp,
+                                                             LPPHONEMESSAGE lpMessage,
+                                                             DWORD dwTimeout, int late)
+{
+    if (late)
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1); /* handle closed */
+    tapiq_guard_exit();
+    return get_message_full(hPhoneApp, lpMessage, dwTimeout);
+}
+
 TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DWORD dwTimeout)
 {
     struct tapiq_rt *rt;
     struct tapiq_app *app;
-    long r;
+    int r = 0;
 
     /* The common case first: a reply waiting for a polled application. */
+    if (__builtin_expect(!tapiq_guard_plain(), 0))
+        return get_message_full(hPhoneApp, lpMessage, dwTimeout);
     tapiq_guard_enter();
     rt = tapiq_rt_current();
     app = rt ? tapiq_app_lookup(rt, hPhoneApp) : NULL;
-    if (__builtin_expect(app && lpMessage && tapiq_app_take_one(rt, app, lpMessage), 1)) {
-        tapiq_guard_exit();
-        return 0;
-    }
-    tapiq_guard_exit();
-    r = tapiq_app_get_messages(hPhoneApp, lpMessage, 1, dwTimeout, 0);
-    return r > 0 ? 0 : messages_error(r);
+    if (__builtin_expect(app && lpMessage && (r = tapiq_app_take_one(rt, app, lpMessage)) > 0, 1))
+        return tapiq_leave(0);
+    return get_message_leave_full(rt, hPhoneApp, lpMessage, dwTimeout, r < 0);
 }
 
 TAPIQ_API LONG tapiq_get_messages(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessages, DWORD dwMax,

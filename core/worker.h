@@ -121,4 +121,15 @@ static inline void tapiq_worker_kick(struct tapiq_worker *wk)
         tapiq_worker_wake(wk);
 }
 
+/* tapiq_worker_kick() split for a fast path that makes no call: 1 when @wk
+ * sleeps and the caller must tapiq_worker_wake() it. Same ordering: the
+ * light fence orders the publish before the load of `sleeping`; pairs with
+ * the heavy fence in worker_sleep(). */
+static inline int tapiq_worker_must_wake(struct tapiq_worker *wk)
+{
+    tapiq_guard_light_fence();
+    /* relaxed: ordered by the fence pair above. */
+    return __builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed) != 0, 0);
+}
+
 #endif /* TAPIQ_CORE_WORKER_H */
