@@ -111,26 +111,26 @@ static void publish_counters(struct tapiq_worker *wk);
 /* Post the staged replies, per application, where its queue has room; the
  * rest wait in `held` (keeping their ring positions). The positions of the
  * replies about to be posted are released first: an application that has a
- * reply finds room for a new request (the ids stay distinct: see sq.h). In a
+ * reply finds room for a new request (the ids stay distinct: see sq.h).
+ * What a run posts is a prefix of it, posted from stage_m in place. In a
  * read-side section. */
 static void flush_stage(struct tapiq_worker *wk)
 {
     struct tapiq_rt *rt = wk->rt;
     uint32_t i = 0, n = wk->nstage, total = 0, nruns = 0;
-    struct tapiq_cqe m[TAPIQ_WORKER_STAGE];
     struct {
         struct tapiq_app *app;
-        uint32_t from, to, room_left;
+        uint32_t from, count, room_left;
     } runs[TAPIQ_WORKER_STAGE];
     while (i < n) {
-        uint32_t happ = wk->stage[i].happ, j = i, room, from = total;
+        uint32_t happ = wk->stage_happ[i], j = i + 1, room, k;
         struct tapiq_app *app = tapiq_app_lookup(rt, happ);
-        while (j < n && wk->stage[j].happ == happ)
+        while (j < n && wk->stage_happ[j] == happ)
             j++;
         if (!app) { /* shut down meanwhile */
             wk->c[TAPIQ_W_SUPPRESSED] += j - i;
             for (; i < j; i++)
-                wk->fin[wk->stage[i].cell] = 1;
+                wk->fin[wk->stage_cell[i]] = 1;
             continue;
         }
         /* One application may come back in a later run of this flush: its
@@ -141,28 +141,26 @@ static void flush_stage(struct tapiq_worker *wk)
                 room = runs[r].room_left;
         if (room == UINT32_MAX)
             room = tapiq_cq_room(&app->cq[wk->w], j - i);
-        for (; i < j; i++) {
-            if (total - from < room) {
-                m[total++] = wk->stage[i].m;
-                wk->fin[wk->stage[i].cell] = 1;
-            } else {
-                hold(wk, wk->stage[i].cell, (int32_t)wk->stage[i].m.p2);
-            }
-        }
+        k = j - i < room ? j - i : room;
         for (uint32_t r = 0; r < nruns; r++)
             if (runs[r].app == app)
-                runs[r].room_left = room - (total - from);
+                runs[r].room_left = room - k;
         runs[nruns].app = app;
-        runs[nruns].from = from;
-        runs[nruns].to = total;
-        runs[nruns++].room_left = room - (total - from);
+        runs[nruns].from = i;
+        runs[nruns].count = k;
+        runs[nruns++].room_left = room - k;
+        total += k;
+        for (k += i; i < k; i++)
+            wk->fin[wk->stage_cell[i]] = 1;
+        for (; i < j; i++)
+            hold(wk, wk->stage_cell[i], (int32_t)wk->stage_m[i].p2);
     }
     wk->nstage = 0;
     release(wk);
     for (uint32_t r = 0; r < nruns; r++) {
-        if (runs[r].to == runs[r].from)
+        if (runs[r].count == 0)
             continue;
-        tapiq_cq_post(&runs[r].app->cq[wk->w], m + runs[r].from, runs[r].to - runs[r].from);
+        tapiq_cq_post(&runs[r].app->cq[wk->w], wk->stage_m + runs[r].from, runs[r].count);
         tapiq_cring_notify(&runs[r].app->ring);
     }
     /* Counted once posted: statistics that say nothing is in flight mean
@@ -174,16 +172,18 @@ static void flush_stage(struct tapiq_worker *wk)
 static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
                   int32_t st)
 {
-    struct tapiq_stage *s;
+    struct tapiq_cqe *m;
+    uint32_t s;
     if (wk->nstage == TAPIQ_WORKER_STAGE)
         flush_stage(wk);
-    s = &wk->stage[wk->nstage++];
-    s->happ = happ;
-    s->cell = cell;
-    s->m.handle = hv;
-    s->m.msg = PHONE_REPLY;
-    s->m.p1 = id;
-    s->m.p2 = (uint32_t)st;
+    s = wk->nstage++;
+    wk->stage_happ[s] = happ;
+    wk->stage_cell[s] = cell;
+    m = &wk->stage_m[s];
+    m->handle = hv;
+    m->msg = PHONE_REPLY;
+    m->p1 = id;
+    m->p2 = (uint32_t)st;
 }
 
 /* Stage the held replies again, once each, in order (flush_stage() holds

@@ -60,12 +60,6 @@ struct tapiq_held {
     int32_t status;
 };
 
-struct tapiq_stage {
-    uint32_t happ;
-    uint32_t cell;
-    struct tapiq_cqe m;
-};
-
 struct tapiq_worker {
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t sleeping; /* futex word */
     alignas(TAPIQ_CACHELINE) _Atomic(struct tapiq_batch *) done;
@@ -91,7 +85,10 @@ struct tapiq_worker {
     struct tapiq_held *held; /* replies waiting for room, FIFO */
     uint32_t held_head, held_tail, held_mask;
     uint32_t nstage;
-    struct tapiq_stage stage[TAPIQ_WORKER_STAGE];
+    /* Staged replies: posted from stage_m as they are (no copy). */
+    struct tapiq_cqe stage_m[TAPIQ_WORKER_STAGE];
+    uint32_t stage_happ[TAPIQ_WORKER_STAGE];
+    uint32_t stage_cell[TAPIQ_WORKER_STAGE];
     uint64_t c[TAPIQ_W_MAX]; /* private copies, published per round */
 };
 
