@@ -241,9 +241,10 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_dev *dev = b->dev;
     int subs = tapiq_dev_has_subs(dev);
+    tapiq_update *upd = b->upd;
 
-    for (uint32_t i = 0; i < b->nupd; i++) {
-        tapiq_update *u = &b->upd[i];
+    for (uint32_t i = 0, n = b->nupd; i < n; i++) {
+        tapiq_update *u = &upd[i];
         if (u->status != 0) /* from here on the reply's result */
             u->status = (int32_t)tapiq_provider_result(u->status);
         else if (tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
