@@ -150,8 +150,9 @@ static void flush_stage(struct tapiq_worker *wk)
         runs[nruns].count = k;
         runs[nruns++].room_left = room - k;
         total += k;
-        for (k += i; i < k; i++)
-            wk->fin[wk->stage_cell[i]] = 1;
+        k += i;
+        for (uint8_t *fin = wk->fin; i < k; i++)
+            fin[wk->stage_cell[i]] = 1;
         for (; i < j; i++)
             hold(wk, wk->stage_cell[i], (int32_t)wk->stage_m[i].p2);
     }
@@ -283,20 +284,26 @@ static uint32_t drain(struct tapiq_worker *wk)
         uint32_t rd = wk->rd[r];
         /* never more than the ring holds: positions stay unique per cell */
         uint32_t n = tapiq_sq_avail(q, rd, DRAIN_MAX);
+        /* In locals: the stores below could otherwise be the worker's fields. */
+        const uint32_t mask = wk->mask, base = r << wk->sbits;
+        const struct tapiq_sqe *e = q->e;
+        uint32_t *next = wk->next, ntouched = wk->ntouched;
+        struct tapiq_dev *devs = rt->devs, **touched = wk->touched;
         for (uint32_t k = 0; k < n; k++) {
-            uint32_t pos = rd + k, cell = r << wk->sbits | (pos & wk->mask);
-            struct tapiq_dev *dev = &rt->devs[q->e[pos & wk->mask].dev];
-            wk->next[cell] = NO_CELL;
+            uint32_t pos = rd + k, cell = base | (pos & mask);
+            struct tapiq_dev *dev = &devs[e[pos & mask].dev];
+            next[cell] = NO_CELL;
             if (dev->npend++)
-                wk->next[dev->pend_last] = cell;
+                next[dev->pend_last] = cell;
             else
                 dev->pend_first = cell;
             dev->pend_last = cell;
             if (!dev->queued && !dev->busy) {
                 dev->queued = 1;
-                wk->touched[wk->ntouched++] = dev;
+                touched[ntouched++] = dev;
             }
         }
+        wk->ntouched = ntouched;
         wk->rd[r] = rd + n;
         inuse += wk->rd[r] - wk->rel[r];
         total += n;
@@ -424,11 +431,10 @@ static void release(struct tapiq_worker *wk)
     uint32_t hwm = tapiq_issuers_hwm(wk->rt);
     for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
         uint32_t r = i == hwm ? wk->nrings - 1 : i;
-        uint32_t p = wk->rel[r], end = wk->rd[r], base = r << wk->sbits;
-        while (p != end && wk->fin[base | (p & wk->mask)]) {
-            wk->fin[base | (p & wk->mask)] = 0;
-            p++;
-        }
+        uint32_t p = wk->rel[r], end = wk->rd[r], base = r << wk->sbits, mask = wk->mask;
+        uint8_t *fin = wk->fin;
+        while (p != end && fin[base | (p & mask)])
+            fin[base | (p++ & mask)] = 0;
         if (p != wk->rel[r]) {
             tapiq_sq_release(wk->ring[r], wk->rel[r], p);
             wk->rel[r] = p;
