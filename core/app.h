@@ -132,7 +132,7 @@ static inline int tapiq_app_take_one(struct tapiq_rt *rt, struct tapiq_app *app,
         uint32_t lim = tapiq_cq_tail(&app->cq[w]);
         if (!tapiq_cq_before(&app->cq[w], lim))
             continue;
-        if (tapiq_cmq_count(&app->ring.q) || !tapiq_cq_take1(&app->cq[w], &m, lim))
+        if (tapiq_cmq_maybe_nonempty(&app->ring.q) || !tapiq_cq_take1(&app->cq[w], &m, lim))
             return 0;
         return tapiq_app_deliver(rt, msg, m.handle, PHONE_REPLY, m.p1, m.p2) ? 1 : -1;
     }

@@ -272,6 +272,15 @@
         if (d < 0)                                                                             \
             return 0;                                                                          \
         return (size_t)d > r->mask + 1 ? (size_t)r->mask + 1 : (size_t)d;                      \
+    }                                                                                          \
+                                                                                               \
+    /* name##_maybe_nonempty - count() != 0 as a cheaper hint: 0 when tail and head        \
+     * were read equal, else 1 (also while a pop is half done). Wait-free. */                  \
+    static inline int name##_maybe_nonempty(struct name *r)                                    \
+    {                                                                                          \
+        /* relaxed: an estimate, as count(). */                                                \
+        return atomic_load_explicit(&r->tail, memory_order_relaxed) !=                         \
+               atomic_load_explicit(&r->head, memory_order_relaxed);                           \
     }
 
 /* The ring of 64-bit values used for the run queue and the request-slot pool. */
