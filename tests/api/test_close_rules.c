@@ -155,6 +155,7 @@ static _Atomic DWORD g_hy;        /* Y's handle, closed by X's callback */
 static _Atomic int g_y_in;        /* Y's callback is running for hY */
 static _Atomic int g_y_go;        /* the test lets Y's callback return */
 static _Atomic int g_y_done;      /* Y's callback returned */
+static _Atomic int g_x_in;        /* X's callback is calling phoneClose(hY) */
 static _Atomic int g_x_closed;    /* X's phoneClose(hY) returned */
 static _Atomic int g_x_saw_done;  /* ... and saw Y's callback done */
 static _Atomic int g_y_after;     /* callbacks for hY after the close */
@@ -180,6 +181,7 @@ static void on_x(DWORD hDevice, DWORD dwMsg, DWORD_PTR inst, DWORD_PTR p1, DWORD
     (void)hDevice, (void)inst, (void)p1, (void)p2, (void)p3;
     if (dwMsg != PHONE_REPLY || atomic_load(&g_x_closed))
         return;
+    atomic_store(&g_x_in, 1);
     TQ_EXPECT(phoneClose((HPHONE)atomic_load(&g_hy)), 0);
     atomic_store(&g_x_saw_done, atomic_load(&g_y_done));
     atomic_store(&g_x_closed, 1);
@@ -201,6 +203,9 @@ static void case_callback_close_cross(void)
     TQ_CHECK(atomic_load(&g_y_in));
     TQ_CHECK(TQ_ID_OK(phoneSetLamp(hy, 1, PHONELAMPMODE_STEADY))); /* queued behind */
     TQ_CHECK(TQ_ID_OK(phoneSetLamp(hx, 0, PHONELAMPMODE_STEADY)));
+    for (int k = 0; k < 10000 && !atomic_load(&g_x_in); k++)
+        tq_sleep_us(1000);
+    TQ_CHECK(atomic_load(&g_x_in));
     /* X's callback is in phoneClose(hY): it waits for Y's callback. */
     tq_sleep_us(200000);
     TQ_CHECKF(!atomic_load(&g_x_closed),
