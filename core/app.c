@@ -128,14 +128,16 @@ long tapiq_app_get_messages(uint32_t happ, PHONEMESSAGE *msg, uint32_t max, uint
          * app's memory stays until the count is back to 0. */
         atomic_fetch_add_explicit(&app->waiters, 1, memory_order_seq_cst);
         tapiq_guard_exit();
-        r = tapiq_cring_wait(&app->ring, left);
+        r = tapiq_cring_wait_blocking(&app->ring, left);
         /* release: our last touch of app; pairs with the acquire load in
-         * tapiq_app_wait_idle(), after which it is freed. */
+         * tapiq_app_wait_idle_blocking(), after which it is freed. */
         atomic_fetch_sub_explicit(&app->waiters, 1, memory_order_release);
         if (r == -ESHUTDOWN)
             return -ENOENT;
         if (r == -ETIMEDOUT)
             last_look = 1; /* one last look: something may have come with the deadline */
+        else if (r < 0)
+            return r; /* poll failed: looking again at once would spin */
     }
 }
 
@@ -204,7 +206,7 @@ static int cb_begin(uint32_t happ, uint32_t hv)
     if (app) {
         /* seq_cst store, then a seq_cst load of hval: pairs with the
          * seq_cst store of hval in close and its seq_cst load of cb_current
-         * in tapiq_app_wait_delivery(). */
+         * in tapiq_app_wait_delivery_blocking(). */
         atomic_store_explicit(&app->cb_current, hv, memory_order_seq_cst);
         r = tapiq_handle_is_open_sc(rt, hv) ? 1 : 2;
     }
@@ -222,7 +224,7 @@ static void cb_end(uint32_t happ)
     app = rt ? tapiq_app_lookup(rt, happ) : NULL;
     if (app)
         /* release: the callback's accesses happen-before a closer's return;
-         * pairs with the acquire load in tapiq_app_wait_delivery(). */
+         * pairs with the acquire load in tapiq_app_wait_delivery_blocking(). */
         atomic_store_explicit(&app->cb_current, 0, memory_order_release);
     tapiq_guard_exit();
 }
@@ -234,8 +236,15 @@ static void *callback_main(void *varg)
     for (;;) {
         PHONEMESSAGE m[32];
         long r = tapiq_app_get_messages(a.happ, m, 32, UINT32_MAX, 1);
-        if (r < 0)
-            break; /* -ENOENT: shut down */
+        if (r == -ENOENT)
+            break; /* shut down */
+        if (r < 0) {
+            /* The wait failed (poll: -ENOMEM ...): the messages stay queued;
+             * try again in a moment rather than spin or stop delivering. */
+            struct timespec nap = {0, 1000000};
+            nanosleep(&nap, NULL);
+            continue;
+        }
         for (long i = 0; i < r; i++) {
             int go = cb_begin(a.happ, (uint32_t)m[i].hDevice);
             if (go == 0)
@@ -253,12 +262,12 @@ int tapiq_app_pin_for_close_locked(struct tapiq_app *app)
 {
     if (!app->has_cb_thread || pthread_equal(app->cb_thread, pthread_self()))
         return 0; /* the callback itself closes: its next message is checked */
-    /* relaxed: under g_lock; wait_idle (acquire) waits for the unpin. */
+    /* relaxed: under g_lock; wait_idle_blocking (acquire) waits for the unpin. */
     atomic_fetch_add_explicit(&app->waiters, 1, memory_order_relaxed);
     return 1;
 }
 
-void tapiq_app_wait_delivery(struct tapiq_app *app, uint32_t hv)
+void tapiq_app_wait_delivery_blocking(struct tapiq_app *app, uint32_t hv)
 {
     /* seq_cst: see cb_begin(). A shutdown (ring closed) ends the wait: it
      * joins the delivery thread itself. */
@@ -269,7 +278,7 @@ void tapiq_app_wait_delivery(struct tapiq_app *app, uint32_t hv)
 
 void tapiq_app_unpin(struct tapiq_app *app)
 {
-    /* release: pairs with the acquire load in tapiq_app_wait_idle(). */
+    /* release: pairs with the acquire load in tapiq_app_wait_idle_blocking(). */
     atomic_fetch_sub_explicit(&app->waiters, 1, memory_order_release);
 }
 
@@ -314,7 +323,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
         if (!a || (rc = pthread_create(&app->cb_thread, NULL, callback_main, a))) {
             free(a);
             atomic_store_explicit(&rt->apps[idx], NULL, memory_order_release);
-            tapiq_guard_synchronize();
+            tapiq_guard_synchronize_blocking();
             queues_destroy(app);
             free(app);
             return a ? -rc : -ENOMEM;
@@ -333,7 +342,7 @@ void tapiq_app_unpublish_locked(struct tapiq_rt *rt, struct tapiq_app *app)
     tapiq_cring_close(&app->ring);
 }
 
-void tapiq_app_wait_idle(struct tapiq_app *app)
+void tapiq_app_wait_idle_blocking(struct tapiq_app *app)
 {
     if (app->has_cb_thread) {
         if (pthread_equal(app->cb_thread, pthread_self()))

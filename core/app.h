@@ -10,8 +10,10 @@
  * Synchronization table:
  *   lookup, get_messages, take_one: any thread, concurrently with each other
  *     and with the workers posting; lock-free except the blocking wait.
+ *   pin_for_close/wait_delivery_blocking/unpin: any thread but the app's
+ *     delivery thread (phoneClose).
  *   create, unpublish, free: under g_lock (free after a grace period and
- *     after wait_idle).
+ *     after wait_idle_blocking).
  * Progress: take is lock-free (one CAS per queue taken from); a wait blocks
  * until a post, the timeout, or shutdown.
  */
@@ -76,25 +78,34 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
 /* Unpublish and wake every waiter (they return -ESHUTDOWN); under g_lock. */
 void tapiq_app_unpublish_locked(struct tapiq_rt *rt, struct tapiq_app *app);
 /* After a grace period: join the delivery thread (detach it when called
- * from it) and wait until no thread is blocked in a wait. */
-void tapiq_app_wait_idle(struct tapiq_app *app);
+ * from it) and wait until no thread is blocked in a wait. Blocks (the join,
+ * then a sched_yield loop until the blocked readers and pinned closers have
+ * left). */
+void tapiq_app_wait_idle_blocking(struct tapiq_app *app);
 void tapiq_app_free(struct tapiq_app *app);
 
 /* Take up to @max messages of application @happ, waiting up to @timeout ms
  * (UINT32_MAX: no limit) for the first one. PHONE_STATE before replies.
  * Returns the count (>= 1), -ENOENT (no such application, or it shut down),
  * -EFAULT (@msg NULL), -EOPNOTSUPP (a callback application, unless
- * @from_callback), -ETIMEDOUT (nothing within the timeout). */
+ * @from_callback), -ETIMEDOUT (nothing within the timeout), or the -errno
+ * of a failed wait (tapiq_cring_wait_blocking: poll's -ENOMEM, -EINVAL).
+ * Blocks when @timeout is not 0. */
 long tapiq_app_get_messages(uint32_t happ, PHONEMESSAGE *msg, uint32_t max, uint32_t timeout,
                             int from_callback);
 /* phoneClose of a handle of a callback application, from a thread that is
  * not its delivery thread: once the handle is closed, wait until the
  * callback is not being given a message for it (nothing for the handle
  * reaches the application after phoneClose returns). pin under g_lock,
- * then wait_delivery and unpin without it. The app stays allocated while
- * pinned (wait_idle waits). */
+ * then wait_delivery_blocking (a sched_yield loop until the callback
+ * returns or the application shuts down) and unpin without it. The app
+ * stays allocated while pinned (wait_idle_blocking waits). Only the app's
+ * own delivery thread is exempt: another application's delivery thread
+ * waits too, so two callbacks that close each other's handles wait for
+ * each other for ever (the rule in tapi.h; test_close_rules
+ * callback-close-cross shows the wait). */
 int tapiq_app_pin_for_close_locked(struct tapiq_app *app);
-void tapiq_app_wait_delivery(struct tapiq_app *app, uint32_t hv);
+void tapiq_app_wait_delivery_blocking(struct tapiq_app *app, uint32_t hv);
 void tapiq_app_unpin(struct tapiq_app *app);
 
 /* Write one message for the application; 0 when its handle closed meanwhile

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -42,7 +43,8 @@ int tapiq_cring_reserve_events(struct tapiq_cring *c, uint32_t n)
     do {
         if (cur < (int64_t)n)
             return -EAGAIN;
-        /* acq_rel: room, like credits; pairs with release_events. */
+        /* acq_rel: room, like credits; pairs with the release add in
+         * tapiq_cring_release_events(). */
     } while (!atomic_compare_exchange_weak_explicit(&c->events, &cur, cur - n,
                                                     memory_order_acq_rel, memory_order_relaxed));
     return 0;
@@ -50,7 +52,7 @@ int tapiq_cring_reserve_events(struct tapiq_cring *c, uint32_t n)
 
 void tapiq_cring_release_events(struct tapiq_cring *c, uint32_t n)
 {
-    /* release: pairs with the acq_rel CAS in reserve_events. */
+    /* release: pairs with the acq_rel CAS in tapiq_cring_reserve_events(). */
     atomic_fetch_add_explicit(&c->events, n, memory_order_release);
 }
 
@@ -73,13 +75,17 @@ static void drain_fd(struct tapiq_cring *c)
     (void)r; /* EAGAIN: nothing to drain */
 }
 
-void tapiq_cring_post(struct tapiq_cring *c, const struct tapiq_cmsg *m, uint32_t n)
+void tapiq_cring_post_blocking(struct tapiq_cring *c, const struct tapiq_cmsg *m, uint32_t n)
 {
     uint32_t done = 0;
     while (done < n) {
-        done += (uint32_t)tapiq_cmq_push_try(&c->q, m + done, n - done);
+        uint32_t k = (uint32_t)tapiq_cmq_push_try(&c->q, m + done, n - done);
+        done += k;
         /* Room is reserved, so a short push only meets a consumer that is
-         * still reading a cell a lap behind; let it finish. */
+         * still reading a cell a lap behind; let it finish (it may be
+         * preempted: give it the CPU rather than spin). */
+        if (done < n && k == 0)
+            sched_yield();
     }
     tapiq_cring_notify(c);
 }
@@ -87,7 +93,8 @@ void tapiq_cring_post(struct tapiq_cring *c, const struct tapiq_cmsg *m, uint32_
 void tapiq_cring_notify(struct tapiq_cring *c)
 {
     /* seq_cst: the posts before are ordered before the load of need_signal;
-     * pairs with the seq_cst store of need_signal in wait()/settle(). */
+     * pairs with the seq_cst store of need_signal and the fence after it in
+     * tapiq_cring_wait_blocking() and tapiq_cring_settle(). */
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&c->need_signal, memory_order_relaxed) &&
         atomic_exchange_explicit(&c->need_signal, 0, memory_order_acq_rel))
@@ -108,7 +115,7 @@ void tapiq_cring_settle(struct tapiq_cring *c)
         signal_fd(c);
 }
 
-int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
+int tapiq_cring_wait_blocking(struct tapiq_cring *c, uint32_t timeout_ms)
 {
     struct timespec now;
     int64_t deadline_ms = 0, left;
@@ -118,12 +125,12 @@ int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
         clock_gettime(CLOCK_MONOTONIC, &now);
         deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + timeout_ms;
     }
-    /* acquire: pairs with the release store in close(). */
+    /* acquire: pairs with the release store in tapiq_cring_close(). */
     if (atomic_load_explicit(&c->closed, memory_order_acquire))
         return -ESHUTDOWN;
     drain_fd(c);
-    /* seq_cst store and fence: armed before the re-check (see settle());
-     * pairs with the fence in tapiq_cring_notify(). */
+    /* seq_cst store and fence: armed before the re-check (see
+     * tapiq_cring_settle()); pairs with the fence in tapiq_cring_notify(). */
     atomic_store_explicit(&c->need_signal, 1, memory_order_seq_cst);
     atomic_thread_fence(memory_order_seq_cst);
     if (any_pending(c)) {
@@ -161,7 +168,9 @@ int tapiq_cring_wait(struct tapiq_cring *c, uint32_t timeout_ms)
 
 void tapiq_cring_close(struct tapiq_cring *c)
 {
-    /* release: pairs with the acquire loads of closed in wait(). */
+    /* release: pairs with the acquire loads of closed in
+     * tapiq_cring_wait_blocking(), tapiq_cring_settle() and
+     * tapiq_cring_closed(). */
     atomic_store_explicit(&c->closed, 1, memory_order_release);
     signal_fd(c);
 }

@@ -48,8 +48,9 @@ void tapiq_guard_register(void)
         /* The count goes on from where the last owner left it (even). */
         me->ctr = atomic_load_explicit(&r->ctr, memory_order_relaxed);
         me->rec = r;
-        /* release: a synchronize() that reads the new hwm sees the record
-         * claimed; pairs with the acquire load in synchronize(). */
+        /* release: a synchronize that reads the new hwm sees the record
+         * claimed; pairs with the acquire load of g_recs_hwm in
+         * tapiq_guard_synchronize_blocking(). */
         hwm = atomic_load_explicit(&g_recs_hwm, memory_order_relaxed);
         while (hwm < i + 1 &&
                !atomic_compare_exchange_weak_explicit(&g_recs_hwm, &hwm, i + 1,
@@ -80,8 +81,8 @@ void tapiq_guard_enter_slow(void)
         return;
     }
     /* Beyond the records: one shared count. seq_cst: the count is visible
-     * before our loads of pointers; pairs with the acquire loads in
-     * synchronize(). */
+     * before our loads of pointers; pairs with the seq_cst fence and the
+     * load of the overflow count in tapiq_guard_synchronize_blocking(). */
     if (me->depth++ == 0)
         atomic_fetch_add_explicit(&tapiq_guard_overflow, 1, memory_order_seq_cst);
 }
@@ -93,7 +94,7 @@ void tapiq_guard_exit_slow(void)
         me->depth--; /* a nested section ends */
         return;
     }
-    /* release: pairs with the acquire load in synchronize(). */
+    /* release: pairs with the acquire load in tapiq_guard_synchronize_blocking(). */
     if (--me->depth == 0)
         atomic_fetch_sub_explicit(&tapiq_guard_overflow, 1, memory_order_release);
 }
@@ -121,7 +122,7 @@ void tapiq_guard_heavy_fence(void)
         atomic_thread_fence(memory_order_seq_cst);
 }
 
-void tapiq_guard_synchronize(void)
+void tapiq_guard_synchronize_blocking(void)
 {
     uint32_t n;
     /* Our unpublishing stores are ordered before the loads of the counts

@@ -6,8 +6,8 @@
  * an odd count into the record, leaving stores the next even count: two plain
  * stores to a line only that thread writes. A writer that unpublished
  * something (a runtime, an application, a handle slot) calls
- * tapiq_guard_synchronize(): it waits until every record that was odd has
- * moved on, then frees.
+ * tapiq_guard_synchronize_blocking(): it waits until every record that was
+ * odd has moved on, then frees.
  *
  * The reader's store of the odd count must be ordered before its loads of
  * the published pointers (StoreLoad). Instead of a fence per call, the writer
@@ -80,9 +80,11 @@ extern _Atomic uint32_t tapiq_guard_strong;
 extern _Atomic uint64_t tapiq_guard_overflow;
 
 void tapiq_guard_register(void);
-/* Register membarrier once; call before the first synchronize (rt start). */
+/* Register membarrier once; call before the first synchronize (rt start).
+ * Runs a pthread_once: may wait for another thread's. */
 void tapiq_guard_init(void);
-void tapiq_guard_synchronize(void);
+/* Wait (sched_yield loop) for a grace period: see above. Blocks. */
+void tapiq_guard_synchronize_blocking(void);
 void tapiq_guard_heavy_fence(void);
 /* In a fork()ed child (one thread): the other threads' records are free. */
 void tapiq_guard_after_fork(void);
@@ -102,7 +104,8 @@ static inline void tapiq_guard_light_fence(void)
     if (__builtin_expect(atomic_load_explicit(&tapiq_guard_strong, memory_order_relaxed), 0))
         atomic_thread_fence(memory_order_seq_cst);
     else
-        atomic_signal_fence(memory_order_seq_cst); /* pairs with heavy_fence() */
+        /* pairs with the membarrier in tapiq_guard_heavy_fence() */
+        atomic_signal_fence(memory_order_seq_cst);
 #endif
 }
 
@@ -125,7 +128,8 @@ static inline void tapiq_guard_enter(void)
     }
     tapiq_guard_me.ctr = c + 1;
     /* relaxed + light fence: ordered before the section's loads by the
-     * writer's heavy fence (membarrier) in synchronize(). */
+     * writer's heavy fence (membarrier) in
+     * tapiq_guard_synchronize_blocking(). */
     atomic_store_explicit(&rec->ctr, c + 1, memory_order_relaxed);
     tapiq_guard_light_fence();
 }
@@ -140,8 +144,8 @@ static inline void tapiq_guard_exit(void)
     c = tapiq_guard_me.ctr + 1;
     tapiq_guard_me.ctr = c;
     /* release: everything the section read happens-before the writer's
-     * acquire load in synchronize() that sees this count, hence before the
-     * writer frees. */
+     * acquire load in tapiq_guard_synchronize_blocking() that sees this
+     * count, hence before the writer frees. */
     atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_release);
 }
 

@@ -91,11 +91,12 @@ static struct tapiq_subs *subs_change_locked(struct tapiq_dev *dev, uint32_t idx
 static void recycle_limbo_locked(struct tapiq_rt *rt)
 {
     uint32_t keep = 0;
-    tapiq_guard_synchronize();
+    tapiq_guard_synchronize_blocking();
     for (uint32_t i = 0; i < rt->nlimbo_handles; i++) {
         uint32_t idx = rt->limbo_handles[i];
         struct tapiq_handle *hs = &rt->handles[idx];
-        /* acquire: pairs with the consumer's fetch_sub of the last token. */
+        /* acquire: pairs with the seq_cst fetch_sub of the last token in
+         * tapiq_handle_token_taken(). */
         uint32_t t = atomic_load_explicit(&hs->tokens, memory_order_acquire);
         if ((t & ~TAPIQ_TOKENS_CLOSED) == 0 && g_handle_gen[idx] != UINT16_MAX)
             rt->free_handles[rt->nfree_handles++] = idx;
@@ -139,7 +140,7 @@ int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_
         struct tapiq_subs *old = subs_change_locked(&rt->devs[hs->dev], idx, 0, &nomem);
         if (nomem)
             return -ENOMEM;
-        tapiq_guard_synchronize();
+        tapiq_guard_synchronize_blocking();
         free(old);
         hs->in_subs = 0;
     }
@@ -190,7 +191,8 @@ struct tapiq_subs *tapiq_handle_close_locked(struct tapiq_rt *rt, struct tapiq_h
     /* seq_cst: readers that still see the old value finish inside their
      * sections; new readers see 0. */
     atomic_store_explicit(&hs->hval, 0, memory_order_seq_cst);
-    /* seq_cst: pairs with the fetch_add in post_token(); see there. */
+    /* seq_cst: pairs with the fetch_add in post_token() and post_button();
+     * see there. */
     t = atomic_fetch_or_explicit(&hs->tokens, TAPIQ_TOKENS_CLOSED, memory_order_seq_cst);
     if (hs->reserved)
         tapiq_cring_release_events(tapiq_app_ring(hs->app),
@@ -320,7 +322,7 @@ static void post_token(struct tapiq_rt *rt, struct tapiq_handle *hs, uint32_t hv
         atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
         return;
     }
-    tapiq_cring_post(tapiq_app_ring(hs->app), &m, 1);
+    tapiq_cring_post_blocking(tapiq_app_ring(hs->app), &m, 1);
     tapiq_stat_add(rt->stats, TAPIQ_C_STATE_EVENTS, 1);
 }
 
@@ -355,8 +357,12 @@ void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t st
 {
     /* acquire (all three): as in tapiq_notify_lamp(). */
     struct tapiq_subs *s = atomic_load_explicit(&dev->subs, memory_order_acquire);
-    uint32_t bit = state & PRESENCE ? PRESENCE : state;
-    if (!s)
+    uint32_t bit;
+    /* Only the states the reservation counts (TAPIQ_TOKEN_STATES) have a
+     * token: another bit would post beyond the handle's room. */
+    state &= TAPIQ_TOKEN_STATES;
+    bit = state & PRESENCE ? PRESENCE : state;
+    if (!s || !state)
         return;
     for (uint32_t i = 0; i < s->n; i++) {
         struct tapiq_handle *hs = &rt->handles[s->slot[i]];
@@ -370,7 +376,8 @@ void tapiq_notify_states(struct tapiq_rt *rt, struct tapiq_dev *dev, uint32_t st
 /* ------------------------------------------------------------ button events */
 
 /* Take @n button units of @hs if it has them. acq_rel: pairs with the
- * fetch_sub that gives units back (token_taken, give_units). */
+ * release fetch_sub in give_unit() (called by tapiq_notify_button() and
+ * tapiq_handle_token_taken()). */
 static int take_units(struct tapiq_handle *hs, uint32_t n)
 {
     /* relaxed: the CAS below re-reads. */
@@ -402,7 +409,7 @@ static void post_button(struct tapiq_rt *rt, struct tapiq_handle *hs, uint32_t h
         atomic_fetch_sub_explicit(&hs->tokens, 1, memory_order_seq_cst);
         return;
     }
-    tapiq_cring_post(tapiq_app_ring(hs->app), &m, 1);
+    tapiq_cring_post_blocking(tapiq_app_ring(hs->app), &m, 1);
     tapiq_stat_add(rt->stats, TAPIQ_C_BUTTON_EVENTS, 1);
 }
 
@@ -517,7 +524,7 @@ int tapiq_handle_token_taken(struct tapiq_rt *rt, struct tapiq_app *app, struct 
         return 1;
     }
     /* acq_rel: clear before delivering, so a change after this point posts a
-     * new token; pairs with post_token(). */
+     * new token; pairs with the acq_rel fetch_or in post_token(). */
     if (m->p1 == PHONESTATE_LAMP)
         atomic_fetch_and_explicit(&hs->lampbits[m->p2 / 64], ~((uint64_t)1 << (m->p2 % 64)),
                                   memory_order_acq_rel);

@@ -22,11 +22,15 @@
  * Synchronization table:
  *   lookup, notify_lamp/notify_states/notify_button, token_taken: any
  *     thread, in a read-side section (or under g_lock), concurrently with
- *     everything; lock-free.
+ *     everything.
  *   open, close, set_filter, the app-wide calls: under g_lock (serialised
  *     among themselves); close/set_filter hand back a list to free after a
  *     grace period.
- * Progress: lookups wait-free; notifications and token_taken lock-free.
+ * Progress: lookups wait-free; token_taken lock-free. Notifications are not
+ * lock-free: a message they post goes through tapiq_cring_post_blocking(),
+ * which may wait for a consumer of the application's ring that was
+ * preempted while it read a cell (see core/cring.h); otherwise they take a
+ * bounded number of steps per subscribed handle.
  */
 #ifndef TAPIQ_CORE_HANDLE_H
 #define TAPIQ_CORE_HANDLE_H
@@ -42,13 +46,33 @@
 #define TAPIQ_MAX_HANDLES (1u << TAPIQ_HANDLE_BITS) /* slot 0 unused */
 #define TAPIQ_TOKENS_CLOSED 0x80000000u
 #define TAPIQ_ALL_PHONESTATES 0x00FFFFFFu
-/* One token per non-lamp state a notification is posted for: the connection
- * (CONNECTED and DISCONNECTED share one), OWNER and MONITORS (phoneOpen and
- * phoneClose of the device's other handles), DISPLAY, RINGMODE, RINGVOLUME,
- * DEVSPECIFIC (the phoneSet* calls), and HOOKSWITCH (phoneSetHookSwitch or
- * the console), VOLUME, GAIN of each of the three hookswitch devices.
- * tapiq_notify_states() is called with no other bit. */
-#define TAPIQ_EVENTS_PER_HANDLE_EXTRA 16u
+/* The non-lamp states a notification is posted for, one token each: the
+ * connection (CONNECTED and DISCONNECTED share one token), OWNER and
+ * MONITORS (phoneOpen and phoneClose of the device's other handles),
+ * DISPLAY, RINGMODE, RINGVOLUME, DEVSPECIFIC (the phoneSet* calls), and
+ * HOOKSWITCH (phoneSetHookSwitch or the console), VOLUME, GAIN of each of
+ * the three hookswitch devices. tapiq_notify_states() is called with these
+ * bits only (it ignores any other). */
+#define TAPIQ_TOKEN_STATES                                                                   \
+    (PHONESTATE_CONNECTED | PHONESTATE_DISCONNECTED | PHONESTATE_OWNER | PHONESTATE_MONITORS |  \
+     PHONESTATE_DISPLAY | PHONESTATE_RINGMODE | PHONESTATE_RINGVOLUME | PHONESTATE_DEVSPECIFIC | \
+     PHONESTATE_HANDSETHOOKSWITCH | PHONESTATE_HANDSETVOLUME | PHONESTATE_HANDSETGAIN |         \
+     PHONESTATE_SPEAKERHOOKSWITCH | PHONESTATE_SPEAKERVOLUME | PHONESTATE_SPEAKERGAIN |         \
+     PHONESTATE_HEADSETHOOKSWITCH | PHONESTATE_HEADSETVOLUME | PHONESTATE_HEADSETGAIN)
+/* Bits set in a 32-bit constant, as a constant expression. */
+#define TAPIQ_POPCOUNT8_(x) (((x) & 1u) + ((x) >> 1 & 1u) + ((x) >> 2 & 1u) + ((x) >> 3 & 1u) + \
+                             ((x) >> 4 & 1u) + ((x) >> 5 & 1u) + ((x) >> 6 & 1u) + ((x) >> 7 & 1u))
+#define TAPIQ_POPCOUNT32_(x)                                                                 \
+    (TAPIQ_POPCOUNT8_((x) & 0xFFu) + TAPIQ_POPCOUNT8_((x) >> 8 & 0xFFu) +                     \
+     TAPIQ_POPCOUNT8_((x) >> 16 & 0xFFu) + TAPIQ_POPCOUNT8_((x) >> 24 & 0xFFu))
+/* Events a handle with a status filter reserves beyond one per lamp: one
+ * per non-lamp token, derived from the set above (16). */
+#define TAPIQ_EVENTS_PER_HANDLE_EXTRA                                                        \
+    ((uint32_t)TAPIQ_POPCOUNT32_((uint32_t)TAPIQ_TOKEN_STATES & ~(uint32_t)PHONESTATE_DISCONNECTED))
+_Static_assert(TAPIQ_EVENTS_PER_HANDLE_EXTRA == 16u,
+               "the non-lamp state tokens changed: update the counts in the comments and docs");
+_Static_assert(((uint32_t)TAPIQ_TOKEN_STATES & (uint32_t)PHONESTATE_LAMP) == 0,
+               "lamp tokens are reserved per lamp, not in the extra room");
 
 struct tapiq_app;
 struct tapiq_dev;

@@ -49,7 +49,8 @@ static inline struct tapiq_sq *tapiq_issuer_ring(struct tapiq_rt *rt, uint32_t w
 }
 
 /* Pool slots [0, hwm) were used: the rings a worker scans (besides the
- * shared one). acquire: pairs with the release CAS in attach. */
+ * shared one). acquire: pairs with the release CAS of slots_hwm in
+ * tapiq_issuer_attach(). */
 static inline uint32_t tapiq_issuers_hwm(struct tapiq_rt *rt)
 {
     return atomic_load_explicit(&rt->slots_hwm, memory_order_acquire);

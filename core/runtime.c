@@ -216,8 +216,8 @@ static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char
             tapiq_workers_stop(rt, i);
             rt->cfg.backend->stop(rt->be_state);
             rt_free(rt);
-            snprintf(err, errlen, "cannot start worker threads: %s", strerror(rc));
-            return -rc;
+            snprintf(err, errlen, "cannot start worker threads: %s", strerror(-rc));
+            return rc;
         }
         rt->nthreads++;
     }
@@ -291,7 +291,7 @@ void tapiq_rt_stop_locked(struct tapiq_rt *rt)
 {
     /* release: unpublish; then no new section finds it. */
     atomic_store_explicit(&tapiq_g_rt, NULL, memory_order_release);
-    tapiq_guard_synchronize();
+    tapiq_guard_synchronize_blocking();
     tapiq_rt_destroy(rt);
     malloc_trim(0); /* the last shutdown gives the memory back */
 }

@@ -16,16 +16,37 @@
  *
  * Synchronization table (what may run concurrently with what):
  *   phoneSetLamp, phoneGetLamp, phoneGetStatus, phoneGetMessage, workers,
- *   backend completions, tapiq_get_stats: with everything, lock-free.
+ *   backend completions and console events (tapiq_host_*), tapiq_get_stats:
+ *   with everything, without g_lock.
  *   phoneInitializeEx, phoneShutdown, phoneOpen, phoneClose,
  *   phoneSetStatusMessages, tapiq_configure, tapiq_rt_step (test hook):
  *   serialised among themselves by one mutex (g_lock), concurrent with all
  *   of the above.
  *
- * Progress: phoneSetLamp is wait-free for a thread that holds a pool slot
- * (lock-free for threads beyond the pool): it never blocks, never allocates,
- * never waits for another thread; it returns RESOURCEUNAVAIL instead. Workers
- * are lock-free in their steady loop and sleep only when they find no work.
+ * Progress (what waits, and for what):
+ *  - phoneSetLamp is wait-free for a thread that holds a pool slot
+ *    (lock-free for threads beyond the pool): it never blocks, never
+ *    allocates, never waits for another thread; it returns RESOURCEUNAVAIL
+ *    instead. Except a thread's first call into tapiq: it registers the
+ *    thread (core/guard.h, core/issuer.h: a pthread_once that may wait for
+ *    another thread's, a pthread_setspecific that may allocate); its first
+ *    request to a runtime scans for a free pool slot (lock-free).
+ *    phoneGetLamp and phoneGetStatus: the same first-call exception.
+ *  - phoneGetMessage blocks: with a timeout other than 0 it sleeps (poll on
+ *    the application's eventfd) until a message, the timeout (INFINITE: none)
+ *    or phoneShutdown; with timeout 0 it only looks (lock-free).
+ *  - Backend completions (tapiq_batch_complete) are lock-free. Console
+ *    events and connection changes (tapiq_host_button, tapiq_host_hookswitch,
+ *    tapiq_host_set_connected) and worker rounds post PHONE_STATE /
+ *    PHONE_BUTTON through tapiq_cring_post_blocking(): they may wait for a
+ *    consumer of the application's ring that was preempted mid-read.
+ *  - Workers sleep when they find no work, nap 1 ms at a time while replies
+ *    wait for room in an application's completion queue, and call the
+ *    backend's apply(), which may sleep.
+ *  - The g_lock calls block on g_lock, and phoneClose, phoneShutdown and
+ *    teardown wait for grace periods (tapiq_guard_synchronize_blocking), for
+ *    a callback in progress (tapiq_app_wait_delivery_blocking) and for
+ *    blocked readers (tapiq_app_wait_idle_blocking).
  *
  * The request path (v2):
  *   phoneSetLamp: read-side section (two stores to the thread's own record)

@@ -225,6 +225,10 @@ static LONG messages_error(long r)
         return PHONEERR_OPERATIONUNAVAIL; /* messages go to the callback */
     case -ETIMEDOUT:
         return PHONEERR_OPERATIONFAILED;
+    case -ENOMEM: /* the wait failed: poll() had no kernel memory */
+        return PHONEERR_NOMEM;
+    case -EINVAL: /* the wait failed: poll() refused (RLIMIT_NOFILE 0) */
+        return PHONEERR_OPERATIONFAILED;
     default:
         return PHONEERR_INVALAPPHANDLE;
     }
@@ -423,9 +427,9 @@ TAPIQ_API LONG phoneShutdown(HPHONEAPP hPhoneApp)
     tapiq_app_unpublish_locked(rt, app);
     pthread_mutex_unlock(&tapiq_g_lock);
 
-    tapiq_guard_synchronize();
+    tapiq_guard_synchronize_blocking();
     tapiq_subs_free(garbage);
-    tapiq_app_wait_idle(app);
+    tapiq_app_wait_idle_blocking(app);
 
     pthread_mutex_lock(&tapiq_g_lock);
     /* Tokens of this app's closed handles died with its ring. */
@@ -530,11 +534,11 @@ TAPIQ_API LONG phoneClose(HPHONE hPhone)
     pinned = tapiq_app_pin_for_close_locked(app);
     pthread_mutex_unlock(&tapiq_g_lock);
     if (pinned) {
-        tapiq_app_wait_delivery(app, hPhone);
+        tapiq_app_wait_delivery_blocking(app, hPhone);
         tapiq_app_unpin(app);
     }
     if (old) {
-        tapiq_guard_synchronize();
+        tapiq_guard_synchronize_blocking();
         tapiq_subs_free(old);
     }
     return 0;

@@ -347,7 +347,7 @@ TAPIQ_API LONG phoneSetStatusMessages(HPHONE hPhone, DWORD dwPhoneStates, DWORD 
         rc = r == -EAGAIN ? PHONEERR_RESOURCEUNAVAIL : PHONEERR_NOMEM;
     pthread_mutex_unlock(&tapiq_g_lock);
     if (old) {
-        tapiq_guard_synchronize();
+        tapiq_guard_synchronize_blocking();
         tapiq_subs_free(old);
     }
     return rc;

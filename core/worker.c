@@ -46,7 +46,11 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
 
 void tapiq_worker_wake(struct tapiq_worker *wk)
 {
-    /* acq_rel: one waker wins the wake-up; pairs with the worker's store. */
+    /* acq_rel: one waker wins the wake-up. It pairs with no store of the
+     * worker's (those of sleeping are relaxed): the waker's publish is
+     * ordered by its caller's fence (the light fence in tapiq_worker_kick(),
+     * the seq_cst fence in tapiq_batch_complete()) against the heavy fence
+     * in worker_sleep(). */
     if (atomic_exchange_explicit(&wk->sleeping, 0, memory_order_acq_rel)) {
         futex(&wk->sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
         tapiq_stat_add(wk->rt->stats, TAPIQ_C_WAKEUPS, 1);
@@ -274,8 +278,9 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
 static uint32_t drain(struct tapiq_worker *wk)
 {
     struct tapiq_rt *rt = wk->rt;
-    /* acquire: pairs with the release in the slot claim (tapi.c), though the
-     * rings exist from the start; it only bounds the scan. */
+    /* acquire: pairs with the release CAS of slots_hwm in
+     * tapiq_issuer_attach() (issuer.c), though the rings exist from the
+     * start; it only bounds the scan. */
     uint32_t hwm = tapiq_issuers_hwm(rt), total = 0;
     uint64_t inuse = 0;
     for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
@@ -538,7 +543,7 @@ static void worker_sleep(struct tapiq_worker *wk)
      * the light fence in tapiq_worker_kick()). */
     atomic_store_explicit(&wk->sleeping, 1, memory_order_relaxed);
     tapiq_guard_heavy_fence();
-    /* acquire: pairs with the seq_cst store of stop in tapiq_rt_destroy(). */
+    /* acquire: pairs with the seq_cst store of stop in tapiq_workers_stop(). */
     if (has_work(wk) || atomic_load_explicit(&rt->stop, memory_order_acquire)) {
         atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
         return;
@@ -560,7 +565,7 @@ static void *worker_main(void *arg)
             idle = 0;
             continue;
         }
-        /* acquire: pairs with the seq_cst store of stop in tapiq_rt_destroy(). */
+        /* acquire: pairs with the seq_cst store of stop in tapiq_workers_stop(). */
         if (atomic_load_explicit(&rt->stop, memory_order_acquire))
             break;
         /* Idle: look cheaply (no round) for a while, then sleep. */
@@ -576,7 +581,8 @@ static void *worker_main(void *arg)
 
 int tapiq_worker_start(struct tapiq_worker *wk)
 {
-    return pthread_create(&wk->thread, NULL, worker_main, wk);
+    int rc = pthread_create(&wk->thread, NULL, worker_main, wk);
+    return rc ? -rc : 0;
 }
 
 void tapiq_workers_stop(struct tapiq_rt *rt, uint32_t n)

@@ -22,7 +22,12 @@
  *   complete_remote yes    yes               yes           yes
  *   round/sleep     yes    yes               no (one thread: the worker or a stepper)
  * Progress: kick and complete_remote are lock-free (a futex wake on the rare
- * path); a round is lock-free; the worker sleeps only when it found nothing.
+ * path). A round is not lock-free: it calls the backend's apply(), which may
+ * sleep or block (the provider interface lets it), and its PHONE_STATE
+ * tokens go through tapiq_cring_post_blocking(), which may wait for a
+ * consumer of an application's ring that was preempted mid-read. The
+ * worker sleeps when it found nothing, and naps 1 ms at a time while
+ * replies wait for room in a completion queue (held).
  */
 #ifndef TAPIQ_CORE_WORKER_H
 #define TAPIQ_CORE_WORKER_H
@@ -94,8 +99,11 @@ struct tapiq_worker {
 
 int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w);
 void tapiq_worker_destroy(struct tapiq_worker *wk);
+/* Start the worker's thread. Returns 0 or -errno (pthread_create's error
+ * negated: -EAGAIN, ...). */
 int tapiq_worker_start(struct tapiq_worker *wk);
-/* Set the runtime's stop flag, wake and join worker threads 0 .. @n-1. */
+/* Set the runtime's stop flag, wake and join worker threads 0 .. @n-1.
+ * Blocks until they have exited (each finishes its round first). */
 void tapiq_workers_stop(struct tapiq_rt *rt, uint32_t n);
 /* Add the worker's published counters to @sum (any thread). */
 void tapiq_worker_counters(struct tapiq_worker *wk, uint64_t sum[TAPIQ_W_MAX]);

@@ -17,7 +17,13 @@
  *    INVALPHONESTATE, RESOURCEUNAVAIL is returned. OPERATIONFAILED (the backend
  *    could not apply the update) only ever arrives in PHONE_REPLY.
  *  - Request ids are 1..0x7FFFFFFF, never 0, never equal to another request in
- *    flight (slot index plus a per-slot generation).
+ *    flight. An id is (ring + 1) << p | (position mod 2^p): the number of the
+ *    submission ring (one per issuing thread and worker, plus a shared one
+ *    per worker) and the request's position in it, p = 31 - the bits of the
+ *    ring count (23 with the defaults). "In flight" ends when the reply is
+ *    posted, not when it is read: the ring position is released then, and
+ *    the same id comes back after 2^p further requests through the same
+ *    ring, even while the earlier reply is still unread.
  *  - API versions 0x00010003 (TAPI_VERSION1_0) .. 0x00020002 are supported;
  *    phoneNegotiateAPIVersion picks the highest in the caller's range.
  *    TAPI_CURRENT_VERSION is 0x00020002, as Microsoft's SDK defines it (the
@@ -51,11 +57,25 @@
  *    lamp's mode really changed and before the replies of that batch, to every
  *    handle on the device whose phoneSetStatusMessages filter has
  *    PHONESTATE_LAMP (off by default). Pending lamp notifications for one
- *    lamp of one handle coalesce into one; none is dropped. Replies are never
- *    dropped: each accepted request reserves room in its application's queue.
+ *    lamp of one handle coalesce into one; none is dropped.
+ *  - Replies are never dropped, and nothing reserves room for them: a worker
+ *    posts a reply only where its application's completion queue (one per
+ *    application and worker) has room; otherwise the worker holds the reply,
+ *    and the request's ring position with it, and retries about every
+ *    millisecond until the application has read enough. Ring positions are
+ *    released in order, so a held reply also holds every later position of
+ *    that issuing thread's ring to that worker: an application that never
+ *    reads its replies makes the same thread's later requests to devices of
+ *    that worker fail with PHONEERR_RESOURCEUNAVAIL once the ring is full,
+ *    even requests for other applications (head-of-line blocking). Issue
+ *    from separate threads for applications that must not hold each other
+ *    up.
  *  - phoneGetMessage: timeout 0 polls, INFINITE blocks; PHONEERR_OPERATIONFAILED
  *    when nothing arrived in time; PHONEERR_INVALAPPHANDLE at once when
- *    phoneShutdown runs on another thread during the wait.
+ *    phoneShutdown runs on another thread during the wait. When the wait
+ *    itself fails (poll(): PHONEERR_NOMEM without kernel memory,
+ *    PHONEERR_OPERATIONFAILED for another error such as RLIMIT_NOFILE 0), it
+ *    returns that at once instead of waiting.
  *  - PHONEINITIALIZEEXOPTION_USEEVENT: Handles.hEvent receives a file
  *    descriptor (cast through intptr_t) that polls readable while messages are
  *    pending. USEHIDDENWINDOW with a callback: messages are delivered to the
@@ -69,6 +89,16 @@
  *    posted; a callback in progress for the handle is waited for (unless the
  *    callback itself closes it). A phoneGetMessage that was already running
  *    on another thread when phoneClose was called may still return one.
+ *    Rule for callbacks: only an application's own delivery thread is
+ *    exempt from that wait. A callback of application X that closes a
+ *    handle of application Y waits until Y's callback is no longer running
+ *    for that handle (X's deliveries stop meanwhile). So if X's callback
+ *    closes a handle of Y while Y's callback closes the handle X's callback
+ *    is running for, each waits for the other for ever. Close another
+ *    application's handles from a thread that is not a delivery thread (or
+ *    from that application's own callback). Exempting every delivery thread
+ *    would break the guarantee above for Y (its callback could still run
+ *    for the handle after phoneClose returned), so tapiq does not.
  *  - PHONE_STATE CONNECTED / DISCONNECTED: one notification per handle at a
  *    time; it says the device's state when the application reads it, so the
  *    last one read agrees with phoneGetStatus.

@@ -141,7 +141,9 @@ TAPIQ_API int tapiq_mqtt_last_error(char *buf, size_t len);
  * backend calling tapiq_host_button / tapiq_host_hookswitch on the running
  * instance (PHONE_BUTTON / PHONE_STATE to the subscribed handles).
  * Concurrency: any thread, any time; concurrent with phoneShutdown (a call
- * that loses the race returns -ENODEV). Lock-free.
+ * that loses the race returns -ENODEV). Not lock-free: like
+ * tapiq_host_button, a post may wait for a reader of the application's
+ * queue that was preempted mid-read (see tapiq_host_set_connected).
  * Returns: what tapiq_host_button / tapiq_host_hookswitch return (0,
  * -EINVAL, -ENOBUFS); -ENODEV when no application is initialized;
  * -EOPNOTSUPP when the running backend is not `mem`. */
@@ -190,7 +192,8 @@ typedef struct tapiq_backend_ops {
     int (*start)(tapiq_host *host, void *cfg, uint32_t devices, uint32_t lamps, void **state,
                  char *err, size_t errlen);
     /* Apply one batch of @device. Called from tapiq's worker threads; must not
-     * block for long unless the backend means to (a simulated latency). */
+     * block for long unless the backend means to (a simulated latency): the
+     * worker's other devices wait meanwhile. */
     void (*apply)(void *state, uint32_t device, tapiq_batch *batch);
     /* Stop: complete (or fail) every outstanding batch, stop threads, free. */
     void (*stop)(void *state);
@@ -246,10 +249,17 @@ typedef struct tapiq_device_attrs {
 TAPIQ_API int tapiq_host_set_device_attrs(tapiq_host *host, uint32_t device,
                                           const tapiq_device_attrs *attrs, size_t size);
 
-/* Any time after start: report that a device (dis)connected. Handles whose
- * status filter has PHONESTATE_CONNECTED / PHONESTATE_DISCONNECTED get a
- * PHONE_STATE; phoneSetLamp then gives PHONEERR_INVALPHONESTATE while it is
- * disconnected. Returns 0 or -EINVAL. */
+/* Any time after start, any thread: report that a device (dis)connected.
+ * Handles whose status filter has PHONESTATE_CONNECTED /
+ * PHONESTATE_DISCONNECTED get a PHONE_STATE; phoneSetLamp then gives
+ * PHONEERR_INVALPHONESTATE while it is disconnected.
+ * Waits: posting the PHONE_STATE may wait (yielding the CPU) for a thread
+ * that was preempted while it read a message of the same application's
+ * queue (phoneGetMessage, a delivery thread); it never sleeps on a timer or
+ * takes a lock. The same holds for tapiq_host_button,
+ * tapiq_host_hookswitch and the mem backend's tapiq_mem_button /
+ * tapiq_mem_hookswitch.
+ * Returns 0 or -EINVAL. */
 TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int connected);
 
 /* Inbound events: what the operator did at the console.
@@ -270,7 +280,8 @@ TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int co
  * the call returns -ENOBUFS. The other handles still got it: do not retry
  * (that would repeat it for them); report the overrun instead.
  * Calls for one device from several threads at once are safe, but their
- * order is then the order in which they happen to run.
+ * order is then the order in which they happen to run. A post may wait for
+ * a reader that was preempted mid-read (see tapiq_host_set_connected).
  * Returns: 0; -EINVAL for a NULL @host, a @device that does not exist, a
  * @button >= nlamps or whose position is PHONEBUTTONMODE_DUMMY (a lamp
  * without a button), a @state other than UP or DOWN; -ENOBUFS as above. */
@@ -287,7 +298,8 @@ TAPIQ_API int tapiq_host_button(tapiq_host *host, uint32_t device, uint32_t butt
  * HEADSETHOOKSWITCH get a PHONE_STATE whose dwParam2 is the device's mode
  * when the message is read (notifications coalesce like lamp ones; the last
  * one read agrees with phoneGetHookSwitch). Reporting the mode it already
- * has is not a change (no message). Never blocks, never fails for room.
+ * has is not a change (no message). Never fails for room; a post may wait
+ * for a reader that was preempted mid-read (see tapiq_host_set_connected).
  * Returns: 0; -EINVAL for a NULL @host, a @device that does not exist, a
  * @hookswitch_dev that is not exactly one bit or that the device does not
  * have, a @mode that is not exactly one bit or that this hookswitch device

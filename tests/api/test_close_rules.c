@@ -9,6 +9,10 @@
  *                          no callback for the handle after phoneClose returned
  *   callback-shutdown-self the callback shuts its application down: no later
  *                          callback at all
+ *   callback-close-cross   application X's callback closes a handle of Y while
+ *                          Y's callback runs for it: X's phoneClose waits
+ *                          until Y's callback returned (only an application's
+ *                          own delivery thread is exempt; tapi.h's rule)
  *   polled-posted          a reply already posted, then phoneClose: not
  *                          delivered, counted once (suppressed)
  *   presence               disconnect/connect/disconnect unread: the last
@@ -47,7 +51,7 @@ static void on_msg(DWORD hDevice, DWORD dwMsg, DWORD_PTR inst, DWORD_PTR p1, DWO
     }
 }
 
-static HPHONEAPP start_cb_app(void)
+static HPHONEAPP start_cb_app_with(PHONECALLBACK cb)
 {
     HPHONEAPP app;
     DWORD ndev, ver = TQ_API;
@@ -55,8 +59,13 @@ static HPHONEAPP start_cb_app(void)
     memset(&p, 0, sizeof(p));
     p.dwTotalSize = sizeof(p);
     p.dwOptions = PHONEINITIALIZEEXOPTION_USEHIDDENWINDOW;
-    TQ_EXPECT(phoneInitializeEx(&app, NULL, on_msg, "close-rules", &ndev, &ver, &p), 0);
+    TQ_EXPECT(phoneInitializeEx(&app, NULL, cb, "close-rules", &ndev, &ver, &p), 0);
     return app;
+}
+
+static HPHONEAPP start_cb_app(void)
+{
+    return start_cb_app_with(on_msg);
 }
 
 static void issue(HPHONE h, int n)
@@ -138,6 +147,81 @@ static void case_callback_shutdown_self(void)
     }
     TQ_CHECKF(atomic_load(&g_violations) == 0, "%llu callbacks after phoneShutdown returned",
               (unsigned long long)atomic_load(&g_violations));
+}
+
+/* Cross-application close: Y's callback holds the reply for hY until the
+ * test lets it go; X's callback closes hY meanwhile. */
+static _Atomic DWORD g_hy;        /* Y's handle, closed by X's callback */
+static _Atomic int g_y_in;        /* Y's callback is running for hY */
+static _Atomic int g_y_go;        /* the test lets Y's callback return */
+static _Atomic int g_y_done;      /* Y's callback returned */
+static _Atomic int g_x_in;        /* X's callback is calling phoneClose(hY) */
+static _Atomic int g_x_closed;    /* X's phoneClose(hY) returned */
+static _Atomic int g_x_saw_done;  /* ... and saw Y's callback done */
+static _Atomic int g_y_after;     /* callbacks for hY after the close */
+
+static void on_y(DWORD hDevice, DWORD dwMsg, DWORD_PTR inst, DWORD_PTR p1, DWORD_PTR p2,
+                 DWORD_PTR p3)
+{
+    (void)inst, (void)p1, (void)p2, (void)p3;
+    if (hDevice != atomic_load(&g_hy) || dwMsg != PHONE_REPLY)
+        return;
+    if (atomic_load(&g_x_closed))
+        atomic_fetch_add(&g_y_after, 1);
+    if (atomic_exchange(&g_y_in, 1))
+        return; /* only the first reply blocks */
+    while (!atomic_load(&g_y_go))
+        tq_sleep_us(1000);
+    atomic_store(&g_y_done, 1);
+}
+
+static void on_x(DWORD hDevice, DWORD dwMsg, DWORD_PTR inst, DWORD_PTR p1, DWORD_PTR p2,
+                 DWORD_PTR p3)
+{
+    (void)hDevice, (void)inst, (void)p1, (void)p2, (void)p3;
+    if (dwMsg != PHONE_REPLY || atomic_load(&g_x_closed))
+        return;
+    atomic_store(&g_x_in, 1);
+    TQ_EXPECT(phoneClose((HPHONE)atomic_load(&g_hy)), 0);
+    atomic_store(&g_x_saw_done, atomic_load(&g_y_done));
+    atomic_store(&g_x_closed, 1);
+}
+
+static void case_callback_close_cross(void)
+{
+    HPHONEAPP x, y;
+    HPHONE hx, hy;
+    TQ_CHECK(tapiq_configure("devices=2,lamps=8,workers=1") == 0);
+    x = start_cb_app_with(on_x);
+    y = start_cb_app_with(on_y);
+    hx = tq_open(x, 0, PHONEPRIVILEGE_OWNER, 8);
+    hy = tq_open(y, 1, PHONEPRIVILEGE_OWNER, 9);
+    atomic_store(&g_hy, hy);
+    TQ_CHECK(TQ_ID_OK(phoneSetLamp(hy, 0, PHONELAMPMODE_STEADY)));
+    for (int k = 0; k < 10000 && !atomic_load(&g_y_in); k++)
+        tq_sleep_us(1000);
+    TQ_CHECK(atomic_load(&g_y_in));
+    TQ_CHECK(TQ_ID_OK(phoneSetLamp(hy, 1, PHONELAMPMODE_STEADY))); /* queued behind */
+    TQ_CHECK(TQ_ID_OK(phoneSetLamp(hx, 0, PHONELAMPMODE_STEADY)));
+    for (int k = 0; k < 10000 && !atomic_load(&g_x_in); k++)
+        tq_sleep_us(1000);
+    TQ_CHECK(atomic_load(&g_x_in));
+    /* X's callback is in phoneClose(hY): it waits for Y's callback. */
+    tq_sleep_us(200000);
+    TQ_CHECKF(!atomic_load(&g_x_closed),
+              "phoneClose from X's callback returned while Y's callback ran for the handle");
+    atomic_store(&g_y_go, 1);
+    for (int k = 0; k < 10000 && !atomic_load(&g_x_closed); k++)
+        tq_sleep_us(1000);
+    TQ_CHECK(atomic_load(&g_x_closed));
+    TQ_CHECK(atomic_load(&g_x_saw_done)); /* returned only after Y's callback did */
+    tq_wait_idle();
+    tq_sleep_us(20000); /* a stray callback for hY would come now */
+    TQ_CHECKF(atomic_load(&g_y_after) == 0, "%d callbacks for hY after phoneClose returned",
+              atomic_load(&g_y_after));
+    TQ_EXPECT(phoneClose(hx), 0);
+    TQ_EXPECT(phoneShutdown(x), 0);
+    TQ_EXPECT(phoneShutdown(y), 0);
 }
 
 /* ------------------------------------------------------------------ polled */
@@ -284,6 +368,7 @@ int main(int argc, char **argv)
         {"callback-close-self", case_callback_close_self},
         {"callback-close-other", case_callback_close_other},
         {"callback-shutdown-self", case_callback_shutdown_self},
+        {"callback-close-cross", case_callback_close_cross},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (argc < 2 || strcmp(argv[1], cases[i].name) == 0)

@@ -7,11 +7,14 @@
  * while messages are pending and not once they were all read. USEHIDDENWINDOW
  * with a callback: each reply reaches the callback exactly once. Several
  * applications at once: each gets only its own replies (and its fd only
- * signals its own).
+ * signals its own). A wait that fails (poll refuses while RLIMIT_NOFILE is
+ * 0) returns PHONEERR_OPERATIONFAILED at once instead of spinning, and a
+ * message already there is still returned.
  */
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 
 #include "tq_test.h"
 
@@ -55,6 +58,29 @@ static void case_timeouts(void)
     TQ_CHECK(m.dwMessageID == PHONE_REPLY && m.dwParam1 == (DWORD_PTR)id && m.hDevice == h &&
              m.dwCallbackInstance == 99 && m.dwParam2 == 0);
     TQ_EXPECT(phoneGetMessage(app, &m, 0), PHONEERR_OPERATIONFAILED);
+    TQ_EXPECT(phoneShutdown(app), 0);
+}
+
+static void case_wait_fails(void)
+{
+    HPHONEAPP app = tq_start("devices=1,lamps=4,workers=1", NULL);
+    HPHONE h = tq_open(app, 0, PHONEPRIVILEGE_OWNER, 7);
+    PHONEMESSAGE m;
+    struct rlimit old, zero;
+    LONG id = set_retry(h, 1, PHONELAMPMODE_STEADY), r1, r2;
+    tq_wait_idle(); /* the reply is posted */
+    TQ_CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    zero = old;
+    zero.rlim_cur = 0;
+    TQ_CHECK(setrlimit(RLIMIT_NOFILE, &zero) == 0);
+    r1 = phoneGetMessage(app, &m, INFINITE); /* there: no wait */
+    r2 = phoneGetMessage(app, &m, INFINITE); /* the wait fails */
+    TQ_CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    TQ_CHECKF(r1 == 0 && m.dwMessageID == PHONE_REPLY && m.dwParam1 == (DWORD_PTR)id,
+              "phoneGetMessage with a reply waiting = %s", tq_err_name(r1));
+    TQ_CHECKF(r2 == (LONG)PHONEERR_OPERATIONFAILED, "phoneGetMessage whose wait fails = %s",
+              tq_err_name(r2));
+    TQ_EXPECT(phoneGetMessage(app, &m, 10), PHONEERR_OPERATIONFAILED); /* waits again */
     TQ_EXPECT(phoneShutdown(app), 0);
 }
 
@@ -334,6 +360,7 @@ static void case_several_apps(void)
 int main(void)
 {
     case_timeouts();
+    case_wait_fails();
     case_shutdown_wakes_waiters();
     case_event_fd();
     case_callback(tq_scale());
