@@ -122,10 +122,7 @@ static void flush_stage(struct tapiq_worker *wk)
 {
     struct tapiq_rt *rt = wk->rt;
     uint32_t i = 0, n = wk->nstage, total = 0, nruns = 0;
-    struct {
-        struct tapiq_app *app;
-        uint32_t from, count, room_left;
-    } runs[TAPIQ_WORKER_STAGE];
+    struct { struct tapiq_app *app; uint32_t from, count, room_left; } runs[TAPIQ_WORKER_STAGE];
     while (i < n) {
         uint32_t happ = wk->stage_happ[i], j = i + 1, room, k;
         struct tapiq_app *app = tapiq_app_lookup(rt, happ);
@@ -177,18 +174,13 @@ static void flush_stage(struct tapiq_worker *wk)
 static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
                   int32_t st)
 {
-    struct tapiq_cqe *m;
     uint32_t s;
     if (wk->nstage == TAPIQ_WORKER_STAGE)
         flush_stage(wk);
     s = wk->nstage++;
     wk->stage_happ[s] = happ;
     wk->stage_cell[s] = cell;
-    m = &wk->stage_m[s];
-    m->handle = hv;
-    m->msg = PHONE_REPLY;
-    m->p1 = id;
-    m->p2 = (uint32_t)st;
+    wk->stage_m[s] = (struct tapiq_cqe){hv, PHONE_REPLY, id, (uint32_t)st};
 }
 
 /* Stage the held replies again, once each, in order (flush_stage() holds
