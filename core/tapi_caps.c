@@ -340,8 +340,8 @@ TAPIQ_API LONG phoneSetStatusMessages(HPHONE hPhone, DWORD dwPhoneStates, DWORD 
         rc = PHONEERR_INVALPHONESTATE;
     else if (dwButtonModes & ~0x3Fu)
         rc = PHONEERR_INVALBUTTONMODE;
-    else if (dwButtonStates & ~0x0Fu)
-        rc = PHONEERR_INVALBUTTONSTATE;
+    else if ((dwButtonStates & ~0x0Fu) || (dwButtonModes && !dwButtonStates))
+        rc = PHONEERR_INVALBUTTONSTATE; /* modes without a state select nothing */
     else if ((r = tapiq_handle_set_filter_locked(rt, hs, dwPhoneStates, dwButtonModes,
                                                  dwButtonStates, &old)))
         rc = r == -EAGAIN ? PHONEERR_RESOURCEUNAVAIL : PHONEERR_NOMEM;

@@ -1559,7 +1559,7 @@ static void op_set_status_messages(struct fuzz_in *in)
         struct m_app *a = &M.apps[hm->app];
         errs_add(&e, states & ~0x00FFFFFFu, PHONEERR_INVALPHONESTATE);
         errs_add(&e, bm & ~0x3Fu, PHONEERR_INVALBUTTONMODE);
-        errs_add(&e, bs & ~0x0Fu, PHONEERR_INVALBUTTONSTATE);
+        errs_add(&e, (bs & ~0x0Fu) || (bm && !bs), PHONEERR_INVALBUTTONSTATE);
         invalid = e.n;
         /* Each subscribing handle reserves room for one pending event per lamp
          * plus the non-lamp kinds (runtime.h). */

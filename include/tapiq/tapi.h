@@ -733,6 +733,11 @@ TAPIQ_API LONG phoneClose(HPHONE hPhone);
 TAPIQ_API LONG phoneGetStatus(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus);
 TAPIQ_API LONG phoneGetStatusA(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus);
 TAPIQ_API LONG phoneGetStatusW(HPHONE hPhone, LPPHONESTATUS lpPhoneStatus);
+/* Errors, in this order: UNINITIALIZED, INVALPHONEHANDLE, INVALPHONESTATE
+ * (a bit that is no PHONESTATE_*), INVALBUTTONMODE (a bit that is no
+ * PHONEBUTTONMODE_*), INVALBUTTONSTATE (a bit that is no PHONEBUTTONSTATE_*,
+ * or button modes with no button state: as the SDK, modes need a state),
+ * RESOURCEUNAVAIL (no event room left to reserve), NOMEM. */
 TAPIQ_API LONG phoneSetStatusMessages(HPHONE hPhone, DWORD dwPhoneStates, DWORD dwButtonModes,
                                       DWORD dwButtonStates);
 TAPIQ_API LONG phoneGetStatusMessages(HPHONE hPhone, LPDWORD lpdwPhoneStates,

@@ -113,7 +113,7 @@ static void case_filters(void)
         {0, 11, PHONEBUTTONMODE_CALL, PHONEBUTTONSTATE_DOWN | PHONEBUTTONSTATE_UP},
         {0, 12, PHONEBUTTONMODE_FEATURE | PHONEBUTTONMODE_KEYPAD, PHONEBUTTONSTATE_DOWN},
         {0, 13, 0x3F, 0x0F},
-        {0, 14, 0x3F, 0},   /* states 0: nothing */
+        {0, 14, 0, 0},      /* no button filter: nothing */
         {0, 15, 0, 0x0F},   /* modes 0: nothing */
         {0, 16, PHONEBUTTONMODE_DUMMY, 0x0F}, /* dummy positions are never pressed */
     };
@@ -310,6 +310,12 @@ static void case_errors(void)
              -ENODEV);
     a = tq_start(CONFIG, NULL);
     HPHONE h = tq_open(a, 0, PHONEPRIVILEGE_OWNER, 1);
+    /* Button modes without a button state select nothing: the SDK's
+     * INVALBUTTONSTATE; with no button modes the states do not matter. */
+    TQ_EXPECT(phoneSetStatusMessages(h, 0, PHONEBUTTONMODE_FEATURE, 0), PHONEERR_INVALBUTTONSTATE);
+    TQ_EXPECT(phoneSetStatusMessages(h, 0, 0x3F, 0x10), PHONEERR_INVALBUTTONSTATE);
+    TQ_EXPECT(phoneSetStatusMessages(h, 0, 0x40, 0), PHONEERR_INVALBUTTONMODE);
+    TQ_EXPECT(phoneSetStatusMessages(h, 0, 0, 0), 0);
     TQ_EXPECT(phoneSetStatusMessages(h, 0, 0x3F, 0x0F), 0);
     press(3, 0, PHONEBUTTONSTATE_DOWN, -EINVAL);          /* no such device */
     press(UINT32_MAX, 0, PHONEBUTTONSTATE_DOWN, -EINVAL);
