@@ -592,7 +592,12 @@ void tapiq_workers_stop(struct tapiq_rt *rt, uint32_t n)
 
 void tapiq_worker_counters(struct tapiq_worker *wk, uint64_t sum[TAPIQ_W_MAX])
 {
-    for (int i = 0; i < TAPIQ_W_MAX; i++)
+    for (int i = 0; i < TAPIQ_W_MAX; i++) {
         /* acquire: pairs with the release in publish_counters(). */
-        sum[i] += atomic_load_explicit(&wk->ctr[i], memory_order_acquire);
+        uint64_t v = atomic_load_explicit(&wk->ctr[i], memory_order_acquire);
+        if (i == TAPIQ_W_ROUND_HWM) /* a maximum over workers, not a sum */
+            sum[i] = v > sum[i] ? v : sum[i];
+        else
+            sum[i] += v;
+    }
 }

@@ -105,7 +105,8 @@ int tapiq_worker_start(struct tapiq_worker *wk);
 /* Set the runtime's stop flag, wake and join worker threads 0 .. @n-1.
  * Blocks until they have exited (each finishes its round first). */
 void tapiq_workers_stop(struct tapiq_rt *rt, uint32_t n);
-/* Add the worker's published counters to @sum (any thread). */
+/* Add the worker's published counters to @sum (any thread); the high-water
+ * mark of batches per round (TAPIQ_W_ROUND_HWM) is kept as a maximum. */
 void tapiq_worker_counters(struct tapiq_worker *wk, uint64_t sum[TAPIQ_W_MAX]);
 
 /* One round on the calling thread (a stepper of a manual runtime): at most

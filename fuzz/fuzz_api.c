@@ -704,20 +704,20 @@ static int app_pending(int ai)
 }
 
 /* A bound for the stats' round_hwm after rounds that may take @max devices
- * each (0: no limit): per worker its online devices, at most @max. Summed
- * over the workers: tapiq_get_stats adds up the workers' high-water marks
- * (tapiq.h calls it the most one worker started in one round; the sum
- * bounds both). */
+ * each (0: no limit): per worker its online devices, at most @max; the
+ * largest over the workers (tapiq.h: the most one worker started in one
+ * round). */
 static uint32_t round_bound(uint32_t max)
 {
-    uint32_t sum = 0;
+    uint32_t most = 0;
     for (uint32_t w = 0; w < M.rc.workers; w++) {
         uint32_t n = 0;
         for (uint32_t d = w; d < M.rc.devices - M.rc.offline; d += M.rc.workers)
             n++;
-        sum += max && max < n ? max : n;
+        n = max && max < n ? max : n;
+        most = n > most ? n : most;
     }
-    return sum;
+    return most;
 }
 
 /* Thread-free: a round ran (each drains every ring). */
