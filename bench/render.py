@@ -205,22 +205,6 @@ def ring_section(med, data_dir, charts):
     return out
 
 
-def reqid_section(med):
-    out = ["## Request ids: allocate + free (M ids/s, median)", "",
-           "`tapiq_reqid_alloc_bulk` + `tapiq_reqid_free_bulk` (slot + generation, 65,536 slots) "
-           "against one global `atomic_fetch_add` per id (which cannot free, reuse or detect "
-           "a stale id). batch:32 is how the dispatcher uses it (per-thread caches of 32).", ""]
-    rows = []
-    for t in (1, 2, 4, 8, 16):
-        a1 = rate(med, "reqid/tapiq/batch:1/threads:%d" % t)
-        a32 = rate(med, "reqid/tapiq/batch:32/threads:%d" % t)
-        f1 = rate(med, "reqid/fetch_add/batch:1/threads:%d" % t)
-        rows.append([str(t), fmt_m(a1), fmt_m(a32), fmt_m(f1), fmt_r(a1, f1), fmt_r(a32, f1)])
-    out.append(table(["threads", "tapiq batch 1", "tapiq batch 32", "fetch_add",
-                      "batch 1 / fetch_add", "batch 32 / fetch_add"], rows))
-    return out
-
-
 CONSOLES = (10, 200, 10000)
 THREADS = (1, 2, 4, 8, 16, 64)
 
@@ -338,6 +322,23 @@ def latency_section(med, data_dir, charts):
                          "%.3f" % (rate(med, n, "late_frac") or 0)])
     out.append(table(["dispatcher", "load", "peak M/s", "offered M/s", "reaped M/s", "p50 µs",
                       "p99 µs", "p99.9 µs", "max µs", "late"], rows))
+    # A row whose sender was mostly late or whose reader fell behind the
+    # offered rate did not run open loop at that rate: its percentiles are
+    # the backlog of the harness, not the dispatcher's latency.
+    over = []
+    for ring in ("lockfree", "handwritten"):
+        for pct in (25, 50, 75):
+            n = "latency/%s/load:%d" % (ring, pct)
+            off, got = rate(med, n, "offered_rate"), rate(med, n)
+            if off and got is not None and ((rate(med, n, "late_frac") or 0) > 0.1 or got < 0.9 * off):
+                over.append("%s %d%%" % ("tapiq" if ring == "lockfree" else "hand-written", pct))
+    if over:
+        out += ["", "**Not a latency figure** (%s): the sender was late for more than 10%% of its "
+                "requests or fewer than 90%% of the offered requests were reaped, so the run fell "
+                "behind its own schedule and the percentiles measure the backlog. The one sending "
+                "thread's bookkeeping (its clock reads and the intended-time table) caps what it "
+                "can offer below a percentage of the closed-loop peak; compare rows that kept up."
+                % ", ".join(over)]
     dat = os.path.join(data_dir, "latency.dat")
     with open(dat, "w") as f:
         f.write("load lf_p50 lf_p99 lf_p999 hw_p50 hw_p99 hw_p999\n")
@@ -451,8 +452,16 @@ def targets_section(med, cg):
                      "%.2f×" % lo[0], yes(lo[0] >= 0.5)])
     p99 = r("latency/lockfree/load:50", "p99_us")
     p99h = r("latency/handwritten/load:50", "p99_us")
-    rows.append(["p99 issue→reply ≤ 50 µs at half of peak", "%s µs (hand-written: %s µs)"
-                 % (fmt_us(p99), fmt_us(p99h)), "—", yes(None if p99 is None else p99 <= 50)])
+    n50 = "latency/lockfree/load:50"
+    off, got = r(n50, "offered_rate"), r(n50)
+    kept_up = not off or got is None or ((r(n50, "late_frac") or 0) <= 0.1 and got >= 0.9 * off)
+    if kept_up:
+        rows.append(["p99 issue→reply ≤ 50 µs at half of peak", "%s µs (hand-written: %s µs)"
+                     % (fmt_us(p99), fmt_us(p99h)), "—", yes(None if p99 is None else p99 <= 50)])
+    else:
+        rows.append(["p99 issue→reply ≤ 50 µs at half of peak",
+                     "not measured: the open-loop sender fell behind (see the latency section)",
+                     "—", "**not measured**"])
     if cg:
         for reap in ("single", "bulk"):
             runs = {x["consoles"]: x for x in cg["runs"]
@@ -506,7 +515,6 @@ def main():
                   ", ".join("`%s`" % n for n in failed), ""]
     lines += targets_section(med, cg) + [""]
     lines += ring_section(med, results, charts) + [""]
-    lines += reqid_section(med) + [""]
     lines += e2e_section(med, results, charts) + [""]
     lines += fanout_section(med) + [""]
     lines += latency_section(med, results, charts) + [""]
