@@ -4,6 +4,7 @@
  *   TQ_CHECK(cond)              fail unless cond holds
  *   TQ_CHECKF(cond, fmt, ...)   the same, saying why (printf-style)
  *   TQ_FAIL(fmt, ...)           fail here
+ *   tq_run_cases(...)           run a test's named cases (all, or the one named)
  *
  * A failure prints "FAIL file:line: cond: why" to stderr, runs the fixture's
  * cleanup if one is set (tq_check_cleanup: e.g. stop the brokers a test
@@ -17,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if defined(__GNUC__)
 #define TQ_NORETURN __attribute__((noreturn))
@@ -77,5 +79,27 @@ static inline TQ_NORETURN TQ_PRINTF(1, 2) void tq_fail_why(const char *fmt, ...)
         tq_fail_where(__FILE__, __LINE__, "failed");                                         \
         tq_fail_why(__VA_ARGS__);                                                            \
     } while (0)
+
+/* A test made of named cases. */
+struct tq_case {
+    const char *name;
+    void (*fn)(void);
+};
+
+/* Run every case, or only the one named by argv[1] (a name that is no case
+ * fails); then print "TEST: ok". Returns main's exit status. */
+static inline int tq_run_cases(int argc, char **argv, const char *test, const struct tq_case *c,
+                               size_t n)
+{
+    int ran = 0;
+    for (size_t i = 0; i < n; i++)
+        if (argc < 2 || strcmp(argv[1], c[i].name) == 0) {
+            c[i].fn();
+            ran++;
+        }
+    TQ_CHECKF(ran > 0, "%s: no case named '%s'", test, argc > 1 ? argv[1] : "");
+    printf("%s: ok\n", test);
+    return 0;
+}
 
 #endif /* TAPIQ_TESTS_CHECK_H */

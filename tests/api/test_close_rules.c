@@ -359,10 +359,7 @@ static void case_presence(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } cases[] = {
+    static const struct tq_case cases[] = {
         {"polled-posted", case_polled_posted},
         {"presence", case_presence},
         {"callback-close-self", case_callback_close_self},
@@ -370,9 +367,5 @@ int main(int argc, char **argv)
         {"callback-shutdown-self", case_callback_shutdown_self},
         {"callback-close-cross", case_callback_close_cross},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (argc < 2 || strcmp(argv[1], cases[i].name) == 0)
-            cases[i].fn();
-    printf("close_rules: ok\n");
-    return 0;
+    return tq_run_cases(argc, argv, "close_rules", cases, sizeof(cases) / sizeof(cases[0]));
 }

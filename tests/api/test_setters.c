@@ -314,17 +314,10 @@ static void case_backend_fails(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } cases[] = {
+    static const struct tq_case cases[] = {
         {"success", case_success},
         {"errors", case_errors},
         {"backend-fails", case_backend_fails},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (argc < 2 || strcmp(argv[1], cases[i].name) == 0)
-            cases[i].fn();
-    printf("setters: ok\n");
-    return 0;
+    return tq_run_cases(argc, argv, "setters", cases, sizeof(cases) / sizeof(cases[0]));
 }

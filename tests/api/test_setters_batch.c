@@ -418,19 +418,12 @@ static void case_pool(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } cases[] = {
+    static const struct tq_case cases[] = {
         {"coalesce", case_coalesce},
         {"batch-cap", case_batch_cap},
         {"backend-status", case_backend_status},
         {"pool", case_pool},
     };
     TQ_CHECK(tapiq_register_backend(&gate_ops) == 0);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        if (argc < 2 || strcmp(argv[1], cases[i].name) == 0)
-            cases[i].fn();
-    printf("setters_batch: ok\n");
-    return 0;
+    return tq_run_cases(argc, argv, "setters_batch", cases, sizeof(cases) / sizeof(cases[0]));
 }
