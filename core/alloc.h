@@ -54,6 +54,16 @@ static inline void *tapiq_aligned_alloc(size_t align, size_t n)
     return tapiq_alloc_fails(n) ? NULL : aligned_alloc(align, n);
 }
 
+/* Zeroed memory for a type with alignas() members (over malloc's 16 bytes):
+ * calloc() does not honour _Alignof, aligned_alloc() does not zero. */
+static inline void *tapiq_aligned_zalloc(size_t align, size_t n)
+{
+    void *p = tapiq_aligned_alloc(align, n);
+    if (p)
+        memset(p, 0, (n + align - 1) / align * align);
+    return p;
+}
+
 static inline char *tapiq_strdup(const char *s)
 {
     return tapiq_alloc_fails(strlen(s) + 1) ? NULL : strdup(s);

@@ -159,7 +159,7 @@ static int queues_init(struct tapiq_rt *rt, struct tapiq_app *app, int level)
 {
     uint32_t size = rt->sq_size * 4 < 64 ? 64 : rt->sq_size * 4;
     int rc;
-    app->cq = tapiq_calloc(rt->cfg.workers, sizeof(*app->cq));
+    app->cq = tapiq_aligned_zalloc(_Alignof(struct tapiq_cq), sizeof(*app->cq) * rt->cfg.workers);
     if (!app->cq)
         return -ENOMEM;
     for (app->ncq = 0; app->ncq < rt->cfg.workers; app->ncq++)
@@ -297,7 +297,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
             break;
     if (idx == TAPIQ_MAX_APPS)
         return -ENOSPC;
-    app = tapiq_calloc(1, sizeof(*app));
+    app = tapiq_aligned_zalloc(_Alignof(struct tapiq_app), sizeof(*app));
     if (!app)
         return -ENOMEM;
     if ((rc = queues_init(rt, app, level))) {

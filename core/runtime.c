@@ -136,7 +136,7 @@ static uint64_t memory_limit(void)
 
 static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char *err, size_t errlen)
 {
-    struct tapiq_rt *rt = tapiq_calloc(1, sizeof(*rt));
+    struct tapiq_rt *rt = tapiq_aligned_zalloc(_Alignof(struct tapiq_rt), sizeof(*rt));
     uint32_t nsq, pbits;
     int rc = 0;
     if (!rt) {
