@@ -299,8 +299,10 @@ def fanout_section(med):
 
 def latency_section(med, data_dir, charts):
     out = ["## Issue → reply latency at fixed offered loads (open loop)", "",
-           "One issuing thread sends at a fixed rate (a percentage of the peak of the same "
-           "configuration, closed loop, measured first in the same process: best of three); "
+           "One issuing thread sends at a fixed rate, a percentage of the peak of the same "
+           "layout and the same sender (its per-request bookkeeping included, never "
+           "waiting because a send is always due), measured first in the same process, "
+           "best of three; "
            "500 consoles, spread; one reader blocking in `phoneGetMessage` (hand-written: "
            "`hw_get_reply`). Latency runs from "
            "each request's *intended* send time to the moment its PHONE_REPLY is reaped, so "
@@ -335,9 +337,8 @@ def latency_section(med, data_dir, charts):
     if over:
         out += ["", "**Not a latency figure** (%s): the sender was late for more than 10%% of its "
                 "requests or fewer than 90%% of the offered requests were reaped, so the run fell "
-                "behind its own schedule and the percentiles measure the backlog. The one sending "
-                "thread's bookkeeping (its clock reads and the intended-time table) caps what it "
-                "can offer below a percentage of the closed-loop peak; compare rows that kept up."
+                "behind its own schedule and the percentiles measure the backlog; compare rows "
+                "that kept up."
                 % ", ".join(over)]
     dat = os.path.join(data_dir, "latency.dat")
     with open(dat, "w") as f:
