@@ -108,9 +108,7 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         p += line_up(l * sizeof(uint32_t));
         d->lamp = (_Atomic uint32_t *)p;
         p += line_up(l * sizeof(_Atomic uint32_t));
-        d->batch.upd = (tapiq_update *)p;
-        p += line_up(l * sizeof(tapiq_update));
-        d->batch.lamp_pos = (int32_t *)p; /* then the attribute arrays (device.h) */
+        d->batch.upd = (tapiq_update *)p; /* then lamp_pos, the attribute arrays (device.h) */
     }
     for (uint32_t i = 0; i < nlamps; i++) {
         uint32_t m = lamp_modes ? lamp_modes[i] : all;
@@ -119,7 +117,6 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         d->modes[i] = m & (PHONELAMPMODE_DUMMY | all);
         atomic_init(&d->lamp[i], m == PHONELAMPMODE_DUMMY ? PHONELAMPMODE_DUMMY
                                                           : PHONELAMPMODE_OFF);
-        d->batch.lamp_pos[i] = -1;
     }
     d->modes_all = nlamps ? d->modes[0] : 0;
     for (uint32_t i = 0; i < nlamps; i++)
@@ -130,6 +127,11 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     d->nlamps = nlamps;
     d->batch.rt = rt;
     d->batch.dev = d;
+    {
+        int32_t *lamp_pos = tapiq_batch_lamp_pos(&d->batch); /* needs nlamps, dev */
+        for (uint32_t i = 0; i < nlamps; i++)
+            lamp_pos[i] = -1;
+    }
     atomic_init(&d->connected, connected ? 1 : 0);
     atomic_init(&d->subs, NULL);
     atomic_init(&d->nowners, 0);

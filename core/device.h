@@ -28,6 +28,7 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/mpmc.h"
@@ -89,8 +90,7 @@ struct tapiq_batch {
     uint32_t nreqs;
     uint32_t nupd;
     uint32_t nattr;     /* attribute updates (tapiq_batch_attr_array) */
-    tapiq_update *upd;  /* nlamps entries */
-    int32_t *lamp_pos;  /* per lamp: index in upd, or -1; then the attribute arrays */
+    tapiq_update *upd;  /* nlamps entries; then lamp_pos (tapiq_batch_lamp_pos()) */
 };
 
 /* Bytes of @n, rounded up to whole cache lines (the device arrays). */
@@ -108,15 +108,30 @@ struct tapiq_dev {
     _Atomic uint32_t *lamp;     /* current mode per lamp */
     _Atomic(struct tapiq_subs *) subs; /* core/handle.c's */
     struct tapiq_dev_ext *ext;  /* other attributes, or NULL (lamps only) */
-    /* Written by open/close. */
-    alignas(TAPIQ_CACHELINE) _Atomic uint32_t nowners, nmonitors;
-    /* The worker's alone. */
-    alignas(TAPIQ_CACHELINE) uint32_t pend_first, pend_last, npend;
+    uint8_t own_arrays;         /* lamp arrays allocated apart from the arena */
+    /* Written by open/close. (alignas() applies to one declarator: a list
+     * after it would put every name on a line of its own.) */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t nowners;
+    _Atomic uint32_t nmonitors;
+    /* The worker's alone, one line: what a request costs the worker. */
+    alignas(TAPIQ_CACHELINE) uint32_t pend_first;
+    uint32_t pend_last, npend;
     uint8_t queued;             /* listed in the worker's touched list */
     uint8_t busy;               /* a batch is at the backend */
-    uint8_t own_arrays;         /* lamp arrays allocated apart from the arena */
     struct tapiq_batch batch;
 };
+_Static_assert(offsetof(struct tapiq_dev, batch) + sizeof(struct tapiq_batch) -
+                       offsetof(struct tapiq_dev, pend_first) <= TAPIQ_CACHELINE,
+               "the worker's part of a device is one cache line");
+_Static_assert(sizeof(struct tapiq_dev) == 3 * TAPIQ_CACHELINE, "a device is three lines");
+
+/* Per lamp: its index in upd while a batch is filled, else -1; then the
+ * attribute arrays. In the device's arrays, after upd (core/device.c). */
+static inline int32_t *tapiq_batch_lamp_pos(const struct tapiq_batch *b)
+{
+    uint32_t l = b->dev->nlamps ? b->dev->nlamps : 1;
+    return (int32_t *)((unsigned char *)b->upd + TAPIQ_LINE_UP(l * sizeof(tapiq_update)));
+}
 
 /* A batch's attribute updates (TAPIQ_BATCH_ATTRS_MAX entries, in the order
  * of effect), then per entry the payload slot (core/payload.h) of its
@@ -126,7 +141,8 @@ struct tapiq_dev {
 static inline tapiq_attr *tapiq_batch_attr_array(const struct tapiq_batch *b)
 {
     uint32_t l = b->dev->nlamps ? b->dev->nlamps : 1;
-    return (tapiq_attr *)((unsigned char *)b->lamp_pos + TAPIQ_LINE_UP(l * sizeof(int32_t)));
+    return (tapiq_attr *)((unsigned char *)tapiq_batch_lamp_pos(b) +
+                          TAPIQ_LINE_UP(l * sizeof(int32_t)));
 }
 
 static inline uint16_t *tapiq_batch_attr_slots(const struct tapiq_batch *b)

@@ -35,7 +35,9 @@
 #ifndef TAPIQ_CORE_HANDLE_H
 #define TAPIQ_CORE_HANDLE_H
 
+#include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/cring.h"
@@ -85,7 +87,9 @@ struct tapiq_subs {
 };
 
 struct tapiq_handle {
-    _Atomic uint32_t hval; /* the HPHONE while open, 0 when closed */
+    /* What a request reads (hval, happ, dev, priv, cbinst): the first line
+     * of the slot, which is two lines long and aligned to them. */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t hval; /* the HPHONE while open, 0 when closed */
     uint32_t happ;
     struct tapiq_app *app;
     uint32_t dev;
@@ -106,6 +110,8 @@ struct tapiq_handle {
     uint32_t lampbits_words;      /* words allocated (both sets) */
     uint32_t in_subs;             /* listed in the device's subs */
 };
+_Static_assert(offsetof(struct tapiq_handle, cbinst) + sizeof(DWORD_PTR) <= TAPIQ_CACHELINE,
+               "a request reads one line of its handle's slot");
 
 /* The open handle @h, or NULL. In a read-side section (or under g_lock).
  * acquire: pairs with the release store of hval in open, so the slot's

@@ -21,6 +21,7 @@
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
 #define SPIN_ROUNDS 32    /* empty looks (8 pauses apart) before a worker sleeps */
 #define NO_CELL UINT32_MAX
+#define FILL_SCAN_MAX 8u   /* batches of up to this many requests coalesce by a scan */
 
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
@@ -362,10 +363,10 @@ static inline __attribute__((always_inline)) void add_lamp(struct tapiq_worker *
                                                            struct tapiq_batch *b, uint32_t cell,
                                                            const struct tapiq_sqe *e)
 {
-    int32_t pos = b->lamp_pos[e->lamp];
+    int32_t *lamp_pos = tapiq_batch_lamp_pos(b), pos = lamp_pos[e->lamp];
     if (pos < 0) {
         pos = (int32_t)b->nupd++;
-        b->lamp_pos[e->lamp] = pos;
+        lamp_pos[e->lamp] = pos;
         b->upd[pos].lamp = e->lamp;
         b->upd[pos].status = -EIO; /* until the backend says otherwise */
     }
@@ -412,9 +413,38 @@ static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct ta
     const uint32_t sbits = wk->sbits, mask = wk->mask;
     const uint32_t *next = wk->next;
     uint16_t *upd_idx = wk->upd_idx;
-    int32_t *lamp_pos = b->lamp_pos;
+    int32_t *lamp_pos = tapiq_batch_lamp_pos(b);
     tapiq_update *upd = b->upd;
-    for (k = 0; k < n; k++) {
+    int by_pos = n > FILL_SCAN_MAX;
+    if (!by_pos) {
+        /* A few requests (many consoles, each with little to do): coalesce
+         * by a scan of the updates written so far, not through lamp_pos,
+         * one cache line fewer per batch. */
+        for (k = 0; k < n; k++) {
+            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            uint32_t lamp = e->lamp, pos = 0;
+            if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
+                break;
+            while (pos < nupd && upd[pos].lamp != lamp)
+                pos++;
+            if (pos == nupd) {
+                nupd++;
+                upd[pos].lamp = lamp;
+                upd[pos].status = -EIO; /* until the backend says otherwise */
+            }
+            upd[pos].mode = e->mode; /* last request wins */
+            upd_idx[cell] = (uint16_t)pos;
+            cell = next[cell];
+        }
+        if (k < n) { /* fill_mixed() goes on through lamp_pos */
+            for (uint32_t i = 0; i < nupd; i++)
+                lamp_pos[upd[i].lamp] = (int32_t)i;
+            by_pos = 1;
+        }
+    } else {
+        k = 0;
+    }
+    for (; by_pos && k < n; k++) {
         const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
         uint32_t lamp = e->lamp;
         int32_t pos;
@@ -434,7 +464,7 @@ static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct ta
     b->nupd = nupd;
     if (k < n)
         k = fill_mixed(wk, dev, b, k, n, &cell, &nattr_reqs);
-    for (uint32_t i = 0; i < b->nupd; i++) /* the positions served the coalescing only */
+    for (uint32_t i = 0; by_pos && i < b->nupd; i++) /* they served the coalescing only */
         lamp_pos[upd[i].lamp] = -1;
     b->nreqs = k;
     dev->npend = n - k;
