@@ -14,6 +14,10 @@ repeatable: they do not depend on the machine's load.
 (tapiq-cg-handwritten, bench/handwritten.c); its functions hw_* live in the
 driver's executable and count as the dispatcher, the rest of the executable
 (main) as the driver.
+Each run also goes through cachegrind (simulated caches of fixed sizes: D1
+32 KiB 8-way, LL 4 MiB 16-way, 64-byte lines): data-cache misses per request,
+the same difference, where a lamp's request touches lines a machine has to
+fetch (the instruction count does not see them).
 Writes OUTDIR/callgrind.json (function names and object basenames only; for
 source-line detail run callgrind_annotate --auto=yes on a build with -g).
 """
@@ -74,6 +78,32 @@ def run(driver, outdir, consoles, n, mode):
     return total, fns, r.stdout.strip()
 
 
+CACHE = ["--D1=32768,8,64", "--I1=32768,8,64", "--LL=4194304,16,64"]
+
+
+def cache_run(driver, outdir, consoles, n, mode):
+    """Data-cache misses of one run under cachegrind's simulated caches (the
+    same sizes on every machine): (D1 misses, LL misses), reads + writes."""
+    out = os.path.join(outdir, "cachegrind.out.%s.%d.%d.%s"
+                       % (os.path.basename(driver), consoles, n, mode))
+    r = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=yes"] + CACHE +
+                       ["--cachegrind-out-file=" + out, driver, str(consoles), str(n), mode],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        raise SystemExit("driver failed under cachegrind (%d consoles, %d requests)" % (consoles, n))
+    txt = subprocess.run(["cg_annotate", out], check=True, capture_output=True, text=True).stdout
+    os.unlink(out)
+    ev, tot = None, None
+    for line in txt.splitlines():
+        if line.startswith("Events recorded:"):
+            ev = line.split(":", 1)[1].split()
+        if "PROGRAM TOTALS" in line:
+            tot = [int(x.replace(",", "")) for x in re.findall(r"([\d,]+) \(", line)]
+    v = dict(zip(ev, tot))
+    return v["D1mr"] + v["D1mw"], v["DLmr"] + v["DLmw"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("driver")
@@ -104,12 +134,17 @@ def main():
         drv = sum(e["ir_per_request"] for e in top
                   if e["function"].endswith("(" + os.path.basename(driver) + ")")
                   and not (impl == "handwritten" and e["function"].startswith("hw_")))
+        d1a, lla = cache_run(driver, a.outdir, c, n1, mode)
+        d1b, llb = cache_run(driver, a.outdir, c, n2, mode)
         res["runs"].append({"impl": impl, "consoles": c, "reap": mode, "ir_total": [t1, t2],
+                            "d1_miss_per_request": round((d1b - d1a) / (n2 - n1), 2),
+                            "ll_miss_per_request": round((llb - lla) / (n2 - n1), 2),
                             "ir_per_request": round(per, 1),
                             "ir_per_request_library": round(per - drv, 1),
                             "driver_stats": [s1, s2], "functions": top})
-        print("%s, %6d consoles, %s reap: %.1f instructions per request (%.1f without the driver)"
-              % (impl, c, mode, per, per - drv))
+        print("%s, %6d consoles, %s reap: %.1f instructions per request (%.1f without the driver),"
+              " %.2f D1 / %.2f LL misses" % (impl, c, mode, per, per - drv, (d1b - d1a) / (n2 - n1),
+                                             (llb - lla) / (n2 - n1)))
         for e in top[:15]:
             print("    %8.1f  %s" % (e["ir_per_request"], e["function"]))
     with open(os.path.join(a.outdir, "callgrind.json"), "w") as f:
