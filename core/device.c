@@ -128,9 +128,9 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     d->batch.rt = rt;
     d->batch.dev = d;
     {
-        int32_t *lamp_pos = tapiq_batch_lamp_pos(&d->batch); /* needs nlamps, dev */
+        uint32_t *lamp_pos = tapiq_batch_lamp_pos(&d->batch); /* needs nlamps, dev */
         for (uint32_t i = 0; i < nlamps; i++)
-            lamp_pos[i] = -1;
+            lamp_pos[i] = 0; /* stamp 0: no batch (lp_gen starts at 1) */
     }
     atomic_init(&d->connected, connected ? 1 : 0);
     atomic_init(&d->subs, NULL);

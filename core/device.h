@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/mpmc.h"
 #include "core/snap.h"
 #include "tapiq/tapi.h"
@@ -118,6 +119,7 @@ struct tapiq_dev {
     uint32_t pend_last, npend;
     uint8_t queued;             /* listed in the worker's touched list */
     uint8_t busy;               /* a batch is at the backend */
+    uint16_t lp_gen;            /* lamp_pos stamp of the last batch (core/worker.c) */
     struct tapiq_batch batch;
 };
 _Static_assert(offsetof(struct tapiq_dev, batch) + sizeof(struct tapiq_batch) -
@@ -125,13 +127,15 @@ _Static_assert(offsetof(struct tapiq_dev, batch) + sizeof(struct tapiq_batch) -
                "the worker's part of a device is one cache line");
 _Static_assert(sizeof(struct tapiq_dev) == 3 * TAPIQ_CACHELINE, "a device is three lines");
 
-/* Per lamp: its index in upd while a batch is filled, else -1; then the
+/* Per lamp: lp_gen << 16 | its index in upd, for the batch being filled
+ * (entries with another stamp are stale; 0 never matches); then the
  * attribute arrays. In the device's arrays, after upd (core/device.c). */
-static inline int32_t *tapiq_batch_lamp_pos(const struct tapiq_batch *b)
+static inline uint32_t *tapiq_batch_lamp_pos(const struct tapiq_batch *b)
 {
     uint32_t l = b->dev->nlamps ? b->dev->nlamps : 1;
-    return (int32_t *)((unsigned char *)b->upd + TAPIQ_LINE_UP(l * sizeof(tapiq_update)));
+    return (uint32_t *)((unsigned char *)b->upd + TAPIQ_LINE_UP(l * sizeof(tapiq_update)));
 }
+_Static_assert(TAPIQ_MAX_LAMPS <= 0xffffu, "a lamp's index in upd fits lamp_pos's low half");
 
 /* A batch's attribute updates (TAPIQ_BATCH_ATTRS_MAX entries, in the order
  * of effect), then per entry the payload slot (core/payload.h) of its

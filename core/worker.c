@@ -357,18 +357,34 @@ static uint32_t drain(struct tapiq_worker *wk)
     return total;
 }
 
+/* lamp_pos entries are stamp | index: an entry of an earlier batch has
+ * another stamp, so no batch has to clear the entries it set. A fresh stamp
+ * for a batch of @dev; every 65,535 batches the stamps wrap and the array
+ * is cleared once. */
+static inline uint32_t lamp_pos_stamp(struct tapiq_dev *dev, uint32_t *lamp_pos)
+{
+    if (__builtin_expect(++dev->lp_gen == 0, 0)) {
+        memset(lamp_pos, 0, sizeof(*lamp_pos) * (dev->nlamps ? dev->nlamps : 1));
+        dev->lp_gen = 1;
+    }
+    return (uint32_t)dev->lp_gen << 16;
+}
+
 /* Lamp request @e (cell @cell) into batch @b: coalesced per lamp, the last
  * request wins. */
 static inline __attribute__((always_inline)) void add_lamp(struct tapiq_worker *wk,
                                                            struct tapiq_batch *b, uint32_t cell,
-                                                           const struct tapiq_sqe *e)
+                                                           const struct tapiq_sqe *e,
+                                                           uint32_t stamp)
 {
-    int32_t *lamp_pos = tapiq_batch_lamp_pos(b), pos = lamp_pos[e->lamp];
-    if (pos < 0) {
-        pos = (int32_t)b->nupd++;
-        lamp_pos[e->lamp] = pos;
+    uint32_t *lamp_pos = tapiq_batch_lamp_pos(b), pos = lamp_pos[e->lamp];
+    if ((pos & 0xffff0000u) != stamp) {
+        pos = b->nupd++;
+        lamp_pos[e->lamp] = stamp | pos;
         b->upd[pos].lamp = e->lamp;
         b->upd[pos].status = -EIO; /* until the backend says otherwise */
+    } else {
+        pos &= 0xffffu;
     }
     b->upd[pos].mode = e->mode;
     wk->upd_idx[cell] = (uint16_t)pos;
@@ -383,7 +399,7 @@ static __attribute__((noinline)) uint32_t fill_mixed(struct tapiq_worker *wk,
                                                      struct tapiq_dev *dev,
                                                      struct tapiq_batch *b, uint32_t k,
                                                      uint32_t n, uint32_t *cellp,
-                                                     uint32_t *nattr_reqs)
+                                                     uint32_t *nattr_reqs, uint32_t stamp)
 {
     uint32_t cell = *cellp;
     for (; k < n; k++) {
@@ -393,7 +409,7 @@ static __attribute__((noinline)) uint32_t fill_mixed(struct tapiq_worker *wk,
                 break; /* no room: the rest waits */
             ++*nattr_reqs;
         } else {
-            add_lamp(wk, b, cell, e);
+            add_lamp(wk, b, cell, e, stamp);
         }
         cell = wk->next[cell];
     }
@@ -408,19 +424,18 @@ static __attribute__((noinline)) uint32_t fill_mixed(struct tapiq_worker *wk,
  * request, if any. */
 static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b)
 {
-    uint32_t cell = dev->pend_first, n = dev->npend, k, nattr_reqs = 0, nupd = 0;
+    uint32_t cell = dev->pend_first, n = dev->npend, k = 0, nattr_reqs = 0, nupd = 0, stamp = 0;
     struct tapiq_sqe *const *ent = wk->ent;
     const uint32_t sbits = wk->sbits, mask = wk->mask;
     const uint32_t *next = wk->next;
     uint16_t *upd_idx = wk->upd_idx;
-    int32_t *lamp_pos = tapiq_batch_lamp_pos(b);
+    uint32_t *lamp_pos = tapiq_batch_lamp_pos(b);
     tapiq_update *upd = b->upd;
-    int by_pos = n > FILL_SCAN_MAX;
-    if (!by_pos) {
+    if (n <= FILL_SCAN_MAX) {
         /* A few requests (many consoles, each with little to do): coalesce
          * by a scan of the updates written so far, not through lamp_pos,
          * one cache line fewer per batch. */
-        for (k = 0; k < n; k++) {
+        for (; k < n; k++) {
             const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
             uint32_t lamp = e->lamp, pos = 0;
             if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
@@ -437,35 +452,34 @@ static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct ta
             cell = next[cell];
         }
         if (k < n) { /* fill_mixed() goes on through lamp_pos */
+            stamp = lamp_pos_stamp(dev, lamp_pos);
             for (uint32_t i = 0; i < nupd; i++)
-                lamp_pos[upd[i].lamp] = (int32_t)i;
-            by_pos = 1;
+                lamp_pos[upd[i].lamp] = stamp | i;
         }
     } else {
-        k = 0;
-    }
-    for (; by_pos && k < n; k++) {
-        const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
-        uint32_t lamp = e->lamp;
-        int32_t pos;
-        if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
-            break;
-        pos = lamp_pos[lamp];
-        if (pos < 0) {
-            pos = (int32_t)nupd++;
-            lamp_pos[lamp] = pos;
-            upd[pos].lamp = lamp;
-            upd[pos].status = -EIO; /* until the backend says otherwise */
+        stamp = lamp_pos_stamp(dev, lamp_pos);
+        for (; k < n; k++) {
+            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            uint32_t lamp = e->lamp, pos;
+            if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
+                break;
+            pos = lamp_pos[lamp];
+            if ((pos & 0xffff0000u) != stamp) {
+                pos = nupd++;
+                lamp_pos[lamp] = stamp | pos;
+                upd[pos].lamp = lamp;
+                upd[pos].status = -EIO; /* until the backend says otherwise */
+            } else {
+                pos &= 0xffffu;
+            }
+            upd[pos].mode = e->mode; /* last request wins */
+            upd_idx[cell] = (uint16_t)pos;
+            cell = next[cell];
         }
-        upd[pos].mode = e->mode; /* last request wins */
-        upd_idx[cell] = (uint16_t)pos;
-        cell = next[cell];
     }
     b->nupd = nupd;
     if (k < n)
-        k = fill_mixed(wk, dev, b, k, n, &cell, &nattr_reqs);
-    for (uint32_t i = 0; by_pos && i < b->nupd; i++) /* they served the coalescing only */
-        lamp_pos[upd[i].lamp] = -1;
+        k = fill_mixed(wk, dev, b, k, n, &cell, &nattr_reqs, stamp);
     b->nreqs = k;
     dev->npend = n - k;
     dev->pend_first = cell; /* the first request left for the next batch, if any */
