@@ -1,6 +1,17 @@
 /* core/worker.h - a worker: drains its submission rings, batches per device,
  * applies, completes, replies.
  *
+ * A round: drain every ring's new entries onto their devices' pending lists
+ * (ring order); per device with no batch out, its pending requests become
+ * one batch, coalesced per lamp (up to 8 requests by a scan of the updates,
+ * more through the device's lamp_pos index, whose entries carry the
+ * batch's stamp so none is cleared), handed to the backend's apply();
+ * batches completed inside apply() (or pushed to `done` by a backend's own
+ * thread) then complete: lamp state, PHONE_STATE tokens, replies staged and
+ * posted per application, ring positions released. A batch of one lamp
+ * request (the common case with many consoles) completes by a path without
+ * the batch loops (complete1).
+ *
  * Worker w owns the devices with id % workers == w and the column w of the
  * submission rings (one ring per pool slot, plus the shared MPSC ring). Only
  * it touches its devices' pending lists and batches and the consumer side of
