@@ -1,6 +1,7 @@
 // bench/e2e.cc - end-to-end runs through the TAPI surface; see e2e.h.
 #include "bench/e2e.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -43,6 +44,9 @@ struct alignas(64) Ctx {
     LONG error = 0;
     uint64_t rng = 0;
     Hist lat;
+    // Open loop: (id, intended send time) per request sent, (id, time
+    // reaped) per reply; matched after the run (match_latencies()).
+    std::vector<std::pair<uint32_t, uint64_t>> sent, reaped;
     // Handwritten, readers: one bit per id replied (ids are 1, 2, 3 ...).
     std::vector<uint64_t> seen;
     uint64_t dup = 0;
@@ -61,64 +65,55 @@ inline uint64_t xorshift(uint64_t &x)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-// Open loop: the intended send time of each request in flight, by slot.
-struct Intended {
-    std::atomic<uint32_t> id{0};
-    uint64_t t = 0;
-};
-
 struct Run {
     const E2EOpts *o;
     HPHONEAPP app = 0;
     std::vector<HPHONE> h;
     std::atomic<int> go{0}, stop{0};
-    std::unique_ptr<Intended[]> tab; // open loop only
-    uint32_t mask = 0;
+    bool open = false; // open loop: log sends and replies
 };
 
 const DWORD kModes[4] = {PHONELAMPMODE_STEADY, PHONELAMPMODE_WINK, PHONELAMPMODE_FLASH,
                          PHONELAMPMODE_OFF};
 
-// Ids of different rings share their low bits (tapiq's id is ring and
-// position): spread them over the table.
-inline uint32_t tab_index(const Run &r, uint32_t id)
-{
-    return (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 40) & r.mask;
-}
-
 void on_reply(Run &r, Ctx &c, uint32_t id, long status)
 {
     if (status != 0)
         c.failed++;
-    if (r.tab) {
-        Intended &e = r.tab[tab_index(r, id)];
-        // The reply may overtake phoneSetLamp's return: wait for the issuer
-        // to note the intended time (a few instructions away). The table is
-        // keyed by a hash of the id (22 bits); a bounded wait, so a collision
-        // costs one sample (counted), never a hang.
-        unsigned spins = 0;
-        uint64_t t0 = 0;
-        bool found = true;
-        while (e.id.load(std::memory_order_acquire) != id) {
-            if (++spins < 64)
-                continue;
-            sched_yield();
-            uint64_t t = now_ns();
-            if (!t0)
-                t0 = t;
-            else if (t - t0 > 20000000) {
-                found = false;
-                break;
-            }
-        }
-        if (found) {
-            uint64_t t = now_ns();
-            c.lat.record(t > e.t ? t - e.t : 0);
+    if (r.open)
+        c.reaped.emplace_back(id, now_ns()); // matched after the run: no wait here
+    bump(c.replies);
+}
+
+// Open loop: the k-th reply of an id answers the k-th request that got that
+// id (an id is reused only after its reply is posted, and replies are
+// logged by time), so sorting both logs by (id, time) pairs them exactly,
+// with nothing shared between sender and reader while the run goes on.
+// Records each latency (reaped - intended); a request without its reply, or
+// a pair whose reply is older than its send, counts as unmatched.
+void match_latencies(std::vector<std::pair<uint32_t, uint64_t>> &sent,
+                     std::vector<std::pair<uint32_t, uint64_t>> &reaped, Hist &lat,
+                     uint64_t &unmatched)
+{
+    std::sort(sent.begin(), sent.end());
+    std::sort(reaped.begin(), reaped.end());
+    size_t i = 0, j = 0;
+    while (i < sent.size() && j < reaped.size()) {
+        if (sent[i].first < reaped[j].first) {
+            unmatched++; // sent, never reaped
+            i++;
+        } else if (reaped[j].first < sent[i].first) {
+            j++; // a reply without its send: cannot happen, nothing to time
         } else {
-            c.unmatched++;
+            if (reaped[j].second >= sent[i].second)
+                lat.record(reaped[j].second - sent[i].second);
+            else
+                unmatched++;
+            i++;
+            j++;
         }
     }
-    bump(c.replies);
+    unmatched += sent.size() - i;
 }
 
 void on_message(Run &r, Ctx &c, const PHONEMESSAGE &m)
@@ -236,22 +231,21 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
             uint64_t id = D::issue(r, c, dev, lamp, kModes[(x >> 48) & 3]);
             if (!id)
                 return;
-            Intended &e = r.tab[tab_index(r, (uint32_t)id)];
-            e.t = next; // measured from the intended send time: no coordinated omission
-            e.id.store((uint32_t)id, std::memory_order_release);
+            // measured from the intended send time: no coordinated omission
+            c.sent.emplace_back((uint32_t)id, next);
             if (now_ns() - next > 1000000)
                 c.late++;
             bump(c.accepted);
             next += interval;
         }
-        // Sleep when the next send is far, spin the last microseconds: the
-        // generator's own lateness would count as latency.
+        // Sleep until the next send is due, however near: the sender must
+        // not hold a core (on 2 cores it would take one from the workers and
+        // the reader). The timer's overshoot (tens of microseconds here) is
+        // charged: each request is timed from its intended send time, and
+        // the requests that fell due meanwhile go out at once.
         now = now_ns();
-        if (next > now + 20000)
-            sleep_ns(next - now - 10000);
-        else
-            while (next > now_ns())
-                sched_yield(); // let the workers and the reader use this core
+        if (next > now)
+            sleep_ns(next - now);
     }
 }
 
@@ -398,20 +392,25 @@ E2ERes e2e_run(const E2EOpts &o)
     res.err = start(r);
     if (!res.err.empty())
         return res;
-    if (o.rate > 0) {
-        r.mask = (1u << 22) - 1; // see on_reply()
-        r.tab.reset(new Intended[(size_t)r.mask + 1]);
-    }
+    r.open = o.rate > 0;
 
     int ni = o.issuers, nr = o.readers;
     std::vector<std::unique_ptr<Ctx>> ictx, rctx;
     std::vector<std::thread> th;
+    // Open loop: the logs are reserved up front (no allocation while timing);
+    // the peak run (rate 1e12) sends as fast as it can, so its size is a
+    // guess that a vector may still outgrow.
+    size_t expect = r.open ? (size_t)((o.rate < 2e7 ? o.rate : 2e7) * o.seconds * 1.3) + 4096 : 0;
     for (int i = 0; i < ni; i++) {
         ictx.emplace_back(new Ctx);
         ictx.back()->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) | 1;
+        ictx.back()->sent.reserve(expect / (size_t)ni + 1);
+        ictx.back()->reaped.reserve(4096); // replies an issuer reaps while backpressured
     }
-    for (int i = 0; i < nr; i++)
+    for (int i = 0; i < nr; i++) {
         rctx.emplace_back(new Ctx);
+        rctx.back()->reaped.reserve(expect / (size_t)nr + 1);
+    }
     for (int i = 0; i < nr; i++)
         th.emplace_back(hw ? reader_hw : reader, std::ref(r), std::ref(*rctx[(size_t)i]));
     for (int i = 0; i < ni; i++) {
@@ -497,6 +496,15 @@ E2ERes e2e_run(const E2EOpts &o)
     for (int i = 0; i < nr; i++)
         th[(size_t)i].join();
 
+    if (r.open) {
+        std::vector<std::pair<uint32_t, uint64_t>> sent, reaped;
+        for (auto *v : {&ictx, &rctx})
+            for (auto &c : *v) {
+                sent.insert(sent.end(), c->sent.begin(), c->sent.end());
+                reaped.insert(reaped.end(), c->reaped.begin(), c->reaped.end());
+            }
+        match_latencies(sent, reaped, res.lat, res.unmatched);
+    }
     LONG err = 0;
     uint64_t failed = 0;
     for (auto *v : {&ictx, &rctx})

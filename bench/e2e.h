@@ -51,7 +51,7 @@ struct E2ERes {
     uint64_t worker_sleeps = 0;
     uint64_t worker_wakeups = 0;
     uint64_t late = 0;       // open loop: requests issued > 1 ms after their intended time
-    uint64_t unmatched = 0;  // open loop: replies whose send time was overwritten (not timed)
+    uint64_t unmatched = 0;  // open loop: requests without a reply to time (matched after the run)
     Hist lat;                // open loop: intended send time -> reply reaped
 };
 

@@ -306,7 +306,11 @@ def latency_section(med, data_dir, charts):
            "500 consoles, spread; one reader blocking in `phoneGetMessage` (hand-written: "
            "`hw_get_reply`). Latency runs from "
            "each request's *intended* send time to the moment its PHONE_REPLY is reaped, so "
-           "a stalled sender is charged (no coordinated omission). HDR-style log-linear "
+           "a stalled sender is charged (no coordinated omission); the sender sleeps until "
+           "each send is due (it holds no core; the timer's overshoot is charged too) and "
+           "sends what fell due meanwhile at once; sends and replies are logged apart and "
+           "paired by id after the run (no sharing between sender and reader while it "
+           "runs). HDR-style log-linear "
            "histogram, 1.6% resolution. *late*: requests sent more than 1 ms after their "
            "intended time (the sender itself was starved).", ""]
     rows = []
