@@ -75,7 +75,8 @@ def summarize(results):
             "requests": cg["requests"],
             "runs": [{k: (r[k][:TOP_FUNCTIONS] if k == "functions" else r[k])
                       for k in ("impl", "consoles", "reap", "ir_per_request",
-                                "ir_per_request_library", "functions") if k in r}
+                                "ir_per_request_library", "d1_miss_per_request",
+                                "ll_miss_per_request", "functions") if k in r}
                      for r in cg["runs"]]}
     return summary
 
@@ -393,7 +394,7 @@ def callgrind_section(cg):
         b = hw.get((r["consoles"], r.get("reap", "single")))
         blib = b.get("ir_per_request_library", b["ir_per_request"]) if b else None
         def miss(x, k):
-            return "—" if x is None or k not in x else "%.1f" % x[k]
+            return "—" if x is None or k not in x else "%.1f" % max(0.0, x[k])
         rows.append([str(r["consoles"]), r.get("reap", "single"), "%.0f" % r["ir_per_request"],
                      "%.0f" % lib, "—" if b is None else "%.0f" % blib,
                      "—" if not blib else "%.2f×" % (lib / blib),
