@@ -6,6 +6,7 @@
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,7 +20,9 @@
 #include "core/issuer.h"
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
-#define SPIN_ROUNDS 32    /* empty looks (8 pauses apart) before a worker sleeps */
+#define SPIN_ROUNDS 32    /* empty looks (8 pauses apart) before a worker naps */
+#define NAP_NS 20000      /* then naps of 20 us ... */
+#define NAP_MAX 50        /* ... for about 1 ms before it sleeps until woken */
 #define NO_CELL UINT32_MAX
 #define FILL_SCAN_MAX 8u   /* batches of up to this many requests coalesce by a scan */
 
@@ -641,21 +644,36 @@ static void *worker_main(void *arg)
 {
     struct tapiq_worker *wk = arg;
     struct tapiq_rt *rt = wk->rt;
-    int idle = 0;
+    const struct timespec nap = {0, NAP_NS};
+    int idle = 0, naps = 0;
+    /* Naps end within a few microseconds of the time asked (the default
+     * slack is 50 us): this thread only. */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     for (;;) {
         if (tapiq_worker_round(wk, 0)) {
-            idle = 0;
+            idle = naps = 0;
             continue;
         }
         /* acquire: pairs with the seq_cst store of stop in tapiq_workers_stop(). */
         if (atomic_load_explicit(&rt->stop, memory_order_acquire))
             break;
-        /* Idle: look cheaply (no round) for a while, then sleep. */
+        /* Idle: look cheaply (no round) for a while; then nap for a while
+         * without `sleeping` set (issuers do not wake a napping worker and
+         * it pays no membarrier: under a moderate, bursty load the worker
+         * would otherwise sleep and be woken between every two bursts);
+         * then sleep for good (no timer: an idle runtime costs nothing). */
         while (++idle < SPIN_ROUNDS && !has_work(wk))
             for (int k = 0; k < 8; k++)
                 cpu_relax();
-        if (idle >= SPIN_ROUNDS)
-            worker_sleep(wk);
+        if (idle >= SPIN_ROUNDS) {
+            if (naps < NAP_MAX) {
+                naps++;
+                nanosleep(&nap, NULL);
+            } else {
+                naps = 0;
+                worker_sleep(wk);
+            }
+        }
         idle = 0;
     }
     return NULL;
