@@ -36,9 +36,11 @@
  * path). A round is not lock-free: it calls the backend's apply(), which may
  * sleep or block (the provider interface lets it), and its PHONE_STATE
  * tokens go through tapiq_cring_post_blocking(), which may wait for a
- * consumer of an application's ring that was preempted mid-read. The
- * worker sleeps when it found nothing, and naps 1 ms at a time while
- * replies wait for room in a completion queue (held).
+ * consumer of an application's ring that was preempted mid-read. A worker
+ * that found nothing spins briefly, then naps (20 us at a time, about 1 ms
+ * in all, `sleeping` not set: no issuer wakes it and it pays no membarrier),
+ * then sleeps until woken (naps of 1 ms while replies wait for room in a
+ * completion queue); an idle runtime has no timer running.
  */
 #ifndef TAPIQ_CORE_WORKER_H
 #define TAPIQ_CORE_WORKER_H
