@@ -287,13 +287,20 @@ int tapiq_rt_start_locked(const char *text, char *err, size_t errlen)
     return 0;
 }
 
+/* Configurations needing at least this much give their memory back to the
+ * system at the last shutdown (malloc_trim); below it, trimming the heap
+ * (an madvise over every free page) would cost more than it returns. */
+#define TAPIQ_TRIM_MIN (16ull << 20)
+
 void tapiq_rt_stop_locked(struct tapiq_rt *rt)
 {
+    uint64_t need = tapiq_rt_estimate(&rt->cfg);
     /* release: unpublish; then no new section finds it. */
     atomic_store_explicit(&tapiq_g_rt, NULL, memory_order_release);
     tapiq_guard_synchronize_blocking();
     tapiq_rt_destroy(rt);
-    malloc_trim(0); /* the last shutdown gives the memory back */
+    if (need >= TAPIQ_TRIM_MIN)
+        malloc_trim(0); /* the last shutdown gives the memory back */
 }
 
 /* --------------------------------------------------------------- statistics */
