@@ -321,7 +321,7 @@ int soak_broker_start(struct soak_broker *b)
     b->paused = false;
     if (b->pid < 0)
         return -1;
-    for (int i = 0; i < 1000; i++) { /* 10 s */
+    for (int i = 0; i < 3000; i++) { /* 30 s: a loaded machine (sanitizer builds) can be slow to restart it */
         if (port_open(b->port) && (!b->tls || port_open(b->tls_port)))
             return 0;
         int status;
@@ -332,7 +332,7 @@ int soak_broker_start(struct soak_broker *b)
         }
         soak_sleep_ns(10000000);
     }
-    fprintf(stderr, "tapiq-soak: mosquitto did not listen within 10 s (see %s)\n", b->log);
+    fprintf(stderr, "tapiq-soak: mosquitto did not listen within 30 s (see %s)\n", b->log);
     return -1;
 }
 
