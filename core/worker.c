@@ -235,6 +235,21 @@ static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker 
     }
 }
 
+/* The end of a completion: the batch is free again, and the device is
+ * listed for the next round if requests wait for it. */
+static inline __attribute__((always_inline)) void batch_done(struct tapiq_worker *wk,
+                                                             struct tapiq_dev *dev,
+                                                             struct tapiq_batch *b)
+{
+    b->nreqs = 0;
+    b->nupd = 0;
+    dev->busy = 0;
+    if (dev->npend && !dev->queued) {
+        dev->queued = 1;
+        wk->touched[wk->ntouched++] = dev;
+    }
+}
+
 /* A batch came back: lamp state, PHONE_STATE tokens, then the replies.
  * In a read-side section. */
 static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
@@ -259,13 +274,7 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     } else {
         reply_all(wk, b, 0);
     }
-    b->nreqs = 0;
-    b->nupd = 0;
-    dev->busy = 0;
-    if (dev->npend && !dev->queued) {
-        dev->queued = 1;
-        wk->touched[wk->ntouched++] = dev;
-    }
+    batch_done(wk, dev, b);
 }
 
 /* complete() of the batch of one lamp request (one console among many
@@ -294,13 +303,7 @@ static inline __attribute__((always_inline)) void complete1(struct tapiq_worker 
         wk->fin[cell] = 1;
         wk->c[TAPIQ_W_SUPPRESSED]++;
     }
-    b->nreqs = 0;
-    b->nupd = 0;
-    dev->busy = 0;
-    if (dev->npend && !dev->queued) {
-        dev->queued = 1;
-        wk->touched[wk->ntouched++] = dev;
-    }
+    batch_done(wk, dev, b);
 }
 
 /* A completed batch: one lamp request, or the general case. */
