@@ -175,7 +175,7 @@ static __attribute__((noinline)) void mem_apply_slow(struct mem_state *st, uint3
     }
 }
 
-static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
+static void mem_apply_sync(void *vstate, uint32_t device, tapiq_batch *batch)
 {
     struct mem_state *st = vstate;
     uint32_t *shown = st->shown + (size_t)device * st->lamps;
@@ -193,8 +193,8 @@ static void mem_apply(void *vstate, uint32_t device, tapiq_batch *batch)
     }
     if (tapiq_batch_has_attrs(batch))
         mem_apply_attrs(st, batch);
-    tapiq_batch_complete(batch);
 }
+
 
 static void mem_stop(void *vstate)
 {
@@ -222,9 +222,9 @@ const tapiq_backend_ops tapiq_mem_backend = {
     .config_key = mem_config_key,
     .config_free = mem_config_free,
     .start = mem_start,
-    .apply = mem_apply,
     .stop = mem_stop,
     .config_check = mem_config_check,
+    .apply_sync = mem_apply_sync,
 };
 
 /* ------------------------------------------------------------ the operator */

@@ -39,7 +39,8 @@ const tapiq_backend_ops *tapiq_backend_find(const char *name)
 int tapiq_backend_register_unsync(const tapiq_backend_ops *ops)
 {
     if (!ops || !ops->name || !ops->name[0] || strlen(ops->name) > 31 || strchr(ops->name, ',') ||
-        strchr(ops->name, '=') || !ops->start || !ops->apply || !ops->stop)
+        strchr(ops->name, '=') || !ops->start ||
+        (!ops->apply && !ops->apply_sync) || !ops->stop)
         return -EINVAL;
     if (tapiq_backend_find(ops->name))
         return -EEXIST;

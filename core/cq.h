@@ -11,7 +11,7 @@
  *               post   take   room   pending
  *   post        no     yes    no     yes
  *   take        yes    yes    yes    yes
- * (room/post: the producer only.)
+ * (room/post, and put/publish, the two halves of post: the producer only.)
  * Progress: post and room are wait-free; take is lock-free (a CAS that fails
  * only because another consumer took the same entries); pending is wait-free.
  * Invariants: size a power of two, capacity exactly size; uint32_t positions
@@ -47,13 +47,13 @@ struct tapiq_cq {
 int tapiq_cq_init(struct tapiq_cq *q, uint32_t size);
 void tapiq_cq_destroy(struct tapiq_cq *q);
 
-/* Room for posting (producer only). Ordering: acquire on head, pairs with the
- * release CAS in tapiq_cq_take(): consumers' reads of entries happen-before
- * our reuse. */
-static inline uint32_t tapiq_cq_room(struct tapiq_cq *q, uint32_t want)
+/* Room for posting from position @t (the tail, or beyond it where entries
+ * are put and not yet published), producer only; the cached head is
+ * reloaded only when it shows less than @want. Ordering: acquire on head,
+ * pairs with the release CAS in tapiq_cq_take(): consumers' reads of
+ * entries happen-before our reuse. */
+static inline uint32_t tapiq_cq_room_at(struct tapiq_cq *q, uint32_t t, uint32_t want)
 {
-    /* relaxed: our own tail. */
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     uint32_t room = q->mask + 1 - (t - q->head_cache);
     if (room < want) {
         q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
@@ -62,21 +62,47 @@ static inline uint32_t tapiq_cq_room(struct tapiq_cq *q, uint32_t want)
     return room;
 }
 
-/* Post @n entries for which tapiq_cq_room() said there is room. Ordering:
- * release; the entries happen-before a take that sees them. */
+/* Room from the tail. */
+static inline uint32_t tapiq_cq_room(struct tapiq_cq *q, uint32_t want)
+{
+    /* relaxed: our own tail. */
+    return tapiq_cq_room_at(q, atomic_load_explicit(&q->tail, memory_order_relaxed), want);
+}
+
+/* The producer's own tail (producer only; relaxed: it alone writes it). */
+static inline uint32_t tapiq_cq_tail_own(struct tapiq_cq *q)
+{
+    return atomic_load_explicit(&q->tail, memory_order_relaxed);
+}
+
+/* Write an entry at position @t, at or after the tail and within the room
+ * tapiq_cq_room() gave (producer only). Consumers do not see it before
+ * tapiq_cq_publish() moves the tail past it: a producer writes a run of
+ * replies in place and publishes them with one store. */
+static inline void tapiq_cq_put(struct tapiq_cq *q, uint32_t t, uint32_t handle, uint32_t msg,
+                                uint32_t p1, uint32_t p2)
+{
+    _Atomic uint64_t *w = q->e[t & q->mask];
+    /* relaxed: published by the release store of tail in tapiq_cq_publish(). */
+    atomic_store_explicit(&w[0], (uint64_t)handle | (uint64_t)msg << 32, memory_order_relaxed);
+    atomic_store_explicit(&w[1], (uint64_t)p1 | (uint64_t)p2 << 32, memory_order_relaxed);
+}
+
+/* Entries put below @t become visible (producer only). Ordering: release;
+ * pairs with the acquire load of tail in take()/tapiq_cq_tail(). */
+static inline void tapiq_cq_publish(struct tapiq_cq *q, uint32_t t)
+{
+    atomic_store_explicit(&q->tail, t, memory_order_release);
+}
+
+/* Post @n entries for which tapiq_cq_room() said there is room: put and
+ * publish (the ordering of tapiq_cq_publish()). */
 static inline void tapiq_cq_post(struct tapiq_cq *q, const struct tapiq_cqe *m, uint32_t n)
 {
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    for (uint32_t i = 0; i < n; i++) {
-        _Atomic uint64_t *w = q->e[(t + i) & q->mask];
-        /* relaxed: published by the release store of tail below. */
-        atomic_store_explicit(&w[0], (uint64_t)m[i].handle | (uint64_t)m[i].msg << 32,
-                              memory_order_relaxed);
-        atomic_store_explicit(&w[1], (uint64_t)m[i].p1 | (uint64_t)m[i].p2 << 32,
-                              memory_order_relaxed);
-    }
-    /* release: pairs with the acquire load of tail in take()/tail(). */
-    atomic_store_explicit(&q->tail, t + n, memory_order_release);
+    uint32_t t = tapiq_cq_tail_own(q);
+    for (uint32_t i = 0; i < n; i++)
+        tapiq_cq_put(q, t + i, m[i].handle, m[i].msg, m[i].p1, m[i].p2);
+    tapiq_cq_publish(q, t + n);
 }
 
 /* The tail now (acquire: entries before it are visible). */

@@ -108,7 +108,8 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         p += line_up(l * sizeof(uint32_t));
         d->lamp = (_Atomic uint32_t *)p;
         p += line_up(l * sizeof(_Atomic uint32_t));
-        d->batch.upd = (tapiq_update *)p; /* then lamp_pos, the attribute arrays (device.h) */
+        d->upd_arena = (tapiq_update *)p; /* then lamp_pos, the attribute arrays (device.h) */
+        d->batch.upd = d->upd_arena;
     }
     for (uint32_t i = 0; i < nlamps; i++) {
         uint32_t m = lamp_modes ? lamp_modes[i] : all;
@@ -126,9 +127,8 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
     d->worker = rt->ndev % rt->cfg.workers;
     d->nlamps = nlamps;
     d->batch.rt = rt;
-    d->batch.dev = d;
     {
-        uint32_t *lamp_pos = tapiq_batch_lamp_pos(&d->batch); /* needs nlamps, dev */
+        uint32_t *lamp_pos = tapiq_batch_lamp_pos(&d->batch); /* needs nlamps, upd_arena */
         for (uint32_t i = 0; i < nlamps; i++)
             lamp_pos[i] = 0; /* stamp 0: no batch (lp_gen starts at 1) */
     }

@@ -85,13 +85,14 @@ struct tapiq_dev_ext {
  * until tapiq_batch_complete(), then by the worker again. */
 struct tapiq_batch {
     struct tapiq_rt *rt;
-    struct tapiq_dev *dev;
     struct tapiq_batch *next_done; /* the worker's completion list */
+    tapiq_update *upd;  /* &one, or the device's upd_arena */
     uint32_t first;     /* first request (worker cell index), chained by next[] */
     uint32_t nreqs;
-    uint32_t nupd;
-    uint32_t nattr;     /* attribute updates (tapiq_batch_attr_array) */
-    tapiq_update *upd;  /* nlamps entries; then lamp_pos (tapiq_batch_lamp_pos()) */
+    uint16_t nupd;      /* <= nlamps <= 0xffff */
+    uint16_t nattr;     /* attribute updates (tapiq_batch_attr_array), <= 8 */
+    tapiq_update one;   /* the update of a batch of one lamp request: in the
+                           device's worker line, not a line of the arena */
 };
 
 /* Bytes of @n, rounded up to whole cache lines (the device arrays). */
@@ -105,11 +106,13 @@ struct tapiq_dev {
     uint32_t worker;            /* id % workers */
     uint32_t modes_all;         /* the modes of every lamp when all lamps have the
                                    same and none is a dummy, else 0 (then modes[]) */
+    uint8_t own_arrays;         /* lamp arrays allocated apart from the arena */
     uint32_t *modes;            /* supported modes per lamp (immutable) */
     _Atomic uint32_t *lamp;     /* current mode per lamp */
     _Atomic(struct tapiq_subs *) subs; /* core/handle.c's */
     struct tapiq_dev_ext *ext;  /* other attributes, or NULL (lamps only) */
-    uint8_t own_arrays;         /* lamp arrays allocated apart from the arena */
+    tapiq_update *upd_arena;    /* nlamps updates for batches of several; then
+                                   lamp_pos (tapiq_batch_lamp_pos()) */
     /* Written by open/close. (alignas() applies to one declarator: a list
      * after it would put every name on a line of its own.) */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t nowners;
@@ -126,14 +129,23 @@ _Static_assert(offsetof(struct tapiq_dev, batch) + sizeof(struct tapiq_batch) -
                        offsetof(struct tapiq_dev, pend_first) <= TAPIQ_CACHELINE,
                "the worker's part of a device is one cache line");
 _Static_assert(sizeof(struct tapiq_dev) == 3 * TAPIQ_CACHELINE, "a device is three lines");
+_Static_assert(offsetof(struct tapiq_dev, nowners) == TAPIQ_CACHELINE,
+               "what a request reads of a device is its first line");
+
+/* The device whose batch @b is (a batch is part of its device). */
+static inline struct tapiq_dev *tapiq_batch_dev(const struct tapiq_batch *b)
+{
+    return (struct tapiq_dev *)((uintptr_t)b - offsetof(struct tapiq_dev, batch));
+}
 
 /* Per lamp: lp_gen << 16 | its index in upd, for the batch being filled
  * (entries with another stamp are stale; 0 never matches); then the
  * attribute arrays. In the device's arrays, after upd (core/device.c). */
 static inline uint32_t *tapiq_batch_lamp_pos(const struct tapiq_batch *b)
 {
-    uint32_t l = b->dev->nlamps ? b->dev->nlamps : 1;
-    return (uint32_t *)((unsigned char *)b->upd + TAPIQ_LINE_UP(l * sizeof(tapiq_update)));
+    const struct tapiq_dev *d = tapiq_batch_dev(b);
+    uint32_t l = d->nlamps ? d->nlamps : 1;
+    return (uint32_t *)((unsigned char *)d->upd_arena + TAPIQ_LINE_UP(l * sizeof(tapiq_update)));
 }
 _Static_assert(TAPIQ_MAX_LAMPS <= 0xffffu, "a lamp's index in upd fits lamp_pos's low half");
 
@@ -144,7 +156,7 @@ _Static_assert(TAPIQ_MAX_LAMPS <= 0xffffu, "a lamp's index in upd fits lamp_pos'
  * (the lamp path reads a device per request). */
 static inline tapiq_attr *tapiq_batch_attr_array(const struct tapiq_batch *b)
 {
-    uint32_t l = b->dev->nlamps ? b->dev->nlamps : 1;
+    uint32_t l = tapiq_batch_dev(b)->nlamps ? tapiq_batch_dev(b)->nlamps : 1;
     return (tapiq_attr *)((unsigned char *)tapiq_batch_lamp_pos(b) +
                           TAPIQ_LINE_UP(l * sizeof(int32_t)));
 }

@@ -24,7 +24,6 @@
 #define NAP_NS 20000      /* then naps of 20 us ... */
 #define NAP_MAX 50        /* ... for about 1 ms before it sleeps until woken */
 #define NO_CELL UINT32_MAX
-#define FILL_SCAN_MAX 8u   /* batches of up to this many requests coalesce by a scan */
 
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
@@ -38,7 +37,7 @@ static inline void cpu_relax(void)
 
 static inline const struct tapiq_sqe *cell_entry(struct tapiq_worker *wk, uint32_t cell)
 {
-    return &wk->ent[cell >> wk->sbits][cell & wk->mask];
+    return tapiq_worker_entry(wk, cell);
 }
 
 /* ---------------------------------------------------------------- wake-up */
@@ -80,7 +79,7 @@ TAPIQ_API tapiq_attr *tapiq_batch_attrs(tapiq_batch *b, size_t *count)
 TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
 {
     struct tapiq_rt *rt = b->rt;
-    struct tapiq_worker *wk = &rt->workers[b->dev->worker];
+    struct tapiq_worker *wk = &rt->workers[tapiq_batch_dev(b)->worker];
     struct tapiq_batch *head;
     if (t_worker == wk) {
         /* Inside apply() on the worker's own thread: finished this round. */
@@ -102,9 +101,23 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
         tapiq_worker_wake(wk);
 }
 
-/* Stage a reply; posted by flush_stage(). */
-static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
-                  int32_t st);
+/* fin[] marks: the stamp of a position's lap, 1 or 2 by its parity (bit
+ * sbits of the position; a request id has the same bit, since its idmask is
+ * wider than the ring's mask: sq.h). A cell keeps the mark of its last
+ * finished position, so the mark a lap left never passes for the next one
+ * and no mark is ever cleared. */
+static inline uint8_t fin_mark(const struct tapiq_worker *wk, uint32_t pos_or_id)
+{
+    return (uint8_t)(1u + ((pos_or_id >> wk->sbits) & 1u));
+}
+
+/* The request in @cell (id @id) is finished: its reply is out (written,
+ * published by publish()) or suppressed. */
+static inline void finish(struct tapiq_worker *wk, uint32_t cell, uint32_t id)
+{
+    wk->fin[cell] = fin_mark(wk, id);
+    wk->unfin--;
+}
 
 static void hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
 {
@@ -116,79 +129,85 @@ static void hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
 static void release(struct tapiq_worker *wk);
 static void publish_counters(struct tapiq_worker *wk);
 
-/* Post the staged replies, per application, where its queue has room; the
- * rest wait in `held` (keeping their ring positions). The positions of the
- * replies about to be posted are released first: an application that has a
- * reply finds room for a new request (the ids stay distinct: see sq.h).
- * What a run posts is a prefix of it, posted from stage_m in place. In a
- * read-side section. */
-static void flush_stage(struct tapiq_worker *wk)
+/* The replies written since the last publish become visible: the ring
+ * positions of every finished request are released first (an application
+ * that has a reply finds room for a new request; the ids stay distinct: see
+ * sq.h), then each application's completion queue gets its new tail and its
+ * wake-up. In a read-side section (the applications in post[] stay). */
+static void publish(struct tapiq_worker *wk)
 {
-    struct tapiq_rt *rt = wk->rt;
-    uint32_t i = 0, n = wk->nstage, total = 0, nruns = 0;
-    struct { struct tapiq_app *app; uint32_t from, count, room_left; } runs[TAPIQ_WORKER_STAGE];
-    while (i < n) {
-        uint32_t happ = wk->stage_happ[i], j = i + 1, room, k;
-        struct tapiq_app *app = tapiq_app_lookup(rt, happ);
-        while (j < n && wk->stage_happ[j] == happ)
-            j++;
-        if (!app) { /* shut down meanwhile */
-            wk->c[TAPIQ_W_SUPPRESSED] += j - i;
-            for (; i < j; i++)
-                wk->fin[wk->stage_cell[i]] = 1;
-            continue;
-        }
-        /* One application may come back in a later run of this flush: its
-         * room is what the earlier runs left (they post only below). */
-        room = UINT32_MAX;
-        for (uint32_t r = 0; r < nruns; r++)
-            if (runs[r].app == app)
-                room = runs[r].room_left;
-        if (room == UINT32_MAX)
-            room = tapiq_cq_room(&app->cq[wk->w], j - i);
-        k = j - i < room ? j - i : room;
-        for (uint32_t r = 0; r < nruns; r++)
-            if (runs[r].app == app)
-                runs[r].room_left = room - k;
-        runs[nruns].app = app;
-        runs[nruns].from = i;
-        runs[nruns].count = k;
-        runs[nruns++].room_left = room - k;
-        total += k;
-        k += i;
-        for (uint8_t *fin = wk->fin; i < k; i++)
-            fin[wk->stage_cell[i]] = 1;
-        for (; i < j; i++)
-            hold(wk, wk->stage_cell[i], (int32_t)wk->stage_m[i].p2);
-    }
-    wk->nstage = 0;
+    uint32_t total = 0;
     release(wk);
-    for (uint32_t r = 0; r < nruns; r++) {
-        if (runs[r].count == 0)
-            continue;
-        tapiq_cq_post(&runs[r].app->cq[wk->w], wk->stage_m + runs[r].from, runs[r].count);
-        tapiq_cring_notify(&runs[r].app->ring);
+    for (uint32_t i = 0; i < wk->npost; i++) {
+        struct tapiq_wpost *p = &wk->post[i];
+        uint32_t n = p->t - tapiq_cq_tail_own(p->cq);
+        if (n) {
+            tapiq_cq_publish(p->cq, p->t);
+            tapiq_cring_notify(p->ring);
+            total += n;
+        }
     }
-    /* Counted once posted: statistics that say nothing is in flight mean
+    wk->npost = 0;
+    wk->cur = &wk->nopost;
+    /* Counted once published: statistics that say nothing is in flight mean
      * every reply can be read (they may lag behind the replies a moment). */
     wk->c[TAPIQ_W_REPLIES] += total;
     publish_counters(wk);
 }
 
-static void stage(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, uint32_t hv, uint32_t id,
-                  int32_t st)
+/* The post[] entry of application @happ, added if it has none yet
+ * (publishing first when post[] is full); NULL: the application is gone. */
+static __attribute__((noinline)) struct tapiq_wpost *post_find(struct tapiq_worker *wk,
+                                                               uint32_t happ)
 {
-    uint32_t s;
-    if (wk->nstage == TAPIQ_WORKER_STAGE)
-        flush_stage(wk);
-    s = wk->nstage++;
-    wk->stage_happ[s] = happ;
-    wk->stage_cell[s] = cell;
-    wk->stage_m[s] = (struct tapiq_cqe){hv, PHONE_REPLY, id, (uint32_t)st};
+    struct tapiq_app *app;
+    struct tapiq_wpost *p;
+    for (uint32_t i = 0; i < wk->npost; i++)
+        if (wk->post[i].happ == happ)
+            return wk->cur = &wk->post[i];
+    app = tapiq_app_lookup(wk->rt, happ);
+    if (!app)
+        return NULL;
+    if (wk->npost == TAPIQ_WORKER_APPS)
+        publish(wk);
+    p = &wk->post[wk->npost++];
+    p->cq = &app->cq[wk->w];
+    p->ring = &app->ring;
+    p->happ = happ;
+    p->t = tapiq_cq_tail_own(p->cq);
+    p->room = tapiq_cq_room_at(p->cq, p->t, 1);
+    p->full = 0;
+    return wk->cur = p;
 }
 
-/* Stage the held replies again, once each, in order (flush_stage() holds
- * them again where there is still no room). In a read-side section. */
+/* Reply to the request in @cell (id @id, handle @hv of application @happ)
+ * with status @st: written in place in the application's completion queue
+ * where it has room, else held (keeping its ring position); once an
+ * application's queue had no room, its later replies until the next publish
+ * are held too, in order. In a read-side section. */
+static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk, uint32_t happ,
+                                                        uint32_t cell, uint32_t hv, uint32_t id,
+                                                        int32_t st)
+{
+    struct tapiq_wpost *p = wk->cur;
+    if (__builtin_expect(p->happ != happ, 0) && !(p = post_find(wk, happ))) {
+        finish(wk, cell, id); /* shut down meanwhile */
+        wk->c[TAPIQ_W_SUPPRESSED]++;
+        return;
+    }
+    if (__builtin_expect(p->room == 0, 0) &&
+        (p->full || (p->room = tapiq_cq_room_at(p->cq, p->t, UINT32_MAX)) == 0)) {
+        p->full = 1;
+        hold(wk, cell, st);
+        return;
+    }
+    tapiq_cq_put(p->cq, p->t++, hv, PHONE_REPLY, id, (uint32_t)st);
+    p->room--;
+    finish(wk, cell, id);
+}
+
+/* Reply to the held replies again, once each, in order (reply() holds them
+ * again where there is still no room). In a read-side section. */
 static void retry_held(struct tapiq_worker *wk)
 {
     uint32_t n = wk->held_tail - wk->held_head;
@@ -197,15 +216,15 @@ static void retry_held(struct tapiq_worker *wk)
         const struct tapiq_sqe *e = cell_entry(wk, h.cell);
         struct tapiq_handle *hs = tapiq_handle_lookup(wk->rt, e->handle);
         if (!hs) {
-            wk->fin[h.cell] = 1;
+            finish(wk, h.cell, e->id);
             wk->c[TAPIQ_W_SUPPRESSED]++;
             continue;
         }
-        stage(wk, hs->happ, h.cell, e->handle, e->id, h.status);
+        reply(wk, hs->happ, h.cell, e->handle, e->id, h.status);
     }
 }
 
-/* Stage the replies of @b's requests (or count them suppressed), in
+/* Reply to @b's requests (or count them suppressed), in
  * order. @attrs: the batch has attribute requests (a constant, so each
  * caller gets a copy of its own: lamp-only batches pay nothing for them). */
 static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker *wk,
@@ -226,10 +245,10 @@ static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker 
         if (st != 0)
             wk->c[TAPIQ_W_FAILED]++;
         if (!hs) {
-            wk->fin[cell] = 1;
+            finish(wk, cell, e->id);
             wk->c[TAPIQ_W_SUPPRESSED]++;
         } else {
-            stage(wk, happ, cell, hv, e->id, st);
+            reply(wk, happ, cell, hv, e->id, st);
         }
         cell = wk->next[cell];
     }
@@ -255,7 +274,7 @@ static inline __attribute__((always_inline)) void batch_done(struct tapiq_worker
 static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
 {
     struct tapiq_rt *rt = wk->rt;
-    struct tapiq_dev *dev = b->dev;
+    struct tapiq_dev *dev = tapiq_batch_dev(b);
     int subs = tapiq_dev_has_subs(dev);
     tapiq_update *upd = b->upd;
 
@@ -284,8 +303,8 @@ static inline __attribute__((always_inline)) void complete1(struct tapiq_worker 
                                                             struct tapiq_batch *b)
 {
     struct tapiq_rt *rt = wk->rt;
-    struct tapiq_dev *dev = b->dev;
-    tapiq_update *u = &b->upd[0];
+    struct tapiq_dev *dev = tapiq_batch_dev(b);
+    tapiq_update *u = &b->upd[0]; /* &b->one, unless fill_batch() made it */
     uint32_t cell = b->first;
     const struct tapiq_sqe *e = cell_entry(wk, cell);
     struct tapiq_handle *hs;
@@ -298,9 +317,9 @@ static inline __attribute__((always_inline)) void complete1(struct tapiq_worker 
     }
     hs = tapiq_handle_lookup(rt, e->handle);
     if (__builtin_expect(hs != NULL, 1)) {
-        stage(wk, hs->happ, cell, e->handle, e->id, st);
+        reply(wk, hs->happ, cell, e->handle, e->id, st);
     } else {
-        wk->fin[cell] = 1;
+        finish(wk, cell, e->id);
         wk->c[TAPIQ_W_SUPPRESSED]++;
     }
     batch_done(wk, dev, b);
@@ -354,6 +373,7 @@ static uint32_t drain(struct tapiq_worker *wk)
             }
         }
         wk->ntouched = ntouched;
+        wk->unfin += n;
         wk->rd[r] = rd + n;
         inuse += wk->rd[r] - wk->rel[r];
         total += n;
@@ -361,135 +381,6 @@ static uint32_t drain(struct tapiq_worker *wk)
     if (inuse > wk->c[TAPIQ_W_INUSE_HWM])
         wk->c[TAPIQ_W_INUSE_HWM] = inuse;
     return total;
-}
-
-/* lamp_pos entries are stamp | index: an entry of an earlier batch has
- * another stamp, so no batch has to clear the entries it set. A fresh stamp
- * for a batch of @dev; every 65,535 batches the stamps wrap and the array
- * is cleared once. */
-static inline uint32_t lamp_pos_stamp(struct tapiq_dev *dev, uint32_t *lamp_pos)
-{
-    if (__builtin_expect(++dev->lp_gen == 0, 0)) {
-        memset(lamp_pos, 0, sizeof(*lamp_pos) * (dev->nlamps ? dev->nlamps : 1));
-        dev->lp_gen = 1;
-    }
-    return (uint32_t)dev->lp_gen << 16;
-}
-
-/* Lamp request @e (cell @cell) into batch @b: coalesced per lamp, the last
- * request wins. */
-static inline __attribute__((always_inline)) void add_lamp(struct tapiq_worker *wk,
-                                                           struct tapiq_batch *b, uint32_t cell,
-                                                           const struct tapiq_sqe *e,
-                                                           uint32_t stamp)
-{
-    uint32_t *lamp_pos = tapiq_batch_lamp_pos(b), pos = lamp_pos[e->lamp];
-    if ((pos & 0xffff0000u) != stamp) {
-        pos = b->nupd++;
-        lamp_pos[e->lamp] = stamp | pos;
-        b->upd[pos].lamp = e->lamp;
-        b->upd[pos].status = -EIO; /* until the backend says otherwise */
-    } else {
-        pos &= 0xffffu;
-    }
-    b->upd[pos].mode = e->mode;
-    wk->upd_idx[cell] = (uint16_t)pos;
-}
-
-/* From request @k (cell @cell) on, a batch with attribute requests: lamps
- * as above, attributes coalesced by core/batch_attrs.h. When the batch has
- * no room for another attribute update, the requests from there on wait
- * for the next batch, in order. Returns the requests taken; *cellp: the
- * first one left. */
-static __attribute__((noinline)) uint32_t fill_mixed(struct tapiq_worker *wk,
-                                                     struct tapiq_dev *dev,
-                                                     struct tapiq_batch *b, uint32_t k,
-                                                     uint32_t n, uint32_t *cellp,
-                                                     uint32_t *nattr_reqs, uint32_t stamp)
-{
-    uint32_t cell = *cellp;
-    for (; k < n; k++) {
-        const struct tapiq_sqe *e = cell_entry(wk, cell);
-        if (e->lamp == TAPIQ_SQE_ATTR) {
-            if (tapiq_battr_add(wk, dev, b, e->mode))
-                break; /* no room: the rest waits */
-            ++*nattr_reqs;
-        } else {
-            add_lamp(wk, b, cell, e, stamp);
-        }
-        cell = wk->next[cell];
-    }
-    tapiq_battr_seal(wk, b);
-    *cellp = cell;
-    return k;
-}
-
-/* Several pending requests (or an attribute request) of @dev into its
- * batch. Lamp requests run a loop of their own (no call in it, the arrays
- * in locals: its stores cannot move them) until the first attribute
- * request, if any. */
-static void fill_batch(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b)
-{
-    uint32_t cell = dev->pend_first, n = dev->npend, k = 0, nattr_reqs = 0, nupd = 0, stamp = 0;
-    struct tapiq_sqe *const *ent = wk->ent;
-    const uint32_t sbits = wk->sbits, mask = wk->mask;
-    const uint32_t *next = wk->next;
-    uint16_t *upd_idx = wk->upd_idx;
-    uint32_t *lamp_pos = tapiq_batch_lamp_pos(b);
-    tapiq_update *upd = b->upd;
-    if (n <= FILL_SCAN_MAX) {
-        /* A few requests (many consoles, each with little to do): coalesce
-         * by a scan of the updates written so far, not through lamp_pos,
-         * one cache line fewer per batch. */
-        for (; k < n; k++) {
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
-            uint32_t lamp = e->lamp, pos = 0;
-            if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
-                break;
-            while (pos < nupd && upd[pos].lamp != lamp)
-                pos++;
-            if (pos == nupd) {
-                nupd++;
-                upd[pos].lamp = lamp;
-                upd[pos].status = -EIO; /* until the backend says otherwise */
-            }
-            upd[pos].mode = e->mode; /* last request wins */
-            upd_idx[cell] = (uint16_t)pos;
-            cell = next[cell];
-        }
-        if (k < n) { /* fill_mixed() goes on through lamp_pos */
-            stamp = lamp_pos_stamp(dev, lamp_pos);
-            for (uint32_t i = 0; i < nupd; i++)
-                lamp_pos[upd[i].lamp] = stamp | i;
-        }
-    } else {
-        stamp = lamp_pos_stamp(dev, lamp_pos);
-        for (; k < n; k++) {
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
-            uint32_t lamp = e->lamp, pos;
-            if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
-                break;
-            pos = lamp_pos[lamp];
-            if ((pos & 0xffff0000u) != stamp) {
-                pos = nupd++;
-                lamp_pos[lamp] = stamp | pos;
-                upd[pos].lamp = lamp;
-                upd[pos].status = -EIO; /* until the backend says otherwise */
-            } else {
-                pos &= 0xffffu;
-            }
-            upd[pos].mode = e->mode; /* last request wins */
-            upd_idx[cell] = (uint16_t)pos;
-            cell = next[cell];
-        }
-    }
-    b->nupd = nupd;
-    if (k < n)
-        k = fill_mixed(wk, dev, b, k, n, &cell, &nattr_reqs, stamp);
-    b->nreqs = k;
-    dev->npend = n - k;
-    dev->pend_first = cell; /* the first request left for the next batch, if any */
-    wk->c[TAPIQ_W_COALESCED] += k - nattr_reqs - b->nupd;
 }
 
 /* The device's pending requests become one batch, handed to the backend. */
@@ -502,32 +393,46 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
     b->first = cell;
     if (dev->npend == 1 && (e = cell_entry(wk, cell))->lamp != TAPIQ_SQE_ATTR) {
         b->nupd = 1; /* one lamp request: nothing to coalesce */
-        b->upd[0].lamp = e->lamp;
-        b->upd[0].mode = e->mode;
-        b->upd[0].status = -EIO; /* until the backend says otherwise */
-        wk->upd_idx[cell] = 0;
+        b->upd = &b->one;
+        b->one.lamp = e->lamp;
+        b->one.mode = e->mode;
+        b->one.status = -EIO; /* until the backend says otherwise */
+        /* no upd_idx: complete1() takes it (nreqs 1, no attribute) */
         b->nreqs = 1;
         dev->npend = 0;
     } else {
-        fill_batch(wk, dev, b);
+        tapiq_worker_fill(wk, dev, b);
     }
     dev->busy = 1;
     wk->c[TAPIQ_W_BATCHES]++;
     wk->c[TAPIQ_W_APPLIED] += b->nupd;
-    rt->cfg.backend->apply(rt->be_state, dev->id, b);
+    if (rt->cfg.backend->apply_sync) {
+        /* Complete when it returns: listed as tapiq_batch_complete() would. */
+        rt->cfg.backend->apply_sync(rt->be_state, dev->id, b);
+        b->next_done = wk->local_done;
+        wk->local_done = b;
+    } else {
+        rt->cfg.backend->apply(rt->be_state, dev->id, b);
+    }
 }
 
-/* Release every ring's positions whose replies are out, in order. */
+/* Release every ring's positions whose replies are out, in order. When
+ * every drained request is finished (the usual case), that is everything
+ * drained, without a look at the marks. */
 static void release(struct tapiq_worker *wk)
 {
     /* acquire: as in drain(). */
-    uint32_t hwm = tapiq_issuers_hwm(wk->rt);
+    uint32_t hwm = tapiq_issuers_hwm(wk->rt), all = wk->unfin == 0;
     for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
         uint32_t r = i == hwm ? wk->nrings - 1 : i;
         uint32_t p = wk->rel[r], end = wk->rd[r], base = r << wk->sbits, mask = wk->mask;
-        uint8_t *fin = wk->fin;
-        while (p != end && fin[base | (p & mask)])
-            fin[base | (p++ & mask)] = 0;
+        if (all) {
+            p = end;
+        } else {
+            const uint8_t *fin = wk->fin;
+            while (p != end && fin[base | (p & mask)] == fin_mark(wk, p))
+                p++;
+        }
         if (p != wk->rel[r]) {
             tapiq_sq_release(wk->ring[r], wk->rel[r], p);
             wk->rel[r] = p;
@@ -593,7 +498,7 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
             complete_any(wk, b);
             work++;
         }
-        flush_stage(wk);
+        publish(wk);
         tapiq_guard_exit();
         if (wk->held_tail - wk->held_head < held)
             work++; /* some found room (or were suppressed) */

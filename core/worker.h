@@ -5,12 +5,17 @@
  * (ring order); per device with no batch out, its pending requests become
  * one batch, coalesced per lamp (up to 8 requests by a scan of the updates,
  * more through the device's lamp_pos index, whose entries carry the
- * batch's stamp so none is cleared), handed to the backend's apply();
- * batches completed inside apply() (or pushed to `done` by a backend's own
- * thread) then complete: lamp state, PHONE_STATE tokens, replies staged and
- * posted per application, ring positions released. A batch of one lamp
- * request (the common case with many consoles) completes by a path without
- * the batch loops (complete1).
+ * batch's stamp so none is cleared), handed to the backend's apply() (or
+ * apply_sync(), complete on return); batches completed inside apply() (or
+ * pushed to `done` by a backend's own thread) then complete: lamp state,
+ * PHONE_STATE tokens, replies written in place in the applications'
+ * completion queues (tapiq_cq_put), then ring positions released and the
+ * queues' tails published, once per round (or when replies went to more
+ * than TAPIQ_WORKER_APPS applications). A finished request's cell is marked
+ * with its lap's stamp; when every drained request is finished, the
+ * positions are released by count, without reading the marks. A batch of
+ * one lamp request (the common case with many consoles) completes by a path
+ * without the batch loops (complete1).
  *
  * Worker w owns the devices with id % workers == w and the column w of the
  * submission rings (one ring per pool slot, plus the shared MPSC ring). Only
@@ -56,7 +61,9 @@
 #include "core/runtime.h"
 #include "core/sq.h"
 
-#define TAPIQ_WORKER_STAGE 256 /* replies gathered before posting */
+struct tapiq_cring;
+
+#define TAPIQ_WORKER_APPS 8 /* applications replied to between two publishes */
 
 enum tapiq_wctr {
     TAPIQ_W_BATCHES,
@@ -71,6 +78,17 @@ enum tapiq_wctr {
     TAPIQ_W_ATTRS_APPLIED,   /* attribute updates handed to the backend */
     TAPIQ_W_ATTRS_COALESCED, /* attribute requests folded into a later one */
     TAPIQ_W_MAX
+};
+
+/* Replies to one application since the last publish: written in place in
+ * its completion queue (tapiq_cq_put), published together. */
+struct tapiq_wpost {
+    struct tapiq_cq *cq;
+    struct tapiq_cring *ring; /* the application's wake-up */
+    uint32_t happ;  /* 0: none (the sentinel) */
+    uint32_t t;     /* next position to write */
+    uint32_t room;  /* positions left from t */
+    uint32_t full;  /* found no room: its later replies are held, in order */
 };
 
 struct tapiq_held {
@@ -95,18 +113,19 @@ struct tapiq_worker {
     uint16_t *upd_idx; /* per cell: its update's index in the device batch */
     uint32_t *rd;      /* per ring: next position to drain */
     uint32_t *rel;     /* per ring: positions below are released */
-    uint8_t *fin;      /* per cell: reply posted or suppressed */
+    uint8_t *fin;      /* per cell: reply out (or suppressed): the stamp of its
+                          position's lap (fin_mark() in worker.c) */
     uint32_t *next;    /* per cell: next request of the same device */
     struct tapiq_dev **touched; /* devices with pending requests and no batch out */
     uint32_t ntouched, maxtouched;
     struct tapiq_batch *local_done; /* completed inside apply() this round */
     struct tapiq_held *held; /* replies waiting for room, FIFO */
     uint32_t held_head, held_tail, held_mask;
-    uint32_t nstage;
-    /* Staged replies: posted from stage_m as they are (no copy). */
-    struct tapiq_cqe stage_m[TAPIQ_WORKER_STAGE];
-    uint32_t stage_happ[TAPIQ_WORKER_STAGE];
-    uint32_t stage_cell[TAPIQ_WORKER_STAGE];
+    uint32_t unfin;    /* drained cells whose reply is not out (nor suppressed) */
+    uint32_t npost;
+    struct tapiq_wpost *cur;  /* the last application replied to, or &nopost */
+    struct tapiq_wpost nopost;
+    struct tapiq_wpost post[TAPIQ_WORKER_APPS];
     uint64_t c[TAPIQ_W_MAX]; /* private copies, published per round */
 };
 
@@ -127,6 +146,19 @@ void tapiq_worker_counters(struct tapiq_worker *wk, uint64_t sum[TAPIQ_W_MAX]);
 uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev);
 
 void tapiq_worker_wake(struct tapiq_worker *wk);
+
+/* Internal to the worker module (worker.c, worker_fill.c). */
+/* The submission entry in @cell (ring cell >> sbits, position & mask). */
+static inline const struct tapiq_sqe *tapiq_worker_entry(const struct tapiq_worker *wk,
+                                                         uint32_t cell)
+{
+    return &wk->ent[cell >> wk->sbits][cell & wk->mask];
+}
+struct tapiq_dev;
+/* The pending requests of @dev (several, or an attribute request) into its
+ * batch @b; those left (when the batch has no room for another attribute
+ * update) stay pending, in order. */
+void tapiq_worker_fill(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b);
 
 /* tapiq_worker_kick - after publishing a request for @wk: wake it if it
  * sleeps. Concurrency: any thread. Ordering: the light fence orders the

@@ -16,6 +16,7 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     memset(wk, 0, sizeof(*wk));
     wk->rt = rt;
     wk->w = w;
+    wk->cur = &wk->nopost; /* happ 0: no application */
     wk->nrings = rt->nslots + 1;
     wk->mask = rt->sq_size - 1;
     while ((1u << wk->sbits) < rt->sq_size)

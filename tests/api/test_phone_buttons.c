@@ -298,8 +298,13 @@ static void nop_apply(void *st, uint32_t dev, tapiq_batch *b)
     tapiq_batch_complete(b);
 }
 static void nop_stop(void *st) { (void)st; }
-static const tapiq_backend_ops nop_ops = {"nop", nop_config_new, nop_config_key,
-                                          nop_config_free, nop_start, nop_apply, nop_stop, NULL};
+static const tapiq_backend_ops nop_ops = {.name = "nop",
+                                          .config_new = nop_config_new,
+                                          .config_key = nop_config_key,
+                                          .config_free = nop_config_free,
+                                          .start = nop_start,
+                                          .apply = nop_apply,
+                                          .stop = nop_stop};
 
 static void case_errors(void)
 {

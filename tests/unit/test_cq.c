@@ -37,6 +37,19 @@ static void test_room(void)
     TQ_CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 3);
     TQ_CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 0);
     TQ_CHECK(!tapiq_cq_pending(&q));
+    {
+        /* put ahead of the tail: invisible until published, room counted
+         * from the position put */
+        uint32_t t = tapiq_cq_tail_own(&q);
+        tapiq_cq_put(&q, t, 9, 2, 41, 0);
+        tapiq_cq_put(&q, t + 1, 9, 2, 42, 0);
+        TQ_CHECK(!tapiq_cq_pending(&q));
+        TQ_CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 0);
+        TQ_CHECK(tapiq_cq_room_at(&q, t + 2, 8) == 6 && tapiq_cq_room(&q, 8) == 8);
+        tapiq_cq_publish(&q, t + 2);
+        TQ_CHECK(tapiq_cq_take(&q, out, 8, tapiq_cq_tail(&q)) == 2);
+        TQ_CHECK(out[0].p1 == 41 && out[1].p1 == 42 && out[1].handle == 9);
+    }
     tapiq_cq_destroy(&q);
 }
 

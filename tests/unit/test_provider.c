@@ -166,6 +166,13 @@ int main(void)
 
     TQ_CHECK(tapiq_register_backend(&async_ops) == 0);
     TQ_CHECK(tapiq_register_backend(&async_ops) == -EEXIST);
+    {
+        /* Neither apply() nor apply_sync(): refused. */
+        tapiq_backend_ops none = async_ops;
+        none.name = "no-apply";
+        none.apply = NULL;
+        TQ_CHECK(tapiq_register_backend(&none) == -EINVAL);
+    }
     TQ_CHECK(tapiq_configure("backend=async-test,devices=3,lamps=4,workers=2,queue=64") == 0);
     memset(&p, 0, sizeof(p));
     p.dwTotalSize = sizeof(p);
