@@ -148,6 +148,7 @@ static void publish(struct tapiq_worker *wk)
         }
     }
     wk->npost = 0;
+    wk->unpub = 0;
     wk->cur = &wk->nopost;
     /* Counted once published: statistics that say nothing is in flight mean
      * every reply can be read (they may lag behind the replies a moment). */
@@ -189,7 +190,13 @@ static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk,
                                                         uint32_t cell, uint32_t hv, uint32_t id,
                                                         int32_t st)
 {
-    struct tapiq_wpost *p = wk->cur;
+    struct tapiq_wpost *p;
+    /* Every TAPIQ_WORKER_PUBLISH replies (held ones too): the positions go
+     * back, the room is looked at again. */
+    if (__builtin_expect(wk->unpub == TAPIQ_WORKER_PUBLISH, 0))
+        publish(wk);
+    wk->unpub++;
+    p = wk->cur;
     if (__builtin_expect(p->happ != happ, 0) && !(p = post_find(wk, happ))) {
         finish(wk, cell, id); /* shut down meanwhile */
         wk->c[TAPIQ_W_SUPPRESSED]++;

@@ -10,8 +10,9 @@
  * pushed to `done` by a backend's own thread) then complete: lamp state,
  * PHONE_STATE tokens, replies written in place in the applications'
  * completion queues (tapiq_cq_put), then ring positions released and the
- * queues' tails published, once per round (or when replies went to more
- * than TAPIQ_WORKER_APPS applications). A finished request's cell is marked
+ * queues' tails published, once per round or per TAPIQ_WORKER_PUBLISH
+ * replies (or when replies went to more than TAPIQ_WORKER_APPS
+ * applications). A finished request's cell is marked
  * with its lap's stamp; when every drained request is finished, the
  * positions are released by count, without reading the marks. A batch of
  * one lamp request (the common case with many consoles) completes by a path
@@ -64,6 +65,11 @@
 struct tapiq_cring;
 
 #define TAPIQ_WORKER_APPS 8 /* applications replied to between two publishes */
+/* Replies (written or held) before a publish, which releases their ring
+ * positions and looks at the queues' room again, even in the middle of a
+ * round: a long round must not keep the issuers' rings full, nor hold
+ * every reply after the first that found no room, until its end. */
+#define TAPIQ_WORKER_PUBLISH 256
 
 enum tapiq_wctr {
     TAPIQ_W_BATCHES,
@@ -123,6 +129,7 @@ struct tapiq_worker {
     uint32_t held_head, held_tail, held_mask;
     uint32_t unfin;    /* drained cells whose reply is not out (nor suppressed) */
     uint32_t npost;
+    uint32_t unpub;    /* replies written or held since the last publish */
     struct tapiq_wpost *cur;  /* the last application replied to, or &nopost */
     struct tapiq_wpost nopost;
     struct tapiq_wpost post[TAPIQ_WORKER_APPS];
