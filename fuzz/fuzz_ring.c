@@ -13,7 +13,8 @@
  *         against the FIFO of positions in flight (exact capacity, order,
  *         ids never 0, <= 0x7FFFFFFF and unique among positions in flight).
  *  cq:    a completion queue (core/cq.h), 1..16 entries: room / post /
- *         take with a limit, against a FIFO (room exact, order, limit). */
+ *         put ahead of the tail / publish / take with a limit, against a
+ *         FIFO (room exact, order, limit, puts invisible until published). */
 #include <stdint.h>
 #include <string.h>
 
@@ -174,11 +175,13 @@ static void fuzz_sq(struct fuzz_in *in, uint8_t b0)
 }
 
 /* Completion queue (one thread posting and taking) against a FIFO model:
- * room exact, take honours max and the limit, FIFO order, nothing lost. */
+ * room exact, take honours max and the limit, FIFO order, nothing lost;
+ * entries put ahead of the tail (tapiq_cq_put) stay invisible until
+ * tapiq_cq_publish(), and room counts from the last one put. */
 static void fuzz_cq(struct fuzz_in *in, uint8_t b0)
 {
     struct tapiq_cq q;
-    uint32_t size = 1u << ((b0 >> 2) % 5), head = 0, tail = 0, limit = 0;
+    uint32_t size = 1u << ((b0 >> 2) % 5), head = 0, tail = 0, wtail = 0, limit = 0;
     int ops = 0;
     if (tapiq_cq_init(&q, size))
         return;
@@ -186,24 +189,39 @@ static void fuzz_cq(struct fuzz_in *in, uint8_t b0)
         uint8_t op = fuzz_u8(in);
         uint32_t n = (op >> 2) % 9;
         switch (op & 3) {
-        case 0: { /* post up to n where there is room */
+        case 0: { /* post (or put, unpublished) up to n where there is room */
             struct tapiq_cqe m[8];
-            uint32_t room = tapiq_cq_room(&q, n);
+            int put = (op & 0x80) || wtail != tail;
+            uint32_t room = put ? tapiq_cq_room_at(&q, wtail, n) : tapiq_cq_room(&q, n);
             /* exact when short of @n; a lower bound otherwise (cached head) */
-            FUZZ_CHECK(room <= size - (tail - head) && (room >= n || room == size - (tail - head)),
-                       "room %u for %u, model %u", room, n, size - (tail - head));
+            FUZZ_CHECK(room <= size - (wtail - head) && (room >= n || room == size - (wtail - head)),
+                       "room %u for %u, model %u", room, n, size - (wtail - head));
             if (n > room)
                 n = room;
             for (uint32_t i = 0; i < n; i++)
-                m[i] = (struct tapiq_cqe){tail + i, PHONE_REPLY, (tail + i) * 3u, ~(tail + i)};
-            tapiq_cq_post(&q, m, n);
-            tail += n;
+                m[i] = (struct tapiq_cqe){wtail + i, PHONE_REPLY, (wtail + i) * 3u, ~(wtail + i)};
+            if (put) {
+                for (uint32_t i = 0; i < n; i++)
+                    tapiq_cq_put(&q, wtail + i, m[i].handle, m[i].msg, m[i].p1, m[i].p2);
+                FUZZ_CHECK(tapiq_cq_tail_own(&q) == tail, "a put moved the tail");
+            } else {
+                tapiq_cq_post(&q, m, n);
+                tail += n;
+            }
+            wtail += n;
             break;
         }
         case 1: /* read the tail for a later take */
             limit = tapiq_cq_tail(&q);
             FUZZ_CHECK(limit == tail, "tail %u, model %u", limit, tail);
             break;
+        case 3:
+            if (op & 4) { /* publish what was put */
+                tapiq_cq_publish(&q, wtail);
+                tail = wtail;
+                break;
+            }
+            /* fall through */
         default: { /* take up to n below the limit */
             struct tapiq_cqe out[8];
             uint32_t want = (int32_t)(limit - head) > 0 ? limit - head : 0;
