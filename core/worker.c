@@ -24,6 +24,8 @@
 #define NAP_NS 20000      /* then naps of 20 us ... */
 #define NAP_MAX 50        /* ... for about 1 ms before it sleeps until woken */
 #define NO_CELL UINT32_MAX
+#define PREFETCH_MIN 32   /* devices in a round from which lines are prefetched ... */
+#define PREFETCH_AHEAD 8  /* ... for the device this many places ahead */
 
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
@@ -368,6 +370,7 @@ static uint32_t drain(struct tapiq_worker *wk)
         for (uint32_t k = 0; k < n; k++) {
             uint32_t pos = rd + k, cell = base | (pos & mask);
             struct tapiq_dev *dev = &devs[e[pos & mask].dev];
+            __builtin_prefetch(dev); /* its first line: read when it runs */
             next[cell] = NO_CELL;
             if (dev->npend++)
                 next[dev->pend_last] = cell;
@@ -388,6 +391,17 @@ static uint32_t drain(struct tapiq_worker *wk)
     if (inuse > wk->c[TAPIQ_W_INUSE_HWM])
         wk->c[TAPIQ_W_INUSE_HWM] = inuse;
     return total;
+}
+
+/* Many consoles, each with a request or two: the lines the completion of
+ * @dev's first request reads (its lamp's state, its handle's slot) are
+ * fetched while the devices before it run. A hint only. */
+static inline void prefetch_device(struct tapiq_worker *wk, const struct tapiq_dev *dev)
+{
+    const struct tapiq_sqe *e = cell_entry(wk, dev->pend_first);
+    if (e->lamp < dev->nlamps)
+        __builtin_prefetch(&dev->lamp[e->lamp]);
+    tapiq_handle_prefetch(wk->rt, e->handle);
 }
 
 /* The device's pending requests become one batch, handed to the backend. */
@@ -469,6 +483,8 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
         ndev = maxdev;
     for (uint32_t i = 0; i < wk->ntouched; i++) {
         struct tapiq_dev *dev = wk->touched[i];
+        if (ndev >= PREFETCH_MIN && i + PREFETCH_AHEAD < ndev)
+            prefetch_device(wk, wk->touched[i + PREFETCH_AHEAD]);
         if (i >= ndev || dev->busy) {
             if (!dev->busy)
                 wk->touched[keep++] = dev; /* over the limit: next round */
