@@ -49,18 +49,45 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
     if (tapiq_cmq_count(&app->ring.q))
         got = take_events(rt, app, outv, max);
     for (uint32_t w = 0; w < app->ncq && got < max; w++) {
+        /* Read in place, straight into @outv; what a failed commit read is
+         * overwritten by the next try. One handle lookup per run of
+         * replies for one handle: in one read-side section its result
+         * stands (a close waits for the section). */
+        struct tapiq_cq *q = &app->cq[w];
+        uint32_t h = tapiq_cq_head(q);
         for (;;) {
-            struct tapiq_cqe m[32];
-            uint32_t want = max - got < 32 ? max - got : 32;
-            uint32_t n = tapiq_cq_take(&app->cq[w], m, want, lim[w]);
-            for (uint32_t i = 0; i < n; i++) {
-                if (tapiq_app_deliver(rt, &outv[got], m[i].handle, PHONE_REPLY, m[i].p1, m[i].p2))
-                    got++;
-                else
-                    late++;
-            }
-            if (n < want || got == max)
+            uint32_t n = lim[w] - h, g = got, l = 0, hv = 0;
+            const struct tapiq_handle *hs = NULL;
+            if ((int32_t)n <= 0)
                 break;
+            if (n > max - got)
+                n = max - got;
+            for (uint32_t i = 0; i < n; i++) {
+                struct tapiq_cqe m;
+                tapiq_cq_read(q, h + i, &m);
+                if (m.handle != hv || !hs) {
+                    hv = m.handle;
+                    hs = tapiq_handle_lookup(rt, hv);
+                }
+                if (hs) {
+                    PHONEMESSAGE *o = &outv[g++];
+                    o->hDevice = hv;
+                    o->dwMessageID = PHONE_REPLY;
+                    o->dwCallbackInstance = hs->cbinst;
+                    o->dwParam1 = m.p1;
+                    o->dwParam2 = (DWORD_PTR)(DWORD)m.p2; /* as tapiq_app_deliver() */
+                    o->dwParam3 = 0;
+                } else {
+                    l++;
+                }
+            }
+            if (tapiq_cq_commit(q, &h, n)) {
+                got = g;
+                late += l;
+                h += n;
+                if (got == max)
+                    break;
+            }
         }
     }
     if (late)

@@ -11,7 +11,8 @@
  *               post   take   room   pending
  *   post        no     yes    no     yes
  *   take        yes    yes    yes    yes
- * (room/post, and put/publish, the two halves of post: the producer only.)
+ * (room/post, and put/publish, the two halves of post: the producer only;
+ * take and its three steps head/read/commit: any consumer.)
  * Progress: post and room are wait-free; take is lock-free (a CAS that fails
  * only because another consumer took the same entries); pending is wait-free.
  * Invariants: size a power of two, capacity exactly size; uint32_t positions
@@ -133,30 +134,53 @@ static inline int tapiq_cq_before(struct tapiq_cq *q, uint32_t limit)
     return limit != atomic_load_explicit(&q->head, memory_order_relaxed);
 }
 
+/* A take in place, in three steps (consumers): tapiq_cq_head(), then
+ * tapiq_cq_read() of entries from there up to a limit read by
+ * tapiq_cq_tail(), then tapiq_cq_commit() of how many were read. What was
+ * read counts only if the commit succeeds; when it fails (another consumer
+ * took them first) the head it returns is where to read again. */
+static inline uint32_t tapiq_cq_head(struct tapiq_cq *q)
+{
+    /* relaxed: tapiq_cq_commit()'s CAS validates what is read from here. */
+    return atomic_load_explicit(&q->head, memory_order_relaxed);
+}
+
+static inline void tapiq_cq_read(struct tapiq_cq *q, uint32_t pos, struct tapiq_cqe *out)
+{
+    _Atomic uint64_t *w = q->e[pos & q->mask];
+    /* relaxed: made visible by the acquire load of tail that gave the
+     * limit; validated by the commit. */
+    uint64_t a = atomic_load_explicit(&w[0], memory_order_relaxed);
+    uint64_t b = atomic_load_explicit(&w[1], memory_order_relaxed);
+    out->handle = (uint32_t)a;
+    out->msg = (uint32_t)(a >> 32);
+    out->p1 = (uint32_t)b;
+    out->p2 = (uint32_t)(b >> 32);
+}
+
+/* Take the @n entries read from *@h on: 1; or 0 with *@h the head now. */
+static inline int tapiq_cq_commit(struct tapiq_cq *q, uint32_t *h, uint32_t n)
+{
+    /* release: our reads of the entries happen-before the producer reuses
+     * them (its acquire load in tapiq_cq_room()). */
+    return atomic_compare_exchange_weak_explicit(&q->head, h, *h + n, memory_order_release,
+                                                 memory_order_relaxed);
+}
+
 /* tapiq_cq_take - take up to @max entries below position @limit (a tail
- * read earlier by tapiq_cq_tail()). Returns how many were written to @out. */
+ * read earlier by tapiq_cq_tail()), copied to @out: the three steps above.
+ * Returns how many were taken. */
 uint32_t tapiq_cq_take(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t max, uint32_t limit);
 
 /* tapiq_cq_take1 - tapiq_cq_take() of one entry, inline (phoneGetMessage's
  * fast path). Same ordering; returns 1 or 0. */
 static inline int tapiq_cq_take1(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t limit)
 {
-    /* relaxed: the CAS validates what we read. */
-    uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t h = tapiq_cq_head(q);
     while ((int32_t)(limit - h) > 0) {
-        _Atomic uint64_t *w = q->e[h & q->mask];
-        /* relaxed: as in tapiq_cq_take(). */
-        uint64_t a = atomic_load_explicit(&w[0], memory_order_relaxed);
-        uint64_t b = atomic_load_explicit(&w[1], memory_order_relaxed);
-        /* release: pairs with the acquire load in tapiq_cq_room(). */
-        if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_release,
-                                                  memory_order_relaxed)) {
-            out->handle = (uint32_t)a;
-            out->msg = (uint32_t)(a >> 32);
-            out->p1 = (uint32_t)b;
-            out->p2 = (uint32_t)(b >> 32);
+        tapiq_cq_read(q, h, out);
+        if (tapiq_cq_commit(q, &h, 1))
             return 1;
-        }
     }
     return 0;
 }
