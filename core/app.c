@@ -50,9 +50,13 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
         got = take_events(rt, app, outv, max);
     for (uint32_t w = 0; w < app->ncq && got < max; w++) {
         /* Read in place, straight into @outv; what a failed commit read is
-         * overwritten by the next try. One handle lookup per run of
-         * replies for one handle: in one read-side section its result
-         * stands (a close waits for the section). */
+         * overwritten by the next try (or left past the count returned).
+         * One handle lookup per run of replies for one handle, per call:
+         * a call that starts after phoneClose returned finds the handle
+         * closed at its first lookup; a close that returns while a call
+         * runs is concurrent with it (as with one lookup per reply, where
+         * the call also returns after the close). The slot itself is not
+         * reused within the read-side section (core/handle.c). */
         struct tapiq_cq *q = &app->cq[w];
         uint32_t h = tapiq_cq_head(q);
         for (;;) {

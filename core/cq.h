@@ -51,7 +51,7 @@ void tapiq_cq_destroy(struct tapiq_cq *q);
 /* Room for posting from position @t (the tail, or beyond it where entries
  * are put and not yet published), producer only; the cached head is
  * reloaded only when it shows less than @want. Ordering: acquire on head,
- * pairs with the release CAS in tapiq_cq_take(): consumers' reads of
+ * pairs with the release CAS in tapiq_cq_commit(): consumers' reads of
  * entries happen-before our reuse. */
 static inline uint32_t tapiq_cq_room_at(struct tapiq_cq *q, uint32_t t, uint32_t want)
 {
@@ -90,7 +90,7 @@ static inline void tapiq_cq_put(struct tapiq_cq *q, uint32_t t, uint32_t handle,
 }
 
 /* Entries put below @t become visible (producer only). Ordering: release;
- * pairs with the acquire load of tail in take()/tapiq_cq_tail(). */
+ * pairs with the acquire load of tail in tapiq_cq_tail(). */
 static inline void tapiq_cq_publish(struct tapiq_cq *q, uint32_t t)
 {
     atomic_store_explicit(&q->tail, t, memory_order_release);

@@ -2,14 +2,8 @@
 #include "core/worker.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/result.h"
@@ -20,9 +14,6 @@
 #include "core/issuer.h"
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
-#define SPIN_ROUNDS 32    /* empty looks (8 pauses apart) before a worker naps */
-#define NAP_NS 20000      /* then naps of 20 us ... */
-#define NAP_MAX 50        /* ... for about 1 ms before it sleeps until woken */
 #define NO_CELL UINT32_MAX
 #define PREFETCH_MIN 32   /* devices in a round from which lines are prefetched ... */
 #define PREFETCH_AHEAD 8  /* ... for the device this many places ahead */
@@ -30,36 +21,9 @@
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static inline const struct tapiq_sqe *cell_entry(struct tapiq_worker *wk, uint32_t cell)
 {
     return tapiq_worker_entry(wk, cell);
-}
-
-/* ---------------------------------------------------------------- wake-up */
-
-static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
-{
-    return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, 0);
-}
-
-void tapiq_worker_wake(struct tapiq_worker *wk)
-{
-    /* acq_rel: one waker wins the wake-up. It pairs with no store of the
-     * worker's (those of sleeping are relaxed): the waker's publish is
-     * ordered by its caller's fence (the light fence in tapiq_worker_kick(),
-     * the seq_cst fence in tapiq_batch_complete()) against the heavy fence
-     * in worker_sleep(). */
-    if (atomic_exchange_explicit(&wk->sleeping, 0, memory_order_acq_rel)) {
-        futex(&wk->sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
-        tapiq_stat_add(wk->rt->stats, TAPIQ_C_WAKEUPS, 1);
-    }
 }
 
 /* ------------------------------------------------------------- completion */
@@ -129,7 +93,6 @@ static void hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
 }
 
 static void release(struct tapiq_worker *wk);
-static void publish_counters(struct tapiq_worker *wk);
 
 /* The replies written since the last publish become visible: the ring
  * positions of every finished request are released first (an application
@@ -155,7 +118,7 @@ static void publish(struct tapiq_worker *wk)
     /* Counted once published: statistics that say nothing is in flight mean
      * every reply can be read (they may lag behind the replies a moment). */
     wk->c[TAPIQ_W_REPLIES] += total;
-    publish_counters(wk);
+    tapiq_worker_publish_counters(wk);
 }
 
 /* The post[] entry of application @happ, added if it has none yet
@@ -313,7 +276,7 @@ static inline __attribute__((always_inline)) void complete1(struct tapiq_worker 
 {
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_dev *dev = tapiq_batch_dev(b);
-    tapiq_update *u = &b->upd[0]; /* &b->one, unless fill_batch() made it */
+    tapiq_update *u = &b->upd[0]; /* &b->one, unless tapiq_worker_fill() made it */
     uint32_t cell = b->first;
     const struct tapiq_sqe *e = cell_entry(wk, cell);
     struct tapiq_handle *hs;
@@ -461,14 +424,6 @@ static void release(struct tapiq_worker *wk)
     }
 }
 
-static void publish_counters(struct tapiq_worker *wk)
-{
-    for (int i = 0; i < TAPIQ_W_MAX; i++)
-        /* release: statistics; one writer (this worker). After the replies'
-         * post, so a reader that sees them counted (acquire) can take them. */
-        atomic_store_explicit(&wk->ctr[i], wk->c[i], memory_order_release);
-}
-
 uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
 {
     struct tapiq_batch *remote;
@@ -528,115 +483,7 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
     }
     if (work) {
         release(wk); /* the suppressed ones */
-        publish_counters(wk);
+        tapiq_worker_publish_counters(wk);
     }
     return work;
-}
-
-/* Anything to do? (the last look before sleeping) */
-static int has_work(struct tapiq_worker *wk)
-{
-    struct tapiq_rt *rt = wk->rt;
-    uint32_t hwm = tapiq_issuers_hwm(rt);
-    if (wk->ntouched || atomic_load_explicit(&wk->done, memory_order_acquire))
-        return 1;
-    for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
-        uint32_t r = i == hwm ? wk->nrings - 1 : i;
-        if (tapiq_sq_nonempty(wk->ring[r], wk->rd[r]))
-            return 1;
-    }
-    return 0;
-}
-
-static void worker_sleep(struct tapiq_worker *wk)
-{
-    struct tapiq_rt *rt = wk->rt;
-    /* 1 ms naps while replies wait for room (a reaper frees it silently). */
-    struct timespec nap = {0, 1000000};
-    int held = wk->held_tail != wk->held_head;
-    /* relaxed store, then the heavy fence: every issuer's publish is either
-     * seen by has_work() below or its load of sleeping sees 1 (pairs with
-     * the light fence in tapiq_worker_kick()). */
-    atomic_store_explicit(&wk->sleeping, 1, memory_order_relaxed);
-    tapiq_guard_heavy_fence();
-    /* acquire: pairs with the seq_cst store of stop in tapiq_workers_stop(). */
-    if (has_work(wk) || atomic_load_explicit(&rt->stop, memory_order_acquire)) {
-        atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
-        return;
-    }
-    wk->c[TAPIQ_W_SLEEPS]++;
-    publish_counters(wk);
-    futex(&wk->sleeping, FUTEX_WAIT_PRIVATE, 1, held ? &nap : NULL);
-    /* relaxed: a waker that cleared it already did; else we clear it. */
-    atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
-}
-
-static void *worker_main(void *arg)
-{
-    struct tapiq_worker *wk = arg;
-    struct tapiq_rt *rt = wk->rt;
-    const struct timespec nap = {0, NAP_NS};
-    int idle = 0, naps = 0;
-    /* Naps end within a few microseconds of the time asked (the default
-     * slack is 50 us): this thread only. */
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-    for (;;) {
-        if (tapiq_worker_round(wk, 0)) {
-            idle = naps = 0;
-            continue;
-        }
-        /* acquire: pairs with the seq_cst store of stop in tapiq_workers_stop(). */
-        if (atomic_load_explicit(&rt->stop, memory_order_acquire))
-            break;
-        /* Idle: look cheaply (no round) for a while; then nap for a while
-         * without `sleeping` set (issuers do not wake a napping worker and
-         * it pays no membarrier: under a moderate, bursty load the worker
-         * would otherwise sleep and be woken between every two bursts);
-         * then sleep for good (no timer: an idle runtime costs nothing). */
-        while (++idle < SPIN_ROUNDS && !has_work(wk))
-            for (int k = 0; k < 8; k++)
-                cpu_relax();
-        if (idle >= SPIN_ROUNDS) {
-            if (naps < NAP_MAX) {
-                naps++;
-                nanosleep(&nap, NULL);
-            } else {
-                naps = 0;
-                worker_sleep(wk);
-            }
-        }
-        idle = 0;
-    }
-    return NULL;
-}
-
-int tapiq_worker_start(struct tapiq_worker *wk)
-{
-    int rc = pthread_create(&wk->thread, NULL, worker_main, wk);
-    return rc ? -rc : 0;
-}
-
-void tapiq_workers_stop(struct tapiq_rt *rt, uint32_t n)
-{
-    /* seq_cst: ordered before the exchange of `sleeping` in the wake-up;
-     * pairs with the heavy fence and the load of stop in worker_sleep(). */
-    atomic_store_explicit(&rt->stop, 1, memory_order_seq_cst);
-    for (uint32_t i = 0; i < n; i++) {
-        /* A worker between its stop check and its sleep finds sleeping == 0
-         * after this wake, and its own re-check sees stop. */
-        tapiq_worker_wake(&rt->workers[i]);
-        pthread_join(rt->workers[i].thread, NULL);
-    }
-}
-
-void tapiq_worker_counters(struct tapiq_worker *wk, uint64_t sum[TAPIQ_W_MAX])
-{
-    for (int i = 0; i < TAPIQ_W_MAX; i++) {
-        /* acquire: pairs with the release in publish_counters(). */
-        uint64_t v = atomic_load_explicit(&wk->ctr[i], memory_order_acquire);
-        if (i == TAPIQ_W_ROUND_HWM) /* a maximum over workers, not a sum */
-            sum[i] = v > sum[i] ? v : sum[i];
-        else
-            sum[i] += v;
-    }
 }

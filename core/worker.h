@@ -154,7 +154,16 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev);
 
 void tapiq_worker_wake(struct tapiq_worker *wk);
 
-/* Internal to the worker module (worker.c, worker_fill.c). */
+/* Internal to the worker module (worker.c, worker_fill.c, worker_thread.c). */
+/* The worker's private counters to the ones readers see (tapiq_get_stats). */
+static inline void tapiq_worker_publish_counters(struct tapiq_worker *wk)
+{
+    for (int i = 0; i < TAPIQ_W_MAX; i++)
+        /* release: statistics; one writer (this worker). After the replies'
+         * post, so a reader that sees them counted (acquire) can take them;
+         * pairs with the acquire in tapiq_worker_counters(). */
+        atomic_store_explicit(&wk->ctr[i], wk->c[i], memory_order_release);
+}
 /* The submission entry in @cell (ring cell >> sbits, position & mask). */
 static inline const struct tapiq_sqe *tapiq_worker_entry(const struct tapiq_worker *wk,
                                                          uint32_t cell)

@@ -38,6 +38,7 @@ TAPIQ_API const char *tapiq_last_error(void);
  * phoneGetMessage for the first one (0 polls, INFINITE blocks), then takes up
  * to @dwMax messages that are already queued, in order, with one pass over
  * the application's queue (cheaper per message than phoneGetMessage).
+ * The array's entries past the count returned may be overwritten too.
  * Returns: the number of messages written (1..dwMax), or a negative
  * PHONEERR_*: OPERATIONFAILED (nothing within the timeout), INVALAPPHANDLE,
  * INVALPOINTER, INVALPARAM (dwMax 0), OPERATIONUNAVAIL (the application
