@@ -195,7 +195,6 @@ static void mem_apply_sync(void *vstate, uint32_t device, tapiq_batch *batch)
         mem_apply_attrs(st, batch);
 }
 
-
 static void mem_stop(void *vstate)
 {
     struct mem_state *st = vstate;

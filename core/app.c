@@ -73,17 +73,10 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
                     hv = m.handle;
                     hs = tapiq_handle_lookup(rt, hv);
                 }
-                if (hs) {
-                    PHONEMESSAGE *o = &outv[g++];
-                    o->hDevice = hv;
-                    o->dwMessageID = PHONE_REPLY;
-                    o->dwCallbackInstance = hs->cbinst;
-                    o->dwParam1 = m.p1;
-                    o->dwParam2 = (DWORD_PTR)(DWORD)m.p2; /* as tapiq_app_deliver() */
-                    o->dwParam3 = 0;
-                } else {
+                if (hs)
+                    tapiq_app_msg(&outv[g++], hs, hv, PHONE_REPLY, m.p1, m.p2);
+                else
                     l++;
-                }
             }
             if (tapiq_cq_commit(q, &h, n)) {
                 got = g;

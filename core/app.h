@@ -108,6 +108,20 @@ int tapiq_app_pin_for_close_locked(struct tapiq_app *app);
 void tapiq_app_wait_delivery_blocking(struct tapiq_app *app, uint32_t hv);
 void tapiq_app_unpin(struct tapiq_app *app);
 
+/* Write one message for handle @hv, whose slot @hs a lookup found open. */
+static inline void tapiq_app_msg(PHONEMESSAGE *out, const struct tapiq_handle *hs, uint32_t hv,
+                                 uint32_t msg, uint32_t p1, uint32_t p2)
+{
+    out->hDevice = hv;
+    out->dwMessageID = msg;
+    out->dwCallbackInstance = hs->cbinst;
+    out->dwParam1 = p1;
+    /* A reply's status as a DWORD value (zero-extended), as the SDK posts
+     * it: both dwParam2 == PHONEERR_x and (LONG)dwParam2 == PHONEERR_x hold. */
+    out->dwParam2 = (DWORD_PTR)(DWORD)p2;
+    out->dwParam3 = 0;
+}
+
 /* Write one message for the application; 0 when its handle closed meanwhile
  * (the message is dropped: nothing reaches an application for a handle after
  * phoneClose returned). */
@@ -117,14 +131,7 @@ static inline int tapiq_app_deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint
     struct tapiq_handle *hs = tapiq_handle_lookup(rt, hv);
     if (!hs)
         return 0;
-    out->hDevice = hv;
-    out->dwMessageID = msg;
-    out->dwCallbackInstance = hs->cbinst;
-    out->dwParam1 = p1;
-    /* A reply's status as a DWORD value (zero-extended), as the SDK posts
-     * it: both dwParam2 == PHONEERR_x and (LONG)dwParam2 == PHONEERR_x hold. */
-    out->dwParam2 = (DWORD_PTR)(DWORD)p2;
-    out->dwParam3 = 0;
+    tapiq_app_msg(out, hs, hv, msg, p1, p2);
     return 1;
 }
 

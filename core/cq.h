@@ -64,20 +64,19 @@ static inline uint32_t tapiq_cq_room_at(struct tapiq_cq *q, uint32_t t, uint32_t
 }
 
 /* Room from the tail. */
-static inline uint32_t tapiq_cq_room(struct tapiq_cq *q, uint32_t want)
-{
-    /* relaxed: our own tail. */
-    return tapiq_cq_room_at(q, atomic_load_explicit(&q->tail, memory_order_relaxed), want);
-}
-
 /* The producer's own tail (producer only; relaxed: it alone writes it). */
 static inline uint32_t tapiq_cq_tail_own(struct tapiq_cq *q)
 {
     return atomic_load_explicit(&q->tail, memory_order_relaxed);
 }
 
+static inline uint32_t tapiq_cq_room(struct tapiq_cq *q, uint32_t want)
+{
+    return tapiq_cq_room_at(q, tapiq_cq_tail_own(q), want);
+}
+
 /* Write an entry at position @t, at or after the tail and within the room
- * tapiq_cq_room() gave (producer only). Consumers do not see it before
+ * tapiq_cq_room_at() gave (producer only). Consumers do not see it before
  * tapiq_cq_publish() moves the tail past it: a producer writes a run of
  * replies in place and publishes them with one store. */
 static inline void tapiq_cq_put(struct tapiq_cq *q, uint32_t t, uint32_t handle, uint32_t msg,
@@ -162,7 +161,7 @@ static inline void tapiq_cq_read(struct tapiq_cq *q, uint32_t pos, struct tapiq_
 static inline int tapiq_cq_commit(struct tapiq_cq *q, uint32_t *h, uint32_t n)
 {
     /* release: our reads of the entries happen-before the producer reuses
-     * them (its acquire load in tapiq_cq_room()). */
+     * them (its acquire load in tapiq_cq_room_at()). */
     return atomic_compare_exchange_weak_explicit(&q->head, h, *h + n, memory_order_release,
                                                  memory_order_relaxed);
 }

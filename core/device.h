@@ -156,7 +156,9 @@ _Static_assert(TAPIQ_MAX_LAMPS <= 0xffffu, "a lamp's index in upd fits lamp_pos'
  * (the lamp path reads a device per request). */
 static inline tapiq_attr *tapiq_batch_attr_array(const struct tapiq_batch *b)
 {
-    uint32_t l = tapiq_batch_dev(b)->nlamps ? tapiq_batch_dev(b)->nlamps : 1;
+    uint32_t l = tapiq_batch_dev(b)->nlamps;
+    if (l == 0)
+        l = 1;
     return (tapiq_attr *)((unsigned char *)tapiq_batch_lamp_pos(b) +
                           TAPIQ_LINE_UP(l * sizeof(int32_t)));
 }

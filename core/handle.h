@@ -126,12 +126,6 @@ static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint
     return atomic_load_explicit(&hs->hval, memory_order_acquire) == h ? hs : NULL;
 }
 
-/* A hint: the line of @h's slot will be read soon (no access, no fault). */
-static inline void tapiq_handle_prefetch(struct tapiq_rt *rt, uint32_t h)
-{
-    __builtin_prefetch(&rt->handles[h & (TAPIQ_MAX_HANDLES - 1)]);
-}
-
 /* Is @h open? A seq_cst load, for a Dekker pair with close's seq_cst store
  * of hval (the callback delivery check in core/app.c). */
 static inline int tapiq_handle_is_open_sc(struct tapiq_rt *rt, uint32_t h)

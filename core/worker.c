@@ -15,16 +15,9 @@
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
 #define NO_CELL UINT32_MAX
-#define PREFETCH_MIN 32   /* devices in a round from which lines are prefetched ... */
-#define PREFETCH_AHEAD 8  /* ... for the device this many places ahead */
 
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
-
-static inline const struct tapiq_sqe *cell_entry(struct tapiq_worker *wk, uint32_t cell)
-{
-    return tapiq_worker_entry(wk, cell);
-}
 
 /* ------------------------------------------------------------- completion */
 
@@ -42,19 +35,25 @@ TAPIQ_API tapiq_attr *tapiq_batch_attrs(tapiq_batch *b, size_t *count)
     return tapiq_batch_attr_array(b);
 }
 
+/* @b is complete on the worker's own thread (inside apply(), or
+ * apply_sync() returned): it completes in this round. */
+static inline void done_local(struct tapiq_worker *wk, struct tapiq_batch *b)
+{
+    b->next_done = wk->local_done;
+    wk->local_done = b;
+}
+
 TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
 {
     struct tapiq_rt *rt = b->rt;
     struct tapiq_worker *wk = &rt->workers[tapiq_batch_dev(b)->worker];
     struct tapiq_batch *head;
     if (t_worker == wk) {
-        /* Inside apply() on the worker's own thread: finished this round. */
-        b->next_done = wk->local_done;
-        wk->local_done = b;
+        done_local(wk, b);
         return;
     }
     /* relaxed load, release CAS: the backend's writes to the batch happen-
-     * before the worker's acquire exchange in take_done(). */
+     * before the worker's acquire exchange in tapiq_worker_round(). */
     head = atomic_load_explicit(&wk->done, memory_order_relaxed);
     do
         b->next_done = head;
@@ -83,6 +82,13 @@ static inline void finish(struct tapiq_worker *wk, uint32_t cell, uint32_t id)
 {
     wk->fin[cell] = fin_mark(wk, id);
     wk->unfin--;
+}
+
+/* finish() without a reply: its handle (or application) closed meanwhile. */
+static inline void suppress(struct tapiq_worker *wk, uint32_t cell, uint32_t id)
+{
+    finish(wk, cell, id);
+    wk->c[TAPIQ_W_SUPPRESSED]++;
 }
 
 static void hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
@@ -163,8 +169,7 @@ static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk,
     wk->unpub++;
     p = wk->cur;
     if (__builtin_expect(p->happ != happ, 0) && !(p = post_find(wk, happ))) {
-        finish(wk, cell, id); /* shut down meanwhile */
-        wk->c[TAPIQ_W_SUPPRESSED]++;
+        suppress(wk, cell, id); /* shut down meanwhile */
         return;
     }
     if (__builtin_expect(p->room == 0, 0) &&
@@ -185,14 +190,12 @@ static void retry_held(struct tapiq_worker *wk)
     uint32_t n = wk->held_tail - wk->held_head;
     for (uint32_t i = 0; i < n; i++) {
         struct tapiq_held h = wk->held[wk->held_head++ & wk->held_mask];
-        const struct tapiq_sqe *e = cell_entry(wk, h.cell);
+        const struct tapiq_sqe *e = tapiq_worker_entry(wk, h.cell);
         struct tapiq_handle *hs = tapiq_handle_lookup(wk->rt, e->handle);
-        if (!hs) {
-            finish(wk, h.cell, e->id);
-            wk->c[TAPIQ_W_SUPPRESSED]++;
-            continue;
-        }
-        reply(wk, hs->happ, h.cell, e->handle, e->id, h.status);
+        if (hs)
+            reply(wk, hs->happ, h.cell, e->handle, e->id, h.status);
+        else
+            suppress(wk, h.cell, e->id);
     }
 }
 
@@ -206,7 +209,7 @@ static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker 
     struct tapiq_handle *hs = NULL;
     uint32_t cell = b->first, hv = 0, happ = 0;
     for (uint32_t k = 0; k < b->nreqs; k++) {
-        const struct tapiq_sqe *e = cell_entry(wk, cell);
+        const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
         int32_t st = !attrs || e->lamp != TAPIQ_SQE_ATTR ? b->upd[wk->upd_idx[cell]].status
                                                          : tapiq_battr_reply(wk, b, e->mode);
         if (e->handle != hv) { /* a batch's requests mostly share one handle */
@@ -216,12 +219,10 @@ static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker 
         }
         if (st != 0)
             wk->c[TAPIQ_W_FAILED]++;
-        if (!hs) {
-            finish(wk, cell, e->id);
-            wk->c[TAPIQ_W_SUPPRESSED]++;
-        } else {
+        if (hs)
             reply(wk, happ, cell, hv, e->id, st);
-        }
+        else
+            suppress(wk, cell, e->id);
         cell = wk->next[cell];
     }
 }
@@ -278,7 +279,7 @@ static inline __attribute__((always_inline)) void complete1(struct tapiq_worker 
     struct tapiq_dev *dev = tapiq_batch_dev(b);
     tapiq_update *u = &b->upd[0]; /* &b->one, unless tapiq_worker_fill() made it */
     uint32_t cell = b->first;
-    const struct tapiq_sqe *e = cell_entry(wk, cell);
+    const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
     struct tapiq_handle *hs;
     int32_t st = u->status;
     if (__builtin_expect(st != 0, 0)) {
@@ -288,12 +289,10 @@ static inline __attribute__((always_inline)) void complete1(struct tapiq_worker 
         tapiq_notify_lamp(rt, dev, u->lamp);
     }
     hs = tapiq_handle_lookup(rt, e->handle);
-    if (__builtin_expect(hs != NULL, 1)) {
+    if (__builtin_expect(hs != NULL, 1))
         reply(wk, hs->happ, cell, e->handle, e->id, st);
-    } else {
-        finish(wk, cell, e->id);
-        wk->c[TAPIQ_W_SUPPRESSED]++;
-    }
+    else
+        suppress(wk, cell, e->id);
     batch_done(wk, dev, b);
 }
 
@@ -333,7 +332,6 @@ static uint32_t drain(struct tapiq_worker *wk)
         for (uint32_t k = 0; k < n; k++) {
             uint32_t pos = rd + k, cell = base | (pos & mask);
             struct tapiq_dev *dev = &devs[e[pos & mask].dev];
-            __builtin_prefetch(dev); /* its first line: read when it runs */
             next[cell] = NO_CELL;
             if (dev->npend++)
                 next[dev->pend_last] = cell;
@@ -356,17 +354,6 @@ static uint32_t drain(struct tapiq_worker *wk)
     return total;
 }
 
-/* Many consoles, each with a request or two: the lines the completion of
- * @dev's first request reads (its lamp's state, its handle's slot) are
- * fetched while the devices before it run. A hint only. */
-static inline void prefetch_device(struct tapiq_worker *wk, const struct tapiq_dev *dev)
-{
-    const struct tapiq_sqe *e = cell_entry(wk, dev->pend_first);
-    if (e->lamp < dev->nlamps)
-        __builtin_prefetch(&dev->lamp[e->lamp]);
-    tapiq_handle_prefetch(wk->rt, e->handle);
-}
-
 /* The device's pending requests become one batch, handed to the backend. */
 static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
 {
@@ -375,7 +362,7 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
     uint32_t cell = dev->pend_first;
     const struct tapiq_sqe *e;
     b->first = cell;
-    if (dev->npend == 1 && (e = cell_entry(wk, cell))->lamp != TAPIQ_SQE_ATTR) {
+    if (dev->npend == 1 && (e = tapiq_worker_entry(wk, cell))->lamp != TAPIQ_SQE_ATTR) {
         b->nupd = 1; /* one lamp request: nothing to coalesce */
         b->upd = &b->one;
         b->one.lamp = e->lamp;
@@ -391,10 +378,8 @@ static void run_device(struct tapiq_worker *wk, struct tapiq_dev *dev)
     wk->c[TAPIQ_W_BATCHES]++;
     wk->c[TAPIQ_W_APPLIED] += b->nupd;
     if (rt->cfg.backend->apply_sync) {
-        /* Complete when it returns: listed as tapiq_batch_complete() would. */
         rt->cfg.backend->apply_sync(rt->be_state, dev->id, b);
-        b->next_done = wk->local_done;
-        wk->local_done = b;
+        done_local(wk, b); /* complete when it returns */
     } else {
         rt->cfg.backend->apply(rt->be_state, dev->id, b);
     }
@@ -438,8 +423,6 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
         ndev = maxdev;
     for (uint32_t i = 0; i < wk->ntouched; i++) {
         struct tapiq_dev *dev = wk->touched[i];
-        if (ndev >= PREFETCH_MIN && i + PREFETCH_AHEAD < ndev)
-            prefetch_device(wk, wk->touched[i + PREFETCH_AHEAD]);
         if (i >= ndev || dev->busy) {
             if (!dev->busy)
                 wk->touched[keep++] = dev; /* over the limit: next round */
@@ -456,7 +439,8 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
     wk->ntouched = keep;
     t_worker = saved;
 
-    /* acquire: pairs with the release CAS in tapiq_batch_complete(). */
+    /* relaxed: a look (a NULL list needs no ordering); acquire on the
+     * exchange: pairs with the release CAS in tapiq_batch_complete(). */
     remote = atomic_load_explicit(&wk->done, memory_order_relaxed)
                  ? atomic_exchange_explicit(&wk->done, NULL, memory_order_acquire)
                  : NULL;
@@ -481,9 +465,9 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
         if (wk->held_tail - wk->held_head < held)
             work++; /* some found room (or were suppressed) */
     }
-    if (work) {
-        release(wk); /* the suppressed ones */
+    /* (Requests finish only in the section above, whose publish()
+     * released their positions.) */
+    if (work)
         tapiq_worker_publish_counters(wk);
-    }
     return work;
 }

@@ -12,11 +12,11 @@
  * completion queues (tapiq_cq_put), then ring positions released and the
  * queues' tails published, once per round or per TAPIQ_WORKER_PUBLISH
  * replies (or when replies went to more than TAPIQ_WORKER_APPS
- * applications). A finished request's cell is marked
- * with its lap's stamp; when every drained request is finished, the
- * positions are released by count, without reading the marks. A batch of
- * one lamp request (the common case with many consoles) completes by a path
- * without the batch loops (complete1).
+ * applications). A finished request's cell is marked with its lap's stamp;
+ * when every drained request is finished, the positions are released by
+ * count, without reading the marks. A batch of one lamp request (the common
+ * case with many consoles) completes by a path without the batch loops
+ * (complete1).
  *
  * Worker w owns the devices with id % workers == w and the column w of the
  * submission rings (one ring per pool slot, plus the shared MPSC ring). Only

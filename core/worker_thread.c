@@ -48,6 +48,7 @@ static int has_work(struct tapiq_worker *wk)
 {
     struct tapiq_rt *rt = wk->rt;
     uint32_t hwm = tapiq_issuers_hwm(rt);
+    /* acquire: pairs with the release CAS in tapiq_batch_complete(). */
     if (wk->ntouched || atomic_load_explicit(&wk->done, memory_order_acquire))
         return 1;
     for (uint32_t i = 0; i <= hwm && i < wk->nrings; i++) {
