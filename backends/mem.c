@@ -195,6 +195,17 @@ static void mem_apply_sync(void *vstate, uint32_t device, tapiq_batch *batch)
         mem_apply_attrs(st, batch);
 }
 
+/* One lamp update without a batch; with latency or failures configured
+ * it declines (the latency sleeps, which apply_one() must not). */
+static int mem_apply_one(void *vstate, uint32_t device, uint32_t lamp, uint32_t mode)
+{
+    struct mem_state *st = vstate;
+    if (__builtin_expect((st->cfg.latency_us | st->cfg.fail_ppm) != 0, 0))
+        return TAPIQ_APPLY_DECLINE;
+    st->shown[(size_t)device * st->lamps + lamp] = mode;
+    return 0;
+}
+
 static void mem_stop(void *vstate)
 {
     struct mem_state *st = vstate;
@@ -224,6 +235,7 @@ const tapiq_backend_ops tapiq_mem_backend = {
     .stop = mem_stop,
     .config_check = mem_config_check,
     .apply_sync = mem_apply_sync,
+    .apply_one = mem_apply_one,
 };
 
 /* ------------------------------------------------------------ the operator */

@@ -409,14 +409,56 @@ static void release(struct tapiq_worker *wk)
     }
 }
 
+/* A device whose one pending request is a lamp update, applied through the
+ * backend's apply_one() without a batch: lamp state, PHONE_STATE tokens,
+ * the reply, in one pass (complete1() without the batch). Returns 0, or 1
+ * when the request is not a lamp update or the backend declined (nothing
+ * done: the device's next run is a batch). In a read-side section. */
+static inline __attribute__((always_inline)) int run_one(struct tapiq_worker *wk,
+                                                         struct tapiq_dev *dev,
+                                                         int (*one)(void *, uint32_t, uint32_t,
+                                                                    uint32_t))
+{
+    struct tapiq_rt *rt = wk->rt;
+    uint32_t cell = dev->pend_first;
+    const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
+    struct tapiq_handle *hs;
+    int st;
+    if (__builtin_expect(e->lamp == TAPIQ_SQE_ATTR, 0))
+        return 1;
+    st = one(rt->be_state, dev->id, e->lamp, e->mode);
+    if (__builtin_expect(st != 0, 0)) {
+        if (st == TAPIQ_APPLY_DECLINE)
+            return 1;
+        st = (int)tapiq_provider_result(st < 0 ? st : -EIO);
+        wk->c[TAPIQ_W_FAILED]++;
+    } else if (tapiq_dev_set_lamp_worker(dev, e->lamp, e->mode) && tapiq_dev_has_subs(dev)) {
+        tapiq_notify_lamp(rt, dev, e->lamp);
+    }
+    dev->npend = 0;
+    hs = tapiq_handle_lookup(rt, e->handle);
+    if (__builtin_expect(hs != NULL, 1))
+        reply(wk, hs->happ, cell, e->handle, e->id, st);
+    else
+        suppress(wk, cell, e->id);
+    return 0;
+}
+
+/* A round: the rings drained onto the devices; devices with several
+ * requests (or whose last run_one() declined) go to the backend as batches,
+ * outside any read-side section (apply() may sleep); then, in one section,
+ * the held replies, the devices with one request through apply_one(), the
+ * completed batches, and one publish. A device whose run_one() declined
+ * stays listed (queued 2) and goes as a batch in the next round. */
 uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
 {
+    struct tapiq_rt *rt = wk->rt;
+    int (*one)(void *, uint32_t, uint32_t, uint32_t) = rt->cfg.backend->apply_one;
     struct tapiq_batch *remote;
-    uint32_t work, ndev, keep = 0;
+    uint32_t work, ndev, keep = 0, nsingle = 0, held;
     struct tapiq_worker *saved = t_worker;
 
     work = drain(wk);
-    /* No read-side section across apply(): a backend may sleep there. */
     t_worker = wk;
     ndev = wk->ntouched;
     if (maxdev && ndev > maxdev)
@@ -430,13 +472,17 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
                 dev->queued = 0;           /* listed again when its batch is back */
             continue;
         }
+        if (one && dev->npend == 1 && dev->queued == 1) {
+            wk->single[nsingle++] = dev; /* stays queued until run_one() */
+            continue;
+        }
         dev->queued = 0;
         run_device(wk, dev);
     }
     if (ndev > wk->c[TAPIQ_W_ROUND_HWM])
         wk->c[TAPIQ_W_ROUND_HWM] = ndev;
     work += ndev;
-    wk->ntouched = keep;
+    wk->ntouched = keep; /* completions below list their devices again */
     t_worker = saved;
 
     /* relaxed: a look (a NULL list needs no ordering); acquire on the
@@ -444,11 +490,24 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
     remote = atomic_load_explicit(&wk->done, memory_order_relaxed)
                  ? atomic_exchange_explicit(&wk->done, NULL, memory_order_acquire)
                  : NULL;
-    if (wk->local_done || remote || wk->held_tail != wk->held_head) {
-        uint32_t held = wk->held_tail - wk->held_head;
+    held = wk->held_tail - wk->held_head;
+    if (nsingle || wk->local_done || remote || held) {
+        uint32_t nones = 0;
         tapiq_guard_enter();
         if (held)
-            retry_held(wk);
+            retry_held(wk); /* first: they are older */
+        for (uint32_t i = 0; i < nsingle; i++) {
+            struct tapiq_dev *dev = wk->single[i];
+            if (run_one(wk, dev, one) == 0) {
+                dev->queued = 0;
+                nones++;
+            } else {
+                dev->queued = 2; /* a batch, next round */
+                wk->touched[wk->ntouched++] = dev;
+            }
+        }
+        wk->c[TAPIQ_W_BATCHES] += nones;
+        wk->c[TAPIQ_W_APPLIED] += nones;
         while (wk->local_done) {
             struct tapiq_batch *b = wk->local_done;
             wk->local_done = b->next_done;

@@ -16,7 +16,11 @@
  * when every drained request is finished, the positions are released by
  * count, without reading the marks. A batch of one lamp request (the common
  * case with many consoles) completes by a path without the batch loops
- * (complete1).
+ * (complete1); with a backend that has apply_one(), such a device needs no
+ * batch at all: run_one() applies the update, sets the lamp state, posts
+ * PHONE_STATE and writes the reply in one pass (after the round's batches
+ * went out, in the round's one read-side section; a device whose
+ * apply_one() declined goes as a batch in the next round).
  *
  * Worker w owns the devices with id % workers == w and the column w of the
  * submission rings (one ring per pool slot, plus the shared MPSC ring). Only
@@ -124,6 +128,7 @@ struct tapiq_worker {
     uint32_t *next;    /* per cell: next request of the same device */
     struct tapiq_dev **touched; /* devices with pending requests and no batch out */
     uint32_t ntouched, maxtouched;
+    struct tapiq_dev **single; /* a round's devices for run_one() (maxtouched) */
     struct tapiq_batch *local_done; /* completed inside apply() this round */
     struct tapiq_held *held; /* replies waiting for room, FIFO */
     uint32_t held_head, held_tail, held_mask;

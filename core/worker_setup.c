@@ -35,9 +35,10 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     wk->fin = tapiq_calloc(ncells, 1);
     wk->next = tapiq_calloc(ncells, sizeof(*wk->next));
     wk->touched = tapiq_calloc(wk->maxtouched, sizeof(*wk->touched));
+    wk->single = tapiq_calloc(wk->maxtouched, sizeof(*wk->single));
     wk->held = tapiq_calloc(held, sizeof(*wk->held));
     if (!wk->ring || !wk->ent || !wk->upd_idx || !wk->rd || !wk->rel || !wk->fin || !wk->next ||
-        !wk->touched || !wk->held ||
+        !wk->touched || !wk->single || !wk->held ||
         tapiq_pool_init(wk->pool = &rt->pools[w], rt->cfg.payloads, rt->cfg.payload_bytes)) {
         tapiq_worker_destroy(wk);
         return -ENOMEM;
@@ -67,6 +68,7 @@ void tapiq_worker_destroy(struct tapiq_worker *wk)
     free(wk->fin);
     free(wk->next);
     free(wk->touched);
+    free(wk->single);
     free(wk->held);
     if (wk->pool)
         tapiq_pool_destroy(wk->pool);
@@ -74,6 +76,6 @@ void tapiq_worker_destroy(struct tapiq_worker *wk)
     wk->ring = NULL;
     wk->rd = wk->rel = wk->next = NULL;
     wk->fin = NULL;
-    wk->touched = NULL;
+    wk->touched = wk->single = NULL;
     wk->held = NULL;
 }

@@ -213,7 +213,22 @@ typedef struct tapiq_backend_ops {
      * of the two is required). Same threads and rules as apply(); it saves
      * the completion's hand-over (about 20 instructions per batch). */
     void (*apply_sync)(void *state, uint32_t device, tapiq_batch *batch);
+    /* Optional (NULL: none): a batch that would hold one lamp update and
+     * nothing else (one lamp request for a console in a worker's round: the
+     * usual case with many consoles), applied before returning, without a
+     * batch. Returns the update's status (0 or -errno, as in a batch; any
+     * other positive value counts as -EIO), or TAPIQ_APPLY_DECLINE: the
+     * backend cannot do it now (nothing applied), and the core hands the
+     * same update over as a batch through apply_sync() or apply().
+     * Called from tapiq's worker threads inside the core's read-side
+     * section (a phoneClose waits for it to return): it must not block,
+     * wait or sleep (decline instead), nor call back into tapiq. It saves
+     * the batch (about 60 instructions per request with many consoles). */
+    int (*apply_one)(void *state, uint32_t device, uint32_t lamp, uint32_t mode);
 } tapiq_backend_ops;
+
+/* apply_one() declines: the update goes over as a batch. */
+#define TAPIQ_APPLY_DECLINE 1
 
 /* tapiq_register_backend - make a backend selectable by `backend=<name>`.
  * @ops must stay valid for the life of the process.
