@@ -1,7 +1,6 @@
-/* fuzz/fuzz_api_events.h - the console events of fuzz_api.c's model:
+/* fuzz/fuzz_api_events.c - the console events of fuzz_api's model:
  * PHONE_BUTTON from tapiq_mem_button (the operator), checked against the
- * contract of <tapiq/tapiq.h> (tapiq_host_button). Included once by
- * fuzz_api.c, after its model and helpers; its functions use them.
+ * contract of <tapiq/tapiq.h> (tapiq_host_button).
  *
  * Some configurations give the consoles buttons (position 0 a CALL button,
  * 1 a FEATURE button; a console with one lamp: a FEATURE button at 0; the
@@ -25,9 +24,13 @@
  * PHONE_STATE OWNER / MONITORS (phoneOpen / phoneClose of another handle)
  * read by a polled application say the count then.
  */
+#include <errno.h>
+#include <stdio.h>
+
+#include "fuzz/fuzz_api.h"
 
 /* The configuration text for the buttons of @c (appended to @text). */
-static int buttons_text(const struct m_cfg *c, char *text, size_t len)
+int buttons_text(const struct m_cfg *c, char *text, size_t len)
 {
     if (!c->buttons)
         return 0;
@@ -37,14 +40,14 @@ static int buttons_text(const struct m_cfg *c, char *text, size_t len)
 
 /* Which configurations have buttons: b1 >= 192 (an input byte's top
  * quarter, so the other configurations are as they were). */
-static int buttons_config(uint8_t b1, struct m_cfg *c, char *text, size_t len)
+int buttons_config(uint8_t b1, struct m_cfg *c, char *text, size_t len)
 {
     c->buttons = b1 >= 192 && c->lamps > 0;
     return buttons_text(c, text, len);
 }
 
 /* PHONECAPS / PHONESTATUS dwPhoneFeatures of the running consoles. */
-static uint32_t model_features(void)
+uint32_t model_features(void)
 {
     uint32_t f = M.rc.lamps ? LAMP_FEATURES : 0u;
     if (M.rc.buttons) /* and the setters of what they have */
@@ -78,13 +81,13 @@ static void bq_push(struct m_handle *hm, uint32_t button, uint32_t state)
 }
 
 /* A handle closed: what it had queued is never delivered. */
-static void buttons_on_close(struct m_handle *hm)
+void buttons_on_close(struct m_handle *hm)
 {
     hm->bt.n = 0;
 }
 
 /* A PHONE_BUTTON read (or delivered to a callback). */
-static void on_button(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
+void on_button(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
 {
     uint32_t b = (uint32_t)m->dwParam1, state = (uint32_t)m->dwParam3;
     FUZZ_CHECK(button_mode(b) != 0 && m->dwParam2 == button_mode(b),
@@ -110,7 +113,7 @@ static void on_button(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
 }
 
 /* The filter of @hm became @bm / @bs (phoneSetStatusMessages succeeded). */
-static void buttons_on_filter(struct m_handle *hm, uint32_t bm, uint32_t bs)
+void buttons_on_filter(struct m_handle *hm, uint32_t bm, uint32_t bs)
 {
     if (bm && bs && M.rc.lamps) {
         hm->bt.ever_modes |= bm;
@@ -150,7 +153,7 @@ static int model_press(struct m_handle *hm, uint32_t b, uint32_t mode, uint32_t 
     return 1;
 }
 
-static void op_press(struct fuzz_in *in)
+void op_press(struct fuzz_in *in)
 {
     static const uint32_t state_tab[] = {PHONEBUTTONSTATE_DOWN, PHONEBUTTONSTATE_UP,
                                          PHONEBUTTONSTATE_DOWN, PHONEBUTTONSTATE_UP,
@@ -215,12 +218,12 @@ static void on_hook_state(struct m_handle *hm, const PHONEMESSAGE *m, int from_c
 }
 
 /* phoneGetHookSwitch's answer for a handset in @mode. */
-static DWORD hook_offhook(uint32_t mode)
+DWORD hook_offhook(uint32_t mode)
 {
     return mode == PHONEHOOKSWITCHMODE_ONHOOK ? 0u : PHONEHOOKSWITCHDEV_HANDSET;
 }
 
-static void op_hook(struct fuzz_in *in)
+void op_hook(struct fuzz_in *in)
 {
     static const uint32_t mode_tab[] = {PHONEHOOKSWITCHMODE_ONHOOK, PHONEHOOKSWITCHMODE_MIC,
                                         PHONEHOOKSWITCHMODE_SPEAKER, PHONEHOOKSWITCHMODE_MICSPEAKER,
@@ -274,7 +277,7 @@ static void op_hook(struct fuzz_in *in)
 
 /* At a quiescent point (polled applications drained): every predicted
  * PHONE_BUTTON was read; the counters agree. */
-static void buttons_settle(const tapiq_stats *s)
+void buttons_settle(const tapiq_stats *s)
 {
     for (int i = 0; i < M.nhs; i++) {
         struct m_handle *hm = &M.hs[i];
@@ -296,14 +299,14 @@ static void buttons_settle(const tapiq_stats *s)
  * it was read), or a state a setter changed (attr_state_ok()).
  * CONNECTED / DISCONNECTED are not modelled: the fuzzer never changes a
  * device's connection. */
-static void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
+void on_other_state(struct m_handle *hm, const PHONEMESSAGE *m, int from_cb)
 {
     if (m->dwParam1 == PHONESTATE_HANDSETHOOKSWITCH) {
         on_hook_state(hm, m, from_cb);
         return;
     }
     if (m->dwParam1 != PHONESTATE_OWNER && m->dwParam1 != PHONESTATE_MONITORS) {
-        /* the setters' states (fuzz_api_setters.h) */
+        /* the setters' states (fuzz_api_setters.c) */
         FUZZ_CHECK(attr_state_ok(hm, m), "PHONE_STATE %#lx (%#lx): no device changes that state",
                    (unsigned long)m->dwParam1, (unsigned long)m->dwParam2);
         return;

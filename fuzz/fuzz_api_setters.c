@@ -1,12 +1,11 @@
-/* fuzz/fuzz_api_setters.h - part of fuzz/fuzz_api.c (included once, after
- * the model and the phoneSetLamp checks): the asynchronous setters besides
- * phoneSetLamp in the model.
+/* fuzz/fuzz_api_setters.c - the asynchronous setters besides phoneSetLamp
+ * in fuzz_api's model.
  *
  * The fuzzer's consoles have lamps only, so phoneSetDisplay, phoneSetRing,
  * phoneSetHookSwitch, phoneSetVolume, phoneSetGain, phoneSetData and
  * phoneSetButtonInfo(A/W) must fail with the documented error of their
  * precedence (UNINITIALIZED, INVALPHONEHANDLE, NOTOWNER, INVALPOINTER,
- * OPERATIONUNAVAIL). Consoles configured with buttons (fuzz_api_events.h)
+ * OPERATIONUNAVAIL). Consoles configured with buttons (fuzz_api_events.c)
  * take button info: there the info passed (dwButtonMode 0) gives
  * INVALBUTTONLAMPID or INVALBUTTONMODE, so the buttons the events model
  * presses keep their modes. They also have a handset: phoneSetHookSwitch,
@@ -27,6 +26,10 @@
  * worker's device-specific requests may still hold one (a slot goes back
  * when its batch completes, before the reply), or when the ring may be
  * full. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fuzz/fuzz_api.h"
 
 #define FUZZ_PAYLOADS 2
 #define ATTR_LAMP 0xFFFFFFFFu /* m_req.lamp of a request that is not a lamp's */
@@ -42,19 +45,19 @@ static struct {
 #define KIND_GAIN 4
 
 /* The configuration text's addition (pick_config). */
-static void attr_config(char *text, size_t len)
+void attr_config(char *text, size_t len)
 {
     size_t n = strlen(text);
     snprintf(text + n, len - n, ",payloads=%u", FUZZ_PAYLOADS);
 }
 
-static void attr_model_reset(void)
+void attr_model_reset(void)
 {
     memset(&MA, 0, sizeof(MA));
 }
 
 /* A PHONE_STATE other than LAMP: 1 when the model allows it. */
-static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m)
+int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m)
 {
     const uint32_t *accepted = m->dwParam1 == PHONESTATE_DEVSPECIFIC    ? MA.devspec
                                : m->dwParam1 == PHONESTATE_HANDSETVOLUME ? MA.volume
@@ -65,7 +68,7 @@ static int attr_state_ok(const struct m_handle *hm, const PHONEMESSAGE *m)
 
 /* A phoneSetHookSwitch of console @dev accepted and not known to be
  * applied (its batch complete). */
-static int attr_hook_in_flight(uint32_t dev)
+int attr_hook_in_flight(uint32_t dev)
 {
     for (int i = 0; i < M.nreqs; i++)
         if (M.reqs[i].lamp == ATTR_LAMP && M.reqs[i].mode == KIND_HOOKSWITCH &&
@@ -76,7 +79,7 @@ static int attr_hook_in_flight(uint32_t dev)
 
 /* At a quiescent point (every request applied): the handset's mode, where
  * a phoneSetHookSwitch left it uncertain, is read back (one of the two). */
-static void attr_settle(void)
+void attr_settle(void)
 {
     for (uint32_t d = 0; d < M.rc.devices && d < M_DEVS; d++) {
         DWORD offhook = 0xFF;
@@ -137,7 +140,7 @@ static LONG attr_call(int kind, uint32_t h, void *p, DWORD size, DWORD a)
 static void attr_accepted(struct m_handle *hm, LONG rc, int ring, int kind, DWORD a)
 {
     struct m_req *r = &M.reqs[M.nreqs];
-    FUZZ_CHECK(!manual || M.since_step[ring] < M.ring_size,
+    FUZZ_CHECK(!fa_manual || M.since_step[ring] < M.ring_size,
                "phoneDevSpecific accepted with %u requests since the last round in a ring of %u",
                M.since_step[ring], M.ring_size);
     FUZZ_CHECK((uint32_t)rc <= 0x7FFFFFFFu, "request id %#x", (unsigned)rc);
@@ -145,7 +148,7 @@ static void attr_accepted(struct m_handle *hm, LONG rc, int ring, int kind, DWOR
         FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].fin),
                    "request id %#x equals one still in flight", (unsigned)rc);
     M.accepted++;
-    if (manual)
+    if (fa_manual)
         M.since_step[ring]++;
     if (kind == KIND_HOOKSWITCH)
         M.hook_alt[hm->dev] = a; /* the mode it sets, whenever it is applied */
@@ -169,7 +172,7 @@ static void attr_accepted(struct m_handle *hm, LONG rc, int ring, int kind, DWOR
     M.nreqs++;
 }
 
-static void op_set_attr(struct fuzz_in *in)
+void op_set_attr(struct fuzz_in *in)
 {
     static const DWORD sizes[] = {0, 1, 7, 4096, 4097, 16, 3, 2};
     static unsigned char buf[4100];
@@ -204,11 +207,11 @@ static void op_set_attr(struct fuzz_in *in)
         errs_add(&e, M.rc.buttons && handset_kind && a != PHONEHOOKSWITCHDEV_HANDSET,
                  PHONEERR_INVALHOOKSWITCHDEV);
         errs_add(&e, !handset_kind && size > 4096, PHONEERR_INVALPARAM);
-        errs_add(&e, !online(hm->dev), PHONEERR_INVALPHONESTATE);
+        errs_add(&e, !fa_online(hm->dev), PHONEERR_INVALPHONESTATE);
     }
     rc = attr_call(kind, h, null ? NULL : buf, size, a);
     TRACE("  %s(%#x, size %u%s) = %s\n", attr_names[kind], h, size, null ? ", NULL" : "",
-          rc > 0 ? "a request id" : err_name(rc));
+          rc > 0 ? "a request id" : fa_err_name(rc));
     if (e.n == 0) {
         if (M.main_row < 0)
             M.main_row = attach_row(0);
@@ -227,6 +230,6 @@ static void op_set_attr(struct fuzz_in *in)
         return;
     }
     FUZZ_CHECK(rc > 0, "%s returned %s, expected a request id", attr_names[kind],
-               err_name(rc));
+               fa_err_name(rc));
     attr_accepted(hm, rc, ring, kind, a);
 }
