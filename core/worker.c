@@ -15,6 +15,7 @@
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
 #define NO_CELL UINT32_MAX
+#define REPLY_RUN_MIN 4u  /* batches of fewer requests reply one by one */
 
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
@@ -199,24 +200,85 @@ static void retry_held(struct tapiq_worker *wk)
     }
 }
 
+/* Replies to the requests of lamp-only batch @b from @k on (cell *@cellp,
+ * handle @hv of application @happ), written in one run while they share
+ * the handle and the application's queue has room, all of it already
+ * known: at most p->room, and no further than the next publish is due
+ * (reply() does the rest, one at a time). Returns how many were written
+ * (0: none, the caller replies to request k through reply()). In a
+ * read-side section. */
+static inline __attribute__((always_inline)) uint32_t reply_run(struct tapiq_worker *wk,
+                                                                struct tapiq_batch *b,
+                                                                uint32_t k, uint32_t *cellp,
+                                                                uint32_t hv, uint32_t happ)
+{
+    struct tapiq_wpost *p = wk->cur;
+    uint32_t lim, j, cell = *cellp, t, nfail = 0;
+    if (p->happ != happ || p->full || wk->unpub >= TAPIQ_WORKER_PUBLISH)
+        return 0;
+    lim = b->nreqs - k;
+    if (lim > p->room)
+        lim = p->room;
+    if (lim > TAPIQ_WORKER_PUBLISH - wk->unpub)
+        lim = TAPIQ_WORKER_PUBLISH - wk->unpub;
+    t = p->t;
+    {
+        /* In locals: the stores below could otherwise be the worker's fields. */
+        struct tapiq_cq *cq = p->cq;
+        struct tapiq_sqe *const *ent = wk->ent;
+        const uint32_t sbits = wk->sbits, mask = wk->mask;
+        const uint32_t *next = wk->next;
+        const uint16_t *upd_idx = wk->upd_idx;
+        uint8_t *fin = wk->fin;
+        const tapiq_update *upd = b->upd;
+        for (j = 0; j < lim; j++) {
+            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            int32_t st;
+            if (e->handle != hv)
+                break;
+            st = upd[upd_idx[cell]].status;
+            nfail += st != 0;
+            tapiq_cq_put(cq, t++, hv, PHONE_REPLY, e->id, (uint32_t)st);
+            fin[cell] = (uint8_t)(1u + ((e->id >> sbits) & 1u)); /* fin_mark() */
+            cell = next[cell];
+        }
+    }
+    p->t = t;
+    p->room -= j;
+    wk->unpub += j;
+    wk->unfin -= j;
+    wk->c[TAPIQ_W_FAILED] += nfail;
+    *cellp = cell;
+    return j;
+}
+
 /* Reply to @b's requests (or count them suppressed), in
  * order. @attrs: the batch has attribute requests (a constant, so each
- * caller gets a copy of its own: lamp-only batches pay nothing for them). */
+ * caller gets a copy of its own: lamp-only batches pay nothing for them;
+ * they reply in runs: reply_run()). */
 static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker *wk,
                                                             struct tapiq_batch *b, int attrs)
 {
     struct tapiq_rt *rt = wk->rt;
     struct tapiq_handle *hs = NULL;
     uint32_t cell = b->first, hv = 0, happ = 0;
-    for (uint32_t k = 0; k < b->nreqs; k++) {
+    for (uint32_t k = 0; k < b->nreqs;) {
         const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
-        int32_t st = !attrs || e->lamp != TAPIQ_SQE_ATTR ? b->upd[wk->upd_idx[cell]].status
-                                                         : tapiq_battr_reply(wk, b, e->mode);
+        int32_t st;
         if (e->handle != hv) { /* a batch's requests mostly share one handle */
             hv = e->handle;
             hs = tapiq_handle_lookup(rt, hv);
             happ = hs ? hs->happ : 0;
         }
+        if (!attrs && hs && b->nreqs - k >= REPLY_RUN_MIN) {
+            uint32_t n = reply_run(wk, b, k, &cell, hv, happ);
+            if (n) {
+                k += n;
+                continue;
+            }
+        }
+        st = !attrs || e->lamp != TAPIQ_SQE_ATTR ? b->upd[wk->upd_idx[cell]].status
+                                                  : tapiq_battr_reply(wk, b, e->mode);
         if (st != 0)
             wk->c[TAPIQ_W_FAILED]++;
         if (hs)
@@ -224,6 +286,7 @@ static inline __attribute__((always_inline)) void reply_all(struct tapiq_worker 
         else
             suppress(wk, cell, e->id);
         cell = wk->next[cell];
+        k++;
     }
 }
 
