@@ -49,6 +49,7 @@ struct console {
     int connected;
     int subscribed;
     uint64_t next_try_ms;
+    uint64_t resub_ms;   /* a refused subscription is tried again then (0: none) */
     uint64_t seq;
     uint32_t nlamps;
     uint32_t *lamps;
@@ -114,13 +115,21 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
     mosquitto_publish(m, NULL, t, 1, "1", 1, true);
 }
 
+/* A broker may refuse a subscription for a while (a clustered broker
+ * whose cluster is still forming answers SUBACK with a failure code): it is
+ * tried again 250 ms later, for as long as the console stays connected. */
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *granted)
 {
     struct console *c = obj;
     (void)m;
     (void)mid;
-    if (n >= 1 && granted[0] <= 2)
+    if (n >= 1 && granted[0] <= 2) {
         c->subscribed = 1;
+        return;
+    }
+    if (opt.verbose)
+        fprintf(stderr, "console-sim: console %u: subscription refused, trying again\n", c->id);
+    c->resub_ms = now_ms() + 250;
 }
 
 static void on_disconnect(struct mosquitto *m, void *obj, int rc)
@@ -130,6 +139,7 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
     (void)rc;
     c->connected = 0;
     c->subscribed = 0;
+    c->resub_ms = 0; /* on_connect() subscribes again */
     c->next_try_ms = now_ms() + 500;
 }
 
@@ -434,6 +444,12 @@ int main(int argc, char **argv)
                     mosquitto_reconnect_async(c->m);
                 }
                 continue;
+            }
+            if (c->resub_ms && now >= c->resub_ms && c->connected && !c->subscribed) {
+                char t[300];
+                c->resub_ms = 0;
+                topic_of(t, sizeof(t), c->id, "lamps");
+                mosquitto_subscribe(c->m, NULL, t, 1);
             }
             nsub += c->subscribed;
             pfd[n].fd = s;
