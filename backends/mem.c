@@ -42,7 +42,7 @@ struct mem_state {
     struct mem_cfg cfg;
     uint32_t ndev;
     uint32_t lamps;
-    uint32_t *shown; /* ndev * lamps: what each console shows */
+    uint8_t *shown; /* ndev * lamps: what each console shows (a PHONELAMPMODE_* each) */
 };
 
 static void *mem_config_new(void)
@@ -99,7 +99,7 @@ static int mem_start(tapiq_host *host, void *vcfg, uint32_t devices, uint32_t la
     st = tapiq_calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
-    st->shown = tapiq_malloc((size_t)devices * (lamps ? lamps : 1) * sizeof(uint32_t));
+    st->shown = tapiq_malloc((size_t)devices * (lamps ? lamps : 1) * sizeof(*st->shown));
     if (!st->shown) {
         free(st);
         return -ENOMEM;
@@ -154,7 +154,7 @@ static __attribute__((noinline)) void mem_apply_attrs(struct mem_state *st, tapi
 }
 
 /* With latency or failures configured: the general loop. */
-static __attribute__((noinline)) void mem_apply_slow(struct mem_state *st, uint32_t *shown,
+static __attribute__((noinline)) void mem_apply_slow(struct mem_state *st, uint8_t *shown,
                                                      tapiq_batch *batch)
 {
     size_t n;
@@ -170,7 +170,7 @@ static __attribute__((noinline)) void mem_apply_slow(struct mem_state *st, uint3
             u[i].status = -EIO;
             continue;
         }
-        shown[u[i].lamp] = u[i].mode;
+        shown[u[i].lamp] = (uint8_t)u[i].mode;
         u[i].status = 0;
     }
 }
@@ -178,7 +178,7 @@ static __attribute__((noinline)) void mem_apply_slow(struct mem_state *st, uint3
 static void mem_apply_sync(void *vstate, uint32_t device, tapiq_batch *batch)
 {
     struct mem_state *st = vstate;
-    uint32_t *shown = st->shown + (size_t)device * st->lamps;
+    uint8_t *shown = st->shown + (size_t)device * st->lamps;
 
     /* The usual simulation (no latency, no failures): every update shows. */
     if (__builtin_expect((st->cfg.latency_us | st->cfg.fail_ppm) != 0, 0)) {
@@ -187,7 +187,7 @@ static void mem_apply_sync(void *vstate, uint32_t device, tapiq_batch *batch)
         uint32_t n;
         tapiq_update *u = tapiq_batch_updates_inline(batch, &n);
         for (uint32_t i = 0; i < n; i++) {
-            shown[u[i].lamp] = u[i].mode;
+            shown[u[i].lamp] = (uint8_t)u[i].mode;
             u[i].status = 0;
         }
     }
@@ -202,7 +202,7 @@ static int mem_apply_one(void *vstate, uint32_t device, uint32_t lamp, uint32_t 
     struct mem_state *st = vstate;
     if (__builtin_expect((st->cfg.latency_us | st->cfg.fail_ppm) != 0, 0))
         return TAPIQ_APPLY_DECLINE;
-    st->shown[(size_t)device * st->lamps + lamp] = mode;
+    st->shown[(size_t)device * st->lamps + lamp] = (uint8_t)mode;
     return 0;
 }
 

@@ -39,7 +39,7 @@ static size_t line_up(size_t n)
 static size_t arrays_size(uint32_t nlamps)
 {
     size_t l = nlamps ? nlamps : 1;
-    return line_up(l * sizeof(uint32_t)) + line_up(l * sizeof(_Atomic uint32_t)) +
+    return line_up(l * sizeof(uint32_t)) + line_up(l * sizeof(_Atomic uint8_t)) +
            line_up(l * sizeof(tapiq_update)) + line_up(l * sizeof(int32_t)) +
            line_up(TAPIQ_BATCH_ATTRS_MAX * (sizeof(tapiq_attr) + sizeof(uint16_t)));
 }
@@ -106,8 +106,8 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         }
         d->modes = (uint32_t *)p;
         p += line_up(l * sizeof(uint32_t));
-        d->lamp = (_Atomic uint32_t *)p;
-        p += line_up(l * sizeof(_Atomic uint32_t));
+        d->lamp = (_Atomic uint8_t *)p;
+        p += line_up(l * sizeof(_Atomic uint8_t));
         d->upd_arena = (tapiq_update *)p; /* then lamp_pos, the attribute arrays (device.h) */
         d->batch.upd = d->upd_arena;
     }

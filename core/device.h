@@ -108,7 +108,8 @@ struct tapiq_dev {
                                    same and none is a dummy, else 0 (then modes[]) */
     uint8_t own_arrays;         /* lamp arrays allocated apart from the arena */
     uint32_t *modes;            /* supported modes per lamp (immutable) */
-    _Atomic uint32_t *lamp;     /* current mode per lamp */
+    _Atomic uint8_t *lamp;      /* current mode per lamp (every PHONELAMPMODE_* fits a
+                                   byte: 64 lamps are one cache line) */
     _Atomic(struct tapiq_subs *) subs; /* core/handle.c's */
     struct tapiq_dev_ext *ext;  /* other attributes, or NULL (lamps only) */
     tapiq_update *upd_arena;    /* nlamps updates for batches of several; then
@@ -198,13 +199,15 @@ static inline uint32_t tapiq_dev_lamp(struct tapiq_dev *d, uint32_t lamp)
 }
 
 /* The device's worker only: store @mode; returns 1 if the lamp changed. */
+_Static_assert(PHONELAMPMODE_UNKNOWN <= 0xFFu, "a lamp's mode is one byte");
+
 static inline int tapiq_dev_set_lamp_worker(struct tapiq_dev *d, uint32_t lamp, uint32_t mode)
 {
     /* relaxed: only the device's worker writes the lamp. */
     if (atomic_load_explicit(&d->lamp[lamp], memory_order_relaxed) == mode)
         return 0;
     /* release: pairs with the acquire in tapiq_dev_lamp(). */
-    atomic_store_explicit(&d->lamp[lamp], mode, memory_order_release);
+    atomic_store_explicit(&d->lamp[lamp], (uint8_t)mode, memory_order_release);
     return 1;
 }
 
