@@ -72,9 +72,14 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
  * wider than the ring's mask: sq.h). A cell keeps the mark of its last
  * finished position, so the mark a lap left never passes for the next one
  * and no mark is ever cleared. */
+static inline uint8_t fin_mark_at(uint32_t sbits, uint32_t pos_or_id)
+{
+    return (uint8_t)(1u + ((pos_or_id >> sbits) & 1u));
+}
+
 static inline uint8_t fin_mark(const struct tapiq_worker *wk, uint32_t pos_or_id)
 {
-    return (uint8_t)(1u + ((pos_or_id >> wk->sbits) & 1u));
+    return fin_mark_at(wk->sbits, pos_or_id);
 }
 
 /* The request in @cell (id @id) is finished: its reply is out (written,
@@ -239,7 +244,7 @@ static inline __attribute__((always_inline)) uint32_t reply_run(struct tapiq_wor
             st = upd[upd_idx[cell]].status;
             nfail += st != 0;
             tapiq_cq_put(cq, t++, hv, PHONE_REPLY, e->id, (uint32_t)st);
-            fin[cell] = (uint8_t)(1u + ((e->id >> sbits) & 1u)); /* fin_mark() */
+            fin[cell] = fin_mark_at(sbits, e->id);
             cell = next[cell];
         }
     }
@@ -335,27 +340,36 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
 /* complete() of the batch of one lamp request (one console among many
  * gets one update per round): the same steps without the loops, inline in
  * the round's completion loop. In a read-side section. */
-static inline __attribute__((always_inline)) void complete1(struct tapiq_worker *wk,
-                                                            struct tapiq_batch *b)
+/* One lamp request (in @cell, entry @e) of @dev is applied with backend
+ * status @st (0 or -errno): lamp state and PHONE_STATE tokens on success,
+ * then its reply (or suppression). In a read-side section. */
+static inline __attribute__((always_inline)) void lamp_done(struct tapiq_worker *wk,
+                                                            struct tapiq_dev *dev, uint32_t cell,
+                                                            const struct tapiq_sqe *e,
+                                                            uint32_t lamp, uint32_t mode, int32_t st)
 {
     struct tapiq_rt *rt = wk->rt;
-    struct tapiq_dev *dev = tapiq_batch_dev(b);
-    tapiq_update *u = &b->upd[0]; /* &b->one, unless tapiq_worker_fill() made it */
-    uint32_t cell = b->first;
-    const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
     struct tapiq_handle *hs;
-    int32_t st = u->status;
     if (__builtin_expect(st != 0, 0)) {
         st = (int32_t)tapiq_provider_result(st);
         wk->c[TAPIQ_W_FAILED]++;
-    } else if (tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && tapiq_dev_has_subs(dev)) {
-        tapiq_notify_lamp(rt, dev, u->lamp);
+    } else if (tapiq_dev_set_lamp_worker(dev, lamp, mode) && tapiq_dev_has_subs(dev)) {
+        tapiq_notify_lamp(rt, dev, lamp);
     }
     hs = tapiq_handle_lookup(rt, e->handle);
     if (__builtin_expect(hs != NULL, 1))
         reply(wk, hs->happ, cell, e->handle, e->id, st);
     else
         suppress(wk, cell, e->id);
+}
+
+static inline __attribute__((always_inline)) void complete1(struct tapiq_worker *wk,
+                                                            struct tapiq_batch *b)
+{
+    struct tapiq_dev *dev = tapiq_batch_dev(b);
+    tapiq_update *u = &b->upd[0]; /* &b->one, unless tapiq_worker_fill() made it */
+    uint32_t cell = b->first;
+    lamp_done(wk, dev, cell, tapiq_worker_entry(wk, cell), u->lamp, u->mode, u->status);
     batch_done(wk, dev, b);
 }
 
@@ -482,28 +496,18 @@ static inline __attribute__((always_inline)) int run_one(struct tapiq_worker *wk
                                                          int (*one)(void *, uint32_t, uint32_t,
                                                                     uint32_t))
 {
-    struct tapiq_rt *rt = wk->rt;
     uint32_t cell = dev->pend_first;
     const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
-    struct tapiq_handle *hs;
     int st;
     if (__builtin_expect(e->lamp == TAPIQ_SQE_ATTR, 0))
         return 1;
-    st = one(rt->be_state, dev->id, e->lamp, e->mode);
-    if (__builtin_expect(st != 0, 0)) {
-        if (st == TAPIQ_APPLY_DECLINE)
-            return 1;
-        st = (int)tapiq_provider_result(st < 0 ? st : -EIO);
-        wk->c[TAPIQ_W_FAILED]++;
-    } else if (tapiq_dev_set_lamp_worker(dev, e->lamp, e->mode) && tapiq_dev_has_subs(dev)) {
-        tapiq_notify_lamp(rt, dev, e->lamp);
-    }
+    st = one(wk->rt->be_state, dev->id, e->lamp, e->mode);
+    if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
+        return 1;
+    if (__builtin_expect(st > 0, 0))
+        st = -EIO; /* a stray positive status */
     dev->npend = 0;
-    hs = tapiq_handle_lookup(rt, e->handle);
-    if (__builtin_expect(hs != NULL, 1))
-        reply(wk, hs->happ, cell, e->handle, e->id, st);
-    else
-        suppress(wk, cell, e->id);
+    lamp_done(wk, dev, cell, e, e->lamp, e->mode, st);
     return 0;
 }
 

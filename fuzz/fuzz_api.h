@@ -191,6 +191,7 @@ void model_close(struct m_handle *hm);
 void lamp_advance(uint32_t dev, uint32_t lamp);
 void device_progress(int ri);
 uint32_t ring_held(int ring);
+void fa_accepted(LONG rc, int ring, const char *what);
 int attach_row(int helper);
 
 /* fuzz_api_reap.c */

@@ -81,23 +81,7 @@ static void set_lamp_check(uint32_t h, uint32_t lamp, uint32_t mode, LONG rc, in
     }
     FUZZ_CHECK(rc > 0, "phoneSetLamp(%#x, %u, %#x) returned %s, expected a request id", h, lamp,
                mode, fa_err_name(rc));
-    /* Thread-free: nothing issued since the last round was taken or given
-     * back, so a ring that got that many is full (capacity exactly queue,
-     * rounded up). */
-    FUZZ_CHECK(!fa_manual || M.since_step[ring] < M.ring_size,
-               "phoneSetLamp accepted a request with %u requests since the last round in a "
-               "ring of %u",
-               M.since_step[ring], M.ring_size);
-    FUZZ_CHECK((uint32_t)rc <= 0x7FFFFFFFu, "request id %#x", (unsigned)rc);
-    /* Ids come back no sooner than 2^21 positions on (the ring bits of at
-     * most 514 rings): beyond an input, so any not known to be finished
-     * counts as in flight. */
-    for (int i = 0; i < M.nreqs; i++)
-        FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].fin),
-                   "request id %#x equals one still in flight", (unsigned)rc);
-    M.accepted++;
-    if (fa_manual)
-        M.since_step[ring]++;
+    fa_accepted(rc, ring, "phoneSetLamp");
     {
         struct m_req *r = &M.reqs[M.nreqs];
         struct m_lamp *l = &M.lamps[hm->dev][lamp];

@@ -243,3 +243,25 @@ int attach_row(int helper)
         return 0;
     return M.rc.threads >= 2 ? 1 : M_ROW_SHARED;
 }
+
+/* A request accepted with id @rc through @ring (@what: the call): the
+ * ring had room and the id is valid and not in flight; counted. */
+void fa_accepted(LONG rc, int ring, const char *what)
+{
+    /* Thread-free: nothing issued since the last round was taken or given
+     * back, so a ring that got that many is full (capacity exactly queue,
+     * rounded up). */
+    FUZZ_CHECK(!fa_manual || M.since_step[ring] < M.ring_size,
+               "%s accepted a request with %u requests since the last round in a ring of %u",
+               what, M.since_step[ring], M.ring_size);
+    FUZZ_CHECK((uint32_t)rc <= 0x7FFFFFFFu, "request id %#x", (unsigned)rc);
+    /* Ids come back no sooner than 2^21 positions on (the ring bits of at
+     * most 514 rings): beyond an input, so any not known to be finished
+     * counts as in flight. */
+    for (int i = 0; i < M.nreqs; i++)
+        FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].fin),
+                   "request id %#x equals one still in flight", (unsigned)rc);
+    M.accepted++;
+    if (fa_manual)
+        M.since_step[ring]++;
+}

@@ -140,16 +140,7 @@ static LONG attr_call(int kind, uint32_t h, void *p, DWORD size, DWORD a)
 static void attr_accepted(struct m_handle *hm, LONG rc, int ring, int kind, DWORD a)
 {
     struct m_req *r = &M.reqs[M.nreqs];
-    FUZZ_CHECK(!fa_manual || M.since_step[ring] < M.ring_size,
-               "phoneDevSpecific accepted with %u requests since the last round in a ring of %u",
-               M.since_step[ring], M.ring_size);
-    FUZZ_CHECK((uint32_t)rc <= 0x7FFFFFFFu, "request id %#x", (unsigned)rc);
-    for (int i = 0; i < M.nreqs; i++)
-        FUZZ_CHECK(!(M.reqs[i].id == (uint32_t)rc && !M.reqs[i].fin),
-                   "request id %#x equals one still in flight", (unsigned)rc);
-    M.accepted++;
-    if (fa_manual)
-        M.since_step[ring]++;
+    fa_accepted(rc, ring, "an attribute setter");
     if (kind == KIND_HOOKSWITCH)
         M.hook_alt[hm->dev] = a; /* the mode it sets, whenever it is applied */
     else if (kind == KIND_VOLUME)

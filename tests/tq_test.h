@@ -196,6 +196,13 @@ static inline tapiq_stats tq_wait_idle(void)
     TQ_FAIL("in_flight stayed at %" PRIu64 " for 60 s", s.in_flight);
 }
 
+/* The next message of @app into @m, or fail after 10 s. */
+static inline void tq_next_msg(HPHONEAPP app, PHONEMESSAGE *m)
+{
+    LONG r = phoneGetMessage(app, m, 10000);
+    TQ_CHECKF(r == 0, "phoneGetMessage: %#x", (unsigned)r);
+}
+
 /* The completion status carried by a PHONE_REPLY (dwParam2 as LONG). */
 static inline LONG tq_reply_status(const PHONEMESSAGE *m)
 {

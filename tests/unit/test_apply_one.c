@@ -15,14 +15,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sched.h>
-#include <unistd.h>
+#include <string.h>
 
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
 
-#include "check.h"
+#include "tq_test.h"
 
 #define NDEV 8
 #define NLAMP 8
@@ -106,10 +105,7 @@ static HPHONEAPP g_app;
 
 static void next_msg(PHONEMESSAGE *m)
 {
-    LONG r = phoneGetMessage(g_app, m, 10000);
-    if (r != 0)
-        fprintf(stderr, "phoneGetMessage: %#x\n", (unsigned)r);
-    TQ_CHECK(r == 0);
+    tq_next_msg(g_app, m);
 }
 
 /* One request, waited for: its reply's status (and, with @state, the
@@ -247,12 +243,7 @@ int main(void)
 
     /* The backend saw exactly the updates the statistics count: every
      * apply_one() call that did not decline, plus the batches' updates. */
-    for (int i = 0; i < 10000; i++) { /* exact once the worker published them */
-        TQ_CHECK(tapiq_get_stats(&st, sizeof(st)) == 0);
-        if (st.in_flight == 0 && st.replies == st.accepted)
-            break;
-        usleep(1000);
-    }
+    st = tq_wait_idle(); /* exact once the worker published them */
     TQ_CHECK(st.in_flight == 0 && st.replies == st.accepted);
     TQ_CHECK(st.updates_applied ==
              atomic_load(&n_one) - atomic_load(&n_declined) + atomic_load(&n_sync_updates));

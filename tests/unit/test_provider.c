@@ -17,7 +17,7 @@
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
 
-#include "check.h"
+#include "tq_test.h"
 
 #define NDEV 3
 #define NLAMP 4
@@ -146,13 +146,9 @@ static void async_stop(void *st)
 
 static HPHONEAPP g_app;
 
-/* Next message, or fail after 10 s. */
 static void next_msg(PHONEMESSAGE *m)
 {
-    LONG r = phoneGetMessage(g_app, m, 10000);
-    if (r != 0)
-        fprintf(stderr, "phoneGetMessage: %#x\n", (unsigned)r);
-    TQ_CHECK(r == 0);
+    tq_next_msg(g_app, m);
 }
 
 int main(void)
