@@ -7,7 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-TAPIQ_TLS struct tapiq_guard_tls tapiq_guard_me;
+/* ctr 1 (odd) until registered: see struct tapiq_guard_tls. */
+TAPIQ_TLS struct tapiq_guard_tls tapiq_guard_me = {.ctr = 1};
 _Atomic uint32_t tapiq_guard_strong = 1;
 _Atomic uint64_t tapiq_guard_overflow;
 #ifdef TAPIQ_TSAN
@@ -64,6 +65,7 @@ void tapiq_guard_register(void)
         return;
     }
     me->rec = NULL;
+    me->ctr = 1; /* odd for good: every section takes the slow path */
     me->state = 2;
 }
 

@@ -66,11 +66,16 @@ struct tapiq_guard_rec {
     _Atomic uint32_t used;                         /* claimed by a live thread */
 };
 
+/* ctr is even exactly when the thread is registered and outside any
+ * section: odd inside one (nested sections, depth > 0, run only inside the
+ * outermost), and odd (1) while the thread has no record, so one test of
+ * its low bit tells a fast path whether it may enter. */
 struct tapiq_guard_tls {
     struct tapiq_guard_rec *rec; /* NULL: not registered yet (or overflow) */
     uint32_t depth;              /* registered: sections inside the outermost;
                                     overflow: all sections */
-    uint32_t ctr;                /* our copy of rec->ctr: odd inside a section */
+    uint32_t ctr;                /* registered: our copy of rec->ctr, odd inside
+                                    a section; else 1 */
     uint32_t state;              /* 0 new, 1 registered, 2 overflow */
 };
 
@@ -147,6 +152,56 @@ static inline void tapiq_guard_exit(void)
      * acquire load in tapiq_guard_synchronize_blocking() that sees this
      * count, hence before the writer frees. */
     atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_release);
+}
+
+/* A fast path's section, for a function that takes a full path otherwise:
+ * tapiq_guard_fast_ok() says whether the calling thread is registered,
+ * outside any section (a registered thread's nested sections all run while
+ * its count is odd), and needs no fence of its own (membarrier works; under
+ * ThreadSanitizer an exchange stands in for the fence as in
+ * tapiq_guard_light_fence()). Then tapiq_guard_fast_enter() enters with the
+ * two stores of tapiq_guard_enter() and no check, and returns the odd count
+ * that tapiq_guard_fast_exit() takes; tapiq_guard_fast_fence() is the light
+ * fence without the look at tapiq_guard_strong. Nothing in between may
+ * enter or leave a section on this thread. Ordering: as tapiq_guard_enter()
+ * and tapiq_guard_exit(). */
+static inline int tapiq_guard_fast_ok(void)
+{
+#ifdef TAPIQ_TSAN
+    const uint32_t strong = 0;
+#else
+    /* relaxed: as in tapiq_guard_light_fence(). */
+    uint32_t strong = atomic_load_explicit(&tapiq_guard_strong, memory_order_relaxed);
+#endif
+    /* an even count: registered, outside any section (struct tapiq_guard_tls) */
+    return !((tapiq_guard_me.ctr & 1) | strong);
+}
+
+static inline void tapiq_guard_fast_fence(void)
+{
+#ifdef TAPIQ_TSAN
+    atomic_exchange_explicit(&tapiq_guard_fence_word, 0, memory_order_seq_cst);
+#else
+    /* pairs with the membarrier in tapiq_guard_heavy_fence() */
+    atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static inline uint32_t tapiq_guard_fast_enter(void)
+{
+    uint32_t c = tapiq_guard_me.ctr + 1;
+    tapiq_guard_me.ctr = c;
+    /* relaxed + fence: as in tapiq_guard_enter(). */
+    atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_relaxed);
+    tapiq_guard_fast_fence();
+    return c;
+}
+
+static inline void tapiq_guard_fast_exit(uint32_t c)
+{
+    tapiq_guard_me.ctr = c + 1;
+    /* release: as in tapiq_guard_exit(). */
+    atomic_store_explicit(&tapiq_guard_me.rec->ctr, c + 1, memory_order_release);
 }
 
 #endif /* TAPIQ_CORE_GUARD_H */

@@ -30,6 +30,8 @@ void tapiq_handles_attach(struct tapiq_rt *rt)
     rt->free_handles = g_free_handles;
     rt->limbo_handles = g_limbo_handles;
     rt->fresh_handles = 1; /* slot 0 is never used */
+    /* relaxed: the runtime is not published yet. */
+    atomic_store_explicit(&rt->handles[0].hval, TAPIQ_HANDLE_SLOT0, memory_order_relaxed);
     rt->nfree_handles = 0;
     rt->nlimbo_handles = 0;
 }

@@ -46,6 +46,8 @@
 
 #define TAPIQ_HANDLE_BITS 16
 #define TAPIQ_MAX_HANDLES (1u << TAPIQ_HANDLE_BITS) /* slot 0 unused */
+/* The hval of the unused slot 0: names slot 1, so no lookup matches it. */
+#define TAPIQ_HANDLE_SLOT0 1u
 #define TAPIQ_TOKENS_CLOSED 0x80000000u
 #define TAPIQ_ALL_PHONESTATES 0x00FFFFFFu
 /* The non-lamp states a notification is posted for, one token each: the
@@ -118,11 +120,9 @@ _Static_assert(offsetof(struct tapiq_handle, cbinst) + sizeof(DWORD_PTR) <= TAPI
  * fields written before it are visible. */
 static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint32_t h)
 {
-    uint32_t idx = h & (TAPIQ_MAX_HANDLES - 1);
-    struct tapiq_handle *hs;
-    if (idx == 0 || h == 0)
-        return NULL;
-    hs = &rt->handles[idx];
+    /* No test of 0: the unused slot 0 holds TAPIQ_HANDLE_SLOT0, which no
+     * value that names slot 0 (0 included) equals. */
+    struct tapiq_handle *hs = &rt->handles[h & (TAPIQ_MAX_HANDLES - 1)];
     return atomic_load_explicit(&hs->hval, memory_order_acquire) == h ? hs : NULL;
 }
 

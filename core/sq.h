@@ -102,6 +102,33 @@ static inline int tapiq_sq_push_spsc(struct tapiq_sq *q, const struct tapiq_sqe 
     return 0;
 }
 
+/* tapiq_sq_push_spsc() for a fast path: returns the request id of the
+ * position taken (never 0), or 0 when the ring is full. */
+static inline uint32_t tapiq_sq_push_spsc_id(struct tapiq_sq *q, uint32_t handle, uint32_t dev,
+                                             uint32_t lamp, uint32_t mode)
+{
+    /* relaxed: our own tail. */
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed), id;
+    if (__builtin_expect(t - q->head_cache > q->mask, 0)) {
+        /* acquire: as in tapiq_sq_push_spsc(). */
+        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+        if (t - q->head_cache > q->mask)
+            return 0;
+    }
+    id = tapiq_sq_id(q, t);
+    {
+        struct tapiq_sqe *d = &q->e[t & q->mask];
+        d->handle = handle;
+        d->dev = dev;
+        d->lamp = (uint16_t)lamp;
+        d->mode = (uint16_t)mode;
+        d->id = id;
+    }
+    /* release: publishes the entry; pairs with the acquire in tapiq_sq_avail(). */
+    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+    return id;
+}
+
 /* tapiq_sq_push_mpsc - append @e; any number of producers; lock-free.
  * Ordering as push_spsc. Returns 0 with *pos, or -EAGAIN when full. */
 int tapiq_sq_push_mpsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *pos);

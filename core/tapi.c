@@ -110,23 +110,20 @@ out:
     return rc;
 }
 
-/* The common case in one pass: an owner handle, a console whose lamps all
- * support the same modes, a valid lamp and mode, connected, the calling
- * thread holding a pool slot with room in its ring. Anything else (errors
- * included) goes to set_lamp_full(), which decides the same way. */
-static __attribute__((noinline)) LONG set_lamp_leave_full(HPHONE hPhone, DWORD dwButtonLampID,
-                                                          DWORD dwLampMode)
-{
-    tapiq_guard_exit();
-    return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
-}
-
-static __attribute__((noinline)) LONG wake_leave(struct tapiq_worker *wk, LONG rc)
+/* The fast path's section ends after a wake-up of the device's worker. */
+static __attribute__((noinline)) LONG wake_fast_exit(struct tapiq_worker *wk, uint32_t c,
+                                                     LONG rc)
 {
     tapiq_worker_wake(wk);
-    return tapiq_leave(rc);
+    tapiq_guard_fast_exit(c);
+    return rc;
 }
 
+/* The common case in one pass: an owner handle, a console whose lamps all
+ * support the same modes, a valid lamp and mode, connected, the calling
+ * thread holding a pool slot with room in its ring, in a fast path's
+ * section (core/guard.h). Anything else (errors included) goes to
+ * set_lamp_full(), which decides the same way. */
 TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMode)
 {
     struct tapiq_issuer *t = &tapiq_issuer_me;
@@ -134,12 +131,12 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     struct tapiq_handle *hs;
     struct tapiq_dev *dev;
     struct tapiq_sq *q;
-    struct tapiq_sqe e;
-    uint32_t pos;
+    struct tapiq_worker *wk;
+    uint32_t id, c;
 
-    if (__builtin_expect(!tapiq_guard_plain(), 0))
+    if (__builtin_expect(!tapiq_guard_fast_ok(), 0))
         return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
-    tapiq_guard_enter();
+    c = tapiq_guard_fast_enter();
     rt = tapiq_rt_current();
     if (__builtin_expect(!rt || t->epoch != rt->epoch, 0))
         goto slow;
@@ -153,18 +150,19 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
                          0))
         goto slow;
     q = &t->row[dev->worker];
-    e.handle = hPhone;
-    e.dev = hs->dev;
-    e.lamp = (uint16_t)dwButtonLampID;
-    e.mode = (uint16_t)dwLampMode;
-    if (__builtin_expect(q->mpsc || tapiq_sq_push_spsc(q, &e, &pos) != 0, 0))
+    if (__builtin_expect(q->mpsc, 0))
         goto slow;
-    pos = tapiq_sq_id(q, pos); /* before leaving: q is the runtime's memory */
-    if (tapiq_worker_must_wake(&rt->workers[dev->worker]))
-        return wake_leave(&rt->workers[dev->worker], (LONG)pos);
-    return tapiq_leave((LONG)pos);
+    id = tapiq_sq_push_spsc_id(q, hPhone, hs->dev, dwButtonLampID, dwLampMode);
+    if (__builtin_expect(id == 0, 0))
+        goto slow;
+    wk = &rt->workers[dev->worker];
+    if (tapiq_worker_must_wake_fast(wk))
+        return wake_fast_exit(wk, c, (LONG)id);
+    tapiq_guard_fast_exit(c);
+    return (LONG)id;
 slow:
-    return set_lamp_leave_full(hPhone, dwButtonLampID, dwLampMode);
+    tapiq_guard_fast_exit(c);
+    return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
 }
 
 /* ------------------------------------------------------------ phoneGetLamp */
@@ -243,14 +241,14 @@ static __attribute__((noinline)) LONG get_message_full(HPHONEAPP hPhoneApp,
 
 /* Leave the fast path's section (counting a reply it dropped: @late), then
  * the full path. */
-static __attribute__((noinline)) LONG get_message_leave_full(struct tapiq_rt *rt,
+static __attribute__((noinline)) LONG get_message_leave_full(struct tapiq_rt *rt, uint32_t c,
                                                              HPHONEAPP hPhoneApp,
                                                              LPPHONEMESSAGE lpMessage,
                                                              DWORD dwTimeout, int late)
 {
     if (late)
         tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1); /* handle closed */
-    tapiq_guard_exit();
+    tapiq_guard_fast_exit(c);
     return get_message_full(hPhoneApp, lpMessage, dwTimeout);
 }
 
@@ -258,17 +256,21 @@ TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DW
 {
     struct tapiq_rt *rt;
     struct tapiq_app *app;
+    uint32_t c;
     int r = 0;
 
-    /* The common case first: a reply waiting for a polled application. */
-    if (__builtin_expect(!tapiq_guard_plain(), 0))
+    /* The common case first: a reply waiting for a polled application, in
+     * a fast path's section (core/guard.h). */
+    if (__builtin_expect(!tapiq_guard_fast_ok(), 0))
         return get_message_full(hPhoneApp, lpMessage, dwTimeout);
-    tapiq_guard_enter();
+    c = tapiq_guard_fast_enter();
     rt = tapiq_rt_current();
     app = rt ? tapiq_app_lookup(rt, hPhoneApp) : NULL;
-    if (__builtin_expect(app && lpMessage && (r = tapiq_app_take_one(rt, app, lpMessage)) > 0, 1))
-        return tapiq_leave(0);
-    return get_message_leave_full(rt, hPhoneApp, lpMessage, dwTimeout, r < 0);
+    if (__builtin_expect(app && lpMessage && (r = tapiq_app_take_one(rt, app, lpMessage)) > 0, 1)) {
+        tapiq_guard_fast_exit(c);
+        return 0;
+    }
+    return get_message_leave_full(rt, c, hPhoneApp, lpMessage, dwTimeout, r < 0);
 }
 
 TAPIQ_API LONG tapiq_get_messages(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessages, DWORD dwMax,

@@ -30,30 +30,6 @@ static inline LONG tapiq_enter_handle(HPHONE h, struct tapiq_rt **rtp,
     return *hsp ? 0 : (LONG)PHONEERR_INVALPHONEHANDLE;
 }
 
-/* Fast paths keep no value across a call (so they save no registers): a
- * thread that is not plainly outside any section takes the full path
- * (tapiq_guard_enter() then sees the same words and drops its rare branch),
- * and tapiq_leave() returns through a tail call when the section is nested. */
-static inline int tapiq_guard_plain(void)
-{
-    return !((tapiq_guard_me.ctr & 1) | (tapiq_guard_me.rec == NULL) |
-             (tapiq_guard_me.depth != 0));
-}
-
-static __attribute__((noinline, unused)) LONG tapiq_leave_nested(LONG rc)
-{
-    tapiq_guard_exit();
-    return rc;
-}
-
-static inline LONG tapiq_leave(LONG rc)
-{
-    if (__builtin_expect(tapiq_guard_me.depth != 0, 0))
-        return tapiq_leave_nested(rc);
-    tapiq_guard_exit();
-    return rc;
-}
-
 /* The head of TAPI's variable-size structures: dwTotalSize, dwNeededSize,
  * dwUsedSize. A caller's structure too small for the fixed part still gets
  * dwNeededSize when it holds this head. */

@@ -16,6 +16,7 @@
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
 #define NO_CELL UINT32_MAX
 #define REPLY_RUN_MIN 4u  /* batches of fewer requests reply one by one */
+#define RUN_FEW_MAX 4u    /* devices with more requests go as batches (apply_one) */
 
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
@@ -486,6 +487,26 @@ static void release(struct tapiq_worker *wk)
     }
 }
 
+/* A device with up to RUN_FEW_MAX pending requests, all lamp updates on
+ * distinct lamps (nothing to coalesce): run_few() can take it without a
+ * batch. Reads the worker's own entries only. */
+static inline int few_distinct(const struct tapiq_worker *wk, const struct tapiq_dev *dev)
+{
+    uint16_t lamp[RUN_FEW_MAX];
+    uint32_t cell = dev->pend_first, n = dev->npend;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
+        if (e->lamp == TAPIQ_SQE_ATTR)
+            return 0;
+        for (uint32_t j = 0; j < i; j++)
+            if (lamp[j] == e->lamp)
+                return 0;
+        lamp[i] = e->lamp;
+        cell = wk->next[cell];
+    }
+    return 1;
+}
+
 /* A device whose one pending request is a lamp update, applied through the
  * backend's apply_one() without a batch: lamp state, PHONE_STATE tokens,
  * the reply, in one pass (complete1() without the batch). Returns 0, or 1
@@ -511,12 +532,42 @@ static inline __attribute__((always_inline)) int run_one(struct tapiq_worker *wk
     return 0;
 }
 
-/* A round: the rings drained onto the devices; devices with several
- * requests (or whose last run_one() declined) go to the backend as batches,
- * outside any read-side section (apply() may sleep); then, in one section,
- * the held replies, the devices with one request through apply_one(), the
- * completed batches, and one publish. A device whose run_one() declined
- * stays listed (queued 2) and goes as a batch in the next round. */
+/* run_one() for a device with 2 to RUN_FEW_MAX pending lamp updates on
+ * distinct lamps (few_distinct()): each applied in order through
+ * apply_one(), then its lamp state, PHONE_STATE tokens and reply. Returns
+ * how many were applied; when the backend declined one, that one and those
+ * after it stay pending, in order (the device's next run is a batch). Not
+ * inline: one call per device, the single-request path keeps its
+ * registers. In a read-side section. */
+static __attribute__((noinline)) uint32_t run_few(struct tapiq_worker *wk, struct tapiq_dev *dev,
+                                                  int (*one)(void *, uint32_t, uint32_t,
+                                                             uint32_t))
+{
+    uint32_t cell = dev->pend_first, n = dev->npend, k;
+    for (k = 0; k < n; k++) {
+        const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
+        uint32_t next = wk->next[cell];
+        int st = one(wk->rt->be_state, dev->id, e->lamp, e->mode);
+        if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
+            break;
+        if (__builtin_expect(st > 0, 0))
+            st = -EIO; /* a stray positive status */
+        lamp_done(wk, dev, cell, e, e->lamp, e->mode, st);
+        cell = next;
+    }
+    dev->npend = n - k;
+    dev->pend_first = cell; /* pend_last stays: the last one, if any is left */
+    return k;
+}
+
+/* A round: the rings drained onto the devices; devices with more than
+ * RUN_FEW_MAX requests, or with requests to coalesce or an attribute
+ * request among several (or whose last run_few() declined), go to the
+ * backend as batches, outside any read-side section (apply() may sleep);
+ * then, in one section, the held replies, the other devices through
+ * apply_one() (run_few()), the completed batches, and one publish. A device
+ * whose run_few() declined keeps what is left listed (queued 2): a batch in
+ * the next round. */
 uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
 {
     struct tapiq_rt *rt = wk->rt;
@@ -539,8 +590,9 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
                 dev->queued = 0;           /* listed again when its batch is back */
             continue;
         }
-        if (one && dev->npend == 1 && dev->queued == 1) {
-            wk->single[nsingle++] = dev; /* stays queued until run_one() */
+        if (one && dev->queued == 1 &&
+            (dev->npend == 1 || (dev->npend <= RUN_FEW_MAX && few_distinct(wk, dev)))) {
+            wk->single[nsingle++] = dev; /* stays queued until run_few() */
             continue;
         }
         dev->queued = 0;
@@ -559,22 +611,32 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
                  : NULL;
     held = wk->held_tail - wk->held_head;
     if (nsingle || wk->local_done || remote || held) {
-        uint32_t nones = 0;
+        uint32_t ndone = 0, nfew = 0;
         tapiq_guard_enter();
         if (held)
             retry_held(wk); /* first: they are older */
         for (uint32_t i = 0; i < nsingle; i++) {
             struct tapiq_dev *dev = wk->single[i];
-            if (run_one(wk, dev, one) == 0) {
+            if (__builtin_expect(dev->npend != 1, 0)) {
+                nfew += run_few(wk, dev, one) - 1; /* less the one counted below */
+                if (dev->npend == 0) {
+                    dev->queued = 0;
+                    ndone++;
+                    continue;
+                }
+                nfew++; /* none of it counted below */
+            } else if (run_one(wk, dev, one) == 0) {
                 dev->queued = 0;
-                nones++;
-            } else {
-                dev->queued = 2; /* a batch, next round */
-                wk->touched[wk->ntouched++] = dev;
+                ndone++;
+                continue;
             }
+            dev->queued = 2; /* the rest as a batch, next round */
+            wk->touched[wk->ntouched++] = dev;
         }
-        wk->c[TAPIQ_W_BATCHES] += nones;
-        wk->c[TAPIQ_W_APPLIED] += nones;
+        /* a device done counts one batch and one update, its other
+         * updates are in nfew */
+        wk->c[TAPIQ_W_BATCHES] += ndone;
+        wk->c[TAPIQ_W_APPLIED] += ndone + nfew;
         while (wk->local_done) {
             struct tapiq_batch *b = wk->local_done;
             wk->local_done = b->next_done;

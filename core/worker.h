@@ -16,10 +16,11 @@
  * when every drained request is finished, the positions are released by
  * count, without reading the marks. A batch of one lamp request (the common
  * case with many consoles) completes by a path without the batch loops
- * (complete1); with a backend that has apply_one(), such a device needs no
- * batch at all: run_one() applies the update, sets the lamp state, posts
- * PHONE_STATE and writes the reply in one pass (after the round's batches
- * went out, in the round's one read-side section; a device whose
+ * (complete1); with a backend that has apply_one(), a device with up to 4
+ * lamp requests on distinct lamps (nothing to coalesce) needs no batch at
+ * all: run_few() applies each update, sets the lamp state, posts
+ * PHONE_STATE and writes the reply in one pass per request (after the
+ * round's batches went out, in the round's one read-side section; what
  * apply_one() declined goes as a batch in the next round).
  *
  * Worker w owns the devices with id % workers == w and the column w of the
@@ -128,7 +129,7 @@ struct tapiq_worker {
     uint32_t *next;    /* per cell: next request of the same device */
     struct tapiq_dev **touched; /* devices with pending requests and no batch out */
     uint32_t ntouched, maxtouched;
-    struct tapiq_dev **single; /* a round's devices for run_one() (maxtouched) */
+    struct tapiq_dev **single; /* a round's devices for run_few() (maxtouched) */
     struct tapiq_batch *local_done; /* completed inside apply() this round */
     struct tapiq_held *held; /* replies waiting for room, FIFO */
     uint32_t held_head, held_tail, held_mask;
@@ -200,6 +201,16 @@ static inline void tapiq_worker_kick(struct tapiq_worker *wk)
 static inline int tapiq_worker_must_wake(struct tapiq_worker *wk)
 {
     tapiq_guard_light_fence();
+    /* relaxed: ordered by the fence pair above. */
+    return __builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed) != 0, 0);
+}
+
+/* tapiq_worker_must_wake() in a fast path's section (core/guard.h): the
+ * light fence without its look at tapiq_guard_strong, which
+ * tapiq_guard_fast_ok() saw 0. Same ordering. */
+static inline int tapiq_worker_must_wake_fast(struct tapiq_worker *wk)
+{
+    tapiq_guard_fast_fence();
     /* relaxed: ordered by the fence pair above. */
     return __builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed) != 0, 0);
 }

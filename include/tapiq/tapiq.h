@@ -213,13 +213,16 @@ typedef struct tapiq_backend_ops {
      * of the two is required). Same threads and rules as apply(); it saves
      * the completion's hand-over (about 20 instructions per batch). */
     void (*apply_sync)(void *state, uint32_t device, tapiq_batch *batch);
-    /* Optional (NULL: none): a batch that would hold one lamp update and
-     * nothing else (one lamp request for a console in a worker's round: the
-     * usual case with many consoles), applied before returning, without a
-     * batch. Returns the update's status (0 or -errno, as in a batch; any
-     * other positive value counts as -EIO), or TAPIQ_APPLY_DECLINE: the
+    /* Optional (NULL: none): one lamp update applied before returning,
+     * without a batch: for a console whose requests in a worker's round are
+     * lamp updates on distinct lamps, at most 4 of them (nothing to
+     * coalesce; one request per console and round is the usual case with
+     * many consoles), called once per update, in issue order. Returns the
+     * update's status (0 or -errno, as in a batch; any other positive
+     * value counts as -EIO), or TAPIQ_APPLY_DECLINE: the
      * backend cannot do it now (nothing applied), and the core hands the
-     * same update over as a batch through apply_sync() or apply().
+     * same update, with the console's updates after it, over as a batch
+     * through apply_sync() or apply() (in the worker's next round).
      * Called from tapiq's worker threads inside the core's read-side
      * section (a phoneClose waits for it to return): it must not block,
      * wait or sleep (decline instead), nor call back into tapiq. It saves

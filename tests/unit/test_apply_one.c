@@ -8,7 +8,11 @@
  * PHONE_STATE before the reply of a changed lamp, the backend's count of
  * updates equal to the statistics' updates_applied, and, with 4 threads on
  * their own consoles at once, every reply exactly once and each lamp at the
- * mode of its last request. */
+ * mode of its last request. Then, with the worker stepped by hand, several
+ * requests of one console in one round: up to 4 on distinct lamps go
+ * through apply_one() one by one, in order (a decline hands that update and
+ * those after it over as one batch in the next round); 5, a lamp twice (to
+ * coalesce) or an attribute request among them make a batch. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +25,7 @@
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
 
+#include "core/runtime.h"
 #include "tq_test.h"
 
 #define NDEV 8
@@ -36,6 +41,10 @@
 
 static _Atomic uint32_t shown[NDEV][NLAMP]; /* the backend's own view */
 static _Atomic uint64_t n_one, n_one_applied, n_sync_updates, n_sync_batches, n_declined;
+/* The last batch apply_sync() saw, recorded in the stepped part only (the
+ * steps run on the test's one thread). */
+static _Atomic int recording;
+static uint32_t last_dev, last_n, last_lamp[NLAMP + 1];
 
 static int one_start(tapiq_host *host, void *cfg, uint32_t devices, uint32_t lamps, void **out,
                      char *err, size_t errlen)
@@ -74,6 +83,12 @@ static void one_apply_sync(void *st, uint32_t device, tapiq_batch *b)
     tapiq_update *u = tapiq_batch_updates(b, &n);
     TQ_CHECK(st == &shown && device < NDEV);
     atomic_fetch_add(&n_sync_batches, 1);
+    if (atomic_load(&recording)) {
+        last_dev = device;
+        last_n = (uint32_t)n;
+        for (size_t i = 0; i < n && i <= NLAMP; i++)
+            last_lamp[i] = u[i].lamp;
+    }
     for (size_t i = 0; i < n; i++) {
         /* the sync path applies whatever apply_one() would have refused */
         atomic_store(&shown[device][u[i].lamp], u[i].mode);
@@ -151,6 +166,147 @@ static void *issue(void *p)
         a->last[k][lamp] = mode;
     }
     return NULL;
+}
+
+/* The replies of @n requests @id (in issue order), with statuses @want. */
+static void expect_replies(const LONG *id, const DWORD *want, int n)
+{
+    PHONEMESSAGE m;
+    for (int i = 0; i < n; i++) {
+        TQ_CHECK(phoneGetMessage(g_app, &m, 0) == 0);
+        TQ_CHECKF(m.dwMessageID == PHONE_REPLY && m.dwParam1 == (DWORD)id[i] &&
+                      m.dwParam2 == want[i],
+                  "reply %d: message %lu for %lu status %#lx", i, (unsigned long)m.dwMessageID,
+                  (unsigned long)m.dwParam1, (unsigned long)m.dwParam2);
+    }
+    TQ_CHECK(phoneGetMessage(g_app, &m, 0) == (LONG)PHONEERR_OPERATIONFAILED);
+}
+
+/* Several requests of one console in one round, the worker stepped by hand
+ * (tapiq_rt_manual): which go through apply_one(), which as a batch. */
+static void stepped(void)
+{
+    DWORD ndev, ver = TAPI_CURRENT_VERSION, mode;
+    PHONEINITIALIZEEXPARAMS p;
+    HPHONE h[NDEV];
+    PHONEMESSAGE m;
+    LONG id[6];
+    uint64_t ones, batches, upd;
+    tapiq_stats st;
+
+    for (int d = 0; d < NDEV; d++)
+        for (int l = 0; l < NLAMP; l++)
+            atomic_store(&shown[d][l], 0);
+    tapiq_rt_manual = 1;
+    atomic_store(&recording, 1);
+    memset(&p, 0, sizeof(p));
+    p.dwTotalSize = sizeof(p);
+    TQ_CHECK(phoneInitializeEx(&g_app, NULL, NULL, "apply-one-stepped", &ndev, &ver, &p) == 0);
+    for (DWORD d = 0; d < NDEV; d++)
+        TQ_CHECK(phoneOpen(g_app, d, &h[d], ver, 0, 0, PHONEPRIVILEGE_OWNER) == 0);
+
+    /* 4 on distinct lamps, one failing: apply_one() for each, in order;
+     * PHONE_STATE for each changed lamp before the replies. */
+    TQ_CHECK(phoneSetStatusMessages(h[0], PHONESTATE_LAMP, 0, 0) == 0);
+    ones = atomic_load(&n_one);
+    batches = atomic_load(&n_sync_batches);
+    id[0] = phoneSetLamp(h[0], 4, PHONELAMPMODE_STEADY);
+    id[1] = phoneSetLamp(h[0], LAMP_FAIL, PHONELAMPMODE_WINK);
+    id[2] = phoneSetLamp(h[0], 0, PHONELAMPMODE_FLASH);
+    id[3] = phoneSetLamp(h[0], 5, PHONELAMPMODE_WINK);
+    TQ_CHECK(id[0] > 0 && id[1] > 0 && id[2] > 0 && id[3] > 0);
+    TQ_CHECK(tapiq_rt_step(0) > 0);
+    TQ_CHECK(atomic_load(&n_one) == ones + 4 && atomic_load(&n_sync_batches) == batches);
+    {
+        static const DWORD lamps[3] = {4, 0, 5};
+        for (int i = 0; i < 3; i++) {
+            TQ_CHECK(phoneGetMessage(g_app, &m, 0) == 0);
+            TQ_CHECK(m.dwMessageID == PHONE_STATE && m.dwParam1 == PHONESTATE_LAMP &&
+                     m.dwParam2 == lamps[i]);
+        }
+        static const DWORD want[4] = {0, PHONEERR_OPERATIONFAILED, 0, 0};
+        expect_replies(id, want, 4);
+    }
+    TQ_CHECK(phoneGetLamp(h[0], 4, &mode) == 0 && mode == PHONELAMPMODE_STEADY);
+    TQ_CHECK(phoneGetLamp(h[0], LAMP_FAIL, &mode) == 0 && mode == PHONELAMPMODE_OFF);
+    TQ_CHECK(phoneGetLamp(h[0], 5, &mode) == 0 && mode == PHONELAMPMODE_WINK);
+    TQ_CHECK(atomic_load(&shown[0][0]) == PHONELAMPMODE_FLASH);
+    TQ_CHECK(phoneSetStatusMessages(h[0], 0, 0, 0) == 0);
+
+    /* A decline in the middle: the update before it is applied, it and the
+     * one after go as one batch in the next round; replies in order. */
+    ones = atomic_load(&n_one);
+    batches = atomic_load(&n_sync_batches);
+    id[0] = phoneSetLamp(h[1], 6, PHONELAMPMODE_STEADY);
+    id[1] = phoneSetLamp(h[1], LAMP_DECLINE, PHONELAMPMODE_FLASH);
+    id[2] = phoneSetLamp(h[1], 7, PHONELAMPMODE_WINK);
+    TQ_CHECK(id[0] > 0 && id[1] > 0 && id[2] > 0);
+    TQ_CHECK(tapiq_rt_step(0) > 0);
+    TQ_CHECK(atomic_load(&n_one) == ones + 2 && atomic_load(&n_sync_batches) == batches);
+    TQ_CHECK(atomic_load(&shown[1][6]) == PHONELAMPMODE_STEADY);
+    TQ_CHECK(atomic_load(&shown[1][7]) == 0);
+    TQ_CHECK(tapiq_rt_step(0) > 0);
+    TQ_CHECK(atomic_load(&n_one) == ones + 2 && atomic_load(&n_sync_batches) == batches + 1);
+    TQ_CHECK(last_dev == 1 && last_n == 2 && last_lamp[0] == LAMP_DECLINE && last_lamp[1] == 7);
+    {
+        static const DWORD want[3] = {0, 0, 0};
+        expect_replies(id, want, 3);
+    }
+    TQ_CHECK(phoneGetLamp(h[1], LAMP_DECLINE, &mode) == 0 && mode == PHONELAMPMODE_FLASH);
+    TQ_CHECK(phoneGetLamp(h[1], 7, &mode) == 0 && mode == PHONELAMPMODE_WINK);
+
+    /* The same lamp twice: coalesced in a batch (the backend sees the last). */
+    ones = atomic_load(&n_one);
+    batches = atomic_load(&n_sync_batches);
+    upd = atomic_load(&n_sync_updates);
+    id[0] = phoneSetLamp(h[2], 0, PHONELAMPMODE_STEADY);
+    id[1] = phoneSetLamp(h[2], 4, PHONELAMPMODE_STEADY);
+    id[2] = phoneSetLamp(h[2], 0, PHONELAMPMODE_WINK);
+    TQ_CHECK(tapiq_rt_step(0) > 0);
+    TQ_CHECK(atomic_load(&n_one) == ones && atomic_load(&n_sync_batches) == batches + 1 &&
+             atomic_load(&n_sync_updates) == upd + 2);
+    TQ_CHECK(last_dev == 2 && last_n == 2);
+    TQ_CHECK(atomic_load(&shown[2][0]) == PHONELAMPMODE_WINK);
+    {
+        static const DWORD want[3] = {0, 0, 0};
+        expect_replies(id, want, 3);
+    }
+
+    /* An attribute request among lamp requests: a batch. */
+    ones = atomic_load(&n_one);
+    batches = atomic_load(&n_sync_batches);
+    {
+        static const char bytes[4] = "dev";
+        static const DWORD want[3] = {0, 0, 0};
+        id[0] = phoneSetLamp(h[3], 0, PHONELAMPMODE_STEADY);
+        id[1] = phoneDevSpecific(h[3], (LPVOID)bytes, sizeof(bytes));
+        id[2] = phoneSetLamp(h[3], 4, PHONELAMPMODE_STEADY);
+        TQ_CHECK(id[0] > 0 && id[1] > 0 && id[2] > 0);
+        TQ_CHECK(tapiq_rt_step(0) > 0);
+        TQ_CHECK(atomic_load(&n_one) == ones && atomic_load(&n_sync_batches) == batches + 1);
+        TQ_CHECK(last_dev == 3 && last_n == 2);
+        expect_replies(id, want, 3);
+    }
+
+    /* 5 distinct lamps: more than run through apply_one(), a batch. */
+    ones = atomic_load(&n_one);
+    batches = atomic_load(&n_sync_batches);
+    {
+        static const DWORD lamps[5] = {0, 4, 5, 6, 7};
+        static const DWORD want[5] = {0, 0, 0, 0, 0};
+        for (int i = 0; i < 5; i++)
+            TQ_CHECK((id[i] = phoneSetLamp(h[4], lamps[i], PHONELAMPMODE_FLUTTER)) > 0);
+        TQ_CHECK(tapiq_rt_step(0) > 0);
+        TQ_CHECK(atomic_load(&n_one) == ones && atomic_load(&n_sync_batches) == batches + 1);
+        TQ_CHECK(last_dev == 4 && last_n == 5);
+        expect_replies(id, want, 5);
+    }
+
+    TQ_CHECK(tapiq_rt_step(0) == 0); /* nothing left */
+    TQ_CHECK(tapiq_get_stats(&st, sizeof(st)) == 0);
+    TQ_CHECK(st.in_flight == 0 && st.replies == st.accepted);
+    TQ_CHECK(phoneShutdown(g_app) == 0);
+    tapiq_rt_manual = 0;
 }
 
 int main(void)
@@ -249,5 +405,7 @@ int main(void)
              atomic_load(&n_one) - atomic_load(&n_declined) + atomic_load(&n_sync_updates));
     TQ_CHECK(st.updates_failed == 2);
     TQ_CHECK(phoneShutdown(g_app) == 0);
+
+    stepped();
     return 0;
 }
