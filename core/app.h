@@ -128,8 +128,8 @@ static inline void tapiq_app_msg(PHONEMESSAGE *out, const struct tapiq_handle *h
 static inline int tapiq_app_deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint32_t hv, uint32_t msg,
                           uint32_t p1, uint32_t p2)
 {
-    struct tapiq_handle *hs = tapiq_handle_lookup(rt, hv);
-    if (!hs)
+    struct tapiq_handle *hs = tapiq_handle_slot(rt, hv);
+    if (!tapiq_handle_is(hs, hv))
         return 0;
     tapiq_app_msg(out, hs, hv, msg, p1, p2);
     return 1;

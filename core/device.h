@@ -121,8 +121,7 @@ struct tapiq_dev {
     /* The worker's alone, one line: what a request costs the worker. */
     alignas(TAPIQ_CACHELINE) uint32_t pend_first;
     uint32_t pend_last, npend;
-    uint8_t queued;             /* listed in the worker's touched list (2: and its
-                                   next run is a batch: core/worker.c) */
+    uint8_t queued;             /* listed in the worker's touched list */
     uint8_t busy;               /* a batch is at the backend */
     uint16_t lp_gen;            /* lamp_pos stamp of the last batch (core/worker.c) */
     struct tapiq_batch batch;

@@ -160,9 +160,10 @@ static inline void tapiq_guard_exit(void)
  * its count is odd), and needs no fence of its own (membarrier works; under
  * ThreadSanitizer an exchange stands in for the fence as in
  * tapiq_guard_light_fence()). Then tapiq_guard_fast_enter() enters with the
- * two stores of tapiq_guard_enter() and no check, and returns the odd count
- * that tapiq_guard_fast_exit() takes; tapiq_guard_fast_fence() is the light
- * fence without the look at tapiq_guard_strong. Nothing in between may
+ * two stores of tapiq_guard_enter() and no check, tapiq_guard_fast_exit()
+ * leaves with the two of tapiq_guard_exit() and no check;
+ * tapiq_guard_fast_fence() is the light fence without the look at
+ * tapiq_guard_strong. Nothing in between may
  * enter or leave a section on this thread. Ordering: as tapiq_guard_enter()
  * and tapiq_guard_exit(). */
 static inline int tapiq_guard_fast_ok(void)
@@ -187,21 +188,21 @@ static inline void tapiq_guard_fast_fence(void)
 #endif
 }
 
-static inline uint32_t tapiq_guard_fast_enter(void)
+static inline void tapiq_guard_fast_enter(void)
 {
     uint32_t c = tapiq_guard_me.ctr + 1;
     tapiq_guard_me.ctr = c;
     /* relaxed + fence: as in tapiq_guard_enter(). */
     atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_relaxed);
     tapiq_guard_fast_fence();
-    return c;
 }
 
-static inline void tapiq_guard_fast_exit(uint32_t c)
+static inline void tapiq_guard_fast_exit(void)
 {
-    tapiq_guard_me.ctr = c + 1;
+    uint32_t c = tapiq_guard_me.ctr + 1;
+    tapiq_guard_me.ctr = c;
     /* release: as in tapiq_guard_exit(). */
-    atomic_store_explicit(&tapiq_guard_me.rec->ctr, c + 1, memory_order_release);
+    atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_release);
 }
 
 #endif /* TAPIQ_CORE_GUARD_H */

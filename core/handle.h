@@ -126,6 +126,19 @@ static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint
     return atomic_load_explicit(&hs->hval, memory_order_acquire) == h ? hs : NULL;
 }
 
+/* tapiq_handle_lookup() in two steps, for fast paths that test the result
+ * once: the slot @h names, then whether @h is open in it (same ordering). */
+static inline struct tapiq_handle *tapiq_handle_slot(struct tapiq_rt *rt, uint32_t h)
+{
+    return &rt->handles[h & (TAPIQ_MAX_HANDLES - 1)];
+}
+
+static inline int tapiq_handle_is(const struct tapiq_handle *hs, uint32_t h)
+{
+    /* acquire: as in tapiq_handle_lookup(). */
+    return atomic_load_explicit(&hs->hval, memory_order_acquire) == h;
+}
+
 /* Is @h open? A seq_cst load, for a Dekker pair with close's seq_cst store
  * of hval (the callback delivery check in core/app.c). */
 static inline int tapiq_handle_is_open_sc(struct tapiq_rt *rt, uint32_t h)

@@ -116,6 +116,8 @@ static inline uint32_t tapiq_sq_push_spsc_id(struct tapiq_sq *q, uint32_t handle
             return 0;
     }
     id = tapiq_sq_id(q, t);
+    if (id == 0)
+        __builtin_unreachable(); /* idbase is never 0: the caller's test of 0 goes */
     {
         struct tapiq_sqe *d = &q->e[t & q->mask];
         d->handle = handle;

@@ -111,11 +111,10 @@ out:
 }
 
 /* The fast path's section ends after a wake-up of the device's worker. */
-static __attribute__((noinline)) LONG wake_fast_exit(struct tapiq_worker *wk, uint32_t c,
-                                                     LONG rc)
+static __attribute__((noinline)) LONG wake_fast_exit(struct tapiq_worker *wk, LONG rc)
 {
     tapiq_worker_wake(wk);
-    tapiq_guard_fast_exit(c);
+    tapiq_guard_fast_exit();
     return rc;
 }
 
@@ -132,16 +131,16 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     struct tapiq_dev *dev;
     struct tapiq_sq *q;
     struct tapiq_worker *wk;
-    uint32_t id, c;
+    uint32_t id;
 
     if (__builtin_expect(!tapiq_guard_fast_ok(), 0))
         return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
-    c = tapiq_guard_fast_enter();
+    tapiq_guard_fast_enter();
     rt = tapiq_rt_current();
     if (__builtin_expect(!rt || t->epoch != rt->epoch, 0))
         goto slow;
-    hs = tapiq_handle_lookup(rt, hPhone);
-    if (__builtin_expect(!hs || hs->priv != PHONEPRIVILEGE_OWNER, 0))
+    hs = tapiq_handle_slot(rt, hPhone);
+    if (__builtin_expect(!tapiq_handle_is(hs, hPhone) || hs->priv != PHONEPRIVILEGE_OWNER, 0))
         goto slow;
     dev = &rt->devs[hs->dev];
     /* modes_all is 0 unless every lamp has the same modes and none is a dummy. */
@@ -150,18 +149,18 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
                          0))
         goto slow;
     q = &t->row[dev->worker];
+    wk = &rt->workers[dev->worker];
     if (__builtin_expect(q->mpsc, 0))
         goto slow;
     id = tapiq_sq_push_spsc_id(q, hPhone, hs->dev, dwButtonLampID, dwLampMode);
     if (__builtin_expect(id == 0, 0))
         goto slow;
-    wk = &rt->workers[dev->worker];
     if (tapiq_worker_must_wake_fast(wk))
-        return wake_fast_exit(wk, c, (LONG)id);
-    tapiq_guard_fast_exit(c);
+        return wake_fast_exit(wk, (LONG)id);
+    tapiq_guard_fast_exit();
     return (LONG)id;
 slow:
-    tapiq_guard_fast_exit(c);
+    tapiq_guard_fast_exit();
     return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
 }
 
@@ -241,14 +240,14 @@ static __attribute__((noinline)) LONG get_message_full(HPHONEAPP hPhoneApp,
 
 /* Leave the fast path's section (counting a reply it dropped: @late), then
  * the full path. */
-static __attribute__((noinline)) LONG get_message_leave_full(struct tapiq_rt *rt, uint32_t c,
+static __attribute__((noinline)) LONG get_message_leave_full(struct tapiq_rt *rt,
                                                              HPHONEAPP hPhoneApp,
                                                              LPPHONEMESSAGE lpMessage,
                                                              DWORD dwTimeout, int late)
 {
     if (late)
         tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, 1); /* handle closed */
-    tapiq_guard_fast_exit(c);
+    tapiq_guard_fast_exit();
     return get_message_full(hPhoneApp, lpMessage, dwTimeout);
 }
 
@@ -256,21 +255,20 @@ TAPIQ_API LONG phoneGetMessage(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessage, DW
 {
     struct tapiq_rt *rt;
     struct tapiq_app *app;
-    uint32_t c;
     int r = 0;
 
     /* The common case first: a reply waiting for a polled application, in
      * a fast path's section (core/guard.h). */
     if (__builtin_expect(!tapiq_guard_fast_ok(), 0))
         return get_message_full(hPhoneApp, lpMessage, dwTimeout);
-    c = tapiq_guard_fast_enter();
+    tapiq_guard_fast_enter();
     rt = tapiq_rt_current();
     app = rt ? tapiq_app_lookup(rt, hPhoneApp) : NULL;
     if (__builtin_expect(app && lpMessage && (r = tapiq_app_take_one(rt, app, lpMessage)) > 0, 1)) {
-        tapiq_guard_fast_exit(c);
+        tapiq_guard_fast_exit();
         return 0;
     }
-    return get_message_leave_full(rt, c, hPhoneApp, lpMessage, dwTimeout, r < 0);
+    return get_message_leave_full(rt, hPhoneApp, lpMessage, dwTimeout, r < 0);
 }
 
 TAPIQ_API LONG tapiq_get_messages(HPHONEAPP hPhoneApp, LPPHONEMESSAGE lpMessages, DWORD dwMax,

@@ -14,7 +14,6 @@
 #include "core/issuer.h"
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
-#define NO_CELL UINT32_MAX
 #define REPLY_RUN_MIN 4u  /* batches of fewer requests reply one by one */
 #define RUN_FEW_MAX 4u    /* devices with more requests go as batches (apply_one) */
 
@@ -338,9 +337,23 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     batch_done(wk, dev, b);
 }
 
-/* complete() of the batch of one lamp request (one console among many
- * gets one update per round): the same steps without the loops, inline in
- * the round's completion loop. In a read-side section. */
+/* The backend's status @st (0 or -errno) of one lamp update of @dev: on
+ * success the lamp state and PHONE_STATE tokens. Returns the reply's
+ * status. In a read-side section. */
+static inline __attribute__((always_inline)) int32_t lamp_state(struct tapiq_worker *wk,
+                                                                struct tapiq_dev *dev,
+                                                                uint32_t lamp, uint32_t mode,
+                                                                int32_t st)
+{
+    if (__builtin_expect(st != 0, 0)) {
+        wk->c[TAPIQ_W_FAILED]++;
+        return (int32_t)tapiq_provider_result(st);
+    }
+    if (tapiq_dev_set_lamp_worker(dev, lamp, mode) && tapiq_dev_has_subs(dev))
+        tapiq_notify_lamp(wk->rt, dev, lamp);
+    return 0;
+}
+
 /* One lamp request (in @cell, entry @e) of @dev is applied with backend
  * status @st (0 or -errno): lamp state and PHONE_STATE tokens on success,
  * then its reply (or suppression). In a read-side section. */
@@ -349,21 +362,18 @@ static inline __attribute__((always_inline)) void lamp_done(struct tapiq_worker 
                                                             const struct tapiq_sqe *e,
                                                             uint32_t lamp, uint32_t mode, int32_t st)
 {
-    struct tapiq_rt *rt = wk->rt;
     struct tapiq_handle *hs;
-    if (__builtin_expect(st != 0, 0)) {
-        st = (int32_t)tapiq_provider_result(st);
-        wk->c[TAPIQ_W_FAILED]++;
-    } else if (tapiq_dev_set_lamp_worker(dev, lamp, mode) && tapiq_dev_has_subs(dev)) {
-        tapiq_notify_lamp(rt, dev, lamp);
-    }
-    hs = tapiq_handle_lookup(rt, e->handle);
+    st = lamp_state(wk, dev, lamp, mode, st);
+    hs = tapiq_handle_lookup(wk->rt, e->handle);
     if (__builtin_expect(hs != NULL, 1))
         reply(wk, hs->happ, cell, e->handle, e->id, st);
     else
         suppress(wk, cell, e->id);
 }
 
+/* complete() of the batch of one lamp request (one console among many
+ * gets one update per round): the same steps without the loops, inline in
+ * the round's completion loop. In a read-side section. */
 static inline __attribute__((always_inline)) void complete1(struct tapiq_worker *wk,
                                                             struct tapiq_batch *b)
 {
@@ -410,7 +420,7 @@ static uint32_t drain(struct tapiq_worker *wk)
         for (uint32_t k = 0; k < n; k++) {
             uint32_t pos = rd + k, cell = base | (pos & mask);
             struct tapiq_dev *dev = &devs[e[pos & mask].dev];
-            next[cell] = NO_CELL;
+            /* next[cell] stays unset: every walk of a list counts its npend */
             if (dev->npend++)
                 next[dev->pend_last] = cell;
             else
@@ -507,6 +517,66 @@ static inline int few_distinct(const struct tapiq_worker *wk, const struct tapiq
     return 1;
 }
 
+/* The reply state of wk->cur in locals, for loops that reply to one
+ * request at a time (run_few(), run_listed()): up to lim replies may be
+ * written to application happ's queue from t on with nothing looked at
+ * again (its room, the next publish); k written so far. rrun_flush() puts
+ * them into the worker's fields before any other path (reply(), which may
+ * publish), rrun_load() takes the state again after it. */
+struct rrun {
+    struct tapiq_wpost *p;
+    struct tapiq_cq *cq;
+    uint32_t happ, t, lim, k;
+};
+
+static inline __attribute__((always_inline)) void rrun_load(const struct tapiq_worker *wk,
+                                                            struct rrun *r)
+{
+    struct tapiq_wpost *p = wk->cur;
+    uint32_t lim = p->full || wk->unpub >= TAPIQ_WORKER_PUBLISH ? 0 : p->room;
+    if (lim > TAPIQ_WORKER_PUBLISH - wk->unpub)
+        lim = TAPIQ_WORKER_PUBLISH - wk->unpub;
+    r->p = p;
+    r->cq = p->cq;
+    r->happ = p->happ;
+    r->t = p->t;
+    r->lim = lim;
+    r->k = 0;
+}
+
+static inline __attribute__((always_inline)) void rrun_flush(struct tapiq_worker *wk,
+                                                             struct rrun *r)
+{
+    r->p->t = r->t;
+    r->p->room -= r->k;
+    wk->unpub += r->k;
+    wk->unfin -= r->k;
+    r->lim -= r->k;
+    r->k = 0;
+}
+
+/* Can the reply to a request of handle slot @hs, handle @hv, be written in
+ * place? (Its handle is open and of application happ, with room.)
+ * acquire: as in tapiq_handle_lookup() (slot 0 never matches). */
+static inline __attribute__((always_inline)) int rrun_can(const struct rrun *r,
+                                                          const struct tapiq_handle *hs,
+                                                          uint32_t hv)
+{
+    return r->k < r->lim && atomic_load_explicit(&hs->hval, memory_order_acquire) == hv &&
+           hs->happ == r->happ;
+}
+
+/* Write the reply (status @st) of entry @e in @cell after rrun_can(); the
+ * request is finished (its mark; unfin at the flush). */
+static inline __attribute__((always_inline)) void rrun_put(struct rrun *r, uint8_t *fin,
+                                                           uint32_t sbits, uint32_t cell,
+                                                           const struct tapiq_sqe *e, int32_t st)
+{
+    tapiq_cq_put(r->cq, r->t++, e->handle, PHONE_REPLY, e->id, (uint32_t)st);
+    fin[cell] = fin_mark_at(sbits, e->id);
+    r->k++;
+}
+
 /* A device whose one pending request is a lamp update, applied through the
  * backend's apply_one() without a batch: lamp state, PHONE_STATE tokens,
  * the reply, in one pass (complete1() without the batch). Returns 0, or 1
@@ -543,64 +613,192 @@ static __attribute__((noinline)) uint32_t run_few(struct tapiq_worker *wk, struc
                                                   int (*one)(void *, uint32_t, uint32_t,
                                                              uint32_t))
 {
+    void *be = wk->rt->be_state;
+    const struct tapiq_handle *handles = wk->rt->handles;
+    uint8_t *fin = wk->fin;
+    const uint32_t sbits = wk->sbits;
     uint32_t cell = dev->pend_first, n = dev->npend, k;
+    struct rrun r;
+    rrun_load(wk, &r);
     for (k = 0; k < n; k++) {
         const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
         uint32_t next = wk->next[cell];
-        int st = one(wk->rt->be_state, dev->id, e->lamp, e->mode);
+        int fast = rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle);
+        int st = one(be, dev->id, e->lamp, e->mode);
         if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
             break;
         if (__builtin_expect(st > 0, 0))
             st = -EIO; /* a stray positive status */
-        lamp_done(wk, dev, cell, e, e->lamp, e->mode, st);
+        if (__builtin_expect(fast, 1)) {
+            rrun_put(&r, fin, sbits, cell, e, lamp_state(wk, dev, e->lamp, e->mode, st));
+        } else {
+            rrun_flush(wk, &r);
+            lamp_done(wk, dev, cell, e, e->lamp, e->mode, st);
+            rrun_load(wk, &r);
+        }
         cell = next;
     }
+    rrun_flush(wk, &r);
     dev->npend = n - k;
     dev->pend_first = cell; /* pend_last stays: the last one, if any is left */
     return k;
 }
 
-/* A round: the rings drained onto the devices; devices with more than
- * RUN_FEW_MAX requests, or with requests to coalesce or an attribute
- * request among several (or whose last run_few() declined), go to the
- * backend as batches, outside any read-side section (apply() may sleep);
- * then, in one section, the held replies, the other devices through
- * apply_one() (run_few()), the completed batches, and one publish. A device
- * whose run_few() declined keeps what is left listed (queued 2): a batch in
- * the next round. */
+/* The listed devices of a round whose backend has apply_one(), in a
+ * read-side section: a device whose requests are lamp updates on distinct
+ * lamps, at most RUN_FEW_MAX, goes through apply_one() (run_one(),
+ * run_few()); the others (and what apply_one() declined) are put on
+ * wk->single for run_device(), in order. The common case (one lamp request
+ * whose handle belongs to the application last replied to, with room in
+ * its queue) runs with the reply state in locals: one write of the reply in
+ * place, no look at the worker's fields (flushed before any other path).
+ * Returns the devices put on wk->single. */
+static __attribute__((noinline)) uint32_t run_listed(struct tapiq_worker *wk, uint32_t ndev,
+                           int (*one)(void *, uint32_t, uint32_t, uint32_t), uint32_t *keepp)
+{
+    struct tapiq_rt *rt = wk->rt;
+    void *be = rt->be_state;
+    struct tapiq_handle *handles = rt->handles;
+    struct tapiq_dev **touched = wk->touched, **later = wk->single;
+    struct tapiq_sqe *const *ent = wk->ent;
+    const uint32_t sbits = wk->sbits, mask = wk->mask, n = wk->ntouched;
+    uint8_t *fin = wk->fin;
+    uint32_t keep = 0, nb = 0, nfast = 0, ndone = 0, napplied = 0;
+    struct rrun r;
+
+    rrun_load(wk, &r);
+    for (uint32_t i = 0; i < n; i++) {
+        struct tapiq_dev *dev = touched[i];
+        uint32_t cell, left;
+        if (i >= ndev || dev->busy) {
+            if (!dev->busy)
+                touched[keep++] = dev; /* over the limit: next round */
+            else
+                dev->queued = 0;       /* listed again when its batch is back */
+            continue;
+        }
+        left = dev->npend;
+        cell = dev->pend_first;
+        if (left == 1) {
+            /* The common case: one lamp request. */
+            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            if (e->lamp != TAPIQ_SQE_ATTR &&
+                rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle)) {
+                int st = one(be, dev->id, e->lamp, e->mode);
+                if (__builtin_expect(st != TAPIQ_APPLY_DECLINE, 1)) {
+                    if (__builtin_expect(st > 0, 0))
+                        st = -EIO; /* a stray positive status */
+                    rrun_put(&r, fin, sbits, cell, e, lamp_state(wk, dev, e->lamp, e->mode, st));
+                    dev->npend = 0;
+                    dev->queued = 0;
+                    nfast++; /* one batch, one update */
+                    continue;
+                }
+                later[nb++] = dev; /* declined: a batch, this round */
+                continue;
+            }
+        } else if (left > RUN_FEW_MAX || !few_distinct(wk, dev)) {
+            later[nb++] = dev; /* a batch, this round */
+            continue;
+        }
+        /* A few lamp requests on distinct lamps: in order, in place while
+         * each one's handle is of application happ, with room. */
+        for (;;) {
+            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            int st;
+            if (e->lamp == TAPIQ_SQE_ATTR ||
+                !rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle))
+                break;
+            st = one(be, dev->id, e->lamp, e->mode);
+            if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
+                break;
+            if (__builtin_expect(st > 0, 0))
+                st = -EIO; /* a stray positive status */
+            rrun_put(&r, fin, sbits, cell, e, lamp_state(wk, dev, e->lamp, e->mode, st));
+            napplied++;
+            if (--left == 0)
+                break;
+            cell = wk->next[cell];
+        }
+        if (__builtin_expect(left == 0, 1)) {
+            dev->npend = 0;
+            dev->queued = 0;
+            ndone++;
+            continue;
+        }
+        /* The rest through the worker's fields (what apply_one() declines
+         * again goes as a batch). */
+        dev->pend_first = cell;
+        dev->npend = left;
+        rrun_flush(wk, &r);
+        napplied += left == 1 ? (uint32_t)(run_one(wk, dev, one) == 0) : run_few(wk, dev, one);
+        rrun_load(wk, &r);
+        if (dev->npend == 0) {
+            dev->queued = 0;
+            ndone++;
+        } else {
+            later[nb++] = dev; /* a batch, this round */
+        }
+    }
+    rrun_flush(wk, &r);
+    /* a device done is one batch; the common case is one update */
+    wk->c[TAPIQ_W_BATCHES] += nfast + ndone;
+    wk->c[TAPIQ_W_APPLIED] += nfast + napplied;
+    *keepp = keep;
+    return nb;
+}
+
+/* A round: the rings drained onto the devices; with a backend that has
+ * apply_one(), in a read-side section, the held replies, then the devices
+ * whose requests need no batch (run_listed()), and a publish; then the
+ * other devices go to the backend as batches, outside any section (apply()
+ * may sleep): more than RUN_FEW_MAX requests, requests to coalesce, an
+ * attribute request among several, or what apply_one() declined; then, in
+ * one section, the held replies (without apply_one()), the completed
+ * batches, and a publish. */
 uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
 {
     struct tapiq_rt *rt = wk->rt;
     int (*one)(void *, uint32_t, uint32_t, uint32_t) = rt->cfg.backend->apply_one;
     struct tapiq_batch *remote;
-    uint32_t work, ndev, keep = 0, nsingle = 0, held;
+    uint32_t work, ndev, keep = 0, nb = 0, held, held0;
     struct tapiq_worker *saved = t_worker;
 
     work = drain(wk);
-    t_worker = wk;
     ndev = wk->ntouched;
     if (maxdev && ndev > maxdev)
         ndev = maxdev;
-    for (uint32_t i = 0; i < wk->ntouched; i++) {
-        struct tapiq_dev *dev = wk->touched[i];
-        if (i >= ndev || dev->busy) {
-            if (!dev->busy)
-                wk->touched[keep++] = dev; /* over the limit: next round */
-            else
-                dev->queued = 0;           /* listed again when its batch is back */
-            continue;
+    held0 = held = wk->held_tail - wk->held_head;
+    if (one && wk->ntouched) {
+        tapiq_guard_enter();
+        if (held)
+            retry_held(wk); /* first: they are older */
+        held = 0;
+        nb = run_listed(wk, ndev, one, &keep);
+        publish(wk);
+        tapiq_guard_exit();
+    } else {
+        for (uint32_t i = 0; i < wk->ntouched; i++) {
+            struct tapiq_dev *dev = wk->touched[i];
+            if (i >= ndev || dev->busy) {
+                if (!dev->busy)
+                    wk->touched[keep++] = dev; /* over the limit: next round */
+                else
+                    dev->queued = 0;           /* listed again when its batch is back */
+                continue;
+            }
+            wk->single[nb++] = dev;
         }
-        if (one && dev->queued == 1 &&
-            (dev->npend == 1 || (dev->npend <= RUN_FEW_MAX && few_distinct(wk, dev)))) {
-            wk->single[nsingle++] = dev; /* stays queued until run_few() */
-            continue;
-        }
-        dev->queued = 0;
-        run_device(wk, dev);
     }
     if (ndev > wk->c[TAPIQ_W_ROUND_HWM])
         wk->c[TAPIQ_W_ROUND_HWM] = ndev;
     work += ndev;
+    t_worker = wk;
+    for (uint32_t i = 0; i < nb; i++) {
+        struct tapiq_dev *dev = wk->single[i];
+        dev->queued = 0;
+        run_device(wk, dev);
+    }
     wk->ntouched = keep; /* completions below list their devices again */
     t_worker = saved;
 
@@ -609,34 +807,10 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
     remote = atomic_load_explicit(&wk->done, memory_order_relaxed)
                  ? atomic_exchange_explicit(&wk->done, NULL, memory_order_acquire)
                  : NULL;
-    held = wk->held_tail - wk->held_head;
-    if (nsingle || wk->local_done || remote || held) {
-        uint32_t ndone = 0, nfew = 0;
+    if (wk->local_done || remote || held) {
         tapiq_guard_enter();
         if (held)
             retry_held(wk); /* first: they are older */
-        for (uint32_t i = 0; i < nsingle; i++) {
-            struct tapiq_dev *dev = wk->single[i];
-            if (__builtin_expect(dev->npend != 1, 0)) {
-                nfew += run_few(wk, dev, one) - 1; /* less the one counted below */
-                if (dev->npend == 0) {
-                    dev->queued = 0;
-                    ndone++;
-                    continue;
-                }
-                nfew++; /* none of it counted below */
-            } else if (run_one(wk, dev, one) == 0) {
-                dev->queued = 0;
-                ndone++;
-                continue;
-            }
-            dev->queued = 2; /* the rest as a batch, next round */
-            wk->touched[wk->ntouched++] = dev;
-        }
-        /* a device done counts one batch and one update, its other
-         * updates are in nfew */
-        wk->c[TAPIQ_W_BATCHES] += ndone;
-        wk->c[TAPIQ_W_APPLIED] += ndone + nfew;
         while (wk->local_done) {
             struct tapiq_batch *b = wk->local_done;
             wk->local_done = b->next_done;
@@ -650,10 +824,10 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
         }
         publish(wk);
         tapiq_guard_exit();
-        if (wk->held_tail - wk->held_head < held)
-            work++; /* some found room (or were suppressed) */
     }
-    /* (Requests finish only in the section above, whose publish()
+    if (wk->held_tail - wk->held_head < held0)
+        work++; /* some found room (or were suppressed) */
+    /* (Requests finish only in the sections above, whose publish()
      * released their positions.) */
     if (work)
         tapiq_worker_publish_counters(wk);

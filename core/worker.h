@@ -18,10 +18,11 @@
  * case with many consoles) completes by a path without the batch loops
  * (complete1); with a backend that has apply_one(), a device with up to 4
  * lamp requests on distinct lamps (nothing to coalesce) needs no batch at
- * all: run_few() applies each update, sets the lamp state, posts
- * PHONE_STATE and writes the reply in one pass per request (after the
- * round's batches went out, in the round's one read-side section; what
- * apply_one() declined goes as a batch in the next round).
+ * all: run_listed() applies each update, sets the lamp state, posts
+ * PHONE_STATE and writes the reply in one pass per request, in a read-side
+ * section of its own before the round's batches go out (what apply_one()
+ * declined goes as a batch in the same round), with the reply state in
+ * locals while the replies go to one application with room.
  *
  * Worker w owns the devices with id % workers == w and the column w of the
  * submission rings (one ring per pool slot, plus the shared MPSC ring). Only

@@ -222,7 +222,7 @@ typedef struct tapiq_backend_ops {
      * value counts as -EIO), or TAPIQ_APPLY_DECLINE: the
      * backend cannot do it now (nothing applied), and the core hands the
      * same update, with the console's updates after it, over as a batch
-     * through apply_sync() or apply() (in the worker's next round).
+     * through apply_sync() or apply() (in the same round).
      * Called from tapiq's worker threads inside the core's read-side
      * section (a phoneClose waits for it to return): it must not block,
      * wait or sleep (decline instead), nor call back into tapiq. It saves

@@ -11,7 +11,7 @@
  * mode of its last request. Then, with the worker stepped by hand, several
  * requests of one console in one round: up to 4 on distinct lamps go
  * through apply_one() one by one, in order (a decline hands that update and
- * those after it over as one batch in the next round); 5, a lamp twice (to
+ * those after it over as one batch in the same round); 5, a lamp twice (to
  * coalesce) or an attribute request among them make a batch. */
 #include <errno.h>
 #include <pthread.h>
@@ -234,7 +234,7 @@ static void stepped(void)
     TQ_CHECK(phoneSetStatusMessages(h[0], 0, 0, 0) == 0);
 
     /* A decline in the middle: the update before it is applied, it and the
-     * one after go as one batch in the next round; replies in order. */
+     * one after go as one batch in the same round; replies in order. */
     ones = atomic_load(&n_one);
     batches = atomic_load(&n_sync_batches);
     id[0] = phoneSetLamp(h[1], 6, PHONELAMPMODE_STEADY);
@@ -242,12 +242,10 @@ static void stepped(void)
     id[2] = phoneSetLamp(h[1], 7, PHONELAMPMODE_WINK);
     TQ_CHECK(id[0] > 0 && id[1] > 0 && id[2] > 0);
     TQ_CHECK(tapiq_rt_step(0) > 0);
-    TQ_CHECK(atomic_load(&n_one) == ones + 2 && atomic_load(&n_sync_batches) == batches);
-    TQ_CHECK(atomic_load(&shown[1][6]) == PHONELAMPMODE_STEADY);
-    TQ_CHECK(atomic_load(&shown[1][7]) == 0);
-    TQ_CHECK(tapiq_rt_step(0) > 0);
     TQ_CHECK(atomic_load(&n_one) == ones + 2 && atomic_load(&n_sync_batches) == batches + 1);
     TQ_CHECK(last_dev == 1 && last_n == 2 && last_lamp[0] == LAMP_DECLINE && last_lamp[1] == 7);
+    TQ_CHECK(atomic_load(&shown[1][6]) == PHONELAMPMODE_STEADY);
+    TQ_CHECK(atomic_load(&shown[1][7]) == PHONELAMPMODE_WINK);
     {
         static const DWORD want[3] = {0, 0, 0};
         expect_replies(id, want, 3);
