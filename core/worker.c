@@ -1,5 +1,6 @@
 /* core/worker.c - workers: rings drained, rounds, completion; see worker.h. */
 #include "core/worker.h"
+#include "core/worker_reply.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 
 #define DRAIN_MAX 1024u   /* entries taken from one ring per round */
 #define REPLY_RUN_MIN 4u  /* batches of fewer requests reply one by one */
-#define RUN_FEW_MAX 4u    /* devices with more requests go as batches (apply_one) */
 
 /* The worker whose round runs on this thread (inline completions). */
 static TAPIQ_TLS struct tapiq_worker *t_worker;
@@ -67,37 +67,7 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
         tapiq_worker_wake(wk);
 }
 
-/* fin[] marks: the stamp of a position's lap, 1 or 2 by its parity (bit
- * sbits of the position; a request id has the same bit, since its idmask is
- * wider than the ring's mask: sq.h). A cell keeps the mark of its last
- * finished position, so the mark a lap left never passes for the next one
- * and no mark is ever cleared. */
-static inline uint8_t fin_mark_at(uint32_t sbits, uint32_t pos_or_id)
-{
-    return (uint8_t)(1u + ((pos_or_id >> sbits) & 1u));
-}
-
-static inline uint8_t fin_mark(const struct tapiq_worker *wk, uint32_t pos_or_id)
-{
-    return fin_mark_at(wk->sbits, pos_or_id);
-}
-
-/* The request in @cell (id @id) is finished: its reply is out (written,
- * published by publish()) or suppressed. */
-static inline void finish(struct tapiq_worker *wk, uint32_t cell, uint32_t id)
-{
-    wk->fin[cell] = fin_mark(wk, id);
-    wk->unfin--;
-}
-
-/* finish() without a reply: its handle (or application) closed meanwhile. */
-static inline void suppress(struct tapiq_worker *wk, uint32_t cell, uint32_t id)
-{
-    finish(wk, cell, id);
-    wk->c[TAPIQ_W_SUPPRESSED]++;
-}
-
-static void hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
+void tapiq_worker_hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
 {
     struct tapiq_held *h = &wk->held[wk->held_tail++ & wk->held_mask];
     h->cell = cell;
@@ -111,7 +81,7 @@ static void release(struct tapiq_worker *wk);
  * that has a reply finds room for a new request; the ids stay distinct: see
  * sq.h), then each application's completion queue gets its new tail and its
  * wake-up. In a read-side section (the applications in post[] stay). */
-static void publish(struct tapiq_worker *wk)
+void tapiq_worker_publish(struct tapiq_worker *wk)
 {
     uint32_t total = 0;
     release(wk);
@@ -135,8 +105,7 @@ static void publish(struct tapiq_worker *wk)
 
 /* The post[] entry of application @happ, added if it has none yet
  * (publishing first when post[] is full); NULL: the application is gone. */
-static __attribute__((noinline)) struct tapiq_wpost *post_find(struct tapiq_worker *wk,
-                                                               uint32_t happ)
+struct tapiq_wpost *tapiq_worker_post_find(struct tapiq_worker *wk, uint32_t happ)
 {
     struct tapiq_app *app;
     struct tapiq_wpost *p;
@@ -147,7 +116,7 @@ static __attribute__((noinline)) struct tapiq_wpost *post_find(struct tapiq_work
     if (!app)
         return NULL;
     if (wk->npost == TAPIQ_WORKER_APPS)
-        publish(wk);
+        tapiq_worker_publish(wk);
     p = &wk->post[wk->npost++];
     p->cq = &app->cq[wk->w];
     p->ring = &app->ring;
@@ -156,37 +125,6 @@ static __attribute__((noinline)) struct tapiq_wpost *post_find(struct tapiq_work
     p->room = tapiq_cq_room_at(p->cq, p->t, 1);
     p->full = 0;
     return wk->cur = p;
-}
-
-/* Reply to the request in @cell (id @id, handle @hv of application @happ)
- * with status @st: written in place in the application's completion queue
- * where it has room, else held (keeping its ring position); once an
- * application's queue had no room, its later replies until the next publish
- * are held too, in order. In a read-side section. */
-static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk, uint32_t happ,
-                                                        uint32_t cell, uint32_t hv, uint32_t id,
-                                                        int32_t st)
-{
-    struct tapiq_wpost *p;
-    /* Every TAPIQ_WORKER_PUBLISH replies (held ones too): the positions go
-     * back, the room is looked at again. */
-    if (__builtin_expect(wk->unpub == TAPIQ_WORKER_PUBLISH, 0))
-        publish(wk);
-    wk->unpub++;
-    p = wk->cur;
-    if (__builtin_expect(p->happ != happ, 0) && !(p = post_find(wk, happ))) {
-        suppress(wk, cell, id); /* shut down meanwhile */
-        return;
-    }
-    if (__builtin_expect(p->room == 0, 0) &&
-        (p->full || (p->room = tapiq_cq_room_at(p->cq, p->t, UINT32_MAX)) == 0)) {
-        p->full = 1;
-        hold(wk, cell, st);
-        return;
-    }
-    tapiq_cq_put(p->cq, p->t++, hv, PHONE_REPLY, id, (uint32_t)st);
-    p->room--;
-    finish(wk, cell, id);
 }
 
 /* Reply to the held replies again, once each, in order (reply() holds them
@@ -337,40 +275,6 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     batch_done(wk, dev, b);
 }
 
-/* The backend's status @st (0 or -errno) of one lamp update of @dev: on
- * success the lamp state and PHONE_STATE tokens. Returns the reply's
- * status. In a read-side section. */
-static inline __attribute__((always_inline)) int32_t lamp_state(struct tapiq_worker *wk,
-                                                                struct tapiq_dev *dev,
-                                                                uint32_t lamp, uint32_t mode,
-                                                                int32_t st)
-{
-    if (__builtin_expect(st != 0, 0)) {
-        wk->c[TAPIQ_W_FAILED]++;
-        return (int32_t)tapiq_provider_result(st);
-    }
-    if (tapiq_dev_set_lamp_worker(dev, lamp, mode) && tapiq_dev_has_subs(dev))
-        tapiq_notify_lamp(wk->rt, dev, lamp);
-    return 0;
-}
-
-/* One lamp request (in @cell, entry @e) of @dev is applied with backend
- * status @st (0 or -errno): lamp state and PHONE_STATE tokens on success,
- * then its reply (or suppression). In a read-side section. */
-static inline __attribute__((always_inline)) void lamp_done(struct tapiq_worker *wk,
-                                                            struct tapiq_dev *dev, uint32_t cell,
-                                                            const struct tapiq_sqe *e,
-                                                            uint32_t lamp, uint32_t mode, int32_t st)
-{
-    struct tapiq_handle *hs;
-    st = lamp_state(wk, dev, lamp, mode, st);
-    hs = tapiq_handle_lookup(wk->rt, e->handle);
-    if (__builtin_expect(hs != NULL, 1))
-        reply(wk, hs->happ, cell, e->handle, e->id, st);
-    else
-        suppress(wk, cell, e->id);
-}
-
 /* complete() of the batch of one lamp request (one console among many
  * gets one update per round): the same steps without the loops, inline in
  * the round's completion loop. In a read-side section. */
@@ -497,257 +401,6 @@ static void release(struct tapiq_worker *wk)
     }
 }
 
-/* A device with up to RUN_FEW_MAX pending requests, all lamp updates on
- * distinct lamps (nothing to coalesce): run_few() can take it without a
- * batch. Reads the worker's own entries only. */
-static inline int few_distinct(const struct tapiq_worker *wk, const struct tapiq_dev *dev)
-{
-    uint16_t lamp[RUN_FEW_MAX];
-    uint32_t cell = dev->pend_first, n = dev->npend;
-    for (uint32_t i = 0; i < n; i++) {
-        const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
-        if (e->lamp == TAPIQ_SQE_ATTR)
-            return 0;
-        for (uint32_t j = 0; j < i; j++)
-            if (lamp[j] == e->lamp)
-                return 0;
-        lamp[i] = e->lamp;
-        cell = wk->next[cell];
-    }
-    return 1;
-}
-
-/* The reply state of wk->cur in locals, for loops that reply to one
- * request at a time (run_few(), run_listed()): up to lim replies may be
- * written to application happ's queue from t on with nothing looked at
- * again (its room, the next publish); k written so far. rrun_flush() puts
- * them into the worker's fields before any other path (reply(), which may
- * publish), rrun_load() takes the state again after it. */
-struct rrun {
-    struct tapiq_wpost *p;
-    struct tapiq_cq *cq;
-    uint32_t happ, t, lim, k;
-};
-
-static inline __attribute__((always_inline)) void rrun_load(const struct tapiq_worker *wk,
-                                                            struct rrun *r)
-{
-    struct tapiq_wpost *p = wk->cur;
-    uint32_t lim = p->full || wk->unpub >= TAPIQ_WORKER_PUBLISH ? 0 : p->room;
-    if (lim > TAPIQ_WORKER_PUBLISH - wk->unpub)
-        lim = TAPIQ_WORKER_PUBLISH - wk->unpub;
-    r->p = p;
-    r->cq = p->cq;
-    r->happ = p->happ;
-    r->t = p->t;
-    r->lim = lim;
-    r->k = 0;
-}
-
-static inline __attribute__((always_inline)) void rrun_flush(struct tapiq_worker *wk,
-                                                             struct rrun *r)
-{
-    r->p->t = r->t;
-    r->p->room -= r->k;
-    wk->unpub += r->k;
-    wk->unfin -= r->k;
-    r->lim -= r->k;
-    r->k = 0;
-}
-
-/* Can the reply to a request of handle slot @hs, handle @hv, be written in
- * place? (Its handle is open and of application happ, with room.)
- * acquire: as in tapiq_handle_lookup() (slot 0 never matches). */
-static inline __attribute__((always_inline)) int rrun_can(const struct rrun *r,
-                                                          const struct tapiq_handle *hs,
-                                                          uint32_t hv)
-{
-    return r->k < r->lim && atomic_load_explicit(&hs->hval, memory_order_acquire) == hv &&
-           hs->happ == r->happ;
-}
-
-/* Write the reply (status @st) of entry @e in @cell after rrun_can(); the
- * request is finished (its mark; unfin at the flush). */
-static inline __attribute__((always_inline)) void rrun_put(struct rrun *r, uint8_t *fin,
-                                                           uint32_t sbits, uint32_t cell,
-                                                           const struct tapiq_sqe *e, int32_t st)
-{
-    tapiq_cq_put(r->cq, r->t++, e->handle, PHONE_REPLY, e->id, (uint32_t)st);
-    fin[cell] = fin_mark_at(sbits, e->id);
-    r->k++;
-}
-
-/* A device whose one pending request is a lamp update, applied through the
- * backend's apply_one() without a batch: lamp state, PHONE_STATE tokens,
- * the reply, in one pass (complete1() without the batch). Returns 0, or 1
- * when the request is not a lamp update or the backend declined (nothing
- * done: the device's next run is a batch). In a read-side section. */
-static inline __attribute__((always_inline)) int run_one(struct tapiq_worker *wk,
-                                                         struct tapiq_dev *dev,
-                                                         int (*one)(void *, uint32_t, uint32_t,
-                                                                    uint32_t))
-{
-    uint32_t cell = dev->pend_first;
-    const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
-    int st;
-    if (__builtin_expect(e->lamp == TAPIQ_SQE_ATTR, 0))
-        return 1;
-    st = one(wk->rt->be_state, dev->id, e->lamp, e->mode);
-    if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
-        return 1;
-    if (__builtin_expect(st > 0, 0))
-        st = -EIO; /* a stray positive status */
-    dev->npend = 0;
-    lamp_done(wk, dev, cell, e, e->lamp, e->mode, st);
-    return 0;
-}
-
-/* run_one() for a device with 2 to RUN_FEW_MAX pending lamp updates on
- * distinct lamps (few_distinct()): each applied in order through
- * apply_one(), then its lamp state, PHONE_STATE tokens and reply. Returns
- * how many were applied; when the backend declined one, that one and those
- * after it stay pending, in order (the device's next run is a batch). Not
- * inline: one call per device, the single-request path keeps its
- * registers. In a read-side section. */
-static __attribute__((noinline)) uint32_t run_few(struct tapiq_worker *wk, struct tapiq_dev *dev,
-                                                  int (*one)(void *, uint32_t, uint32_t,
-                                                             uint32_t))
-{
-    void *be = wk->rt->be_state;
-    const struct tapiq_handle *handles = wk->rt->handles;
-    uint8_t *fin = wk->fin;
-    const uint32_t sbits = wk->sbits;
-    uint32_t cell = dev->pend_first, n = dev->npend, k;
-    struct rrun r;
-    rrun_load(wk, &r);
-    for (k = 0; k < n; k++) {
-        const struct tapiq_sqe *e = tapiq_worker_entry(wk, cell);
-        uint32_t next = wk->next[cell];
-        int fast = rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle);
-        int st = one(be, dev->id, e->lamp, e->mode);
-        if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
-            break;
-        if (__builtin_expect(st > 0, 0))
-            st = -EIO; /* a stray positive status */
-        if (__builtin_expect(fast, 1)) {
-            rrun_put(&r, fin, sbits, cell, e, lamp_state(wk, dev, e->lamp, e->mode, st));
-        } else {
-            rrun_flush(wk, &r);
-            lamp_done(wk, dev, cell, e, e->lamp, e->mode, st);
-            rrun_load(wk, &r);
-        }
-        cell = next;
-    }
-    rrun_flush(wk, &r);
-    dev->npend = n - k;
-    dev->pend_first = cell; /* pend_last stays: the last one, if any is left */
-    return k;
-}
-
-/* The listed devices of a round whose backend has apply_one(), in a
- * read-side section: a device whose requests are lamp updates on distinct
- * lamps, at most RUN_FEW_MAX, goes through apply_one() (run_one(),
- * run_few()); the others (and what apply_one() declined) are put on
- * wk->single for run_device(), in order. The common case (one lamp request
- * whose handle belongs to the application last replied to, with room in
- * its queue) runs with the reply state in locals: one write of the reply in
- * place, no look at the worker's fields (flushed before any other path).
- * Returns the devices put on wk->single. */
-static __attribute__((noinline)) uint32_t run_listed(struct tapiq_worker *wk, uint32_t ndev,
-                           int (*one)(void *, uint32_t, uint32_t, uint32_t), uint32_t *keepp)
-{
-    struct tapiq_rt *rt = wk->rt;
-    void *be = rt->be_state;
-    struct tapiq_handle *handles = rt->handles;
-    struct tapiq_dev **touched = wk->touched, **later = wk->single;
-    struct tapiq_sqe *const *ent = wk->ent;
-    const uint32_t sbits = wk->sbits, mask = wk->mask, n = wk->ntouched;
-    uint8_t *fin = wk->fin;
-    uint32_t keep = 0, nb = 0, nfast = 0, ndone = 0, napplied = 0;
-    struct rrun r;
-
-    rrun_load(wk, &r);
-    for (uint32_t i = 0; i < n; i++) {
-        struct tapiq_dev *dev = touched[i];
-        uint32_t cell, left;
-        if (i >= ndev || dev->busy) {
-            if (!dev->busy)
-                touched[keep++] = dev; /* over the limit: next round */
-            else
-                dev->queued = 0;       /* listed again when its batch is back */
-            continue;
-        }
-        left = dev->npend;
-        cell = dev->pend_first;
-        if (left == 1) {
-            /* The common case: one lamp request. */
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
-            if (e->lamp != TAPIQ_SQE_ATTR &&
-                rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle)) {
-                int st = one(be, dev->id, e->lamp, e->mode);
-                if (__builtin_expect(st != TAPIQ_APPLY_DECLINE, 1)) {
-                    if (__builtin_expect(st > 0, 0))
-                        st = -EIO; /* a stray positive status */
-                    rrun_put(&r, fin, sbits, cell, e, lamp_state(wk, dev, e->lamp, e->mode, st));
-                    dev->npend = 0;
-                    dev->queued = 0;
-                    nfast++; /* one batch, one update */
-                    continue;
-                }
-                later[nb++] = dev; /* declined: a batch, this round */
-                continue;
-            }
-        } else if (left > RUN_FEW_MAX || !few_distinct(wk, dev)) {
-            later[nb++] = dev; /* a batch, this round */
-            continue;
-        }
-        /* A few lamp requests on distinct lamps: in order, in place while
-         * each one's handle is of application happ, with room. */
-        for (;;) {
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
-            int st;
-            if (e->lamp == TAPIQ_SQE_ATTR ||
-                !rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle))
-                break;
-            st = one(be, dev->id, e->lamp, e->mode);
-            if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
-                break;
-            if (__builtin_expect(st > 0, 0))
-                st = -EIO; /* a stray positive status */
-            rrun_put(&r, fin, sbits, cell, e, lamp_state(wk, dev, e->lamp, e->mode, st));
-            napplied++;
-            if (--left == 0)
-                break;
-            cell = wk->next[cell];
-        }
-        if (__builtin_expect(left == 0, 1)) {
-            dev->npend = 0;
-            dev->queued = 0;
-            ndone++;
-            continue;
-        }
-        /* The rest through the worker's fields (what apply_one() declines
-         * again goes as a batch). */
-        dev->pend_first = cell;
-        dev->npend = left;
-        rrun_flush(wk, &r);
-        napplied += left == 1 ? (uint32_t)(run_one(wk, dev, one) == 0) : run_few(wk, dev, one);
-        rrun_load(wk, &r);
-        if (dev->npend == 0) {
-            dev->queued = 0;
-            ndone++;
-        } else {
-            later[nb++] = dev; /* a batch, this round */
-        }
-    }
-    rrun_flush(wk, &r);
-    /* a device done is one batch; the common case is one update */
-    wk->c[TAPIQ_W_BATCHES] += nfast + ndone;
-    wk->c[TAPIQ_W_APPLIED] += nfast + napplied;
-    *keepp = keep;
-    return nb;
-}
-
 /* A round: the rings drained onto the devices; with a backend that has
  * apply_one(), in a read-side section, the held replies, then the devices
  * whose requests need no batch (run_listed()), and a publish; then the
@@ -774,8 +427,8 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
         if (held)
             retry_held(wk); /* first: they are older */
         held = 0;
-        nb = run_listed(wk, ndev, one, &keep);
-        publish(wk);
+        nb = tapiq_worker_run_listed(wk, ndev, one, &keep);
+        tapiq_worker_publish(wk);
         tapiq_guard_exit();
     } else {
         for (uint32_t i = 0; i < wk->ntouched; i++) {
@@ -822,13 +475,13 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
             complete_any(wk, b);
             work++;
         }
-        publish(wk);
+        tapiq_worker_publish(wk);
         tapiq_guard_exit();
     }
     if (wk->held_tail - wk->held_head < held0)
         work++; /* some found room (or were suppressed) */
-    /* (Requests finish only in the sections above, whose publish()
-     * released their positions.) */
+    /* (Requests finish only in the sections above, whose publish released
+     * their positions.) */
     if (work)
         tapiq_worker_publish_counters(wk);
     return work;

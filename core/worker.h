@@ -161,7 +161,8 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev);
 
 void tapiq_worker_wake(struct tapiq_worker *wk);
 
-/* Internal to the worker module (worker.c, worker_fill.c, worker_thread.c). */
+/* Internal to the worker module (worker.c, worker_fill.c, worker_one.c,
+ * worker_thread.c; worker_reply.h has the replies they share). */
 /* The worker's private counters to the ones readers see (tapiq_get_stats). */
 static inline void tapiq_worker_publish_counters(struct tapiq_worker *wk)
 {
