@@ -332,6 +332,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
     app->h = (uint32_t)g_app_gen[idx] << TAPIQ_APP_BITS | idx;
     app->rt = rt;
     app->cb = cb;
+    app->polled = !cb && !level;
     atomic_init(&app->waiters, 0);
     atomic_init(&app->cb_current, 0);
     snprintf(app->name, sizeof(app->name), "%s", name ? name : "");

@@ -88,6 +88,28 @@ static inline void tapiq_cq_put(struct tapiq_cq *q, uint32_t t, uint32_t handle,
     atomic_store_explicit(&w[1], (uint64_t)p1 | (uint64_t)p2 << 32, memory_order_relaxed);
 }
 
+/* tapiq_cq_put() for a producer's loop: the queue's entries and mask in the
+ * caller's locals (tapiq_cq_slots()), not reloaded after every store. */
+struct tapiq_cq_slots {
+    _Atomic uint64_t (*e)[2];
+    uint32_t mask;
+};
+
+static inline struct tapiq_cq_slots tapiq_cq_slots(const struct tapiq_cq *q)
+{
+    struct tapiq_cq_slots w = {q->e, q->mask};
+    return w;
+}
+
+static inline void tapiq_cq_put_at(struct tapiq_cq_slots w, uint32_t t, uint32_t handle,
+                                   uint32_t msg, uint32_t p1, uint32_t p2)
+{
+    _Atomic uint64_t *c = w.e[t & w.mask];
+    /* relaxed: as in tapiq_cq_put(). */
+    atomic_store_explicit(&c[0], (uint64_t)handle | (uint64_t)msg << 32, memory_order_relaxed);
+    atomic_store_explicit(&c[1], (uint64_t)p1 | (uint64_t)p2 << 32, memory_order_relaxed);
+}
+
 /* Entries put below @t become visible (producer only). Ordering: release;
  * pairs with the acquire load of tail in tapiq_cq_tail(). */
 static inline void tapiq_cq_publish(struct tapiq_cq *q, uint32_t t)
@@ -123,14 +145,6 @@ static inline int tapiq_cq_pending(struct tapiq_cq *q)
 {
     /* acquire on tail, relaxed on head: a hint for waits and poll levels. */
     return tapiq_cq_tail(q) != atomic_load_explicit(&q->head, memory_order_relaxed);
-}
-
-/* Entries below @limit (a tail read by tapiq_cq_tail()) not taken yet: a
- * hint, as tapiq_cq_pending() without a second load of tail. */
-static inline int tapiq_cq_before(struct tapiq_cq *q, uint32_t limit)
-{
-    /* relaxed: a hint; take1() validates with its CAS. */
-    return limit != atomic_load_explicit(&q->head, memory_order_relaxed);
 }
 
 /* A take in place, in three steps (consumers): tapiq_cq_head(), then
@@ -172,10 +186,11 @@ static inline int tapiq_cq_commit(struct tapiq_cq *q, uint32_t *h, uint32_t n)
 uint32_t tapiq_cq_take(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t max, uint32_t limit);
 
 /* tapiq_cq_take1 - tapiq_cq_take() of one entry, inline (phoneGetMessage's
- * fast path). Same ordering; returns 1 or 0. */
-static inline int tapiq_cq_take1(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t limit)
+ * fast path), from @h (a head read by tapiq_cq_head()). Same ordering;
+ * returns 1 or 0. */
+static inline int tapiq_cq_take1(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t limit,
+                                 uint32_t h)
 {
-    uint32_t h = tapiq_cq_head(q);
     while ((int32_t)(limit - h) > 0) {
         tapiq_cq_read(q, h, out);
         if (tapiq_cq_commit(q, &h, 1))

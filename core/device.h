@@ -197,17 +197,31 @@ static inline uint32_t tapiq_dev_lamp(struct tapiq_dev *d, uint32_t lamp)
     return atomic_load_explicit(&d->lamp[lamp], memory_order_acquire);
 }
 
-/* The device's worker only: store @mode; returns 1 if the lamp changed. */
+/* The device's worker only: store @mode in lamp @lamp of the lamp array
+ * @lamps (the device's: tapiq_dev_lamps_worker()); returns 1 if the lamp
+ * changed. A loop over one device's updates keeps the array in a local (a
+ * byte store may alias anything, so d->lamp would be read again after
+ * each). */
 _Static_assert(PHONELAMPMODE_UNKNOWN <= 0xFFu, "a lamp's mode is one byte");
+
+static inline int tapiq_lamp_set_worker(_Atomic uint8_t *lamps, uint32_t lamp, uint32_t mode)
+{
+    /* relaxed: only the device's worker writes the lamp. */
+    if (atomic_load_explicit(&lamps[lamp], memory_order_relaxed) == mode)
+        return 0;
+    /* release: pairs with the acquire in tapiq_dev_lamp(). */
+    atomic_store_explicit(&lamps[lamp], (uint8_t)mode, memory_order_release);
+    return 1;
+}
+
+static inline _Atomic uint8_t *tapiq_dev_lamps_worker(struct tapiq_dev *d)
+{
+    return d->lamp;
+}
 
 static inline int tapiq_dev_set_lamp_worker(struct tapiq_dev *d, uint32_t lamp, uint32_t mode)
 {
-    /* relaxed: only the device's worker writes the lamp. */
-    if (atomic_load_explicit(&d->lamp[lamp], memory_order_relaxed) == mode)
-        return 0;
-    /* release: pairs with the acquire in tapiq_dev_lamp(). */
-    atomic_store_explicit(&d->lamp[lamp], (uint8_t)mode, memory_order_release);
-    return 1;
+    return tapiq_lamp_set_worker(d->lamp, lamp, mode);
 }
 
 /* relaxed: a status flag with no data behind it. */

@@ -38,6 +38,8 @@
 
 #include "core/mpmc.h"
 
+struct tapiq_worker;
+
 /* One request: 16 bytes. */
 struct tapiq_sqe {
     uint32_t handle; /* HPHONE */
@@ -60,6 +62,9 @@ struct tapiq_sq {
     uint32_t mpsc;
     struct tapiq_sqe *e;
     _Atomic uint32_t *seq; /* mpsc: per cell, Vyukov's turn */
+    /* The consumer, set by it at its init (core/worker.h): a producer
+     * looks at its `sleeping` word after a push (tapiq_worker_must_wake). */
+    struct tapiq_worker *consumer;
 };
 
 /* @size a power of two; @idbase / @idmask as above. Returns 0; -EINVAL for a

@@ -149,12 +149,12 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
                          0))
         goto slow;
     q = &t->row[dev->worker];
-    wk = &rt->workers[dev->worker];
     if (__builtin_expect(q->mpsc, 0))
         goto slow;
     id = tapiq_sq_push_spsc_id(q, hPhone, hs->dev, dwButtonLampID, dwLampMode);
     if (__builtin_expect(id == 0, 0))
         goto slow;
+    wk = q->consumer;
     if (tapiq_worker_must_wake_fast(wk))
         return wake_fast_exit(wk, (LONG)id);
     tapiq_guard_fast_exit();

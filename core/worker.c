@@ -143,6 +143,40 @@ static void retry_held(struct tapiq_worker *wk)
     }
 }
 
+/* The loop of reply_run(): replies to the requests from @cell on, in place
+ * at positions t0 up to tend of queue @cq, while they are of handle @hv.
+ * Request k's status is update k's (@dense: nothing was coalesced, one
+ * update per request in request order, from @u on) or the one upd_idx
+ * names (@u the batch's updates). A constant @dense: each caller gets a
+ * copy of its own. Returns the position after the last written. */
+static inline __attribute__((always_inline)) uint32_t
+reply_loop(struct tapiq_worker *wk, const struct tapiq_cq_slots cq, uint32_t t0, uint32_t tend,
+           uint32_t *cellp, uint32_t hv, const tapiq_update *u, const int dense, uint32_t *nfailp)
+{
+    /* In locals: the stores below could otherwise be the worker's fields. */
+    struct tapiq_sqe *const *ent = wk->ent;
+    const uint32_t sbits = wk->sbits, mask = wk->mask;
+    const uint32_t *next = wk->next;
+    const uint16_t *upd_idx = wk->upd_idx;
+    uint8_t *fin = wk->fin;
+    uint32_t t, cell = *cellp, nfail = 0;
+    for (t = t0; t != tend; t++) {
+        const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+        uint32_t id = e->id;
+        int32_t st;
+        if (e->handle != hv)
+            break;
+        st = dense ? u++->status : u[upd_idx[cell]].status;
+        nfail += st != 0;
+        tapiq_cq_put_at(cq, t, hv, PHONE_REPLY, id, (uint32_t)st);
+        fin[cell] = fin_mark_at(sbits, id);
+        cell = next[cell];
+    }
+    *cellp = cell;
+    *nfailp += nfail;
+    return t;
+}
+
 /* Replies to the requests of lamp-only batch @b from @k on (cell *@cellp,
  * handle @hv of application @happ), written in one run while they share
  * the handle and the application's queue has room, all of it already
@@ -150,13 +184,12 @@ static void retry_held(struct tapiq_worker *wk)
  * (reply() does the rest, one at a time). Returns how many were written
  * (0: none, the caller replies to request k through reply()). In a
  * read-side section. */
-static inline __attribute__((always_inline)) uint32_t reply_run(struct tapiq_worker *wk,
-                                                                struct tapiq_batch *b,
-                                                                uint32_t k, uint32_t *cellp,
-                                                                uint32_t hv, uint32_t happ)
+static __attribute__((noinline)) uint32_t reply_run(struct tapiq_worker *wk, struct tapiq_batch *b,
+                                                    uint32_t k, uint32_t *cellp, uint32_t hv,
+                                                    uint32_t happ)
 {
     struct tapiq_wpost *p = wk->cur;
-    uint32_t lim, j, cell = *cellp, t, nfail = 0;
+    uint32_t lim, t, t0, nfail = 0;
     if (p->happ != happ || p->full || wk->unpub >= TAPIQ_WORKER_PUBLISH)
         return 0;
     lim = b->nreqs - k;
@@ -164,35 +197,17 @@ static inline __attribute__((always_inline)) uint32_t reply_run(struct tapiq_wor
         lim = p->room;
     if (lim > TAPIQ_WORKER_PUBLISH - wk->unpub)
         lim = TAPIQ_WORKER_PUBLISH - wk->unpub;
-    t = p->t;
-    {
-        /* In locals: the stores below could otherwise be the worker's fields. */
-        struct tapiq_cq *cq = p->cq;
-        struct tapiq_sqe *const *ent = wk->ent;
-        const uint32_t sbits = wk->sbits, mask = wk->mask;
-        const uint32_t *next = wk->next;
-        const uint16_t *upd_idx = wk->upd_idx;
-        uint8_t *fin = wk->fin;
-        const tapiq_update *upd = b->upd;
-        for (j = 0; j < lim; j++) {
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
-            int32_t st;
-            if (e->handle != hv)
-                break;
-            st = upd[upd_idx[cell]].status;
-            nfail += st != 0;
-            tapiq_cq_put(cq, t++, hv, PHONE_REPLY, e->id, (uint32_t)st);
-            fin[cell] = fin_mark_at(sbits, e->id);
-            cell = next[cell];
-        }
-    }
+    t0 = p->t;
+    if (b->nupd == b->nreqs)
+        t = reply_loop(wk, tapiq_cq_slots(p->cq), t0, t0 + lim, cellp, hv, b->upd + k, 1, &nfail);
+    else
+        t = reply_loop(wk, tapiq_cq_slots(p->cq), t0, t0 + lim, cellp, hv, b->upd, 0, &nfail);
     p->t = t;
-    p->room -= j;
-    wk->unpub += j;
-    wk->unfin -= j;
+    p->room -= t - t0;
+    wk->unpub += t - t0;
+    wk->unfin -= t - t0;
     wk->c[TAPIQ_W_FAILED] += nfail;
-    *cellp = cell;
-    return j;
+    return t - t0;
 }
 
 /* Reply to @b's requests (or count them suppressed), in
@@ -256,12 +271,13 @@ static void complete(struct tapiq_worker *wk, struct tapiq_batch *b)
     struct tapiq_dev *dev = tapiq_batch_dev(b);
     int subs = tapiq_dev_has_subs(dev);
     tapiq_update *upd = b->upd;
+    _Atomic uint8_t *lamps = tapiq_dev_lamps_worker(dev);
 
     for (uint32_t i = 0, n = b->nupd; i < n; i++) {
         tapiq_update *u = &upd[i];
         if (u->status != 0) /* from here on the reply's result */
             u->status = (int32_t)tapiq_provider_result(u->status);
-        else if (tapiq_dev_set_lamp_worker(dev, u->lamp, u->mode) && subs)
+        else if (tapiq_lamp_set_worker(lamps, u->lamp, u->mode) && subs)
             tapiq_notify_lamp(rt, dev, u->lamp);
     }
     /* nattr is 0 exactly when the batch has no attribute request. */
