@@ -212,7 +212,27 @@ static void queues_destroy(struct tapiq_app *app)
 struct cb_arg {
     uint32_t happ;
     PHONECALLBACK cb;
+    uint64_t epoch; /* the application's runtime */
 };
+
+/* The replies among @n messages a delivery thread took and does not deliver
+ * (their handle closed, or the application shut down while it held them)
+ * count once, as suppressed, as the ones still queued at shutdown do
+ * (tapiq_app_free()); in the application's runtime, if it still runs. */
+static void count_undelivered(const struct cb_arg *a, const PHONEMESSAGE *m, long n)
+{
+    struct tapiq_rt *rt;
+    uint64_t k = 0;
+    for (long i = 0; i < n; i++)
+        k += m[i].dwMessageID == PHONE_REPLY;
+    if (!k)
+        return;
+    tapiq_guard_enter();
+    rt = tapiq_rt_current();
+    if (rt && rt->epoch == a->epoch)
+        tapiq_stat_add(rt->stats, TAPIQ_C_SUPPRESSED_LATE, k);
+    tapiq_guard_exit();
+}
 
 /* Before each callback: is the application still there and the message's
  * handle still open? Announces the handle in cb_current first (the Dekker
@@ -271,11 +291,15 @@ static void *callback_main(void *varg)
         }
         for (long i = 0; i < r; i++) {
             int go = cb_begin(a.happ, (uint32_t)m[i].hDevice);
-            if (go == 0)
-                return NULL; /* shut down (perhaps by the callback itself) */
+            if (go == 0) { /* shut down (perhaps by the callback itself) */
+                count_undelivered(&a, &m[i], r - i);
+                return NULL;
+            }
             if (go == 1)
                 a.cb(m[i].hDevice, m[i].dwMessageID, m[i].dwCallbackInstance, m[i].dwParam1,
                      m[i].dwParam2, m[i].dwParam3);
+            else
+                count_undelivered(&a, &m[i], 1); /* its handle closed meanwhile */
             cb_end(a.happ);
         }
     }
@@ -344,6 +368,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
         if (a) {
             a->happ = app->h;
             a->cb = cb;
+            a->epoch = rt->epoch;
         }
         if (!a || (rc = pthread_create(&app->cb_thread, NULL, callback_main, a))) {
             free(a);

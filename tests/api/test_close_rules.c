@@ -15,6 +15,11 @@
  *                          own delivery thread is exempt; tapi.h's rule)
  *   polled-posted          a reply already posted, then phoneClose: not
  *                          delivered, counted once (suppressed)
+ *   callback-taken         replies the delivery thread already took from the
+ *                          queue, then phoneClose of their handle while it
+ *                          delivers an earlier one: not delivered, counted
+ *                          once as suppressed (tapiq_get_stats' replies are
+ *                          exactly the ones the callback got)
  *   presence               disconnect/connect/disconnect unread: the last
  *                          PHONE_STATE says disconnected, as does the status
  */
@@ -226,6 +231,65 @@ static void case_callback_close_cross(void)
 
 /* ------------------------------------------------------------------ polled */
 
+/* callback-taken: the callback holds the delivery thread on the first
+ * reply (Z) until the next replies are posted, then on the second (A) until
+ * B's handle is closed; B's replies were taken with A's in one go. */
+static _Atomic int ct_phase, ct_entered, ct_go, ct_replies;
+
+static void on_taken(DWORD hDevice, DWORD dwMsg, DWORD_PTR inst, DWORD_PTR p1, DWORD_PTR p2,
+                     DWORD_PTR p3)
+{
+    (void)hDevice, (void)inst, (void)p1, (void)p2, (void)p3;
+    if (dwMsg != PHONE_REPLY)
+        return;
+    atomic_fetch_add(&ct_replies, 1);
+    int phase = atomic_fetch_add(&ct_phase, 1);
+    if (phase < 2) { /* Z, then A: wait for the test's go */
+        atomic_store(&ct_entered, phase + 1);
+        for (int k = 0; k < 20000 && atomic_load(&ct_go) <= phase; k++)
+            tq_sleep_us(500);
+    }
+}
+
+static void case_callback_taken(void)
+{
+    HPHONEAPP app;
+    HPHONE a, b;
+    tapiq_stats st;
+    int k;
+    TQ_CHECK(tapiq_configure("devices=2,lamps=8,workers=1") == 0);
+    app = start_cb_app_with(on_taken);
+    a = tq_open(app, 0, PHONEPRIVILEGE_OWNER, 1);
+    b = tq_open(app, 1, PHONEPRIVILEGE_OWNER, 2);
+    issue(a, 1); /* Z: its callback waits */
+    for (k = 0; k < 20000 && atomic_load(&ct_entered) < 1; k++)
+        tq_sleep_us(500);
+    TQ_CHECK(atomic_load(&ct_entered) == 1);
+    issue(a, 1); /* A, posted before B's: the queue is FIFO */
+    tq_wait_idle();
+    issue(b, 5);
+    tq_wait_idle(); /* all posted: the next take gets A and B's together */
+    atomic_store(&ct_go, 1);
+    for (k = 0; k < 20000 && atomic_load(&ct_entered) < 2; k++)
+        tq_sleep_us(500);
+    TQ_CHECK(atomic_load(&ct_entered) == 2); /* in A's callback, B's taken */
+    TQ_EXPECT(phoneClose(b), 0);
+    atomic_store(&ct_go, 2);
+    for (k = 0; k < 20000; k++) { /* B's replies are dropped as the thread meets them */
+        st = tq_stats();
+        if (st.replies_suppressed == 5)
+            break;
+        tq_sleep_us(500);
+    }
+    TQ_CHECKF(st.accepted == 7 && st.replies == 2 && st.replies_suppressed == 5 &&
+                  st.in_flight == 0,
+              "accepted %llu, replies %llu, suppressed %llu, in flight %llu",
+              (unsigned long long)st.accepted, (unsigned long long)st.replies,
+              (unsigned long long)st.replies_suppressed, (unsigned long long)st.in_flight);
+    TQ_CHECK(atomic_load(&ct_replies) == 2);
+    TQ_EXPECT(phoneShutdown(app), 0);
+}
+
 static void case_polled_posted(void)
 {
     HPHONEAPP app = tq_start("devices=1,lamps=8,workers=1", NULL);
@@ -366,6 +430,7 @@ int main(int argc, char **argv)
         {"callback-close-other", case_callback_close_other},
         {"callback-shutdown-self", case_callback_shutdown_self},
         {"callback-close-cross", case_callback_close_cross},
+        {"callback-taken", case_callback_taken},
     };
     return tq_run_cases(argc, argv, "close_rules", cases, sizeof(cases) / sizeof(cases[0]));
 }
