@@ -221,7 +221,7 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
                 break;
             st = one(be, dev->id, e->lamp, e->mode);
             if (__builtin_expect(st == TAPIQ_APPLY_DECLINE, 0))
-                break;
+                goto declined;
             if (__builtin_expect(st > 0, 0))
                 st = -EIO; /* a stray positive status */
             rrun_put(&r, fin, sbits, cell, e, lamp_state(wk, dev, e->lamp, e->mode, st));
@@ -237,7 +237,7 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
             continue;
         }
         /* The rest through the worker's fields (what apply_one() declines
-         * again goes as a batch). */
+         * there goes as a batch). */
         dev->pend_first = cell;
         dev->npend = left;
         rrun_flush(wk, &r);
@@ -249,6 +249,11 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
         } else {
             later[nb++] = dev; /* a batch, this round */
         }
+        continue;
+    declined: /* the declined request and the rest as a batch, this round */
+        dev->pend_first = cell;
+        dev->npend = left;
+        later[nb++] = dev;
     }
     rrun_flush(wk, &r);
     /* a device done is one batch; the common case is one update */
