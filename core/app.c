@@ -58,22 +58,27 @@ static uint32_t take_messages(struct tapiq_rt *rt, struct tapiq_app *app, PHONEM
          * the call also returns after the close). The slot itself is not
          * reused within the read-side section (core/handle.c). */
         struct tapiq_cq *q = &app->cq[w];
+        /* In locals: the stores to @outv (DWORDs) could otherwise be the
+         * queue's mask. */
+        const struct tapiq_cq_slots slots = tapiq_cq_slots(q);
         uint32_t h = tapiq_cq_head(q);
         for (;;) {
             uint32_t n = lim[w] - h, g = got, l = 0, hv = 0;
             const struct tapiq_handle *hs = NULL;
+            int open = 0;
             if ((int32_t)n <= 0)
                 break;
             if (n > max - got)
                 n = max - got;
             for (uint32_t i = 0; i < n; i++) {
                 struct tapiq_cqe m;
-                tapiq_cq_read(q, h + i, &m);
-                if (m.handle != hv || !hs) {
+                tapiq_cq_read_at(slots, h + i, &m);
+                if (m.handle != hv || !open) {
                     hv = m.handle;
-                    hs = tapiq_handle_lookup(rt, hv);
+                    hs = tapiq_handle_slot(rt, hv);
+                    open = tapiq_handle_is(hs, hv);
                 }
-                if (hs)
+                if (open)
                     tapiq_app_msg(&outv[g++], hs, hv, PHONE_REPLY, m.p1, m.p2);
                 else
                     l++;

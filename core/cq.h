@@ -158,6 +158,20 @@ static inline uint32_t tapiq_cq_head(struct tapiq_cq *q)
     return atomic_load_explicit(&q->head, memory_order_relaxed);
 }
 
+/* tapiq_cq_read() with the queue's entries and mask in the caller's locals
+ * (a consumer's loop: tapiq_cq_slots()); same ordering. */
+static inline void tapiq_cq_read_at(struct tapiq_cq_slots s, uint32_t pos, struct tapiq_cqe *out)
+{
+    _Atomic uint64_t *w = s.e[pos & s.mask];
+    /* relaxed: as in tapiq_cq_read(). */
+    uint64_t a = atomic_load_explicit(&w[0], memory_order_relaxed);
+    uint64_t b = atomic_load_explicit(&w[1], memory_order_relaxed);
+    out->handle = (uint32_t)a;
+    out->msg = (uint32_t)(a >> 32);
+    out->p1 = (uint32_t)b;
+    out->p2 = (uint32_t)(b >> 32);
+}
+
 static inline void tapiq_cq_read(struct tapiq_cq *q, uint32_t pos, struct tapiq_cqe *out)
 {
     _Atomic uint64_t *w = q->e[pos & q->mask];
