@@ -21,7 +21,8 @@
  * Threads beyond TAPIQ_GUARD_RECORDS alive at once share one counter
  * (a locked add per call: correct, slower).
  *
- * Synchronization table:
+ * Synchronization table (enter/exit includes the fast paths' variants,
+ * tapiq_guard_fast_enter/exit, which are the same two stores):
  *                 enter/exit   synchronize
  *   enter/exit    yes          yes
  *   synchronize   yes          yes (each waits for all readers)
