@@ -67,11 +67,28 @@ TAPIQ_API void tapiq_batch_complete(tapiq_batch *b)
         tapiq_worker_wake(wk);
 }
 
-void tapiq_worker_hold(struct tapiq_worker *wk, uint32_t cell, int32_t st)
+/* Has application @happ replies held since the last retry_held()? */
+static int held_has(const struct tapiq_worker *wk, uint32_t happ)
+{
+    if (wk->held_all)
+        return 1;
+    for (uint32_t i = 0; i < wk->nheld_app; i++)
+        if (wk->held_app[i] == happ)
+            return 1;
+    return 0;
+}
+
+void tapiq_worker_hold(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, int32_t st)
 {
     struct tapiq_held *h = &wk->held[wk->held_tail++ & wk->held_mask];
     h->cell = cell;
     h->status = st;
+    if (!held_has(wk, happ)) {
+        if (wk->nheld_app < TAPIQ_WORKER_APPS)
+            wk->held_app[wk->nheld_app++] = happ;
+        else
+            wk->held_all = 1;
+    }
 }
 
 static void release(struct tapiq_worker *wk);
@@ -122,8 +139,10 @@ struct tapiq_wpost *tapiq_worker_post_find(struct tapiq_worker *wk, uint32_t hap
     p->ring = &app->ring;
     p->happ = happ;
     p->t = tapiq_cq_tail_own(p->cq);
-    p->room = tapiq_cq_room_at(p->cq, p->t, 1);
-    p->full = 0;
+    /* An application with replies held: its later replies wait behind
+     * them (full, no room), until the next retry_held(). */
+    p->full = held_has(wk, happ);
+    p->room = p->full ? 0 : tapiq_cq_room_at(p->cq, p->t, 1);
     return wk->cur = p;
 }
 
@@ -132,6 +151,10 @@ struct tapiq_wpost *tapiq_worker_post_find(struct tapiq_worker *wk, uint32_t hap
 static void retry_held(struct tapiq_worker *wk)
 {
     uint32_t n = wk->held_tail - wk->held_head;
+    /* The applications are marked again by what is held again; their
+     * post[] entries of this section (none yet: it starts here) too. */
+    wk->nheld_app = 0;
+    wk->held_all = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct tapiq_held h = wk->held[wk->held_head++ & wk->held_mask];
         const struct tapiq_sqe *e = tapiq_worker_entry(wk, h.cell);

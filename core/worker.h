@@ -134,6 +134,12 @@ struct tapiq_worker {
     struct tapiq_batch *local_done; /* completed inside apply() this round */
     struct tapiq_held *held; /* replies waiting for room, FIFO */
     uint32_t held_head, held_tail, held_mask;
+    /* The applications with replies held since the last retry_held() (all
+     * of them when more than TAPIQ_WORKER_APPS: held_all): their later
+     * replies are held too, behind them, until the next retry, even across
+     * a publish (post_find() marks their post[] entries full). */
+    uint32_t held_app[TAPIQ_WORKER_APPS];
+    uint32_t nheld_app, held_all;
     uint32_t unfin;    /* drained cells whose reply is not out (nor suppressed) */
     uint32_t npost;
     uint32_t unpub;    /* replies written or held since the last publish */

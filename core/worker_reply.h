@@ -19,7 +19,7 @@
  * application @happ (NULL: gone); a reply held until there is room. */
 void tapiq_worker_publish(struct tapiq_worker *wk);
 struct tapiq_wpost *tapiq_worker_post_find(struct tapiq_worker *wk, uint32_t happ);
-void tapiq_worker_hold(struct tapiq_worker *wk, uint32_t cell, int32_t st);
+void tapiq_worker_hold(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, int32_t st);
 /* worker_one.c: the listed devices of a round whose backend has
  * apply_one() (see there). */
 uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
@@ -59,8 +59,9 @@ static inline void suppress(struct tapiq_worker *wk, uint32_t cell, uint32_t id)
 /* Reply to the request in @cell (id @id, handle @hv of application @happ)
  * with status @st: written in place in the application's completion queue
  * where it has room, else held (keeping its ring position); once an
- * application's queue had no room, its later replies until the next publish
- * are held too, in order. In a read-side section. */
+ * application's queue had no room, its later replies are held too, in
+ * order, until the held ones are retried (worker.h: held_app). In a
+ * read-side section. */
 static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk, uint32_t happ,
                                                         uint32_t cell, uint32_t hv, uint32_t id,
                                                         int32_t st)
@@ -79,7 +80,7 @@ static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk,
     if (__builtin_expect(p->room == 0, 0) &&
         (p->full || (p->room = tapiq_cq_room_at(p->cq, p->t, UINT32_MAX)) == 0)) {
         p->full = 1;
-        tapiq_worker_hold(wk, cell, st);
+        tapiq_worker_hold(wk, happ, cell, st);
         return;
     }
     tapiq_cq_put(p->cq, p->t++, hv, PHONE_REPLY, id, (uint32_t)st);
