@@ -10,9 +10,13 @@
  * pushed to `done` by a backend's own thread) then complete: lamp state,
  * PHONE_STATE tokens, replies written in place in the applications'
  * completion queues (tapiq_cq_put), then ring positions released and the
- * queues' tails published, once per round or per TAPIQ_WORKER_PUBLISH
+ * queues' tails published, at the end of each read-side section of the
+ * round (one, or two with apply_one() below) or per TAPIQ_WORKER_PUBLISH
  * replies (or when replies went to more than TAPIQ_WORKER_APPS
- * applications). A finished request's cell is marked with its lap's stamp;
+ * applications). A reply that finds its application's queue full is held
+ * with its ring position, and that application's later replies are held
+ * behind it (held_app) until the next round retries them, in order.
+ * A finished request's cell is marked with its lap's stamp;
  * when every drained request is finished, the positions are released by
  * count, without reading the marks. A batch of one lamp request (the common
  * case with many consoles) completes by a path without the batch loops
