@@ -272,7 +272,7 @@ void register_all()
                 [=](benchmark::State &s) { fanout_bench(s, impl, t); });
 
     for (Impl impl : impls)
-        for (int pct : {25, 50, 75})
+        for (int pct : {5, 10, 25, 50, 75})
             reg(std::string("latency/") + iname(impl) + "/load:" + std::to_string(pct),
                 [=](benchmark::State &s) { latency_bench(s, impl, pct); });
 }

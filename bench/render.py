@@ -27,6 +27,7 @@ SUFFIX = re.compile(r"/iterations:\d+(/manual_time)?$")
 DROP = {"name", "run_name", "run_type", "aggregate_name", "aggregate_unit", "family_index",
         "per_family_instance_index", "iterations", "threads", "time_unit", "repetitions",
         "error_occurred", "error_message", "label"}
+LAT_LOADS = (5, 10, 25, 50, 75)  # latency/<impl>/load:N in bench/bench.cc
 CONTEXT = ("num_cpus", "mhz_per_cpu", "load_avg", "window_seconds", "workers")
 TOP_FUNCTIONS = 15
 
@@ -317,7 +318,7 @@ def latency_section(med, data_dir, charts):
     rows = []
     for ring in ("lockfree", "handwritten"):
         label = "tapiq" if ring == "lockfree" else "hand-written"
-        for pct in (25, 50, 75):
+        for pct in LAT_LOADS:
             n = "latency/%s/load:%d" % (ring, pct)
             if med.get(n) is None:
                 rows.append([label, "%d%%" % pct] + ["—"] * 8)
@@ -334,7 +335,7 @@ def latency_section(med, data_dir, charts):
     # the backlog of the harness, not the dispatcher's latency.
     over = []
     for ring in ("lockfree", "handwritten"):
-        for pct in (25, 50, 75):
+        for pct in LAT_LOADS:
             n = "latency/%s/load:%d" % (ring, pct)
             off, got = rate(med, n, "offered_rate"), rate(med, n)
             if off and got is not None and ((rate(med, n, "late_frac") or 0) > 0.1 or got < 0.9 * off):
@@ -348,7 +349,7 @@ def latency_section(med, data_dir, charts):
     dat = os.path.join(data_dir, "latency.dat")
     with open(dat, "w") as f:
         f.write("load lf_p50 lf_p99 lf_p999 hw_p50 hw_p99 hw_p999\n")
-        for pct in (25, 50, 75):
+        for pct in LAT_LOADS:
             vals = []
             for ring in ("lockfree", "handwritten"):
                 for k in ("p50_us", "p99_us", "p999_us"):
@@ -362,7 +363,7 @@ def latency_section(med, data_dir, charts):
                       % (dat, i + 2, names[i], 1 if i < 3 else 2) for i in range(6))
     if gnuplot("set terminal pngcairo noenhanced size 1000,640\nset output '%s'\nset logscale y\n"
                "set ylabel 'µs (log)'\nset xlabel 'offered load, %% of peak'\nset key outside below\n"
-               "set grid\nset xtics (25, 50, 75)\nset title 'Issue → reply latency (median of runs)'\n"
+               "set grid\nset xtics (5, 10, 25, 50, 75)\nset title 'Issue → reply latency (median of runs)'\n"
                "plot %s\n" % (png, plots), png,
                any(rate(med, "latency/%s/load:%d" % (r, p), "p50_us")
                    for r in ("lockfree", "handwritten") for p in (25, 50, 75))):

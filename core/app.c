@@ -361,7 +361,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
     app->h = (uint32_t)g_app_gen[idx] << TAPIQ_APP_BITS | idx;
     app->rt = rt;
     app->cb = cb;
-    app->polled = !cb && !level;
+    app->nfast = !cb && !level ? app->ncq : 0;
     atomic_init(&app->waiters, 0);
     atomic_init(&app->cb_current, 0);
     snprintf(app->name, sizeof(app->name), "%s", name ? name : "");

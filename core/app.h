@@ -40,7 +40,8 @@ struct tapiq_app {
     struct tapiq_cq *cq;     /* replies: one completion queue per worker */
     uint32_t ncq;
     PHONECALLBACK cb;
-    int polled;        /* no callback and not USEEVENT: phoneGetMessage's fast path */
+    uint32_t nfast;    /* ncq when polled (no callback, not USEEVENT), else 0:
+                          the queues phoneGetMessage's fast path looks at */
     pthread_t cb_thread;
     int has_cb_thread;
     _Atomic uint32_t waiters; /* threads blocked in get_messages, or pinning it */
@@ -144,15 +145,14 @@ static inline int tapiq_app_deliver(struct tapiq_rt *rt, PHONEMESSAGE *out, uint
  * fast path saves no registers. */
 static inline int tapiq_app_take_one(struct tapiq_rt *rt, struct tapiq_app *app, PHONEMESSAGE *msg)
 {
-    if (!app->polled)
-        return 0;
-    for (uint32_t w = 0; w < app->ncq; w++) {
+    for (uint32_t w = 0; w < app->nfast; w++) {
         struct tapiq_cq *q = &app->cq[w];
         struct tapiq_cqe m;
         uint32_t lim = tapiq_cq_tail(q), h = tapiq_cq_head(q);
-        if (lim == h)
+        if ((int32_t)(lim - h) <= 0)
             continue;
-        if (tapiq_cmq_maybe_nonempty(&app->ring.q) || !tapiq_cq_take1(q, &m, lim, h))
+        /* One try (tapiq_cq_take1()): another reader's take, the full path. */
+        if (tapiq_cmq_maybe_nonempty(&app->ring.q) || !tapiq_cq_take1(q, &m, h))
             return 0;
         return tapiq_app_deliver(rt, msg, m.handle, PHONE_REPLY, m.p1, m.p2) ? 1 : -1;
     }

@@ -199,18 +199,16 @@ static inline int tapiq_cq_commit(struct tapiq_cq *q, uint32_t *h, uint32_t n)
  * Returns how many were taken. */
 uint32_t tapiq_cq_take(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t max, uint32_t limit);
 
-/* tapiq_cq_take1 - tapiq_cq_take() of one entry, inline (phoneGetMessage's
- * fast path), from @h (a head read by tapiq_cq_head()). Same ordering;
- * returns 1 or 0. */
-static inline int tapiq_cq_take1(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t limit,
-                                 uint32_t h)
+/* tapiq_cq_take1 - one try at taking the entry at @h, a head read by
+ * tapiq_cq_head() below a tail read by tapiq_cq_tail() (the caller checked),
+ * inline for phoneGetMessage's fast path. Same ordering as tapiq_cq_take().
+ * Returns 1 (taken, copied to @out), or 0 when another consumer took it
+ * first (the caller's full path goes on with tapiq_cq_take()'s loop; one
+ * try keeps the fast path's registers few). */
+static inline int tapiq_cq_take1(struct tapiq_cq *q, struct tapiq_cqe *out, uint32_t h)
 {
-    while ((int32_t)(limit - h) > 0) {
-        tapiq_cq_read(q, h, out);
-        if (tapiq_cq_commit(q, &h, 1))
-            return 1;
-    }
-    return 0;
+    tapiq_cq_read(q, h, out);
+    return tapiq_cq_commit(q, &h, 1);
 }
 
 #endif /* TAPIQ_CORE_CQ_H */

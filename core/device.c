@@ -132,7 +132,7 @@ TAPIQ_API int tapiq_host_add_device(tapiq_host *host, uint32_t nlamps, const uin
         for (uint32_t i = 0; i < nlamps; i++)
             lamp_pos[i] = 0; /* stamp 0: no batch (lp_gen starts at 1) */
     }
-    atomic_init(&d->connected, connected ? 1 : 0);
+    atomic_init(&d->connected, connected ? tapiq_dev_connected_word(d) : 0);
     atomic_init(&d->subs, NULL);
     atomic_init(&d->nowners, 0);
     atomic_init(&d->nmonitors, 0);
@@ -144,10 +144,11 @@ TAPIQ_API int tapiq_host_set_connected(tapiq_host *host, uint32_t device, int co
 {
     struct tapiq_rt *rt = (struct tapiq_rt *)host;
     struct tapiq_dev *d;
-    uint32_t v = connected ? 1 : 0;
+    uint32_t v;
     if (!rt || device >= rt->ndev)
         return -EINVAL;
     d = &rt->devs[device];
+    v = connected ? tapiq_dev_connected_word(d) : 0; /* modes_all is immutable */
     /* acq_rel: one caller per change posts the notification. */
     if (atomic_exchange_explicit(&d->connected, v, memory_order_acq_rel) == v)
         return 0;

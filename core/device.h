@@ -100,7 +100,8 @@ struct tapiq_batch {
 
 struct tapiq_dev {
     /* Read per request, written rarely. */
-    alignas(TAPIQ_CACHELINE) _Atomic uint32_t connected; /* 0/1 */
+    /* 0: disconnected; connected: (modes_all << 1) | 1 (tapiq_dev_fast_ok()) */
+    alignas(TAPIQ_CACHELINE) _Atomic uint32_t connected;
     uint32_t id;
     uint32_t nlamps;
     uint32_t worker;            /* id % workers */
@@ -224,17 +225,37 @@ static inline int tapiq_dev_set_lamp_worker(struct tapiq_dev *d, uint32_t lamp, 
     return tapiq_lamp_set_worker(d->lamp, lamp, mode);
 }
 
+/* The value of `connected` for a connected device: bit 0, and above it the
+ * modes every lamp supports (modes_all, one bit up), so that one test of a
+ * lamp mode against it tells that the device is connected and every lamp
+ * supports the mode (tapiq_dev_fast_ok()). modes_all never holds
+ * PHONELAMPMODE_DUMMY (bit 0) and every mode is below bit 31. */
+static inline uint32_t tapiq_dev_connected_word(const struct tapiq_dev *d)
+{
+    return (d->modes_all << 1) | 1u;
+}
+
 /* relaxed: a status flag with no data behind it. */
 static inline int tapiq_dev_connected(struct tapiq_dev *d)
 {
-    return (int)atomic_load_explicit(&d->connected, memory_order_relaxed);
+    return atomic_load_explicit(&d->connected, memory_order_relaxed) != 0;
 }
 
 /* The connection state for a PHONE_STATE message. acquire: pairs with the
  * acq_rel exchange in tapiq_host_set_connected(). */
 static inline int tapiq_dev_connected_acquire(struct tapiq_dev *d)
 {
-    return (int)atomic_load_explicit(&d->connected, memory_order_acquire);
+    return atomic_load_explicit(&d->connected, memory_order_acquire) != 0;
+}
+
+/* For a fast path: nonzero when @d is connected and every lamp of it
+ * supports a bit of @mode (modes_all; 0 when the lamps differ, so such a
+ * device always takes the full path). The caller tests that @mode is a
+ * single bit; bit 31 shifts out (0: the full path answers).
+ * relaxed: as tapiq_dev_connected(). */
+static inline int tapiq_dev_fast_ok(struct tapiq_dev *d, uint32_t mode)
+{
+    return ((mode << 1) & atomic_load_explicit(&d->connected, memory_order_relaxed)) != 0;
 }
 
 /* ------------------------------------------------ the other attributes

@@ -39,7 +39,7 @@ static void issuer_thread_exit(void *arg)
         /* release: our pushes happen-before the next owner's; pairs with the
          * acquire CAS in tapiq_issuer_attach(). */
         atomic_store_explicit(&rt->slot_used[t->slot], 0, memory_order_release);
-    t->epoch = 0;
+    t->epoch = t->fast_epoch = 0;
     pthread_mutex_unlock(&tapiq_g_lock);
 }
 
@@ -78,4 +78,5 @@ void tapiq_issuer_attach(struct tapiq_rt *rt, struct tapiq_issuer *t)
     t->slot = slot;
     t->row = &rt->sq[(size_t)slot * rt->cfg.workers];
     t->epoch = rt->epoch;
+    t->fast_epoch = slot < rt->nslots ? rt->epoch : 0; /* the shared row: full path */
 }

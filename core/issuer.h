@@ -28,6 +28,8 @@
 
 struct tapiq_issuer {
     uint64_t epoch;       /* runtime the row belongs to */
+    uint64_t fast_epoch;  /* epoch when the row is a pool slot's (SPSC rings),
+                             else 0: phoneSetLamp's fast path tests this one */
     struct tapiq_sq *row; /* rings of our slot, one per worker */
     uint32_t slot;        /* pool slot, or nslots for the shared row */
     int key_set;

@@ -137,20 +137,21 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
         return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
     tapiq_guard_fast_enter();
     rt = tapiq_rt_current();
-    if (__builtin_expect(!rt || t->epoch != rt->epoch, 0))
+    /* fast_epoch: a pool slot's row of this runtime (SPSC rings; the
+     * shared row's MPSC rings take the full path). */
+    if (__builtin_expect(!rt || t->fast_epoch != rt->epoch, 0))
         goto slow;
     hs = tapiq_handle_slot(rt, hPhone);
     if (__builtin_expect(!tapiq_handle_is(hs, hPhone) || hs->priv != PHONEPRIVILEGE_OWNER, 0))
         goto slow;
     dev = &rt->devs[hs->dev];
-    /* modes_all is 0 unless every lamp has the same modes and none is a dummy. */
+    /* modes_all is 0 unless every lamp has the same modes and none is a
+     * dummy; tapiq_dev_fast_ok() tests it and the connection at once. */
     if (__builtin_expect(dwButtonLampID >= dev->nlamps || (dwLampMode & (dwLampMode - 1)) ||
-                             !(dwLampMode & dev->modes_all) || !tapiq_dev_connected(dev),
+                             !tapiq_dev_fast_ok(dev, dwLampMode),
                          0))
         goto slow;
     q = &t->row[dev->worker];
-    if (__builtin_expect(q->mpsc, 0))
-        goto slow;
     id = tapiq_sq_push_spsc_id(q, hPhone, hs->dev, dwButtonLampID, dwLampMode);
     if (__builtin_expect(id == 0, 0))
         goto slow;

@@ -27,15 +27,16 @@ static inline int few_distinct(const struct tapiq_worker *wk, const struct tapiq
 }
 
 /* The reply state of wk->cur in locals, for loops that reply to one
- * request at a time (run_few(), run_listed()): up to lim replies may be
- * written to application happ's queue from t on with nothing looked at
- * again (its room, the next publish); k written so far. rrun_flush() puts
- * them into the worker's fields before any other path (reply(), which may
- * publish), rrun_load() takes the state again after it. */
+ * request at a time (run_few(), run_listed()): replies may be written to
+ * application happ's queue at positions t up to end (exclusive) with
+ * nothing looked at again (its room, the next publish); those written so
+ * far are t - p->t. rrun_flush() puts them into the worker's fields before
+ * any other path (reply(), which may publish), rrun_load() takes the state
+ * again after it. */
 struct rrun {
     struct tapiq_wpost *p;
     struct tapiq_cq *cq;
-    uint32_t happ, t, lim, k;
+    uint32_t happ, t, end;
 };
 
 static inline __attribute__((always_inline)) void rrun_load(const struct tapiq_worker *wk,
@@ -49,19 +50,17 @@ static inline __attribute__((always_inline)) void rrun_load(const struct tapiq_w
     r->cq = p->cq;
     r->happ = p->happ;
     r->t = p->t;
-    r->lim = lim;
-    r->k = 0;
+    r->end = p->t + lim;
 }
 
 static inline __attribute__((always_inline)) void rrun_flush(struct tapiq_worker *wk,
                                                              struct rrun *r)
 {
+    uint32_t k = r->t - r->p->t;
     r->p->t = r->t;
-    r->p->room -= r->k;
-    wk->unpub += r->k;
-    wk->unfin -= r->k;
-    r->lim -= r->k;
-    r->k = 0;
+    r->p->room -= k;
+    wk->unpub += k;
+    wk->unfin -= k;
 }
 
 /* Can the reply to a request of handle slot @hs, handle @hv, be written in
@@ -71,7 +70,7 @@ static inline __attribute__((always_inline)) int rrun_can(const struct rrun *r,
                                                           const struct tapiq_handle *hs,
                                                           uint32_t hv)
 {
-    return r->k < r->lim && atomic_load_explicit(&hs->hval, memory_order_acquire) == hv &&
+    return r->t != r->end && atomic_load_explicit(&hs->hval, memory_order_acquire) == hv &&
            hs->happ == r->happ;
 }
 
@@ -83,7 +82,6 @@ static inline __attribute__((always_inline)) void rrun_put(struct rrun *r, uint8
 {
     tapiq_cq_put(r->cq, r->t++, e->handle, PHONE_REPLY, e->id, (uint32_t)st);
     fin[cell] = fin_mark_at(sbits, e->id);
-    r->k++;
 }
 
 /* A device whose one pending request is a lamp update, applied through the
