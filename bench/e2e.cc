@@ -19,23 +19,14 @@
 #include <tapiq/tapiq.h>
 
 #include "bench/handwritten.h"
+#include "bench/util.h"
+
+using bench_util::now_ns;
+using bench_util::sleep_ns;
+using bench_util::xorshift;
 
 namespace {
 
-uint64_t now_ns()
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void sleep_ns(uint64_t ns)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
-    nanosleep(&ts, nullptr);
-}
 
 struct alignas(64) Ctx {
     // Written by the owner only, read by the main thread while running.
@@ -57,13 +48,6 @@ inline void bump(std::atomic<uint64_t> &c, uint64_t n = 1)
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-inline uint64_t xorshift(uint64_t &x)
-{
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    return x * 0x2545F4914F6CDD1Dull;
-}
 
 struct Run {
     const E2EOpts *o;
@@ -72,9 +56,6 @@ struct Run {
     std::atomic<int> go{0}, stop{0};
     bool open = false; // open loop: log sends and replies
 };
-
-const DWORD kModes[4] = {PHONELAMPMODE_STEADY, PHONELAMPMODE_WINK, PHONELAMPMODE_FLASH,
-                         PHONELAMPMODE_OFF};
 
 void on_reply(Run &r, Ctx &c, uint32_t id, long status)
 {
@@ -185,7 +166,7 @@ template <class D> void issuer_closed(Run &r, Ctx &c)
     if (o.work == Work::Fanout) {
         for (uint64_t e = 0; !r.stop.load(std::memory_order_relaxed); e++) {
             DWORD lamp = (DWORD)((e + c.rng) % (uint64_t)o.lamps);
-            DWORD mode = kModes[(e / (uint64_t)o.lamps) & 3];
+            DWORD mode = bench_util::kModes[(e / (uint64_t)o.lamps) & 3];
             for (uint32_t d = 0; d < ndev; d++) {
                 if (!D::issue(r, c, d, lamp, mode))
                     return;
@@ -205,7 +186,7 @@ template <class D> void issuer_closed(Run &r, Ctx &c)
             dev = (uint32_t)(x % ndev);
             lamp = (uint32_t)((x >> 32) % (uint64_t)o.lamps);
         }
-        if (!D::issue(r, c, dev, lamp, kModes[(x >> 48) & 3]))
+        if (!D::issue(r, c, dev, lamp, bench_util::kModes[(x >> 48) & 3]))
             return;
         bump(c.accepted);
     }
@@ -228,7 +209,7 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
             uint64_t x = xorshift(c.rng);
             uint32_t dev = (uint32_t)(x % ndev);
             uint32_t lamp = (uint32_t)((x >> 32) % (uint64_t)o.lamps);
-            uint64_t id = D::issue(r, c, dev, lamp, kModes[(x >> 48) & 3]);
+            uint64_t id = D::issue(r, c, dev, lamp, bench_util::kModes[(x >> 48) & 3]);
             if (!id)
                 return;
             // measured from the intended send time: no coordinated omission
@@ -550,163 +531,4 @@ E2ERes e2e_run(const E2EOpts &o)
         res.ok = false;
     }
     return res;
-}
-
-namespace {
-
-struct HwLog {
-    uint64_t id;
-    uint32_t console, lamp, mode;
-};
-
-// One configuration of hw_selfcheck(); 2 workers.
-std::string hw_check_one(int issuers, uint32_t consoles, uint32_t lamps, uint32_t capacity,
-                         uint64_t per_thread)
-{
-    char msg[256];
-    int rc = hw_init(consoles, lamps, 2, capacity);
-    if (rc != 0)
-        return std::string("hw_init: ") + strerror(-rc);
-    const uint64_t n = (uint64_t)issuers * per_thread;
-    std::vector<uint8_t> count(n + 1, 0); // replies per id
-    std::atomic<uint64_t> reaped{0};
-    uint64_t bad_status = 0, bad_id = 0;
-    int last_rc = 0;
-    std::thread reaper([&] {
-        struct hw_reply b[64];
-        for (uint64_t k = 0;; k++) {
-            int got;
-            switch (k % 4) { // single and bulk, blocking, polling and timed
-            case 0:
-                got = hw_get_reply(&b[0].id, &b[0].status, -1);
-                got = got == 0 ? 1 : got;
-                break;
-            case 1:
-                got = hw_get_replies(b, 1 + (int)(k % 64), -1);
-                break;
-            case 2:
-                got = hw_get_replies(b, 64, 0);
-                break;
-            default:
-                got = hw_get_replies(b, 64, 2);
-                break;
-            }
-            if (got == -ETIMEDOUT)
-                continue;
-            if (got < 0) {
-                last_rc = got;
-                return;
-            }
-            for (int i = 0; i < got; i++) {
-                if (b[i].id == 0 || b[i].id > n)
-                    bad_id++;
-                else
-                    count[b[i].id]++;
-                if (b[i].status != 0)
-                    bad_status++;
-            }
-            reaped.fetch_add((uint64_t)got, std::memory_order_release);
-        }
-    });
-    std::vector<std::vector<HwLog>> logs((size_t)issuers);
-    std::vector<std::thread> th;
-    for (int t = 0; t < issuers; t++)
-        th.emplace_back([&, t] {
-            std::vector<HwLog> &log = logs[(size_t)t];
-            uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)(t + 1) | 1;
-            log.reserve(per_thread);
-            for (uint64_t i = 0; i < per_thread; i++) {
-                uint64_t v = xorshift(x);
-                HwLog e = {0, (uint32_t)(v % consoles), (uint32_t)((v >> 32) % lamps),
-                           (uint32_t)kModes[(v >> 48) & 3]};
-                e.id = hw_set_lamp(e.console, e.lamp, e.mode);
-                log.push_back(e);
-            }
-        });
-    for (auto &t : th)
-        t.join();
-    uint64_t deadline = now_ns() + 10000000000ull;
-    while (reaped.load(std::memory_order_acquire) < n && now_ns() < deadline)
-        sleep_ns(200000);
-    std::string err;
-    uint64_t got = reaped.load(std::memory_order_acquire);
-    if (got != n) {
-        snprintf(msg, sizeof msg, "%llu of %llu replies after 10 s", (unsigned long long)got,
-                 (unsigned long long)n);
-        err = msg;
-    }
-    // Each thread's ids increase; each lamp holds the mode of its highest id.
-    std::vector<HwLog> want((size_t)consoles * lamps, HwLog{0, 0, 0, 0});
-    for (auto &log : logs) {
-        uint64_t prev = 0;
-        for (auto &e : log) {
-            if (e.id <= prev && err.empty()) {
-                snprintf(msg, sizeof msg, "a thread's ids do not increase: %llu after %llu",
-                         (unsigned long long)e.id, (unsigned long long)prev);
-                err = msg;
-            }
-            prev = e.id;
-            HwLog &w = want[(size_t)e.console * lamps + e.lamp];
-            if (e.id > w.id)
-                w = e;
-        }
-    }
-    uint64_t wrong = 0;
-    for (uint32_t c = 0; c < consoles && err.empty(); c++)
-        for (uint32_t l = 0; l < lamps; l++)
-            if (hw_get_lamp(c, l) != want[(size_t)c * lamps + l].mode)
-                wrong++;
-    if (err.empty() && (hw_set_lamp(consoles, 0, PHONELAMPMODE_STEADY) != 0 ||
-                        hw_set_lamp(0, lamps, PHONELAMPMODE_STEADY) != 0 ||
-                        hw_get_lamp(consoles, 0) != 0))
-        err = "a bad console or lamp was accepted";
-    hw_shutdown(); // the reaper sleeps in a wait: it must return -ESHUTDOWN
-    reaper.join();
-    uint64_t missing = 0, twice = 0;
-    for (uint64_t id = 1; id <= n; id++) {
-        missing += count[id] == 0;
-        twice += count[id] > 1;
-    }
-    if (err.empty() && (wrong || missing || twice || bad_id || bad_status)) {
-        snprintf(msg, sizeof msg,
-                 "%llu lamps not at their last mode, ids: %llu missing, %llu replied more than "
-                 "once, %llu unknown; %llu replies with an error",
-                 (unsigned long long)wrong, (unsigned long long)missing,
-                 (unsigned long long)twice, (unsigned long long)bad_id,
-                 (unsigned long long)bad_status);
-        err = msg;
-    }
-    uint64_t id;
-    int32_t status;
-    if (err.empty() && last_rc != -ESHUTDOWN)
-        err = "the reaper did not return -ESHUTDOWN at shutdown: " + std::to_string(last_rc);
-    if (err.empty() && (hw_set_lamp(0, 0, PHONELAMPMODE_STEADY) != 0 ||
-                        hw_get_reply(&id, &status, -1) != -ESHUTDOWN))
-        err = "a call after hw_shutdown was served";
-    return err;
-}
-
-} // namespace
-
-std::string hw_selfcheck(uint64_t *requests)
-{
-    struct {
-        int issuers;
-        uint32_t consoles, lamps, capacity;
-        uint64_t per_thread;
-    } cfgs[] = {
-        {2, 1, 2, 1, 5000},         // a window of one request: every issue waits for a reap
-        {8, 3, 4, 64, 20000},       // many threads on 12 lamps, the window full most of the time
-        {4, 200, 64, 65536, 50000}, // the bench's window
-    };
-    *requests = 0;
-    for (auto &c : cfgs) {
-        std::string err = hw_check_one(c.issuers, c.consoles, c.lamps, c.capacity, c.per_thread);
-        if (!err.empty())
-            return "handwritten self-check, " + std::to_string(c.issuers) + " threads, " +
-                   std::to_string(c.consoles) + "x" + std::to_string(c.lamps) + " lamps, window " +
-                   std::to_string(c.capacity) + ": " + err;
-        *requests += (uint64_t)c.issuers * c.per_thread;
-    }
-    return "";
 }
