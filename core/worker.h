@@ -53,7 +53,7 @@
  * sleep or block (the provider interface lets it), and its PHONE_STATE
  * tokens go through tapiq_cring_post_blocking(), which may wait for a
  * consumer of an application's ring that was preempted mid-read. A worker
- * that found nothing spins briefly, then naps (20 us at a time, about 1 ms
+ * that found nothing spins briefly, then naps (100 us at a time, about 1 ms
  * in all, `sleeping` not set: no issuer wakes it and it pays no membarrier),
  * then sleeps until woken (naps of 1 ms while replies wait for room in a
  * completion queue); an idle runtime has no timer running.
