@@ -59,6 +59,7 @@ static void rt_free(struct tapiq_rt *rt)
     for (uint32_t i = 0; rt->sq && i < nsq; i++)
         tapiq_sq_destroy(&rt->sq[i]);
     free(rt->sq);
+    free(rt->sqe);
     for (uint32_t i = 0; rt->workers && i < rt->cfg.workers; i++)
         tapiq_worker_destroy(&rt->workers[i]);
     free(rt->workers);
@@ -177,6 +178,7 @@ static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char
     }
     rt->stats = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->stats));
     rt->sq = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->sq) * nsq);
+    rt->sqe = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->sqe) * nsq * rt->sq_size);
     rt->workers = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->workers) * rt->cfg.workers);
     rt->pools = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*rt->pools) * rt->cfg.workers);
     tapiq_handles_attach(rt);
@@ -186,12 +188,16 @@ static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char
         memset(rt->workers, 0, sizeof(*rt->workers) * rt->cfg.workers);
     if (rt->pools)
         memset(rt->pools, 0, sizeof(*rt->pools) * rt->cfg.workers);
-    if (!rt->stats || !rt->sq || !rt->workers || !rt->pools || tapiq_devs_alloc(rt) ||
+    if (!rt->stats || !rt->sq || !rt->sqe || !rt->workers || !rt->pools || tapiq_devs_alloc(rt) ||
         tapiq_issuers_alloc(rt))
         rc = -ENOMEM;
-    for (uint32_t i = 0; !rc && i < nsq; i++)
-        rc = tapiq_sq_init(&rt->sq[i], rt->sq_size, i >= rt->nslots * rt->cfg.workers,
-                           (i + 1) << pbits, (1u << pbits) - 1);
+    for (uint32_t i = 0; !rc && i < nsq; i++) {
+        /* ring i: pool slot (or the shared row) i / workers, worker i % workers */
+        size_t at = ((size_t)(i % rt->cfg.workers) * (rt->nslots + 1) + i / rt->cfg.workers) *
+                    rt->sq_size;
+        rc = tapiq_sq_init_at(&rt->sq[i], rt->sq_size, i >= rt->nslots * rt->cfg.workers,
+                              (i + 1) << pbits, (1u << pbits) - 1, rt->sqe + at);
+    }
     for (uint32_t w = 0; !rc && w < rt->cfg.workers; w++)
         rc = tapiq_worker_init(&rt->workers[w], rt, w);
     if (rc) {

@@ -113,6 +113,9 @@ struct tapiq_rt {
     /* Submission rings: (threads + 1) x workers, ring (slot, w) at
      * slot * workers + w; slot == threads is the shared MPSC row. */
     struct tapiq_sq *sq;
+    struct tapiq_sqe *sqe;   /* every ring's entries, worker by worker: worker w's
+                                rings (pool slots, then the shared one) side by
+                                side from sqe + w x (nslots + 1) x sq_size */
     uint32_t sq_size;        /* entries per ring (power of two) */
     uint32_t nslots;         /* the `threads` key */
     _Atomic uint32_t *slot_used; /* per pool slot: held by a live thread */

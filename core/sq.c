@@ -6,20 +6,17 @@
 
 #include "core/alloc.h"
 
-TAPIQ_NO_COVERAGE int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase,
-                                    uint32_t idmask)
+static int sq_setup(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase,
+                    uint32_t idmask, struct tapiq_sqe *e, int own)
 {
-    memset(q, 0, sizeof(*q));
-    if (mpsc && size < 2)
-        return -EINVAL; /* see the invariants in sq.h */
-    q->e = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*q->e) * size);
-    if (!q->e)
-        return -ENOMEM;
-    memset(q->e, 0, sizeof(*q->e) * size);
+    memset(e, 0, sizeof(*e) * size);
+    q->e = e;
+    q->own_e = own ? 1 : 0;
     if (mpsc) {
         q->seq = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*q->seq) * size);
         if (!q->seq) {
-            free(q->e);
+            if (own)
+                free(q->e);
             q->e = NULL;
             return -ENOMEM;
         }
@@ -35,9 +32,32 @@ TAPIQ_NO_COVERAGE int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc,
     return 0;
 }
 
+TAPIQ_NO_COVERAGE int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase,
+                                    uint32_t idmask)
+{
+    struct tapiq_sqe *e;
+    memset(q, 0, sizeof(*q));
+    if (mpsc && size < 2)
+        return -EINVAL; /* see the invariants in sq.h */
+    e = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*e) * size);
+    if (!e)
+        return -ENOMEM;
+    return sq_setup(q, size, mpsc, idbase, idmask, e, 1);
+}
+
+TAPIQ_NO_COVERAGE int tapiq_sq_init_at(struct tapiq_sq *q, uint32_t size, int mpsc,
+                                       uint32_t idbase, uint32_t idmask, struct tapiq_sqe *e)
+{
+    memset(q, 0, sizeof(*q));
+    if (mpsc && size < 2)
+        return -EINVAL; /* see the invariants in sq.h */
+    return sq_setup(q, size, mpsc, idbase, idmask, e, 0);
+}
+
 void tapiq_sq_destroy(struct tapiq_sq *q)
 {
-    free(q->e);
+    if (q->own_e)
+        free(q->e);
     free(q->seq);
     q->e = NULL;
     q->seq = NULL;

@@ -60,6 +60,7 @@ struct tapiq_sq {
     uint32_t idbase; /* (ring index + 1) << position bits */
     uint32_t idmask; /* position bits of an id */
     uint32_t mpsc;
+    uint32_t own_e;  /* e was allocated by tapiq_sq_init() (freed by destroy) */
     struct tapiq_sqe *e;
     _Atomic uint32_t *seq; /* mpsc: per cell, Vyukov's turn */
     /* The consumer, set by it at its init (core/worker.h): a producer
@@ -70,6 +71,12 @@ struct tapiq_sq {
 /* @size a power of two; @idbase / @idmask as above. Returns 0; -EINVAL for a
  * multi-producer ring smaller than 2; -ENOMEM. */
 int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase, uint32_t idmask);
+/* tapiq_sq_init() on @size entries at @e that the caller owns (zeroed
+ * here; not freed by tapiq_sq_destroy()): a runtime puts the rings of one
+ * worker side by side, so that the worker finds an entry by its cell
+ * number alone (core/worker.h). */
+int tapiq_sq_init_at(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase,
+                     uint32_t idmask, struct tapiq_sqe *e);
 void tapiq_sq_destroy(struct tapiq_sq *q);
 
 /* The request id of position @pos: never 0, at most 0x7FFFFFFF. */

@@ -177,14 +177,14 @@ reply_loop(struct tapiq_worker *wk, const struct tapiq_cq_slots cq, uint32_t t0,
            uint32_t *cellp, uint32_t hv, const tapiq_update *u, const int dense, uint32_t *nfailp)
 {
     /* In locals: the stores below could otherwise be the worker's fields. */
-    struct tapiq_sqe *const *ent = wk->ent;
-    const uint32_t sbits = wk->sbits, mask = wk->mask;
+    const struct tapiq_sqe *ent = wk->ent;
+    const uint32_t sbits = wk->sbits;
     const uint32_t *next = wk->next;
     const uint16_t *upd_idx = wk->upd_idx;
     uint8_t *fin = wk->fin;
     uint32_t t, cell = *cellp, nfail = 0;
     for (t = t0; t != tend; t++) {
-        const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+        const struct tapiq_sqe *e = &ent[cell];
         uint32_t id = e->id;
         int32_t st;
         if (e->handle != hv)

@@ -125,7 +125,8 @@ struct tapiq_worker {
     uint32_t sbits;    /* log2 of entries per ring */
     uint32_t mask;
     struct tapiq_sq **ring;
-    struct tapiq_sqe **ent;  /* per ring: its entries (ring[r]->e) */
+    struct tapiq_sqe *ent;   /* its rings' entries side by side (rt->sqe): a
+                                cell's entry is ent[cell] */
     uint16_t *upd_idx; /* per cell: its update's index in the device batch */
     uint32_t *rd;      /* per ring: next position to drain */
     uint32_t *rel;     /* per ring: positions below are released */
@@ -182,11 +183,12 @@ static inline void tapiq_worker_publish_counters(struct tapiq_worker *wk)
          * pairs with the acquire in tapiq_worker_counters(). */
         atomic_store_explicit(&wk->ctr[i], wk->c[i], memory_order_release);
 }
-/* The submission entry in @cell (ring cell >> sbits, position & mask). */
+/* The submission entry in @cell (ring cell >> sbits, position & mask): the
+ * rings of a worker lie side by side (rt->sqe), so it is ent[cell]. */
 static inline const struct tapiq_sqe *tapiq_worker_entry(const struct tapiq_worker *wk,
                                                          uint32_t cell)
 {
-    return &wk->ent[cell >> wk->sbits][cell & wk->mask];
+    return &wk->ent[cell];
 }
 struct tapiq_dev;
 /* The pending requests of @dev (several, or an attribute request) into its

@@ -79,8 +79,7 @@ static __attribute__((noinline)) uint32_t fill_mixed(struct tapiq_worker *wk,
 void tapiq_worker_fill(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b)
 {
     uint32_t cell = dev->pend_first, n = dev->npend, k = 0, nattr_reqs = 0, nupd = 0, stamp = 0;
-    struct tapiq_sqe *const *ent = wk->ent;
-    const uint32_t sbits = wk->sbits, mask = wk->mask;
+    const struct tapiq_sqe *ent = wk->ent;
     const uint32_t *next = wk->next;
     uint16_t *upd_idx = wk->upd_idx;
     uint32_t *lamp_pos = tapiq_batch_lamp_pos(b);
@@ -90,7 +89,7 @@ void tapiq_worker_fill(struct tapiq_worker *wk, struct tapiq_dev *dev, struct ta
          * by a scan of the updates written so far, not through lamp_pos,
          * one cache line fewer per batch. */
         for (; k < n; k++) {
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            const struct tapiq_sqe *e = &ent[cell];
             uint32_t lamp = e->lamp, pos = 0;
             if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
                 break;
@@ -113,7 +112,7 @@ void tapiq_worker_fill(struct tapiq_worker *wk, struct tapiq_dev *dev, struct ta
     } else {
         stamp = lamp_pos_stamp(dev, lamp_pos);
         for (; k < n; k++) {
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            const struct tapiq_sqe *e = &ent[cell];
             uint32_t lamp = e->lamp, pos;
             if (__builtin_expect(lamp == TAPIQ_SQE_ATTR, 0))
                 break;

@@ -168,8 +168,8 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
     void *be = rt->be_state;
     struct tapiq_handle *handles = rt->handles;
     struct tapiq_dev **touched = wk->touched, **later = wk->single;
-    struct tapiq_sqe *const *ent = wk->ent;
-    const uint32_t sbits = wk->sbits, mask = wk->mask, n = wk->ntouched;
+    const struct tapiq_sqe *ent = wk->ent;
+    const uint32_t sbits = wk->sbits, n = wk->ntouched;
     uint8_t *fin = wk->fin;
     uint32_t keep = 0, nb = 0, nfast = 0, ndone = 0, napplied = 0;
     struct rrun r;
@@ -189,7 +189,7 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
         cell = dev->pend_first;
         if (left == 1) {
             /* The common case: one lamp request. */
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            const struct tapiq_sqe *e = &ent[cell];
             if (e->lamp != TAPIQ_SQE_ATTR &&
                 rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle)) {
                 int st = one(be, dev->id, e->lamp, e->mode);
@@ -212,7 +212,7 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
         /* A few lamp requests on distinct lamps: in order, in place while
          * each one's handle is of application happ, with room. */
         for (;;) {
-            const struct tapiq_sqe *e = &ent[cell >> sbits][cell & mask];
+            const struct tapiq_sqe *e = &ent[cell];
             int st;
             if (e->lamp == TAPIQ_SQE_ATTR ||
                 !rrun_can(&r, &handles[e->handle & (TAPIQ_MAX_HANDLES - 1)], e->handle))

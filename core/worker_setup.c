@@ -28,7 +28,7 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     wk->held_mask = held - 1;
     wk->maxtouched = rt->cfg.devices / rt->cfg.workers + 1;
     wk->ring = tapiq_calloc(wk->nrings, sizeof(*wk->ring));
-    wk->ent = tapiq_calloc(wk->nrings, sizeof(*wk->ent));
+    wk->ent = rt->sqe + (size_t)w * wk->nrings * rt->sq_size; /* runtime.c */
     wk->upd_idx = tapiq_calloc(ncells, sizeof(*wk->upd_idx));
     wk->rd = tapiq_calloc(wk->nrings, sizeof(*wk->rd));
     wk->rel = tapiq_calloc(wk->nrings, sizeof(*wk->rel));
@@ -37,7 +37,7 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     wk->touched = tapiq_calloc(wk->maxtouched, sizeof(*wk->touched));
     wk->single = tapiq_calloc(wk->maxtouched, sizeof(*wk->single));
     wk->held = tapiq_calloc(held, sizeof(*wk->held));
-    if (!wk->ring || !wk->ent || !wk->upd_idx || !wk->rd || !wk->rel || !wk->fin || !wk->next ||
+    if (!wk->ring || !wk->upd_idx || !wk->rd || !wk->rel || !wk->fin || !wk->next ||
         !wk->touched || !wk->single || !wk->held ||
         tapiq_pool_init(wk->pool = &rt->pools[w], rt->cfg.payloads, rt->cfg.payload_bytes)) {
         tapiq_worker_destroy(wk);
@@ -46,7 +46,6 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
     for (uint32_t r = 0; r < wk->nrings; r++) {
         wk->ring[r] = &rt->sq[(size_t)r * rt->cfg.workers + w];
         wk->ring[r]->consumer = wk; /* before any issuer: the runtime is not published */
-        wk->ent[r] = wk->ring[r]->e;
     }
     if (w == 0)
         atomic_init(&rt->stop, 0);
@@ -60,7 +59,6 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
 void tapiq_worker_destroy(struct tapiq_worker *wk)
 {
     free(wk->ring);
-    free(wk->ent);
     free(wk->upd_idx);
     wk->ent = NULL;
     wk->upd_idx = NULL;
