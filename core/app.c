@@ -11,6 +11,14 @@
 #include "core/guard.h"
 #include "core/handle.h"
 
+struct tapiq_app tapiq_app_none; /* h 0: see app.h */
+
+void tapiq_app_slots_init(struct tapiq_rt *rt)
+{
+    for (uint32_t i = 0; i < TAPIQ_MAX_APPS; i++)
+        atomic_init(&rt->apps[i], &tapiq_app_none);
+}
+
 /* Generations survive runtimes, so an application value is never reused. */
 static uint16_t g_app_gen[TAPIQ_MAX_APPS];
 
@@ -345,7 +353,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
      * names a new application. relaxed: under g_lock, which every writer of
      * apps[] holds. */
     for (idx = 1; idx < TAPIQ_MAX_APPS; idx++)
-        if (!atomic_load_explicit(&rt->apps[idx], memory_order_relaxed) &&
+        if (atomic_load_explicit(&rt->apps[idx], memory_order_relaxed) == &tapiq_app_none &&
             g_app_gen[idx] != UINT16_MAX)
             break;
     if (idx == TAPIQ_MAX_APPS)
@@ -377,7 +385,7 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
         }
         if (!a || (rc = pthread_create(&app->cb_thread, NULL, callback_main, a))) {
             free(a);
-            atomic_store_explicit(&rt->apps[idx], NULL, memory_order_release);
+            atomic_store_explicit(&rt->apps[idx], &tapiq_app_none, memory_order_release);
             tapiq_guard_synchronize_blocking();
             queues_destroy(app);
             free(app);
@@ -393,7 +401,8 @@ int tapiq_app_create_locked(struct tapiq_rt *rt, PHONECALLBACK cb, const char *n
 void tapiq_app_unpublish_locked(struct tapiq_rt *rt, struct tapiq_app *app)
 {
     /* release: unpublish; lookups after this fail. */
-    atomic_store_explicit(&rt->apps[app->h & (TAPIQ_MAX_APPS - 1)], NULL, memory_order_release);
+    atomic_store_explicit(&rt->apps[app->h & (TAPIQ_MAX_APPS - 1)], &tapiq_app_none,
+                          memory_order_release);
     tapiq_cring_close(&app->ring);
 }
 

@@ -49,6 +49,13 @@ struct tapiq_app {
     char name[64];
 };
 
+/* A free slot of rt->apps[] holds this application, whose handle value 0
+ * no HPHONEAPP has (a lookup then needs no NULL test). Never written. */
+extern struct tapiq_app tapiq_app_none;
+
+/* Every slot of rt->apps[] free (before the runtime is published). */
+void tapiq_app_slots_init(struct tapiq_rt *rt);
+
 /* The application @happ, or NULL. In a read-side section.
  * acquire: pairs with the release store that publishes the app. */
 static inline struct tapiq_app *tapiq_app_lookup(struct tapiq_rt *rt, uint32_t happ)
@@ -58,7 +65,7 @@ static inline struct tapiq_app *tapiq_app_lookup(struct tapiq_rt *rt, uint32_t h
     if (idx == 0 || idx >= TAPIQ_MAX_APPS)
         return NULL;
     a = atomic_load_explicit(&rt->apps[idx], memory_order_acquire);
-    return a && a->h == happ ? a : NULL;
+    return a->h == happ ? a : NULL; /* a free slot: tapiq_app_none, h 0 */
 }
 
 static inline uint32_t tapiq_app_handle(const struct tapiq_app *app)

@@ -1,6 +1,7 @@
 /* core/runtime.c - runtime lifecycle, statistics, the manual-step hook.
  * See runtime.h for the synchronization table and the request path. */
 #include "core/alloc.h"
+#include "core/app.h"
 #include "core/runtime.h"
 
 #include <errno.h>
@@ -144,6 +145,7 @@ static int tapiq_rt_create(struct tapiq_config *cfg, struct tapiq_rt **out, char
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
+    tapiq_app_slots_init(rt);
     {
         uint64_t need = tapiq_rt_estimate(cfg), lim = memory_limit();
         if (need > lim) {

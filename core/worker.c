@@ -430,7 +430,7 @@ static void release(struct tapiq_worker *wk)
             p = end;
         } else {
             const uint8_t *fin = wk->fin;
-            while (p != end && fin[base | (p & mask)] == fin_mark(wk, p))
+            while (p != end && fin_is(fin, wk->sbits, base | (p & mask), p))
                 p++;
         }
         if (p != wk->rel[r]) {

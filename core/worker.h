@@ -130,8 +130,8 @@ struct tapiq_worker {
     uint16_t *upd_idx; /* per cell: its update's index in the device batch */
     uint32_t *rd;      /* per ring: next position to drain */
     uint32_t *rel;     /* per ring: positions below are released */
-    uint8_t *fin;      /* per cell: reply out (or suppressed): the stamp of its
-                          position's lap (fin_mark() in worker.c) */
+    uint8_t *fin;      /* per cell: reply out (or suppressed): the parity of its
+                          position's lap in the low bit (worker_reply.h) */
     uint32_t *next;    /* per cell: next request of the same device */
     struct tapiq_dev **touched; /* devices with pending requests and no batch out */
     uint32_t ntouched, maxtouched;

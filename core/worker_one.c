@@ -175,14 +175,11 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
     struct rrun r;
 
     rrun_load(wk, &r);
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < ndev && i < n; i++) {
         struct tapiq_dev *dev = touched[i];
         uint32_t cell, left;
-        if (i >= ndev || dev->busy) {
-            if (!dev->busy)
-                touched[keep++] = dev; /* over the limit: next round */
-            else
-                dev->queued = 0;       /* listed again when its batch is back */
+        if (dev->busy) {
+            dev->queued = 0; /* listed again when its batch is back */
             continue;
         }
         left = dev->npend;
@@ -254,6 +251,14 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
         later[nb++] = dev;
     }
     rrun_flush(wk, &r);
+    /* Over the limit (a stepper's): the next round's, unless busy (after the
+     * loop above: this overwrites touched[] from the start). */
+    for (uint32_t i = ndev; i < n; i++) {
+        if (!touched[i]->busy)
+            touched[keep++] = touched[i];
+        else
+            touched[i]->queued = 0; /* listed again when its batch is back */
+    }
     /* a device done is one batch; the common case is one update */
     wk->c[TAPIQ_W_BATCHES] += nfast + ndone;
     wk->c[TAPIQ_W_APPLIED] += nfast + napplied;

@@ -26,19 +26,27 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
                                  int (*one)(void *, uint32_t, uint32_t, uint32_t),
                                  uint32_t *keepp);
 
-/* fin[] marks: the stamp of a position's lap, 1 or 2 by its parity (bit
- * sbits of the position; a request id has the same bit, since its idmask is
- * wider than the ring's mask: sq.h). A cell keeps the mark of its last
- * finished position, so the mark a lap left never passes for the next one
- * and no mark is ever cleared. */
+/* fin[] marks: a finished position's lap, whose parity (the low bit of the
+ * mark, bit sbits of the position; a request id has the same bit, since
+ * its idmask is wider than the ring's mask: sq.h) is all that is compared
+ * (fin_is()). A cell keeps the mark of its last finished position, so the
+ * mark a lap left never passes for the next one and no mark is ever
+ * cleared; every cell starts odd (worker_setup.c), as if finished in the
+ * lap before the first. */
 static inline uint8_t fin_mark_at(uint32_t sbits, uint32_t pos_or_id)
 {
-    return (uint8_t)(1u + ((pos_or_id >> sbits) & 1u));
+    return (uint8_t)(pos_or_id >> sbits);
 }
 
 static inline uint8_t fin_mark(const struct tapiq_worker *wk, uint32_t pos_or_id)
 {
     return fin_mark_at(wk->sbits, pos_or_id);
+}
+
+/* Is the request at position @pos (in @cell) finished? */
+static inline int fin_is(const uint8_t *fin, uint32_t sbits, uint32_t cell, uint32_t pos)
+{
+    return ((fin[cell] ^ (pos >> sbits)) & 1u) == 0;
 }
 
 /* The request in @cell (id @id) is finished: its reply is out (written,

@@ -43,6 +43,7 @@ int tapiq_worker_init(struct tapiq_worker *wk, struct tapiq_rt *rt, uint32_t w)
         tapiq_worker_destroy(wk);
         return -ENOMEM;
     }
+    memset(wk->fin, 1, ncells); /* odd: finished in the lap before the first */
     for (uint32_t r = 0; r < wk->nrings; r++) {
         wk->ring[r] = &rt->sq[(size_t)r * rt->cfg.workers + w];
         wk->ring[r]->consumer = wk; /* before any issuer: the runtime is not published */
