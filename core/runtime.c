@@ -20,6 +20,9 @@
 #include "core/worker.h"
 
 _Atomic(struct tapiq_rt *) tapiq_g_rt;
+/* See runtime.h: an epoch no issuing thread holds; never written. */
+struct tapiq_rt tapiq_rt_none = {.epoch = UINT64_MAX};
+_Atomic(struct tapiq_rt *) tapiq_g_rt_fast = &tapiq_rt_none;
 pthread_mutex_t tapiq_g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t tapiq_next_epoch = 1;
@@ -265,6 +268,7 @@ static void atfork_child(void)
     if (rt) {
         tapiq_handles_release(rt); /* no stale handle value finds a slot */
         atomic_store_explicit(&tapiq_g_rt, NULL, memory_order_relaxed);
+        atomic_store_explicit(&tapiq_g_rt_fast, &tapiq_rt_none, memory_order_relaxed);
     }
     tapiq_guard_after_fork();
 }
@@ -292,6 +296,7 @@ int tapiq_rt_start_locked(const char *text, char *err, size_t errlen)
     }
     /* release: publishes the fully built runtime to every acquire load. */
     atomic_store_explicit(&tapiq_g_rt, rt, memory_order_release);
+    atomic_store_explicit(&tapiq_g_rt_fast, rt, memory_order_release);
     return 0;
 }
 
@@ -305,6 +310,7 @@ void tapiq_rt_stop_locked(struct tapiq_rt *rt)
     uint64_t need = tapiq_rt_estimate(&rt->cfg);
     /* release: unpublish; then no new section finds it. */
     atomic_store_explicit(&tapiq_g_rt, NULL, memory_order_release);
+    atomic_store_explicit(&tapiq_g_rt_fast, &tapiq_rt_none, memory_order_release);
     tapiq_guard_synchronize_blocking();
     tapiq_rt_destroy(rt);
     if (need >= TAPIQ_TRIM_MIN)

@@ -147,6 +147,19 @@ static inline struct tapiq_rt *tapiq_rt_current(void)
     return atomic_load_explicit(&tapiq_g_rt, memory_order_acquire);
 }
 
+/* The same for a fast path that tests the runtime's epoch first: never
+ * NULL. With no runtime running it is tapiq_rt_none, whose epoch
+ * (UINT64_MAX) no issuing thread's row has, and whose other fields must
+ * not be read. Published and unpublished together with tapiq_g_rt (under
+ * g_lock; the guard's grace period covers it as tapiq_g_rt).
+ * acquire: pairs with the release stores in runtime.c. */
+extern struct tapiq_rt tapiq_rt_none;
+extern _Atomic(struct tapiq_rt *) tapiq_g_rt_fast;
+static inline struct tapiq_rt *tapiq_rt_fast(void)
+{
+    return atomic_load_explicit(&tapiq_g_rt_fast, memory_order_acquire);
+}
+
 /* Serialises initialize/shutdown/open/close/filters/configure and teardown. */
 extern pthread_mutex_t tapiq_g_lock;
 

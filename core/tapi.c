@@ -136,10 +136,10 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     if (__builtin_expect(!tapiq_guard_fast_ok(), 0))
         return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
     tapiq_guard_fast_enter();
-    rt = tapiq_rt_current();
+    rt = tapiq_rt_fast(); /* tapiq_rt_none without a runtime: its epoch never matches */
     /* fast_epoch: a pool slot's row of this runtime (SPSC rings; the
      * shared row's MPSC rings take the full path). */
-    if (__builtin_expect(!rt || t->fast_epoch != rt->epoch, 0))
+    if (__builtin_expect(t->fast_epoch != rt->epoch, 0))
         goto slow;
     hs = tapiq_handle_slot(rt, hPhone);
     if (__builtin_expect(!tapiq_handle_is(hs, hPhone) || hs->priv != PHONEPRIVILEGE_OWNER, 0))
