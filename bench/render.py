@@ -401,8 +401,9 @@ def callgrind_section(cg):
                      "—" if not blib else "%.2f×" % (lib / blib),
                      "%s / %s" % (miss(r, "d1_miss_per_request"), miss(r, "ll_miss_per_request")),
                      "%s / %s" % (miss(b, "d1_miss_per_request"), miss(b, "ll_miss_per_request"))])
-    out.append(table(["consoles", "reap", "tapiq instructions / request (target ≤ 250)",
-                      "tapiq without the driver's own loop", "hand-written, without the driver",
+    out.append(table(["consoles", "reap", "tapiq instructions / request",
+                      "tapiq without the driver's own loop (target ≤ 300 single, ≤ 250 bulk)",
+                      "hand-written, without the driver",
                       "tapiq / hand-written (instructions: lower is better)",
                       "tapiq D1 / LL misses per request", "hand-written D1 / LL misses"], rows))
     out += ["", "Misses: the same runs under cachegrind with simulated caches of fixed sizes "
@@ -482,12 +483,19 @@ def targets_section(med, cg):
         for reap in ("single", "bulk"):
             runs = {x["consoles"]: x for x in cg["runs"]
                     if x.get("reap", "single") == reap and x.get("impl", "tapiq") == "tapiq"}
+            # The issue's targets: <= 300 with phoneGetMessage (single reap),
+            # <= 250 with tapiq_get_messages (bulk), at every console count,
+            # growth 10 -> 10,000 at most 1.15x.
+            lim = 300 if reap == "single" else 250
             if 10 in runs and 10000 in runs:
-                a = runs[10]["ir_per_request_library"]
-                b = runs[10000]["ir_per_request_library"]
-                rows.append(["≤ 250 instructions per request, flat 10 → 10,000 consoles (%s reap)"
-                             % reap, "%.0f → %.0f" % (a, b), "%.2f× growth" % (b / a),
-                             yes(a <= 250 and b <= 250 and b / a <= 1.1)])
+                counts = sorted(runs)
+                vals = [runs[c]["ir_per_request_library"] for c in counts]
+                a, b = runs[10]["ir_per_request_library"], runs[10000]["ir_per_request_library"]
+                rows.append(["≤ %d instructions per request at %s consoles, growth 10 → 10,000 ≤ "
+                             "1.15× (%s reap)" % (lim, " / ".join("{:,}".format(c) for c in counts),
+                                                  reap),
+                             " / ".join("%.0f" % v for v in vals), "%.2f× growth" % (b / a),
+                             yes(max(vals) <= lim and b / a <= 1.15)])
     return ["## Targets of the issue (this run)", "",
             table(["target", "figure", "ratio", ""], rows)]
 
