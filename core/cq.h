@@ -75,21 +75,8 @@ static inline uint32_t tapiq_cq_room(struct tapiq_cq *q, uint32_t want)
     return tapiq_cq_room_at(q, tapiq_cq_tail_own(q), want);
 }
 
-/* Write an entry at position @t, at or after the tail and within the room
- * tapiq_cq_room_at() gave (producer only). Consumers do not see it before
- * tapiq_cq_publish() moves the tail past it: a producer writes a run of
- * replies in place and publishes them with one store. */
-static inline void tapiq_cq_put(struct tapiq_cq *q, uint32_t t, uint32_t handle, uint32_t msg,
-                                uint32_t p1, uint32_t p2)
-{
-    _Atomic uint64_t *w = q->e[t & q->mask];
-    /* relaxed: published by the release store of tail in tapiq_cq_publish(). */
-    atomic_store_explicit(&w[0], (uint64_t)handle | (uint64_t)msg << 32, memory_order_relaxed);
-    atomic_store_explicit(&w[1], (uint64_t)p1 | (uint64_t)p2 << 32, memory_order_relaxed);
-}
-
-/* tapiq_cq_put() for a producer's loop: the queue's entries and mask in the
- * caller's locals (tapiq_cq_slots()), not reloaded after every store. */
+/* The queue's entries and mask, for a loop that keeps them in locals
+ * (tapiq_cq_put_at(), tapiq_cq_read_at()): not reloaded after every store. */
 struct tapiq_cq_slots {
     _Atomic uint64_t (*e)[2];
     uint32_t mask;
@@ -101,13 +88,23 @@ static inline struct tapiq_cq_slots tapiq_cq_slots(const struct tapiq_cq *q)
     return w;
 }
 
+/* Write an entry at position @t, at or after the tail and within the room
+ * tapiq_cq_room_at() gave (producer only). Consumers do not see it before
+ * tapiq_cq_publish() moves the tail past it: a producer writes a run of
+ * replies in place and publishes them with one store. */
 static inline void tapiq_cq_put_at(struct tapiq_cq_slots w, uint32_t t, uint32_t handle,
                                    uint32_t msg, uint32_t p1, uint32_t p2)
 {
     _Atomic uint64_t *c = w.e[t & w.mask];
-    /* relaxed: as in tapiq_cq_put(). */
+    /* relaxed: published by the release store of tail in tapiq_cq_publish(). */
     atomic_store_explicit(&c[0], (uint64_t)handle | (uint64_t)msg << 32, memory_order_relaxed);
     atomic_store_explicit(&c[1], (uint64_t)p1 | (uint64_t)p2 << 32, memory_order_relaxed);
+}
+
+static inline void tapiq_cq_put(struct tapiq_cq *q, uint32_t t, uint32_t handle, uint32_t msg,
+                                uint32_t p1, uint32_t p2)
+{
+    tapiq_cq_put_at(tapiq_cq_slots(q), t, handle, msg, p1, p2);
 }
 
 /* Entries put below @t become visible (producer only). Ordering: release;
@@ -158,12 +155,12 @@ static inline uint32_t tapiq_cq_head(struct tapiq_cq *q)
     return atomic_load_explicit(&q->head, memory_order_relaxed);
 }
 
-/* tapiq_cq_read() with the queue's entries and mask in the caller's locals
- * (a consumer's loop: tapiq_cq_slots()); same ordering. */
+/* Read the entry at @pos (a consumer, below a limit read by tapiq_cq_tail()). */
 static inline void tapiq_cq_read_at(struct tapiq_cq_slots s, uint32_t pos, struct tapiq_cqe *out)
 {
     _Atomic uint64_t *w = s.e[pos & s.mask];
-    /* relaxed: as in tapiq_cq_read(). */
+    /* relaxed: made visible by the acquire load of tail that gave the
+     * limit; validated by the commit. */
     uint64_t a = atomic_load_explicit(&w[0], memory_order_relaxed);
     uint64_t b = atomic_load_explicit(&w[1], memory_order_relaxed);
     out->handle = (uint32_t)a;
@@ -174,15 +171,7 @@ static inline void tapiq_cq_read_at(struct tapiq_cq_slots s, uint32_t pos, struc
 
 static inline void tapiq_cq_read(struct tapiq_cq *q, uint32_t pos, struct tapiq_cqe *out)
 {
-    _Atomic uint64_t *w = q->e[pos & q->mask];
-    /* relaxed: made visible by the acquire load of tail that gave the
-     * limit; validated by the commit. */
-    uint64_t a = atomic_load_explicit(&w[0], memory_order_relaxed);
-    uint64_t b = atomic_load_explicit(&w[1], memory_order_relaxed);
-    out->handle = (uint32_t)a;
-    out->msg = (uint32_t)(a >> 32);
-    out->p1 = (uint32_t)b;
-    out->p2 = (uint32_t)(b >> 32);
+    tapiq_cq_read_at(tapiq_cq_slots(q), pos, out);
 }
 
 /* Take the @n entries read from *@h on: 1; or 0 with *@h the head now. */

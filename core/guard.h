@@ -101,59 +101,32 @@ void tapiq_guard_after_fork(void);
 extern TAPIQ_TLS _Atomic uint32_t tapiq_guard_fence_word;
 #endif
 
-static inline void tapiq_guard_light_fence(void)
+/* The light fence where membarrier works (a compiler barrier; under
+ * ThreadSanitizer an exchange on a word of the thread's own stands in). */
+static inline void tapiq_guard_fast_fence(void)
 {
 #ifdef TAPIQ_TSAN
     atomic_exchange_explicit(&tapiq_guard_fence_word, 0, memory_order_seq_cst);
 #else
-    /* relaxed: read once per call; 1 only where membarrier is missing. */
-    if (__builtin_expect(atomic_load_explicit(&tapiq_guard_strong, memory_order_relaxed), 0))
-        atomic_thread_fence(memory_order_seq_cst);
-    else
-        /* pairs with the membarrier in tapiq_guard_heavy_fence() */
-        atomic_signal_fence(memory_order_seq_cst);
+    /* pairs with the membarrier in tapiq_guard_heavy_fence() */
+    atomic_signal_fence(memory_order_seq_cst);
 #endif
+}
+
+static inline void tapiq_guard_light_fence(void)
+{
+#ifndef TAPIQ_TSAN
+    /* relaxed: read once per call; 1 only where membarrier is missing. */
+    if (__builtin_expect(atomic_load_explicit(&tapiq_guard_strong, memory_order_relaxed), 0)) {
+        atomic_thread_fence(memory_order_seq_cst);
+        return;
+    }
+#endif
+    tapiq_guard_fast_fence();
 }
 
 void tapiq_guard_enter_slow(void);
 void tapiq_guard_exit_slow(void);
-
-/* Fast path: a registered thread outside any section (ctr even, depth 0).
- * Nested sections, the first call of a thread and threads beyond the
- * records go to the slow paths. */
-static inline void tapiq_guard_enter(void)
-{
-    /* The thread-local is named directly (no pointer to it): a null check
-     * that gcc's UBSan adds to a pointer to an initial-exec TLS object
-     * misfires. */
-    uint32_t c = tapiq_guard_me.ctr;
-    struct tapiq_guard_rec *rec = tapiq_guard_me.rec;
-    if (__builtin_expect((c & 1) | (rec == NULL), 0)) {
-        tapiq_guard_enter_slow();
-        return;
-    }
-    tapiq_guard_me.ctr = c + 1;
-    /* relaxed + light fence: ordered before the section's loads by the
-     * writer's heavy fence (membarrier) in
-     * tapiq_guard_synchronize_blocking(). */
-    atomic_store_explicit(&rec->ctr, c + 1, memory_order_relaxed);
-    tapiq_guard_light_fence();
-}
-
-static inline void tapiq_guard_exit(void)
-{
-    uint32_t c;
-    if (__builtin_expect(tapiq_guard_me.depth != 0, 0)) {
-        tapiq_guard_exit_slow();
-        return;
-    }
-    c = tapiq_guard_me.ctr + 1;
-    tapiq_guard_me.ctr = c;
-    /* release: everything the section read happens-before the writer's
-     * acquire load in tapiq_guard_synchronize_blocking() that sees this
-     * count, hence before the writer frees. */
-    atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_release);
-}
 
 /* A fast path's section, for a function that takes a full path otherwise:
  * tapiq_guard_fast_ok() says whether the calling thread is registered,
@@ -179,16 +152,6 @@ static inline int tapiq_guard_fast_ok(void)
     return !((tapiq_guard_me.ctr & 1) | strong);
 }
 
-static inline void tapiq_guard_fast_fence(void)
-{
-#ifdef TAPIQ_TSAN
-    atomic_exchange_explicit(&tapiq_guard_fence_word, 0, memory_order_seq_cst);
-#else
-    /* pairs with the membarrier in tapiq_guard_heavy_fence() */
-    atomic_signal_fence(memory_order_seq_cst);
-#endif
-}
-
 static inline void tapiq_guard_fast_enter(void)
 {
     uint32_t c = tapiq_guard_me.ctr + 1;
@@ -202,8 +165,41 @@ static inline void tapiq_guard_fast_exit(void)
 {
     uint32_t c = tapiq_guard_me.ctr + 1;
     tapiq_guard_me.ctr = c;
-    /* release: as in tapiq_guard_exit(). */
+    /* release: everything the section read happens-before the writer's
+     * acquire load in tapiq_guard_synchronize_blocking() that sees this
+     * count, hence before the writer frees. */
     atomic_store_explicit(&tapiq_guard_me.rec->ctr, c, memory_order_release);
+}
+
+/* Fast path: a registered thread outside any section (ctr even, depth 0).
+ * Nested sections, the first call of a thread and threads beyond the
+ * records go to the slow paths. */
+static inline void tapiq_guard_enter(void)
+{
+    /* The thread-local is named directly (no pointer to it): a null check
+     * that gcc's UBSan adds to a pointer to an initial-exec TLS object
+     * misfires. */
+    uint32_t c = tapiq_guard_me.ctr;
+    struct tapiq_guard_rec *rec = tapiq_guard_me.rec;
+    if (__builtin_expect((c & 1) | (rec == NULL), 0)) {
+        tapiq_guard_enter_slow();
+        return;
+    }
+    tapiq_guard_me.ctr = c + 1;
+    /* relaxed + light fence: ordered before the section's loads by the
+     * writer's heavy fence (membarrier) in
+     * tapiq_guard_synchronize_blocking(). */
+    atomic_store_explicit(&rec->ctr, c + 1, memory_order_relaxed);
+    tapiq_guard_light_fence();
+}
+
+static inline void tapiq_guard_exit(void)
+{
+    if (__builtin_expect(tapiq_guard_me.depth != 0, 0)) {
+        tapiq_guard_exit_slow();
+        return;
+    }
+    tapiq_guard_fast_exit(); /* the outermost section: two stores */
 }
 
 #endif /* TAPIQ_CORE_GUARD_H */

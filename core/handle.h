@@ -115,28 +115,29 @@ struct tapiq_handle {
 _Static_assert(offsetof(struct tapiq_handle, cbinst) + sizeof(DWORD_PTR) <= TAPIQ_CACHELINE,
                "a request reads one line of its handle's slot");
 
-/* The open handle @h, or NULL. In a read-side section (or under g_lock).
- * acquire: pairs with the release store of hval in open, so the slot's
- * fields written before it are visible. */
-static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint32_t h)
-{
-    /* No test of 0: the unused slot 0 holds TAPIQ_HANDLE_SLOT0, which no
-     * value that names slot 0 (0 included) equals. */
-    struct tapiq_handle *hs = &rt->handles[h & (TAPIQ_MAX_HANDLES - 1)];
-    return atomic_load_explicit(&hs->hval, memory_order_acquire) == h ? hs : NULL;
-}
-
 /* tapiq_handle_lookup() in two steps, for fast paths that test the result
- * once: the slot @h names, then whether @h is open in it (same ordering). */
+ * once: the slot @h names, then whether @h is open in it. */
 static inline struct tapiq_handle *tapiq_handle_slot(struct tapiq_rt *rt, uint32_t h)
 {
     return &rt->handles[h & (TAPIQ_MAX_HANDLES - 1)];
 }
 
+/* No test of 0: the unused slot 0 holds TAPIQ_HANDLE_SLOT0, which no value
+ * that names slot 0 (0 included) equals. acquire: pairs with the release
+ * store of hval in open, so the slot's fields written before it are
+ * visible. */
 static inline int tapiq_handle_is(const struct tapiq_handle *hs, uint32_t h)
 {
-    /* acquire: as in tapiq_handle_lookup(). */
     return atomic_load_explicit(&hs->hval, memory_order_acquire) == h;
+}
+
+/* The open handle @h, or NULL. In a read-side section (or under g_lock).
+ * acquire: pairs with the release store of hval in open, so the slot's
+ * fields written before it are visible. */
+static inline struct tapiq_handle *tapiq_handle_lookup(struct tapiq_rt *rt, uint32_t h)
+{
+    struct tapiq_handle *hs = tapiq_handle_slot(rt, h);
+    return tapiq_handle_is(hs, h) ? hs : NULL;
 }
 
 /* Is @h open? A seq_cst load, for a Dekker pair with close's seq_cst store

@@ -6,23 +6,21 @@
 
 #include "core/alloc.h"
 
-static int sq_setup(struct tapiq_sq *q, uint32_t size, int mpsc, uint32_t idbase,
-                    uint32_t idmask, struct tapiq_sqe *e, int own)
+TAPIQ_NO_COVERAGE int tapiq_sq_init_at(struct tapiq_sq *q, uint32_t size, int mpsc,
+                                       uint32_t idbase, uint32_t idmask, struct tapiq_sqe *e)
 {
+    memset(q, 0, sizeof(*q));
+    if (mpsc && size < 2)
+        return -EINVAL; /* see the invariants in sq.h */
     memset(e, 0, sizeof(*e) * size);
-    q->e = e;
-    q->own_e = own ? 1 : 0;
     if (mpsc) {
         q->seq = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*q->seq) * size);
-        if (!q->seq) {
-            if (own)
-                free(q->e);
-            q->e = NULL;
+        if (!q->seq)
             return -ENOMEM;
-        }
         for (uint32_t i = 0; i < size; i++)
             atomic_init(&q->seq[i], i);
     }
+    q->e = e;
     q->mask = size - 1;
     q->mpsc = mpsc ? 1 : 0;
     q->idbase = idbase;
@@ -36,22 +34,20 @@ TAPIQ_NO_COVERAGE int tapiq_sq_init(struct tapiq_sq *q, uint32_t size, int mpsc,
                                     uint32_t idmask)
 {
     struct tapiq_sqe *e;
+    int rc;
     memset(q, 0, sizeof(*q));
     if (mpsc && size < 2)
         return -EINVAL; /* see the invariants in sq.h */
     e = tapiq_aligned_alloc(TAPIQ_CACHELINE, sizeof(*e) * size);
     if (!e)
         return -ENOMEM;
-    return sq_setup(q, size, mpsc, idbase, idmask, e, 1);
-}
-
-TAPIQ_NO_COVERAGE int tapiq_sq_init_at(struct tapiq_sq *q, uint32_t size, int mpsc,
-                                       uint32_t idbase, uint32_t idmask, struct tapiq_sqe *e)
-{
-    memset(q, 0, sizeof(*q));
-    if (mpsc && size < 2)
-        return -EINVAL; /* see the invariants in sq.h */
-    return sq_setup(q, size, mpsc, idbase, idmask, e, 0);
+    rc = tapiq_sq_init_at(q, size, mpsc, idbase, idmask, e);
+    if (rc) {
+        free(e);
+        return rc;
+    }
+    q->own_e = 1;
+    return 0;
 }
 
 void tapiq_sq_destroy(struct tapiq_sq *q)

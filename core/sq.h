@@ -64,7 +64,7 @@ struct tapiq_sq {
     struct tapiq_sqe *e;
     _Atomic uint32_t *seq; /* mpsc: per cell, Vyukov's turn */
     /* The consumer, set by it at its init (core/worker.h): a producer
-     * looks at its `sleeping` word after a push (tapiq_worker_must_wake). */
+     * looks at its `sleeping` word after a push (tapiq_worker_must_wake_fast()). */
     struct tapiq_worker *consumer;
 };
 
@@ -85,44 +85,18 @@ static inline uint32_t tapiq_sq_id(const struct tapiq_sq *q, uint32_t pos)
     return q->idbase | (pos & q->idmask);
 }
 
-/* tapiq_sq_push_spsc - append @e.
+/* tapiq_sq_push_spsc_id - append a request: returns its id (never 0), or 0
+ * when the ring is full.
  * Concurrency: the one producer; wait-free.
- * Ordering: release; the entry happens-before the worker's peek that sees it.
- * Returns the position (>= 0 as uint32_t in *pos) with 0, or -EAGAIN full. */
-static inline int tapiq_sq_push_spsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *pos)
-{
-    /* relaxed: our own tail. */
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    if (__builtin_expect(t - q->head_cache > q->mask, 0)) {
-        /* acquire: pairs with the release store in tapiq_sq_release(), so
-         * the worker's reads of the freed entries happen-before we reuse them. */
-        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-        if (t - q->head_cache > q->mask)
-            return -EAGAIN;
-    }
-    {
-        struct tapiq_sqe *d = &q->e[t & q->mask];
-        d->handle = e->handle;
-        d->dev = e->dev;
-        d->lamp = e->lamp;
-        d->mode = e->mode;
-        d->id = tapiq_sq_id(q, t);
-    }
-    /* release: publishes the entry; pairs with the acquire in tapiq_sq_avail(). */
-    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
-    *pos = t;
-    return 0;
-}
-
-/* tapiq_sq_push_spsc() for a fast path: returns the request id of the
- * position taken (never 0), or 0 when the ring is full. */
+ * Ordering: release; the entry happens-before the worker's peek that sees it. */
 static inline uint32_t tapiq_sq_push_spsc_id(struct tapiq_sq *q, uint32_t handle, uint32_t dev,
                                              uint32_t lamp, uint32_t mode)
 {
     /* relaxed: our own tail. */
     uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed), id;
     if (__builtin_expect(t - q->head_cache > q->mask, 0)) {
-        /* acquire: as in tapiq_sq_push_spsc(). */
+        /* acquire: pairs with the release store in tapiq_sq_release(), so
+         * the worker's reads of the freed entries happen-before we reuse them. */
         q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
         if (t - q->head_cache > q->mask)
             return 0;
@@ -141,6 +115,18 @@ static inline uint32_t tapiq_sq_push_spsc_id(struct tapiq_sq *q, uint32_t handle
     /* release: publishes the entry; pairs with the acquire in tapiq_sq_avail(). */
     atomic_store_explicit(&q->tail, t + 1, memory_order_release);
     return id;
+}
+
+/* tapiq_sq_push_spsc - append @e (tapiq_sq_push_spsc_id()). Returns 0 with
+ * its position in *pos, or -EAGAIN when full. */
+static inline int tapiq_sq_push_spsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *pos)
+{
+    /* relaxed: our own tail, the position the push takes. */
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    if (!tapiq_sq_push_spsc_id(q, e->handle, e->dev, e->lamp, e->mode))
+        return -EAGAIN;
+    *pos = t;
+    return 0;
 }
 
 /* tapiq_sq_push_mpsc - append @e; any number of producers; lock-free.

@@ -213,13 +213,10 @@ static __attribute__((noinline)) uint32_t reply_run(struct tapiq_worker *wk, str
 {
     struct tapiq_wpost *p = wk->cur;
     uint32_t lim, t, t0, nfail = 0;
-    if (p->happ != happ || p->full || wk->unpub >= TAPIQ_WORKER_PUBLISH)
+    if (p->happ != happ || (lim = reply_room(wk, p)) == 0)
         return 0;
-    lim = b->nreqs - k;
-    if (lim > p->room)
-        lim = p->room;
-    if (lim > TAPIQ_WORKER_PUBLISH - wk->unpub)
-        lim = TAPIQ_WORKER_PUBLISH - wk->unpub;
+    if (lim > b->nreqs - k)
+        lim = b->nreqs - k;
     t0 = p->t;
     if (b->nupd == b->nreqs)
         t = reply_loop(wk, tapiq_cq_slots(p->cq), t0, t0 + lim, cellp, hv, b->upd + k, 1, &nfail);
@@ -470,17 +467,14 @@ uint32_t tapiq_worker_round(struct tapiq_worker *wk, uint32_t maxdev)
         tapiq_worker_publish(wk);
         tapiq_guard_exit();
     } else {
-        for (uint32_t i = 0; i < wk->ntouched; i++) {
+        for (uint32_t i = 0; i < ndev; i++) {
             struct tapiq_dev *dev = wk->touched[i];
-            if (i >= ndev || dev->busy) {
-                if (!dev->busy)
-                    wk->touched[keep++] = dev; /* over the limit: next round */
-                else
-                    dev->queued = 0;           /* listed again when its batch is back */
-                continue;
-            }
-            wk->single[nb++] = dev;
+            if (dev->busy)
+                dev->queued = 0; /* listed again when its batch is back */
+            else
+                wk->single[nb++] = dev;
         }
+        keep = keep_over_limit(wk->touched, ndev, wk->ntouched, 0);
     }
     if (ndev > wk->c[TAPIQ_W_ROUND_HWM])
         wk->c[TAPIQ_W_ROUND_HWM] = ndev;

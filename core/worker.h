@@ -196,37 +196,33 @@ struct tapiq_dev;
  * update) stay pending, in order. */
 void tapiq_worker_fill(struct tapiq_worker *wk, struct tapiq_dev *dev, struct tapiq_batch *b);
 
+/* Does @wk sleep? (the load of `sleeping` after a publish) relaxed:
+ * ordered by the caller's fence (tapiq_guard_light_fence(), or
+ * tapiq_guard_fast_fence() in a fast path's section), which pairs with the
+ * heavy fence the worker runs after setting it (worker_sleep()). */
+static inline int tapiq_worker_sleeps(struct tapiq_worker *wk)
+{
+    return __builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed) != 0, 0);
+}
+
 /* tapiq_worker_kick - after publishing a request for @wk: wake it if it
  * sleeps. Concurrency: any thread. Ordering: the light fence orders the
- * publish before the load of `sleeping`; pairs with the heavy fence the
- * worker runs after setting it (see tapiq_guard_light_fence()). */
+ * publish before the load of `sleeping` (tapiq_worker_sleeps()). */
 static inline void tapiq_worker_kick(struct tapiq_worker *wk)
 {
     tapiq_guard_light_fence();
-    /* relaxed: ordered by the fence pair above. */
-    if (__builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed), 0))
+    if (tapiq_worker_sleeps(wk))
         tapiq_worker_wake(wk);
 }
 
-/* tapiq_worker_kick() split for a fast path that makes no call: 1 when @wk
- * sleeps and the caller must tapiq_worker_wake() it. Same ordering: the
- * light fence orders the publish before the load of `sleeping`; pairs with
- * the heavy fence in worker_sleep(). */
-static inline int tapiq_worker_must_wake(struct tapiq_worker *wk)
-{
-    tapiq_guard_light_fence();
-    /* relaxed: ordered by the fence pair above. */
-    return __builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed) != 0, 0);
-}
-
-/* tapiq_worker_must_wake() in a fast path's section (core/guard.h): the
- * light fence without its look at tapiq_guard_strong, which
- * tapiq_guard_fast_ok() saw 0. Same ordering. */
+/* tapiq_worker_kick() split for a fast path that makes no call, in a fast
+ * path's section (core/guard.h): 1 when @wk sleeps and the caller must
+ * tapiq_worker_wake() it. The light fence without its look at
+ * tapiq_guard_strong, which tapiq_guard_fast_ok() saw 0; same ordering. */
 static inline int tapiq_worker_must_wake_fast(struct tapiq_worker *wk)
 {
     tapiq_guard_fast_fence();
-    /* relaxed: ordered by the fence pair above. */
-    return __builtin_expect(atomic_load_explicit(&wk->sleeping, memory_order_relaxed) != 0, 0);
+    return tapiq_worker_sleeps(wk);
 }
 
 #endif /* TAPIQ_CORE_WORKER_H */

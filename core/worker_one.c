@@ -43,14 +43,11 @@ static inline __attribute__((always_inline)) void rrun_load(const struct tapiq_w
                                                             struct rrun *r)
 {
     struct tapiq_wpost *p = wk->cur;
-    uint32_t lim = p->full || wk->unpub >= TAPIQ_WORKER_PUBLISH ? 0 : p->room;
-    if (lim > TAPIQ_WORKER_PUBLISH - wk->unpub)
-        lim = TAPIQ_WORKER_PUBLISH - wk->unpub;
     r->p = p;
     r->cq = p->cq;
     r->happ = p->happ;
     r->t = p->t;
-    r->end = p->t + lim;
+    r->end = p->t + reply_room(wk, p);
 }
 
 static inline __attribute__((always_inline)) void rrun_flush(struct tapiq_worker *wk,
@@ -171,11 +168,11 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
     const struct tapiq_sqe *ent = wk->ent;
     const uint32_t sbits = wk->sbits, n = wk->ntouched;
     uint8_t *fin = wk->fin;
-    uint32_t keep = 0, nb = 0, nfast = 0, ndone = 0, napplied = 0;
+    uint32_t nb = 0, nfast = 0, ndone = 0, napplied = 0;
     struct rrun r;
 
     rrun_load(wk, &r);
-    for (uint32_t i = 0; i < ndev && i < n; i++) {
+    for (uint32_t i = 0; i < ndev; i++) { /* ndev <= n: the round's limit */
         struct tapiq_dev *dev = touched[i];
         uint32_t cell, left;
         if (dev->busy) {
@@ -251,18 +248,10 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
         later[nb++] = dev;
     }
     rrun_flush(wk, &r);
-    /* Over the limit (a stepper's): the next round's, unless busy (after the
-     * loop above: this overwrites touched[] from the start). */
-    for (uint32_t i = ndev; i < n; i++) {
-        if (!touched[i]->busy)
-            touched[keep++] = touched[i];
-        else
-            touched[i]->queued = 0; /* listed again when its batch is back */
-    }
     /* a device done is one batch; the common case is one update */
     wk->c[TAPIQ_W_BATCHES] += nfast + ndone;
     wk->c[TAPIQ_W_APPLIED] += nfast + napplied;
-    *keepp = keep;
+    *keepp = keep_over_limit(touched, ndev, n, 0); /* after the loop above */
     return nb;
 }
 

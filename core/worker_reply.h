@@ -26,6 +26,34 @@ uint32_t tapiq_worker_run_listed(struct tapiq_worker *wk, uint32_t ndev,
                                  int (*one)(void *, uint32_t, uint32_t, uint32_t),
                                  uint32_t *keepp);
 
+/* How many replies post[] entry @p takes in place with nothing looked at
+ * again: none once its application's queue was found full or a publish is
+ * due, else its known room, at most what is left before the next publish. */
+static inline uint32_t reply_room(const struct tapiq_worker *wk, const struct tapiq_wpost *p)
+{
+    uint32_t lim;
+    if (p->full || wk->unpub >= TAPIQ_WORKER_PUBLISH)
+        return 0;
+    lim = TAPIQ_WORKER_PUBLISH - wk->unpub;
+    return p->room < lim ? p->room : lim;
+}
+
+/* The devices touched[@from .. @n) of a round, over a stepper's limit: each
+ * listed for the next round (moved to touched[@keep] on, in order) unless
+ * busy (then listed again when its batch is back). Runs after every device
+ * before @from was read (it overwrites the front). Returns the new keep. */
+static inline uint32_t keep_over_limit(struct tapiq_dev **touched, uint32_t from, uint32_t n,
+                                       uint32_t keep)
+{
+    for (uint32_t i = from; i < n; i++) {
+        if (!touched[i]->busy)
+            touched[keep++] = touched[i];
+        else
+            touched[i]->queued = 0;
+    }
+    return keep;
+}
+
 /* fin[] marks: a finished position's lap, whose parity (the low bit of the
  * mark, bit sbits of the position; a request id has the same bit, since
  * its idmask is wider than the ring's mask: sq.h) is all that is compared
