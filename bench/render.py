@@ -366,7 +366,7 @@ def latency_section(med, data_dir, charts):
                "set grid\nset xtics (5, 10, 25, 50, 75)\nset title 'Issue → reply latency (median of runs)'\n"
                "plot %s\n" % (png, plots), png,
                any(rate(med, "latency/%s/load:%d" % (r, p), "p50_us")
-                   for r in ("lockfree", "handwritten") for p in (25, 50, 75))):
+                   for r in ("lockfree", "handwritten") for p in LAT_LOADS)):
         out += ["", "![latency percentiles](charts/latency.png)"]
     return out
 
