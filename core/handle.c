@@ -213,11 +213,22 @@ struct tapiq_subs *tapiq_handle_close_locked(struct tapiq_rt *rt, struct tapiq_h
         }
     }
     rt->limbo_handles[rt->nlimbo_handles++] = idx;
+    /* release: pairs with the acquire load in tapiq_handles_closes(): who
+     * sees the new count sees hval 0 (stored above). Under g_lock, the one
+     * writer: relaxed load. */
+    atomic_store_explicit(&rt->closes, atomic_load_explicit(&rt->closes, memory_order_relaxed) + 1,
+                          memory_order_release);
     /* The other handles of the device (this one reads as closed): one owner
      * or monitor less. */
     tapiq_notify_states(rt, dev, hs->priv == PHONEPRIVILEGE_OWNER ? PHONESTATE_OWNER
                                                                   : PHONESTATE_MONITORS);
     return old;
+}
+
+uint32_t tapiq_handles_closes(struct tapiq_rt *rt)
+{
+    /* acquire: pairs with the release store in tapiq_handle_close_locked(). */
+    return atomic_load_explicit(&rt->closes, memory_order_acquire);
 }
 
 void tapiq_handles_close_app_locked(struct tapiq_rt *rt, struct tapiq_app *app,

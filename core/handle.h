@@ -165,6 +165,9 @@ int tapiq_handle_open_locked(struct tapiq_rt *rt, struct tapiq_app *app, uint32_
                              uint32_t api, uint32_t priv, DWORD_PTR cbinst, uint32_t *out);
 /* Close; under g_lock. Returns a list to free after a grace period, or NULL. */
 struct tapiq_subs *tapiq_handle_close_locked(struct tapiq_rt *rt, struct tapiq_handle *hs);
+/* Handles closed so far in this runtime (any thread): a worker that has
+ * replies held looks at all of them again when it changed (worker.c). */
+uint32_t tapiq_handles_closes(struct tapiq_rt *rt);
 /* Close every handle of @app, chaining lists to free into *garbage. */
 void tapiq_handles_close_app_locked(struct tapiq_rt *rt, struct tapiq_app *app,
                                     struct tapiq_subs **garbage);

@@ -133,6 +133,7 @@ struct tapiq_rt {
     uint32_t fresh_handles;
     uint32_t *limbo_handles; /* closed, waiting for a grace period */
     uint32_t nlimbo_handles;
+    _Atomic uint32_t closes; /* handles closed so far (handle.c) */
     _Atomic(struct tapiq_app *) apps[TAPIQ_RT_MAX_APPS]; /* free: &tapiq_app_none (app.h) */
     uint32_t napps;
     struct tapiq_stats_set *stats;

@@ -78,17 +78,23 @@ static int held_has(const struct tapiq_worker *wk, uint32_t happ)
     return 0;
 }
 
+/* Application @happ has replies held (since the last retry_held()). */
+static void held_mark(struct tapiq_worker *wk, uint32_t happ)
+{
+    if (held_has(wk, happ))
+        return;
+    if (wk->nheld_app < TAPIQ_WORKER_APPS)
+        wk->held_app[wk->nheld_app++] = happ;
+    else
+        wk->held_all = 1;
+}
+
 void tapiq_worker_hold(struct tapiq_worker *wk, uint32_t happ, uint32_t cell, int32_t st)
 {
     struct tapiq_held *h = &wk->held[wk->held_tail++ & wk->held_mask];
     h->cell = cell;
     h->status = st;
-    if (!held_has(wk, happ)) {
-        if (wk->nheld_app < TAPIQ_WORKER_APPS)
-            wk->held_app[wk->nheld_app++] = happ;
-        else
-            wk->held_all = 1;
-    }
+    held_mark(wk, happ);
 }
 
 static void release(struct tapiq_worker *wk);
@@ -146,24 +152,72 @@ struct tapiq_wpost *tapiq_worker_post_find(struct tapiq_worker *wk, uint32_t hap
     return wk->cur = p;
 }
 
-/* Reply to the held replies again, once each, in order (reply() holds them
- * again where there is still no room). In a read-side section. */
+/* Is a retry of the held replies worth its round: has one of their
+ * applications room for an eighth of its queue (or for every held reply),
+ * or is one gone? Posting them a few at a time, as the reader frees room,
+ * would cost a publish and a wake-up per few replies while the queue still
+ * holds plenty to read. Always with more applications than held_app[]
+ * names (held_all). In a read-side section. */
+static int held_room(struct tapiq_worker *wk, uint32_t n)
+{
+    if (wk->held_all || wk->nheld_app == 0)
+        return 1;
+    for (uint32_t i = 0; i < wk->nheld_app; i++) {
+        struct tapiq_app *app = tapiq_app_lookup(wk->rt, wk->held_app[i]);
+        struct tapiq_cq *cq;
+        uint32_t want;
+        if (!app)
+            return 1; /* its replies are suppressed */
+        cq = &app->cq[wk->w];
+        want = (cq->mask + 1) / 8 < n ? (cq->mask + 1) / 8 : n;
+        if (tapiq_cq_room(cq, want) >= want)
+            return 1;
+    }
+    return 0;
+}
+
+/* Reply to the held replies again, in order, when held_room() says so or a
+ * handle was closed since the last look (tapiq_handles_closes()). Those
+ * that still find no room stay held, in order, ahead of the rest. Once
+ * every application that had replies held has been found without room, the
+ * rest stay held without a look (each would be held again: with one such
+ * application, the retry ends at its first reply without room), unless a
+ * handle was closed: then every held reply is looked at, and those of
+ * closed handles go. So a retry costs what it posts, not what is held. In
+ * a read-side section. */
 static void retry_held(struct tapiq_worker *wk)
 {
-    uint32_t n = wk->held_tail - wk->held_head;
-    /* The applications are marked again by what is held again; their
-     * post[] entries of this section (none yet: it starts here) too. */
+    const uint32_t mask = wk->held_mask, head = wk->held_head, tail = wk->held_tail;
+    const uint32_t closes = tapiq_handles_closes(wk->rt);
+    /* every held reply is of an application in held_app[] (or held_all) */
+    const uint32_t napps = wk->held_all || closes != wk->held_closes ? UINT32_MAX : wk->nheld_app;
+    uint32_t r = head, w = head, k;
+    if (napps != UINT32_MAX && !held_room(wk, tail - head))
+        return;
+    wk->held_closes = closes;
+    /* The applications are marked again by what is kept; their post[]
+     * entries of this section (none yet: it starts here) too. */
     wk->nheld_app = 0;
     wk->held_all = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        struct tapiq_held h = wk->held[wk->held_head++ & wk->held_mask];
+    while (r != tail) {
+        struct tapiq_held h = wk->held[r++ & mask];
         const struct tapiq_sqe *e = tapiq_worker_entry(wk, h.cell);
         struct tapiq_handle *hs = tapiq_handle_lookup(wk->rt, e->handle);
-        if (hs)
-            reply(wk, hs->happ, h.cell, e->handle, e->id, h.status);
-        else
+        if (!hs) {
             suppress(wk, h.cell, e->id);
+        } else if (!reply_or_keep(wk, hs->happ, h.cell, e->handle, e->id, h.status, 0)) {
+            wk->held[w++ & mask] = h; /* kept: w < r */
+            held_mark(wk, hs->happ);
+            if (wk->nheld_app == napps)
+                break; /* all without room: the rest stay */
+        }
     }
+    /* The kept ones [head, w) move up to just before the rest [r, tail). */
+    k = w - head;
+    if (r - k != head)
+        for (uint32_t j = k; j-- > 0;)
+            wk->held[(r - k + j) & mask] = wk->held[(head + j) & mask];
+    wk->held_head = r - k;
 }
 
 /* The loop of reply_run(): replies to the requests from @cell on, in place

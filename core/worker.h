@@ -15,7 +15,9 @@
  * replies (or when replies went to more than TAPIQ_WORKER_APPS
  * applications). A reply that finds its application's queue full is held
  * with its ring position, and that application's later replies are held
- * behind it (held_app) until the next round retries them, in order.
+ * behind it (held_app) until a round retries them, in order: once their
+ * queue has room for an eighth of it (or for all of them), or a handle was
+ * closed (retry_held()).
  * A finished request's cell is marked with its lap's stamp;
  * when every drained request is finished, the positions are released by
  * count, without reading the marks. A batch of one lamp request (the common
@@ -145,6 +147,7 @@ struct tapiq_worker {
      * a publish (post_find() marks their post[] entries full). */
     uint32_t held_app[TAPIQ_WORKER_APPS];
     uint32_t nheld_app, held_all;
+    uint32_t held_closes; /* tapiq_handles_closes() at the last retry_held() */
     uint32_t unfin;    /* drained cells whose reply is not out (nor suppressed) */
     uint32_t npost;
     uint32_t unpub;    /* replies written or held since the last publish */

@@ -96,32 +96,47 @@ static inline void suppress(struct tapiq_worker *wk, uint32_t cell, uint32_t id)
  * with status @st: written in place in the application's completion queue
  * where it has room, else held (keeping its ring position); once an
  * application's queue had no room, its later replies are held too, in
- * order, until the held ones are retried (worker.h: held_app). In a
- * read-side section. */
-static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk, uint32_t happ,
-                                                        uint32_t cell, uint32_t hv, uint32_t id,
-                                                        int32_t st)
+ * order, until the held ones are retried (worker.h: held_app). With a
+ * constant @hold 0 (retry_held()), a reply that finds no room is neither
+ * written nor held: returns 0, the caller keeps it. Returns 1 otherwise.
+ * In a read-side section. */
+static inline __attribute__((always_inline)) int reply_or_keep(struct tapiq_worker *wk,
+                                                               uint32_t happ, uint32_t cell,
+                                                               uint32_t hv, uint32_t id,
+                                                               int32_t st, int hold)
 {
     struct tapiq_wpost *p;
     /* Every TAPIQ_WORKER_PUBLISH replies (held ones too): the positions go
      * back, the room is looked at again. */
     if (__builtin_expect(wk->unpub == TAPIQ_WORKER_PUBLISH, 0))
         tapiq_worker_publish(wk);
-    wk->unpub++;
     p = wk->cur;
     if (__builtin_expect(p->happ != happ, 0) && !(p = tapiq_worker_post_find(wk, happ))) {
+        wk->unpub++;
         suppress(wk, cell, id); /* shut down meanwhile */
-        return;
+        return 1;
     }
     if (__builtin_expect(p->room == 0, 0) &&
         (p->full || (p->room = tapiq_cq_room_at(p->cq, p->t, UINT32_MAX)) == 0)) {
         p->full = 1;
+        if (!hold)
+            return 0;
+        wk->unpub++;
         tapiq_worker_hold(wk, happ, cell, st);
-        return;
+        return 1;
     }
+    wk->unpub++;
     tapiq_cq_put(p->cq, p->t++, hv, PHONE_REPLY, id, (uint32_t)st);
     p->room--;
     finish(wk, cell, id);
+    return 1;
+}
+
+static inline __attribute__((always_inline)) void reply(struct tapiq_worker *wk, uint32_t happ,
+                                                        uint32_t cell, uint32_t hv, uint32_t id,
+                                                        int32_t st)
+{
+    (void)reply_or_keep(wk, happ, cell, hv, id, st, 1);
 }
 
 /* The backend's status @st (0 or -errno) of one lamp update of @dev: on
