@@ -343,6 +343,9 @@ TAPIQ_API int tapiq_get_stats(tapiq_stats *out, size_t size)
         s.accepted += tapiq_sq_pushed(&rt->sq[i]);
     for (int i = 0; i < TAPIQ_REJECT_MAX; i++)
         s.rejected[i] = sum[TAPIQ_C_REJECTED0 + i];
+    /* phoneSetLamp's fast path counts a full ring on the ring. */
+    for (uint32_t i = 0; i < nsq; i++)
+        s.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL] += tapiq_sq_full_count(&rt->sq[i]);
     s.batches = wsum[TAPIQ_W_BATCHES];
     s.updates_applied = wsum[TAPIQ_W_APPLIED];
     s.updates_coalesced = wsum[TAPIQ_W_COALESCED];

@@ -53,6 +53,7 @@ struct tapiq_sq {
     /* Producer's line: tail, and its cached view of head. */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t tail;
     uint32_t head_cache;
+    _Atomic uint64_t nfull; /* SPSC: pushes refused, ring full (statistics) */
     /* Consumer's line: released positions. */
     alignas(TAPIQ_CACHELINE) _Atomic uint32_t head;
     /* Read-only after init. */
@@ -165,6 +166,22 @@ static inline const struct tapiq_sqe *tapiq_sq_entry(const struct tapiq_sq *q, u
  * Ordering: release; our reads of those entries happen-before the producer's
  * reuse. Wait-free. */
 void tapiq_sq_release(struct tapiq_sq *q, uint32_t from, uint32_t to);
+
+/* An SPSC ring's producer found it full (a request refused with
+ * RESOURCEUNAVAIL): counted on the producer's own line, no locked
+ * instruction. Relaxed: a statistic; one writer at a time (a pool slot
+ * changes hands through the release/acquire pair of issuer.c). */
+static inline void tapiq_sq_count_full(struct tapiq_sq *q)
+{
+    atomic_store_explicit(&q->nfull, atomic_load_explicit(&q->nfull, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+/* Pushes refused so far (tapiq_sq_count_full(); any thread, relaxed). */
+static inline uint64_t tapiq_sq_full_count(struct tapiq_sq *q)
+{
+    return atomic_load_explicit(&q->nfull, memory_order_relaxed);
+}
 
 /* Entries pushed so far (statistics; any thread, relaxed). */
 static inline uint32_t tapiq_sq_pushed(struct tapiq_sq *q)

@@ -121,8 +121,9 @@ static __attribute__((noinline)) LONG wake_fast_exit(struct tapiq_worker *wk, LO
 /* The common case in one pass: an owner handle, a console whose lamps all
  * support the same modes, a valid lamp and mode, connected, the calling
  * thread holding a pool slot with room in its ring, in a fast path's
- * section (core/guard.h). Anything else (errors included) goes to
- * set_lamp_full(), which decides the same way. */
+ * section (core/guard.h); a full ring of such a thread is refused here
+ * too. Anything else (errors included) goes to set_lamp_full(), which
+ * decides the same way. */
 TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMode)
 {
     struct tapiq_issuer *t = &tapiq_issuer_me;
@@ -154,12 +155,18 @@ TAPIQ_API LONG phoneSetLamp(HPHONE hPhone, DWORD dwButtonLampID, DWORD dwLampMod
     q = &t->row[dev->worker];
     id = tapiq_sq_push_spsc_id(q, hPhone, hs->dev, dwButtonLampID, dwLampMode);
     if (__builtin_expect(id == 0, 0))
-        goto slow;
+        goto full;
     wk = q->consumer;
     if (tapiq_worker_must_wake_fast(wk))
         return wake_fast_exit(wk, (LONG)id);
     tapiq_guard_fast_exit();
     return (LONG)id;
+full:
+    /* Every check passed and our ring is full: set_lamp_full()'s answer
+     * too, counted on the ring (tapiq_get_stats() adds it up). */
+    tapiq_sq_count_full(q);
+    tapiq_guard_fast_exit();
+    return PHONEERR_RESOURCEUNAVAIL;
 slow:
     tapiq_guard_fast_exit();
     return set_lamp_full(hPhone, dwButtonLampID, dwLampMode);
