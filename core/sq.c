@@ -62,19 +62,21 @@ void tapiq_sq_destroy(struct tapiq_sq *q)
 int tapiq_sq_push_mpsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *pos)
 {
     /* relaxed: the CAS elects the owner; the entry is published by seq. */
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint64_t t64 = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint32_t t;
     for (;;) {
+        t = (uint32_t)t64;
         /* acquire: pairs with the release store of seq in tapiq_sq_release(),
          * so the worker's reads of the cell happen-before our write. */
         int32_t d = (int32_t)(atomic_load_explicit(&q->seq[t & q->mask], memory_order_acquire) - t);
         if (d == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &t, t + 1, memory_order_relaxed,
-                                                      memory_order_relaxed))
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &t64, t64 + 1,
+                                                      memory_order_relaxed, memory_order_relaxed))
                 break;
         } else if (d < 0) {
             return -EAGAIN;
         } else {
-            t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+            t64 = atomic_load_explicit(&q->tail, memory_order_relaxed);
         }
     }
     q->e[t & q->mask] = *e;

@@ -26,7 +26,9 @@
  * -EAGAIN (the caller answers PHONEERR_RESOURCEUNAVAIL).
  * Invariants: size is a power of two, at least 2 for mpsc (a ring of one
  * cannot tell a published cell from a free one), capacity exactly size; positions are
- * free-running uint32_t compared by difference; tail - head <= size.
+ * free-running uint32_t compared by difference; tail - head <= size. The tail
+ * is a 64-bit count (pushes so far, never wrapping: tapiq_sq_pushed()) whose
+ * low 32 bits are the position.
  */
 #ifndef TAPIQ_CORE_SQ_H
 #define TAPIQ_CORE_SQ_H
@@ -51,7 +53,9 @@ struct tapiq_sqe {
 
 struct tapiq_sq {
     /* Producer's line: tail, and its cached view of head. */
-    alignas(TAPIQ_CACHELINE) _Atomic uint32_t tail;
+    alignas(TAPIQ_CACHELINE) _Atomic uint64_t tail; /* 64 bits: a count that never wraps
+                                                       (statistics); positions are its
+                                                       low 32 bits */
     uint32_t head_cache;
     _Atomic uint64_t nfull; /* SPSC: pushes refused, ring full (statistics) */
     /* Consumer's line: released positions. */
@@ -94,7 +98,8 @@ static inline uint32_t tapiq_sq_push_spsc_id(struct tapiq_sq *q, uint32_t handle
                                              uint32_t lamp, uint32_t mode)
 {
     /* relaxed: our own tail. */
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed), id;
+    uint64_t t64 = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint32_t t = (uint32_t)t64, id;
     if (__builtin_expect(t - q->head_cache > q->mask, 0)) {
         /* acquire: pairs with the release store in tapiq_sq_release(), so
          * the worker's reads of the freed entries happen-before we reuse them. */
@@ -114,7 +119,7 @@ static inline uint32_t tapiq_sq_push_spsc_id(struct tapiq_sq *q, uint32_t handle
         d->id = id;
     }
     /* release: publishes the entry; pairs with the acquire in tapiq_sq_avail(). */
-    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+    atomic_store_explicit(&q->tail, t64 + 1, memory_order_release);
     return id;
 }
 
@@ -123,7 +128,7 @@ static inline uint32_t tapiq_sq_push_spsc_id(struct tapiq_sq *q, uint32_t handle
 static inline int tapiq_sq_push_spsc(struct tapiq_sq *q, const struct tapiq_sqe *e, uint32_t *pos)
 {
     /* relaxed: our own tail, the position the push takes. */
-    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint32_t t = (uint32_t)atomic_load_explicit(&q->tail, memory_order_relaxed);
     if (!tapiq_sq_push_spsc_id(q, e->handle, e->dev, e->lamp, e->mode))
         return -EAGAIN;
     *pos = t;
@@ -141,7 +146,7 @@ static inline uint32_t tapiq_sq_avail(struct tapiq_sq *q, uint32_t rd, uint32_t 
     uint32_t n = 0;
     if (!q->mpsc) {
         /* acquire: pairs with the release store of tail in push_spsc(). */
-        n = atomic_load_explicit(&q->tail, memory_order_acquire) - rd;
+        n = (uint32_t)atomic_load_explicit(&q->tail, memory_order_acquire) - rd;
         return n < max ? n : max;
     }
     /* acquire: pairs with the release store of seq in push_mpsc(). */
@@ -184,7 +189,7 @@ static inline uint64_t tapiq_sq_full_count(struct tapiq_sq *q)
 }
 
 /* Entries pushed so far (statistics; any thread, relaxed). */
-static inline uint32_t tapiq_sq_pushed(struct tapiq_sq *q)
+static inline uint64_t tapiq_sq_pushed(struct tapiq_sq *q)
 {
     return atomic_load_explicit(&q->tail, memory_order_relaxed);
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -47,6 +48,49 @@ static void test_capacity_and_ids(void)
                  -EAGAIN);
         TQ_CHECK(tapiq_sq_avail(&q, 8, 100) == 3);
         TQ_CHECK(tapiq_sq_pushed(&q) == 11);
+        tapiq_sq_destroy(&q);
+    }
+}
+
+/* Positions are 32-bit and wrap; the count of pushes does not: a ring
+ * started just below 2^32 pushes (its fields set as if it had seen them)
+ * keeps exact capacity, distinct ids and in-order entries across the wrap,
+ * and tapiq_sq_pushed() goes past 2^32. */
+static void test_count_past_2_32(void)
+{
+    const uint32_t base = 0xFFFFFFFCu;
+    struct tapiq_sq q;
+    struct tapiq_sqe e = {0};
+    uint32_t pos, ids[8];
+    for (int mpsc = 0; mpsc < 2; mpsc++) {
+        TQ_CHECK(tapiq_sq_init(&q, 8, mpsc, 3u << 20, (1u << 20) - 1) == 0);
+        atomic_store(&q.tail, base);
+        atomic_store(&q.head, base);
+        q.head_cache = base;
+        if (mpsc)
+            for (uint32_t i = 0; i < 8; i++)
+                atomic_store(&q.seq[(base + i) & q.mask], base + i); /* free for base + i */
+        for (uint32_t i = 0; i < 8; i++) {
+            e.dev = i;
+            TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
+                     0);
+            TQ_CHECK(pos == base + i);
+            ids[i] = tapiq_sq_id(&q, pos);
+            TQ_CHECK(ids[i] != 0 && ids[i] <= 0x7FFFFFFFu && tapiq_sq_entry(&q, pos)->id == ids[i]);
+            for (uint32_t j = 0; j < i; j++)
+                TQ_CHECK(ids[j] != ids[i]);
+        }
+        TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
+                 -EAGAIN);
+        TQ_CHECK(tapiq_sq_avail(&q, base, 100) == 8);
+        for (uint32_t i = 0; i < 8; i++)
+            TQ_CHECK(tapiq_sq_entry(&q, base + i)->dev == i);
+        TQ_CHECK(tapiq_sq_pushed(&q) == (uint64_t)base + 8);
+        tapiq_sq_release(&q, base, base + 8);
+        TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
+                 0);
+        TQ_CHECK(pos == 4 && tapiq_sq_avail(&q, 4, 100) == 1);
+        TQ_CHECK(tapiq_sq_pushed(&q) == (uint64_t)base + 9);
         tapiq_sq_destroy(&q);
     }
 }
@@ -100,6 +144,7 @@ static void run(int mpsc, uint32_t nprod)
 int main(void)
 {
     test_capacity_and_ids();
+    test_count_past_2_32();
     run(0, 1);
     run(1, NPROD);
     return 0;
