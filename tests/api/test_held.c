@@ -41,6 +41,17 @@ static HPHONEAPP g_app[NAPP];
 static _Atomic uint32_t g_h[NAPP][NH];
 static _Atomic uint32_t g_gen[NAPP][NH];
 
+/* seq_cst: the handle words' protocol (open_handle(), close_handle(), the
+ * issuers' gen, value, gen reads) needs one order over all of them. */
+static inline uint32_t tq_gen_load(_Atomic uint32_t *p)
+{
+    return atomic_load_explicit(p, memory_order_seq_cst);
+}
+static inline uint32_t tq_h_load(_Atomic uint32_t *p)
+{
+    return atomic_load_explicit(p, memory_order_seq_cst);
+}
+
 struct thr {
     pthread_t t;
     uint64_t rng;
@@ -50,7 +61,8 @@ struct thr {
     struct req r[MAXREQ];
 };
 static struct thr g_thr[NTHR];
-/* Refusals the issuers saw, per reason: the statistics must say the same. */
+/* Refusals the issuers saw, per reason: the statistics must say the same.
+ * Relaxed: counts, read after pthread_join(). */
 static _Atomic uint64_t g_unavail, g_closed;
 
 /* Replies as read, with the handles' openings at that moment: checked once
@@ -74,33 +86,27 @@ static void *issuer(void *arg)
         uint64_t x = tq_rand(&t->rng);
         uint8_t a = (uint8_t)(x % NAPP), k = (uint8_t)((x >> 8) % NH);
         uint8_t lamp = (uint8_t)((x >> 16) % NLAMP), mode = (uint8_t)((x >> 24) % 4);
-        uint32_t gen = atomic_load(&g_gen[a][k]);
-        uint32_t h = atomic_load(&g_h[a][k]);
-        if (!h || atomic_load(&g_gen[a][k]) != gen)
+        uint32_t gen = tq_gen_load(&g_gen[a][k]);
+        uint32_t h = tq_h_load(&g_h[a][k]);
+        if (!h || tq_gen_load(&g_gen[a][k]) != gen)
             continue; /* closing or opening */
         LONG rc = phoneSetLamp((HPHONE)h, lamp, tq_mode(mode));
         if (rc > 0) {
-            struct req *q = &t->r[n];
-            q->id = rc;
-            q->app = a;
-            q->k = k;
-            q->lamp = lamp;
-            q->mode = mode;
-            q->h = h;
-            q->gen = gen;
-            q->got = 0;
+            t->r[n] = (struct req){.id = rc, .app = a, .k = k, .lamp = lamp, .mode = mode,
+                                   .h = h, .gen = gen};
+            /* release: pairs with the acquire loads of n (main thread) */
             atomic_store_explicit(&t->n, ++n, memory_order_release);
             full_for = 0;
             continue;
         }
         if (rc == (LONG)PHONEERR_INVALPHONEHANDLE) {
-            atomic_fetch_add(&g_closed, 1);
+            atomic_fetch_add_explicit(&g_closed, 1, memory_order_relaxed);
             continue; /* closed just now */
         }
         TQ_CHECKF(rc == (LONG)PHONEERR_RESOURCEUNAVAIL, "phoneSetLamp: %s", tq_err_name(rc));
-        atomic_fetch_add(&g_unavail, 1);
-        if (t->stop_on_full && ++full_for > 200)
-            break; /* full for 20 ms and more: nobody reads */
+        atomic_fetch_add_explicit(&g_unavail, 1, memory_order_relaxed);
+        if (t->stop_on_full && ++full_for > 2000)
+            break; /* full for 200 ms and more: nobody reads */
         tq_sleep_us(100);
     }
     return NULL;
@@ -122,7 +128,7 @@ static void index_build(void)
 {
     memset(g_idx, 0, sizeof g_idx);
     for (int i = 0; i < NTHR; i++)
-        for (uint32_t j = 0; j < atomic_load(&g_thr[i].n); j++) {
+        for (uint32_t j = 0; j < atomic_load_explicit(&g_thr[i].n, memory_order_acquire); j++) {
             uint32_t s = idx_slot(g_thr[i].r[j].id);
             while (g_idx[s]) {
                 TQ_CHECKF(g_idx[s]->id != g_thr[i].r[j].id, "id %#x given twice",
@@ -183,7 +189,7 @@ static void log_reply(int a, const PHONEMESSAGE *m)
     r->h = (uint32_t)m->hDevice;
     r->app = (uint8_t)a;
     for (int k = 0; k < NH; k++)
-        r->gen[k] = atomic_load(&g_gen[a][k]);
+        r->gen[k] = tq_gen_load(&g_gen[a][k]);
 }
 
 /* Requests of open handles still without their reply. */
@@ -191,9 +197,9 @@ static uint64_t missing(void)
 {
     uint64_t n = 0;
     for (int i = 0; i < NTHR; i++)
-        for (uint32_t j = 0; j < atomic_load(&g_thr[i].n); j++) {
+        for (uint32_t j = 0; j < atomic_load_explicit(&g_thr[i].n, memory_order_acquire); j++) {
             struct req *q = &g_thr[i].r[j];
-            n += !q->got && q->gen == atomic_load(&g_gen[q->app][q->k]);
+            n += !q->got && q->gen == tq_gen_load(&g_gen[q->app][q->k]);
         }
     return n;
 }
@@ -201,18 +207,18 @@ static uint64_t missing(void)
 static void open_handle(int a, int k)
 {
     HPHONE h = tq_open(g_app[a], (DWORD)(a * NH + k), PHONEPRIVILEGE_OWNER, 0);
-    atomic_fetch_add(&g_gen[a][k], 1);
-    atomic_store(&g_h[a][k], (uint32_t)h);
+    atomic_fetch_add_explicit(&g_gen[a][k], 1, memory_order_seq_cst);
+    atomic_store_explicit(&g_h[a][k], (uint32_t)h, memory_order_seq_cst);
 }
 
 static void close_handle(int a, int k)
 {
-    HPHONE h = (HPHONE)atomic_load(&g_h[a][k]);
+    HPHONE h = (HPHONE)tq_h_load(&g_h[a][k]);
     /* 0 first: issuers skip it (a request on the old value may still be
      * accepted before phoneClose: its reply is suppressed, or read before
      * this function began) */
-    atomic_store(&g_h[a][k], 0);
-    atomic_fetch_add(&g_gen[a][k], 1);
+    atomic_store_explicit(&g_h[a][k], 0, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&g_gen[a][k], 1, memory_order_seq_cst);
     TQ_EXPECT(phoneClose(h), 0);
 }
 
@@ -220,8 +226,8 @@ static void setup(void)
 {
     TQ_CHECK(tapiq_configure("devices=4,lamps=8,workers=2,queue=16,threads=8") == 0);
     g_nrep = g_nchecked = 0;
-    atomic_store(&g_unavail, 0);
-    atomic_store(&g_closed, 0);
+    atomic_store_explicit(&g_unavail, 0, memory_order_relaxed);
+    atomic_store_explicit(&g_closed, 0, memory_order_relaxed);
     for (int a = 0; a < NAPP; a++) {
         TQ_EXPECT(tq_init_app(&g_app[a], NULL, NULL), 0);
         for (int k = 0; k < NH; k++)
@@ -235,7 +241,7 @@ static void start(uint32_t want, int stop_on_full)
     for (int i = 0; i < NTHR; i++) {
         struct thr *t = &g_thr[i];
         t->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) + g_gen[0][0];
-        atomic_store(&t->n, 0);
+        atomic_store_explicit(&t->n, 0, memory_order_relaxed); /* before the thread starts */
         t->want = want;
         t->stop_on_full = stop_on_full;
         TQ_CHECK(pthread_create(&t->t, NULL, issuer, t) == 0);
@@ -274,12 +280,12 @@ static void read_all(void)
     TQ_CHECKF(s.replies + s.replies_suppressed == s.accepted,
               "%" PRIu64 " replies + %" PRIu64 " suppressed for %" PRIu64 " accepted", s.replies,
               s.replies_suppressed, s.accepted);
-    TQ_CHECKF(s.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL] == atomic_load(&g_unavail),
+    TQ_CHECKF(s.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL] == atomic_load_explicit(&g_unavail, memory_order_relaxed),
               "statistics: %" PRIu64 " RESOURCEUNAVAIL, the issuers saw %" PRIu64,
-              s.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL], atomic_load(&g_unavail));
-    TQ_CHECKF(s.rejected[TAPIQ_REJECT_INVALPHONEHANDLE] == atomic_load(&g_closed),
+              s.rejected[TAPIQ_REJECT_RESOURCEUNAVAIL], atomic_load_explicit(&g_unavail, memory_order_relaxed));
+    TQ_CHECKF(s.rejected[TAPIQ_REJECT_INVALPHONEHANDLE] == atomic_load_explicit(&g_closed, memory_order_relaxed),
               "statistics: %" PRIu64 " INVALPHONEHANDLE, the issuers saw %" PRIu64,
-              s.rejected[TAPIQ_REJECT_INVALPHONEHANDLE], atomic_load(&g_closed));
+              s.rejected[TAPIQ_REJECT_INVALPHONEHANDLE], atomic_load_explicit(&g_closed, memory_order_relaxed));
 }
 
 /* Each lamp has the last mode one of the threads set on it (per thread,
@@ -297,7 +303,7 @@ static void check_lamps(void)
                         struct req *q = &g_thr[i].r[j];
                         if (q->app == a && q->k == k && q->lamp == l) {
                             /* one on a closed handle: skip the lamp */
-                            last[nlast++] = q->gen == atomic_load(&g_gen[a][k])
+                            last[nlast++] = q->gen == tq_gen_load(&g_gen[a][k])
                                                 ? tq_mode(q->mode)
                                                 : 0;
                             break;
@@ -308,7 +314,7 @@ static void check_lamps(void)
                     skip |= last[i] == 0;
                 if (skip)
                     continue;
-                TQ_EXPECT(phoneGetLamp((HPHONE)atomic_load(&g_h[a][k]), l, &mode), 0);
+                TQ_EXPECT(phoneGetLamp((HPHONE)tq_h_load(&g_h[a][k]), l, &mode), 0);
                 int ok = 0;
                 for (int i = 0; i < nlast; i++)
                     ok |= last[i] == mode;
@@ -321,7 +327,7 @@ static uint64_t accepted_total(void)
 {
     uint64_t n = 0;
     for (int i = 0; i < NTHR; i++)
-        n += atomic_load(&g_thr[i].n);
+        n += atomic_load_explicit(&g_thr[i].n, memory_order_acquire);
     return n;
 }
 

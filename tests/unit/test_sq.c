@@ -64,12 +64,14 @@ static void test_count_past_2_32(void)
     uint32_t pos, ids[8];
     for (int mpsc = 0; mpsc < 2; mpsc++) {
         TQ_CHECK(tapiq_sq_init(&q, 8, mpsc, 3u << 20, (1u << 20) - 1) == 0);
-        atomic_store(&q.tail, base);
-        atomic_store(&q.head, base);
+        /* relaxed: one thread; the ring is not shared yet */
+        atomic_store_explicit(&q.tail, base, memory_order_relaxed);
+        atomic_store_explicit(&q.head, base, memory_order_relaxed);
         q.head_cache = base;
         if (mpsc)
             for (uint32_t i = 0; i < 8; i++)
-                atomic_store(&q.seq[(base + i) & q.mask], base + i); /* free for base + i */
+                atomic_store_explicit(&q.seq[(base + i) & q.mask], base + i,
+                                      memory_order_relaxed); /* free for base + i */
         for (uint32_t i = 0; i < 8; i++) {
             e.dev = i;
             TQ_CHECK((mpsc ? tapiq_sq_push_mpsc(&q, &e, &pos) : tapiq_sq_push_spsc(&q, &e, &pos)) ==
