@@ -10,6 +10,7 @@
 //   e2e/handwritten/selfcheck
 //   fanout/<lockfree|handwritten>/consoles:500/threads:<t>
 //   latency/<lockfree|handwritten>/load:<percent of peak>
+//   latency/sender_alone/load:50 (the paced sender, no dispatcher)
 // lockfree is tapiq; handwritten is the baseline of bench/handwritten.h (one
 // mutex and condvars, what a user writes), run with the same threads, the
 // same workload and the same in-flight window.
@@ -24,8 +25,11 @@
 #include <mutex>
 #include <string>
 
+#include <sys/prctl.h>
+
 #include "bench/e2e.h"
 #include "bench/rawq.h"
+#include "bench/util.h"
 
 namespace {
 
@@ -202,10 +206,62 @@ void latency_bench(benchmark::State &state, Impl impl, int pct)
         state.counters["p99_us"] = (double)r.lat.quantile(0.99) / 1e3;
         state.counters["p999_us"] = (double)r.lat.quantile(0.999) / 1e3;
         state.counters["max_us"] = (double)r.lat.max() / 1e3;
+        // The same latencies split: the sender's part (intended -> call) and
+        // the dispatcher's (call -> reply reaped).
+        state.counters["send_late_p50_us"] = (double)r.send_late.quantile(0.50) / 1e3;
+        state.counters["send_late_p99_us"] = (double)r.send_late.quantile(0.99) / 1e3;
+        state.counters["call_p50_us"] = (double)r.call_lat.quantile(0.50) / 1e3;
+        state.counters["call_p99_us"] = (double)r.call_lat.quantile(0.99) / 1e3;
+        state.counters["call_p999_us"] = (double)r.call_lat.quantile(0.999) / 1e3;
         state.counters["untimed_frac"] =
             r.accepted_total ? (double)r.unmatched / (double)r.accepted_total : 0.0;
         state.counters["late_frac"] =
             r.accepted_total ? (double)r.late / (double)r.accepted_total : 0.0;
+    }
+}
+
+// The floor of the latency rows: the same paced sender with no dispatcher
+// (nothing issued, nothing running beside it), at pct% of tapiq's peak, for
+// as long as a latency row; records how late each intended send is made,
+// the part of every latency figure that no dispatcher can remove.
+void sender_alone_bench(benchmark::State &state, int pct)
+{
+    for (auto _ : state) {
+        double peak = peak_for(Impl::Tapiq);
+        if (peak <= 0) {
+            fail(state, "peak run failed");
+            break;
+        }
+        double rate = peak * pct / 100.0;
+        uint64_t interval = (uint64_t)(1e9 / rate), n = 0;
+        if (interval == 0)
+            interval = 1;
+        Hist late;
+        int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+        prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); // as issuer_open() does
+        uint64_t t0 = bench_util::now_ns(), end = t0 + (uint64_t)(seconds() * 2 * 1e9);
+        uint64_t next = t0;
+        while (next < end) {
+            uint64_t now = bench_util::now_ns();
+            while (next <= now && next < end) {
+                late.record(bench_util::now_ns() - next);
+                n++;
+                next += interval;
+            }
+            now = bench_util::now_ns();
+            if (next > now)
+                bench_util::sleep_ns(next - now);
+        }
+        uint64_t t1 = bench_util::now_ns();
+        if (slack > 0)
+            prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+        state.SetIterationTime((double)(t1 - t0) / 1e9);
+        state.counters["rate"] = (double)n / ((double)(t1 - t0) / 1e9);
+        state.counters["offered_rate"] = rate;
+        state.counters["p50_us"] = (double)late.quantile(0.50) / 1e3;
+        state.counters["p99_us"] = (double)late.quantile(0.99) / 1e3;
+        state.counters["p999_us"] = (double)late.quantile(0.999) / 1e3;
+        state.counters["max_us"] = (double)late.max() / 1e3;
     }
 }
 
@@ -275,6 +331,7 @@ void register_all()
         for (int pct : {5, 10, 25, 50, 75})
             reg(std::string("latency/") + iname(impl) + "/load:" + std::to_string(pct),
                 [=](benchmark::State &s) { latency_bench(s, impl, pct); });
+    reg("latency/sender_alone/load:50", [](benchmark::State &s) { sender_alone_bench(s, 50); });
 }
 
 } // namespace

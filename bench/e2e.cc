@@ -27,6 +27,14 @@ using bench_util::xorshift;
 
 namespace {
 
+// An open-loop send: its id, its intended send time and how late the call
+// was made (ns, capped at 4.29 s). Ordered by (id, intended time).
+struct Sent {
+    uint32_t id;
+    uint32_t late;
+    uint64_t t;
+    bool operator<(const Sent &o) const { return id != o.id ? id < o.id : t < o.t; }
+};
 
 struct alignas(64) Ctx {
     // Written by the owner only, read by the main thread while running.
@@ -35,9 +43,10 @@ struct alignas(64) Ctx {
     LONG error = 0;
     uint64_t rng = 0;
     Hist lat;
-    // Open loop: (id, intended send time) per request sent, (id, time
-    // reaped) per reply; matched after the run (match_latencies()).
-    std::vector<std::pair<uint32_t, uint64_t>> sent, reaped;
+    // Open loop: one Sent per request, (id, time reaped) per reply;
+    // matched after the run (match_latencies()).
+    std::vector<Sent> sent;
+    std::vector<std::pair<uint32_t, uint64_t>> reaped;
     // Handwritten, readers: one bit per id replied (ids are 1, 2, 3 ...).
     std::vector<uint64_t> seen;
     uint64_t dup = 0;
@@ -70,25 +79,29 @@ void on_reply(Run &r, Ctx &c, uint32_t id, long status)
 // id (an id is reused only after its reply is posted, and replies are
 // logged by time), so sorting both logs by (id, time) pairs them exactly,
 // with nothing shared between sender and reader while the run goes on.
-// Records each latency (reaped - intended); a request without its reply, or
-// a pair whose reply is older than its send, counts as unmatched.
-void match_latencies(std::vector<std::pair<uint32_t, uint64_t>> &sent,
-                     std::vector<std::pair<uint32_t, uint64_t>> &reaped, Hist &lat,
-                     uint64_t &unmatched)
+// Records each latency (reaped - intended) in @lat, apart: how late the call
+// was (@late) and the rest, from the call to the reap (@call); a request
+// without its reply, or a pair whose reply is older than its send, counts as
+// unmatched.
+void match_latencies(std::vector<Sent> &sent, std::vector<std::pair<uint32_t, uint64_t>> &reaped,
+                     Hist &lat, Hist &late, Hist &call, uint64_t &unmatched)
 {
     std::sort(sent.begin(), sent.end());
     std::sort(reaped.begin(), reaped.end());
     size_t i = 0, j = 0;
     while (i < sent.size() && j < reaped.size()) {
-        if (sent[i].first < reaped[j].first) {
+        if (sent[i].id < reaped[j].first) {
             unmatched++; // sent, never reaped
             i++;
-        } else if (reaped[j].first < sent[i].first) {
+        } else if (reaped[j].first < sent[i].id) {
             j++; // a reply without its send: cannot happen, nothing to time
         } else {
-            if (reaped[j].second >= sent[i].second)
-                lat.record(reaped[j].second - sent[i].second);
-            else
+            uint64_t called = sent[i].t + sent[i].late;
+            if (reaped[j].second >= called) {
+                lat.record(reaped[j].second - sent[i].t);
+                late.record(sent[i].late);
+                call.record(reaped[j].second - called);
+            } else
                 unmatched++;
             i++;
             j++;
@@ -209,12 +222,15 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
             uint64_t x = xorshift(c.rng);
             uint32_t dev = (uint32_t)(x % ndev);
             uint32_t lamp = (uint32_t)((x >> 32) % (uint64_t)o.lamps);
+            uint64_t t_call = now_ns();
             uint64_t id = D::issue(r, c, dev, lamp, bench_util::kModes[(x >> 48) & 3]);
             if (!id)
                 return;
-            // measured from the intended send time: no coordinated omission
-            c.sent.emplace_back((uint32_t)id, next);
-            if (now_ns() - next > 1000000)
+            // measured from the intended send time (no coordinated
+            // omission), and apart: how late the call was made
+            uint64_t late = t_call - next;
+            c.sent.push_back(Sent{(uint32_t)id, late > UINT32_MAX ? UINT32_MAX : (uint32_t)late, next});
+            if (late > 1000000)
                 c.late++;
             bump(c.accepted);
             next += interval;
@@ -478,13 +494,14 @@ E2ERes e2e_run(const E2EOpts &o)
         th[(size_t)i].join();
 
     if (r.open) {
-        std::vector<std::pair<uint32_t, uint64_t>> sent, reaped;
+        std::vector<Sent> sent;
+        std::vector<std::pair<uint32_t, uint64_t>> reaped;
         for (auto *v : {&ictx, &rctx})
             for (auto &c : *v) {
                 sent.insert(sent.end(), c->sent.begin(), c->sent.end());
                 reaped.insert(reaped.end(), c->reaped.begin(), c->reaped.end());
             }
-        match_latencies(sent, reaped, res.lat, res.unmatched);
+        match_latencies(sent, reaped, res.lat, res.send_late, res.call_lat, res.unmatched);
     }
     LONG err = 0;
     uint64_t failed = 0;

@@ -53,6 +53,8 @@ struct E2ERes {
     uint64_t late = 0;       // open loop: requests issued > 1 ms after their intended time
     uint64_t unmatched = 0;  // open loop: requests without a reply to time (matched after the run)
     Hist lat;                // open loop: intended send time -> reply reaped
+    Hist send_late;          // open loop: intended send time -> the call (the sender's part)
+    Hist call_lat;           // open loop: the call -> reply reaped (the dispatcher's part)
 };
 
 // Configure, initialize, open every console, run, drain every reply, check
