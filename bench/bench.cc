@@ -213,6 +213,10 @@ void latency_bench(benchmark::State &state, Impl impl, int pct)
         state.counters["call_p50_us"] = (double)r.call_lat.quantile(0.50) / 1e3;
         state.counters["call_p99_us"] = (double)r.call_lat.quantile(0.99) / 1e3;
         state.counters["call_p999_us"] = (double)r.call_lat.quantile(0.999) / 1e3;
+        // How much of a core the paced sender held (1 = all of it: its
+        // sleeps were too short to block).
+        state.counters["sender_cpu"] =
+            r.sender_wall_ns ? (double)r.sender_cpu_ns / (double)r.sender_wall_ns : 0.0;
         state.counters["untimed_frac"] =
             r.accepted_total ? (double)r.unmatched / (double)r.accepted_total : 0.0;
         state.counters["late_frac"] =
@@ -221,9 +225,10 @@ void latency_bench(benchmark::State &state, Impl impl, int pct)
 }
 
 // The floor of the latency rows: the same paced sender with no dispatcher
-// (nothing issued, nothing running beside it), at pct% of tapiq's peak, for
-// as long as a latency row; records how late each intended send is made,
-// the part of every latency figure that no dispatcher can remove.
+// (nothing issued, nothing running beside it; the same shortest sleep), at
+// pct% of tapiq's peak, for as long as a latency row; records how late each
+// intended send is made, the part of every latency figure that no
+// dispatcher can remove.
 void sender_alone_bench(benchmark::State &state, int pct)
 {
     for (auto _ : state) {
@@ -250,7 +255,9 @@ void sender_alone_bench(benchmark::State &state, int pct)
             }
             now = bench_util::now_ns();
             if (next > now)
-                bench_util::sleep_ns(next - now);
+                bench_util::sleep_ns(next - now < bench_util::kSendQuantumNs
+                                         ? bench_util::kSendQuantumNs
+                                         : next - now);
         }
         uint64_t t1 = bench_util::now_ns();
         if (slack > 0)

@@ -40,6 +40,7 @@ struct alignas(64) Ctx {
     // Written by the owner only, read by the main thread while running.
     std::atomic<uint64_t> replies{0}, accepted{0}, events{0};
     uint64_t unavail = 0, bad = 0, late = 0, failed = 0, unmatched = 0;
+    uint64_t cpu_ns = 0, wall_ns = 0; // open-loop issuer: its own CPU time and wall time
     LONG error = 0;
     uint64_t rng = 0;
     Hist lat;
@@ -51,6 +52,14 @@ struct alignas(64) Ctx {
     std::vector<uint64_t> seen;
     uint64_t dup = 0;
 };
+
+// The calling thread's CPU time (user + system), ns.
+uint64_t thread_cpu_ns()
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 inline void bump(std::atomic<uint64_t> &c, uint64_t n = 1)
 {
@@ -216,6 +225,7 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); // wake within ~1 us of the asked time
     wait_go(r);
     uint64_t next = now_ns() + interval * (uint64_t)index / (uint64_t)o.issuers;
+    uint64_t t_start = now_ns(), cpu_start = thread_cpu_ns();
     while (!r.stop.load(std::memory_order_relaxed)) {
         uint64_t now = now_ns();
         while (next <= now && !r.stop.load(std::memory_order_relaxed)) {
@@ -235,15 +245,19 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
             bump(c.accepted);
             next += interval;
         }
-        // Sleep until the next send is due, however near: the sender must
-        // not hold a core (on 2 cores it would take one from the workers and
-        // the reader). The timer's overshoot (tens of microseconds here) is
-        // charged: each request is timed from its intended send time, and
-        // the requests that fell due meanwhile go out at once.
+        // Sleep until the next send is due, and at least kSendQuantumNs:
+        // the sender must not hold a core (on 2 cores it would take one
+        // from the workers and the reader), and a shorter nanosleep does
+        // not block. The wait and the timer's overshoot are charged: each
+        // request is timed from its intended send time (and apart, from
+        // the call), and the requests that fell due meanwhile go out at once.
         now = now_ns();
         if (next > now)
-            sleep_ns(next - now);
+            sleep_ns(next - now < bench_util::kSendQuantumNs ? bench_util::kSendQuantumNs
+                                                              : next - now);
     }
+    c.cpu_ns = thread_cpu_ns() - cpu_start;
+    c.wall_ns = now_ns() - t_start;
 }
 
 void reader_hw(Run &r, Ctx &c)
@@ -509,6 +523,8 @@ E2ERes e2e_run(const E2EOpts &o)
         for (auto &c : *v) {
             res.unavail += c->unavail;
             res.late += c->late;
+            res.sender_cpu_ns += c->cpu_ns;
+            res.sender_wall_ns += c->wall_ns;
             res.unmatched += c->unmatched;
             failed += c->failed;
             if (c->error)

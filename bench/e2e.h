@@ -55,6 +55,8 @@ struct E2ERes {
     Hist lat;                // open loop: intended send time -> reply reaped
     Hist send_late;          // open loop: intended send time -> the call (the sender's part)
     Hist call_lat;           // open loop: the call -> reply reaped (the dispatcher's part)
+    uint64_t sender_cpu_ns = 0;  // open loop: the issuers' CPU time (user + system)
+    uint64_t sender_wall_ns = 0; // open loop: the issuers' wall time, go to stop
 };
 
 // Configure, initialize, open every console, run, drain every reply, check
