@@ -336,6 +336,8 @@ std::string start(Run &r)
      * baseline's window is its own total (o.capacity). */
     snprintf(cfg, sizeof cfg, "backend=mem,devices=%d,lamps=%d,workers=%d", o.devices, o.lamps,
              o.workers);
+    if (o.nap_us >= 0)
+        snprintf(cfg + strlen(cfg), sizeof cfg - strlen(cfg), ",nap_us=%d", o.nap_us);
     if (tapiq_configure(cfg) != 0)
         return std::string("tapiq_configure: ") + tapiq_last_error();
     DWORD ndev = 0, api = TAPI_VERSION2_2;

@@ -35,6 +35,7 @@ struct E2EOpts {
     bool bulk_reap = false; // the reader takes up to 64 per call (tapiq_get_messages,
                             // hw_get_replies)
     double rate = 0; // > 0: open loop, requests per second offered in total
+    int nap_us = -1;  // tapiq: the nap_us key (-1: the default)
 };
 
 struct E2ERes {

@@ -110,6 +110,7 @@ static const struct core_key core_keys[] = {
     {"threads", offsetof(struct tapiq_config, threads), 1, TAPIQ_MAX_THREADS},
     {"payloads", offsetof(struct tapiq_config, payloads), 1, TAPIQ_MAX_PAYLOADS},
     {"payload_bytes", offsetof(struct tapiq_config, payload_bytes), 16, TAPIQ_MAX_PAYLOAD_BYTES},
+    {"nap_us", offsetof(struct tapiq_config, nap_us), 0, TAPIQ_MAX_NAP_US},
 };
 
 static size_t key_hash(const char *k)
@@ -139,6 +140,7 @@ int tapiq_config_parse(const char *text, struct tapiq_config *out, char *err, si
     out->threads = 64;
     out->payloads = 64;
     out->payload_bytes = 4096;
+    out->nap_us = 100;
     seterr(err, errlen, "%s", "");
 
     buf = tapiq_strdup(text ? text : "");

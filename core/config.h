@@ -24,6 +24,7 @@
 #define TAPIQ_MAX_QUEUE (1u << 15) /* < 2^(31 - ring bits): see core/sq.h */
 #define TAPIQ_MAX_EVENTS (1u << 24)
 #define TAPIQ_MAX_THREADS 256u
+#define TAPIQ_MAX_NAP_US 10000u
 /* TAPIQ_MAX_PAYLOADS and TAPIQ_MAX_PAYLOAD_BYTES: core/payload.h */
 
 struct tapiq_config {
@@ -37,6 +38,7 @@ struct tapiq_config {
     uint32_t threads;  /* issuing threads with rings of their own, default 64 */
     uint32_t payloads; /* payload slots per worker (core/payload.h), default 64 */
     uint32_t payload_bytes; /* bytes per payload slot, default 4096 */
+    uint32_t nap_us;        /* an idle worker's nap (core/worker_thread.c), default 100; 0: none */
 };
 
 /* Parse @text (NULL = "") into @out. Returns 0, -EINVAL (message in @err),

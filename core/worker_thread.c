@@ -13,15 +13,17 @@
 #include "core/worker.h"
 
 #define SPIN_ROUNDS 32    /* empty looks (8 pauses apart) before a worker naps */
-/* Then naps of 100 us, for about 1 ms, before it sleeps until woken. Not
- * shorter: with naps of 20 us (about 60 us each on this 2-CPU VM) two
- * workers woke some 30,000 times a second between them, and a paced sender
- * at 5% of its peak saw a p99 issue -> reply of 4 ms (p90 2 ms) and a peak
- * of 5.5 M/s; with naps of 100 us, 250 us and 8.4 M/s (bench latency rows;
- * one worker alone did not show it). A request that arrives during a nap
- * waits for its end: the p50 at light load is some 15 us higher. */
-#define NAP_NS 100000
-#define NAP_MAX 10
+/* Then naps of `nap_us` (default 100 us) for about NAP_WINDOW_US in all,
+ * before it sleeps until woken; nap_us=0: no naps. A request that arrives
+ * during a nap waits for its end (issuers do not wake a napping worker).
+ * The trade, on this 2-CPU VM (bench latency rows, one paced sender):
+ * shorter naps wake the workers more often, and each wake-up takes a CPU
+ * from a thread that issues without pause: with naps of 25 us the p50
+ * call -> reply at 5% of the peak fell from ~105 to ~50 us and the peak
+ * of one unpaced sender from ~8 to ~5.5 M/s; with none (a worker sleeps
+ * as soon as its spin ends, each wake-up a futex call of the issuer)
+ * 35-58 us and ~4 M/s. The default keeps the throughput. */
+#define NAP_WINDOW_US 1000u
 
 static inline void cpu_relax(void)
 {
@@ -93,7 +95,9 @@ static void *worker_main(void *arg)
 {
     struct tapiq_worker *wk = arg;
     struct tapiq_rt *rt = wk->rt;
-    const struct timespec nap = {0, NAP_NS};
+    uint32_t nap_us = rt->cfg.nap_us;
+    const struct timespec nap = {nap_us / 1000000u, (long)(nap_us % 1000000u) * 1000};
+    const int nap_max = nap_us ? (int)((NAP_WINDOW_US + nap_us - 1) / nap_us) : 0;
     int idle = 0, naps = 0;
     /* Naps end within a few microseconds of the time asked (the default
      * slack is 50 us): this thread only. */
@@ -115,7 +119,7 @@ static void *worker_main(void *arg)
             for (int k = 0; k < 8; k++)
                 cpu_relax();
         if (idle >= SPIN_ROUNDS) {
-            if (naps < NAP_MAX) {
+            if (naps < nap_max) {
                 naps++;
                 nanosleep(&nap, NULL);
             } else {

@@ -21,7 +21,7 @@
 #include "tapiq/tapiq.h"
 
 struct ref {
-    uint32_t devices, lamps, workers, queue, events, threads, payloads, payload_bytes;
+    uint32_t devices, lamps, workers, queue, events, threads, payloads, payload_bytes, nap_us;
 };
 
 struct ref_key {
@@ -35,6 +35,7 @@ static const struct ref_key ref_keys[] = {
     {"workers", 1, TAPIQ_MAX_WORKERS, 2}, {"queue", 1, TAPIQ_MAX_QUEUE, 3},
     {"events", 1, TAPIQ_MAX_EVENTS, 4},   {"threads", 1, TAPIQ_MAX_THREADS, 5},
     {"payloads", 1, 32768, 6},            {"payload_bytes", 16, 65536, 7},
+    {"nap_us", 0, 10000, 8},
     {"fail_ppm", 0, 1000000, -1},
     {"latency_us", 0, 10000000, -1},      {"offline", 0, TAPIQ_MAX_DEVICES, -1},
 };
@@ -84,7 +85,7 @@ static int ref_parse(const char *text, struct ref *r)
     size_t nkeys = 0;
     const char *p = text, *end = text + strlen(text), *tb = text, *te = end;
     const char *backend_b = NULL, *backend_e = NULL;
-    uint32_t *core[8], offline = 0;
+    uint32_t *core[9], offline = 0;
     r->devices = 16;
     r->lamps = 16;
     r->workers = 2;
@@ -93,6 +94,7 @@ static int ref_parse(const char *text, struct ref *r)
     r->threads = 64;
     r->payloads = 64;
     r->payload_bytes = 4096;
+    r->nap_us = 100;
     core[0] = &r->devices;
     core[1] = &r->lamps;
     core[2] = &r->workers;
@@ -101,6 +103,7 @@ static int ref_parse(const char *text, struct ref *r)
     core[5] = &r->threads;
     core[6] = &r->payloads;
     core[7] = &r->payload_bytes;
+    core[8] = &r->nap_us;
     ref_trim(&tb, &te);
     if (tb == te)
         return 1;
@@ -213,6 +216,7 @@ static void check_fields(const struct tapiq_config *c)
     FUZZ_CHECK(c->payloads >= 1 && c->payloads <= 32768, "payloads=%u", c->payloads);
     FUZZ_CHECK(c->payload_bytes >= 16 && c->payload_bytes <= 65536, "payload_bytes=%u",
                c->payload_bytes);
+    FUZZ_CHECK(c->nap_us <= 10000, "nap_us=%u", c->nap_us);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -269,7 +273,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            cfg.workers == ref.workers && cfg.queue == ref.queue &&
                            cfg.events == ref.events && cfg.threads == ref.threads &&
                            cfg.payloads == ref.payloads &&
-                           cfg.payload_bytes == ref.payload_bytes,
+                           cfg.payload_bytes == ref.payload_bytes && cfg.nap_us == ref.nap_us,
                        "values differ from the reference for '%s'", text);
     }
 

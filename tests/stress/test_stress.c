@@ -9,7 +9,9 @@
  *  - per thread and lamp the last issued mode is the one phoneGetLamp reports;
  *  - stats: accepted == replies == issued, in_flight 0.
  * TAPIQ_TEST_SCALE divides the number of requests. Requests per second end to
- * end are printed for information (never asserted).
+ * end are printed for information (never asserted). An argument is added to
+ * the configuration (stress_nap0: nap_us=0, idle workers sleep at once, so
+ * every lull goes through the sleep and wake-up protocol).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -102,14 +104,17 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    char cfg[256];
     unsigned long scale = tq_scale();
     g_total = 1000000 / scale;
     g_total -= g_total % NT;
     g_per_thread = g_total / NT;
 
-    g_app = tq_start("devices=200,lamps=64,workers=2,queue=1024", NULL);
+    snprintf(cfg, sizeof cfg, "devices=200,lamps=64,workers=2,queue=1024%s%s", argc > 1 ? "," : "",
+             argc > 1 ? argv[1] : "");
+    g_app = tq_start(cfg, NULL);
     for (DWORD d = 0; d < NDEV; d++)
         g_h[d] = tq_open(g_app, d, PHONEPRIVILEGE_OWNER, d);
     g_replies = malloc(sizeof *g_replies * g_total);

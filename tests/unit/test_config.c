@@ -31,7 +31,7 @@ int main(void)
     struct tapiq_config c;
     ok(NULL, &c);
     TQ_CHECK(c.devices == 16 && c.lamps == 16 && c.workers == 2 && c.queue == 1024 &&
-             c.threads == 64 && c.events == 65536);
+             c.threads == 64 && c.events == 65536 && c.nap_us == 100);
     TQ_CHECK(strcmp(c.backend->name, "mem") == 0);
     tapiq_config_free(&c);
     ok("", &c);
@@ -46,6 +46,12 @@ int main(void)
     ok("queue=32768,devices=1048576,lamps=4096,workers=64,threads=256", &c);
     TQ_CHECK(c.queue == 32768 && c.threads == 256);
     tapiq_config_free(&c);
+    ok("nap_us=0", &c);
+    TQ_CHECK(c.nap_us == 0);
+    tapiq_config_free(&c);
+    ok("nap_us=10000", &c);
+    TQ_CHECK(c.nap_us == 10000);
+    tapiq_config_free(&c);
 
     bad("devices=abc", "devices");
     bad("devices=", "devices");
@@ -59,6 +65,9 @@ int main(void)
     bad("queue=0", "queue");
     bad("threads=0", "threads");
     bad("threads=257", "threads");
+    bad("nap_us=10001", "nap_us");
+    bad("nap_us=-1", "nap_us");
+    bad("nap_us=", "nap_us");
     bad("fail_ppm=1000001", "fail_ppm");
     bad("colour=blue", "colour");
     bad("devices=1,devices=2", "twice");
