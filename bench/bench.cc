@@ -10,7 +10,7 @@
 //   e2e/handwritten/selfcheck
 //   fanout/<lockfree|handwritten>/consoles:500/threads:<t>
 //   latency/<lockfree|handwritten>/load:<percent of peak>
-//   latency/lockfree_nap25/load:<5|50> (tapiq with nap_us=25)
+//   latency/lockfree_nap<25|0>/load:<5|50> (tapiq with nap_us=25, 0)
 //   latency/sender_alone/load:50 (the paced sender, no dispatcher)
 // lockfree is tapiq; handwritten is the baseline of bench/handwritten.h (one
 // mutex and condvars, what a user writes), run with the same threads, the
@@ -343,9 +343,10 @@ void register_all()
                 [=](benchmark::State &s) { latency_bench(s, impl, pct); });
     // The nap_us trade (core/worker_thread.c): shorter naps, lower latency at
     // light load, a lower peak for one unpaced sender.
-    for (int pct : {5, 50})
-        reg("latency/lockfree_nap25/load:" + std::to_string(pct),
-            [=](benchmark::State &s) { latency_bench(s, Impl::Tapiq, pct, 25); });
+    for (int nap : {25, 0})
+        for (int pct : {5, 50})
+            reg("latency/lockfree_nap" + std::to_string(nap) + "/load:" + std::to_string(pct),
+                [=](benchmark::State &s) { latency_bench(s, Impl::Tapiq, pct, nap); });
     reg("latency/sender_alone/load:50", [](benchmark::State &s) { sender_alone_bench(s, 50); });
 }
 

@@ -235,7 +235,7 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
             uint64_t t_call = now_ns();
             uint64_t id = D::issue(r, c, dev, lamp, bench_util::kModes[(x >> 48) & 3]);
             if (!id)
-                return;
+                break; // a hard error (c.error): the run fails; the loop below ends too
             // measured from the intended send time (no coordinated
             // omission), and apart: how late the call was made
             uint64_t late = t_call - next;
@@ -251,6 +251,8 @@ template <class D> void issuer_open(Run &r, Ctx &c, int index)
         // not block. The wait and the timer's overshoot are charged: each
         // request is timed from its intended send time (and apart, from
         // the call), and the requests that fell due meanwhile go out at once.
+        if (c.error)
+            break;
         now = now_ns();
         if (next > now)
             sleep_ns(next - now < bench_util::kSendQuantumNs ? bench_util::kSendQuantumNs

@@ -28,6 +28,9 @@ DROP = {"name", "run_name", "run_type", "aggregate_name", "aggregate_unit", "fam
         "per_family_instance_index", "iterations", "threads", "time_unit", "repetitions",
         "error_occurred", "error_message", "label"}
 LAT_LOADS = (5, 10, 25, 50, 75)  # latency/<impl>/load:N in bench/bench.cc
+LAT_IMPLS = ("lockfree", "lockfree_nap25", "lockfree_nap0", "handwritten")
+LAT_LABELS = {"lockfree": "tapiq", "lockfree_nap25": "tapiq, nap_us=25",
+              "lockfree_nap0": "tapiq, nap_us=0", "handwritten": "hand-written"}
 CONTEXT = ("num_cpus", "mhz_per_cpu", "load_avg", "window_seconds", "workers")
 TOP_FUNCTIONS = 15
 
@@ -319,14 +322,12 @@ def latency_section(med, data_dir, charts):
            "intended time (the sender itself was starved). *sender CPU*: the sender's CPU "
            "time over its wall time (its sends and sleeps; 1.00 would be a held core).", ""]
     rows, split = [], []
-    labels = {"lockfree": "tapiq", "lockfree_nap25": "tapiq, nap_us=25",
-              "handwritten": "hand-written"}
-    for ring in ("lockfree", "lockfree_nap25", "handwritten"):
-        label = labels[ring]
+    for ring in LAT_IMPLS:
+        label = LAT_LABELS[ring]
         for pct in LAT_LOADS:
             n = "latency/%s/load:%d" % (ring, pct)
-            if med.get(n) is None and ring == "lockfree_nap25":
-                continue  # registered at a few loads only
+            if med.get(n) is None and ring not in ("lockfree", "handwritten"):
+                continue  # the nap variants run at a few loads only
             if med.get(n) is None:
                 rows.append([label, "%d%%" % pct] + ["—"] * 9)
                 split.append([label, "%d%%" % pct] + ["—"] * 5)
@@ -344,8 +345,12 @@ def latency_section(med, data_dir, charts):
                           fmt_us(rate(med, n, "call_p999_us"))])
     out.append(table(["dispatcher", "load", "peak M/s", "offered M/s", "reaped M/s", "p50 µs",
                       "p99 µs", "p99.9 µs", "max µs", "late", "sender CPU"], rows))
-    out += ["", "*tapiq, nap_us=25*: the same with idle workers napping 25 µs at a time instead "
-            "of 100 (the `nap_us` key): its peak and its loads are its own."]
+    naps = [LAT_LABELS[v] for v in LAT_IMPLS if v.startswith("lockfree_nap") and
+            any(med.get("latency/%s/load:%d" % (v, p)) for p in LAT_LOADS)]
+    if naps:
+        out += ["", "%s: tapiq with idle workers that nap 25 µs at a time instead of 100, or sleep "
+                "at once (the `nap_us` key); each with its own peak and loads."
+                % ", ".join("*%s*" % x for x in naps)]
     out += ["", "The same latencies split in two: *sender*, how late each call was made (intended "
             "time → the call: the sleep, the timer, the sender's own work); *call→reply*, the "
             "rest (the call → its PHONE_REPLY reaped: the dispatcher's part).", ""]
@@ -353,22 +358,22 @@ def latency_section(med, data_dir, charts):
                       "call→reply p99 µs", "call→reply p99.9 µs"], split))
     alone = "latency/sender_alone/load:50"
     if med.get(alone):
-        out += ["", "The floor: the same paced sender alone (no dispatcher, nothing issued, the "
+        out += ["", "A floor: the same paced sender alone (no dispatcher, nothing issued, the "
                 "same shortest sleep; `latency/sender_alone/load:50`) at %s M/s is late by p50 "
-                "%s µs, p99 %s µs, p99.9 %s µs: that much of every figure timed from the "
-                "intended send time is the sender's, not a dispatcher's."
+                "%s µs, p99 %s µs, p99.9 %s µs: a lower bound on the sender's part of every "
+                "figure timed from the intended send time (its sends cost it nothing here)."
                 % (fmt_m(rate(med, alone, "offered_rate")), fmt_us(rate(med, alone, "p50_us")),
                    fmt_us(rate(med, alone, "p99_us")), fmt_us(rate(med, alone, "p999_us")))]
     # A row whose sender was mostly late or whose reader fell behind the
     # offered rate did not run open loop at that rate: its percentiles are
     # the backlog of the harness, not the dispatcher's latency.
     over = []
-    for ring in ("lockfree", "handwritten"):
+    for ring in LAT_IMPLS:
         for pct in LAT_LOADS:
             n = "latency/%s/load:%d" % (ring, pct)
             off, got = rate(med, n, "offered_rate"), rate(med, n)
             if off and got is not None and ((rate(med, n, "late_frac") or 0) > 0.1 or got < 0.9 * off):
-                over.append("%s %d%%" % ("tapiq" if ring == "lockfree" else "hand-written", pct))
+                over.append("%s %d%%" % (LAT_LABELS[ring], pct))
     if over:
         out += ["", "**Not a latency figure** (%s): the sender was late for more than 10%% of its "
                 "requests or fewer than 90%% of the offered requests were reaped, so the run fell "

@@ -24,7 +24,7 @@
 #define TAPIQ_MAX_QUEUE (1u << 15) /* < 2^(31 - ring bits): see core/sq.h */
 #define TAPIQ_MAX_EVENTS (1u << 24)
 #define TAPIQ_MAX_THREADS 256u
-#define TAPIQ_MAX_NAP_US 10000u
+#define TAPIQ_MAX_NAP_US 1000u /* the naps' window: a longer nap would outlast it */
 /* TAPIQ_MAX_PAYLOADS and TAPIQ_MAX_PAYLOAD_BYTES: core/payload.h */
 
 struct tapiq_config {

@@ -55,9 +55,9 @@
  * sleep or block (the provider interface lets it), and its PHONE_STATE
  * tokens go through tapiq_cring_post_blocking(), which may wait for a
  * consumer of an application's ring that was preempted mid-read. A worker
- * that found nothing spins briefly, then naps (100 us at a time, about 1 ms
- * in all, `sleeping` not set: no issuer wakes it and it pays no membarrier),
- * then sleeps until woken (naps of 1 ms while replies wait for room in a
+ * that found nothing spins briefly, then naps (`nap_us` at a time, default
+ * 100 us, for about 1 ms; `sleeping` not set: no issuer wakes it and it
+ * pays no membarrier; nap_us=0: no naps), then sleeps until woken (naps of 1 ms while replies wait for room in a
  * completion queue); an idle runtime has no timer running.
  */
 #ifndef TAPIQ_CORE_WORKER_H

@@ -13,17 +13,16 @@
 #include "core/worker.h"
 
 #define SPIN_ROUNDS 32    /* empty looks (8 pauses apart) before a worker naps */
-/* Then naps of `nap_us` (default 100 us) for about NAP_WINDOW_US in all,
- * before it sleeps until woken; nap_us=0: no naps. A request that arrives
- * during a nap waits for its end (issuers do not wake a napping worker).
- * The trade, on this 2-CPU VM (bench latency rows, one paced sender):
- * shorter naps wake the workers more often, and each wake-up takes a CPU
- * from a thread that issues without pause: with naps of 25 us the p50
- * call -> reply at 5% of the peak fell from ~105 to ~50 us and the peak
- * of one unpaced sender from ~8 to ~5.5 M/s; with none (a worker sleeps
- * as soon as its spin ends, each wake-up a futex call of the issuer)
- * 35-58 us and ~4 M/s. The default keeps the throughput. */
-#define NAP_WINDOW_US 1000u
+/* Then naps of `nap_us` (default 100 us) until NAP_WINDOW_NS have passed
+ * since the first (timed, not counted: a nap costs more than its length,
+ * and 40 naps of 25 us lasted 2.7 ms), then it sleeps until woken;
+ * nap_us=0: no naps. A request that arrives during a nap waits for its end
+ * (issuers do not wake a napping worker). The trade (bench/RESULTS.md,
+ * latency rows with nap_us=25 and 0): shorter naps wake the workers more
+ * often, and each wake-up takes a CPU from a thread that issues without
+ * pause, so they lower the latency at light load and the peak of one
+ * unpaced sender. The default keeps the throughput. */
+#define NAP_WINDOW_NS 1000000u
 
 static inline void cpu_relax(void)
 {
@@ -91,20 +90,28 @@ static void worker_sleep(struct tapiq_worker *wk)
     atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *worker_main(void *arg)
 {
     struct tapiq_worker *wk = arg;
     struct tapiq_rt *rt = wk->rt;
     uint32_t nap_us = rt->cfg.nap_us;
     const struct timespec nap = {nap_us / 1000000u, (long)(nap_us % 1000000u) * 1000};
-    const int nap_max = nap_us ? (int)((NAP_WINDOW_US + nap_us - 1) / nap_us) : 0;
-    int idle = 0, naps = 0;
+    uint64_t nap_start = 0; /* the first nap of this idle spell, 0: none yet */
+    int idle = 0;
     /* Naps end within a few microseconds of the time asked (the default
      * slack is 50 us): this thread only. */
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     for (;;) {
         if (tapiq_worker_round(wk, 0)) {
-            idle = naps = 0;
+            idle = 0;
+            nap_start = 0;
             continue;
         }
         /* acquire: pairs with the seq_cst store of stop in tapiq_workers_stop(). */
@@ -119,11 +126,13 @@ static void *worker_main(void *arg)
             for (int k = 0; k < 8; k++)
                 cpu_relax();
         if (idle >= SPIN_ROUNDS) {
-            if (naps < nap_max) {
-                naps++;
+            uint64_t now = nap_us ? mono_ns() : 0;
+            if (nap_us && !nap_start)
+                nap_start = now;
+            if (nap_us && now - nap_start < NAP_WINDOW_NS) {
                 nanosleep(&nap, NULL);
             } else {
-                naps = 0;
+                nap_start = 0;
                 worker_sleep(wk);
             }
         }

@@ -35,7 +35,7 @@ static const struct ref_key ref_keys[] = {
     {"workers", 1, TAPIQ_MAX_WORKERS, 2}, {"queue", 1, TAPIQ_MAX_QUEUE, 3},
     {"events", 1, TAPIQ_MAX_EVENTS, 4},   {"threads", 1, TAPIQ_MAX_THREADS, 5},
     {"payloads", 1, 32768, 6},            {"payload_bytes", 16, 65536, 7},
-    {"nap_us", 0, 10000, 8},
+    {"nap_us", 0, 1000, 8},
     {"fail_ppm", 0, 1000000, -1},
     {"latency_us", 0, 10000000, -1},      {"offline", 0, TAPIQ_MAX_DEVICES, -1},
 };
@@ -216,7 +216,7 @@ static void check_fields(const struct tapiq_config *c)
     FUZZ_CHECK(c->payloads >= 1 && c->payloads <= 32768, "payloads=%u", c->payloads);
     FUZZ_CHECK(c->payload_bytes >= 16 && c->payload_bytes <= 65536, "payload_bytes=%u",
                c->payload_bytes);
-    FUZZ_CHECK(c->nap_us <= 10000, "nap_us=%u", c->nap_us);
+    FUZZ_CHECK(c->nap_us <= 1000, "nap_us=%u", c->nap_us);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -49,8 +49,8 @@ int main(void)
     ok("nap_us=0", &c);
     TQ_CHECK(c.nap_us == 0);
     tapiq_config_free(&c);
-    ok("nap_us=10000", &c);
-    TQ_CHECK(c.nap_us == 10000);
+    ok("nap_us=1000", &c);
+    TQ_CHECK(c.nap_us == 1000);
     tapiq_config_free(&c);
 
     bad("devices=abc", "devices");
@@ -65,7 +65,7 @@ int main(void)
     bad("queue=0", "queue");
     bad("threads=0", "threads");
     bad("threads=257", "threads");
-    bad("nap_us=10001", "nap_us");
+    bad("nap_us=1001", "nap_us");
     bad("nap_us=-1", "nap_us");
     bad("nap_us=", "nap_us");
     bad("fail_ppm=1000001", "fail_ppm");
