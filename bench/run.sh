@@ -72,14 +72,21 @@ if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null && command -v callgrin
 fi
 
 # The commit measured: TAPIQ_BENCH_COMMIT (for an exported tree), else git's
-# HEAD, marked when the library's sources differ from it.
+# HEAD, marked when the sources built (the library's and the bench's own)
+# differ from it.
 commit=${TAPIQ_BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-if [ -z "${TAPIQ_BENCH_COMMIT:-}" ] && ! git diff --quiet HEAD -- core backends include 2>/dev/null; then
+if [ -z "${TAPIQ_BENCH_COMMIT:-}" ] &&
+   ! git diff --quiet HEAD -- core backends include meson.build meson_options.txt \
+       'bench/*.c' 'bench/*.cc' 'bench/*.h' 'bench/*.py' 'bench/meson.build' 2>/dev/null; then
     commit="$commit+local-changes"
+fi
+command="bench/run.sh --reps $reps --seconds $seconds"
+if [ "$filter" != . ]; then
+    command="$command --filter '$filter'"
 fi
 cat >"$out/meta.json" <<EOF
 {"date": "$(date -u +%Y-%m-%dT%H:%MZ)", "reps": $reps, "seconds": $seconds,
- "command": "bench/run.sh --reps $reps --seconds $seconds",
+ "command": "$(printf '%s' "$command" | sed 's/[\\"]/\\&/g')",
  "commit": "$commit",
  "cpus": $(nproc), "kernel": "$(uname -r)",
  "load_end": "$(cut -d' ' -f1-3 /proc/loadavg)"}
