@@ -501,23 +501,28 @@ def targets_section(med, cg):
         lo = min(ratios)
         rows.append(["bulk transfer within 2× of wfcqueue+splice", "worst at %s" % lo[1],
                      "%.2f×" % lo[0], yes(lo[0] >= 0.5)])
-    p99 = r("latency/lockfree/load:50", "p99_us")
-    p99h = r("latency/handwritten/load:50", "p99_us")
     n50 = "latency/lockfree/load:50"
+    p99 = r(n50, "p99_us")
     off, got = r(n50, "offered_rate"), r(n50)
-    kept_up = not off or got is None or ((r(n50, "late_frac") or 0) <= 0.1 and got >= 0.9 * off)
-    if kept_up:
-        rows.append(["p99 issue→reply ≤ 50 µs at half of peak",
-                     "%s µs from the intended send time (hand-written: %s µs); %s µs from the "
-                     "call (hand-written: %s µs); the sender alone: %s µs"
-                     % (fmt_us(p99), fmt_us(p99h), fmt_us(r(n50, "call_p99_us")),
-                        fmt_us(r("latency/handwritten/load:50", "call_p99_us")),
-                        fmt_us(r("latency/sender_alone/load:50", "p99_us"))),
-                     "—", yes(None if p99 is None else p99 <= 50)])
-    else:
-        rows.append(["p99 issue→reply ≤ 50 µs at half of peak",
-                     "not measured: the open-loop sender fell behind (see the latency section)",
-                     "—", "**not measured**"])
+    if p99 is not None:
+        kept_up = not off or got is None or ((r(n50, "late_frac") or 0) <= 0.1 and got >= 0.9 * off)
+        fig = ("%s µs from the intended send time (hand-written: %s µs); %s µs from the call "
+               "(hand-written: %s µs); the sender alone: %s µs"
+               % (fmt_us(p99), fmt_us(r("latency/handwritten/load:50", "p99_us")),
+                  fmt_us(r(n50, "call_p99_us")),
+                  fmt_us(r("latency/handwritten/load:50", "call_p99_us")),
+                  fmt_us(r("latency/sender_alone/load:50", "p99_us"))))
+        if not kept_up:
+            # Falling behind is a miss too: the percentiles then measure the
+            # backlog, so say so and give the figure all the same.
+            fig = ("the paced sender fell behind (%.0f%% of its requests more than 1 ms late): "
+                   % (100 * (r(n50, "late_frac") or 0)) + fig)
+        n0 = "latency/lockfree_nap0/load:50"
+        if r(n0, "p99_us") is not None:
+            fig += ("; with `nap_us=0` at half of its own peak: %s µs, from the call %s µs"
+                    % (fmt_us(r(n0, "p99_us")), fmt_us(r(n0, "call_p99_us"))))
+        rows.append(["p99 issue→reply ≤ 50 µs at half of peak", fig, "—",
+                     yes(kept_up and p99 <= 50)])
     if cg:
         for reap in ("single", "bulk"):
             runs = {x["consoles"]: x for x in cg["runs"]
