@@ -12,6 +12,7 @@
 //   latency/<lockfree|handwritten>/load:<percent of peak>
 //   latency/lockfree_nap<25|0>/load:<5|50> (tapiq with nap_us=25, 0)
 //   latency/sender_alone/load:50 (the paced sender, no dispatcher)
+//   idle/<lockfree|handwritten> (nothing to do: CPU share, wake-ups per s)
 // lockfree is tapiq; handwritten is the baseline of bench/handwritten.h (one
 // mutex and condvars, what a user writes), run with the same threads, the
 // same workload and the same in-flight window.
@@ -275,6 +276,21 @@ void sender_alone_bench(benchmark::State &state, int pct)
     }
 }
 
+void idle_bench(benchmark::State &state, Impl impl)
+{
+    for (auto _ : state) {
+        IdleResult r;
+        std::string err = run_idle(impl, 2 * seconds(), r);
+        if (!err.empty()) {
+            fail(state, err.c_str());
+            return;
+        }
+        state.SetIterationTime(r.wall_s);
+        state.counters["cpu_share"] = r.cpu_s / r.wall_s;
+        state.counters["wakeups_per_s"] = (double)r.switches / r.wall_s;
+    }
+}
+
 template <class F> void reg(const std::string &name, F f)
 {
     benchmark::RegisterBenchmark(name.c_str(), f)
@@ -348,6 +364,9 @@ void register_all()
             reg("latency/lockfree_nap" + std::to_string(nap) + "/load:" + std::to_string(pct),
                 [=](benchmark::State &s) { latency_bench(s, Impl::Tapiq, pct, nap); });
     reg("latency/sender_alone/load:50", [](benchmark::State &s) { sender_alone_bench(s, 50); });
+
+    for (Impl impl : impls)
+        reg(std::string("idle/") + iname(impl), [=](benchmark::State &s) { idle_bench(s, impl); });
 }
 
 } // namespace

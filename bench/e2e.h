@@ -77,4 +77,14 @@ E2ERes e2e_run(const E2EOpts &o);
 // else what failed; @requests: how many were issued in all.
 std::string hw_selfcheck(uint64_t *requests);
 
+// bench/idle.cc: a dispatcher with nothing to do, after a burst of work: the
+// process's CPU time and its threads' context switches over @window seconds
+// (at least 1), the measuring thread's own sleep excluded. Returns "" or
+// what failed (a missing reply among them).
+struct IdleResult {
+    double wall_s = 0, cpu_s = 0;
+    long switches = 0;
+};
+std::string run_idle(Impl impl, double window, IdleResult &res);
+
 #endif // TAPIQ_BENCH_E2E_H
