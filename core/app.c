@@ -190,11 +190,11 @@ static int app_replies_pending(void *arg)
     return 0;
 }
 
-/* Completion queues: one per worker, each 4 x a ring's entries (at least
- * 64); a worker that finds one full holds the replies until there is room. */
+/* Completion queues: one per worker, tapiq_cq_entries() each; a worker that
+ * finds one full holds the replies until there is room. */
 static int queues_init(struct tapiq_rt *rt, struct tapiq_app *app, int level)
 {
-    uint32_t size = rt->sq_size * 4 < 64 ? 64 : rt->sq_size * 4;
+    uint32_t size = (uint32_t)tapiq_cq_entries(rt->sq_size);
     int rc;
     app->cq = tapiq_aligned_zalloc(_Alignof(struct tapiq_cq), sizeof(*app->cq) * rt->cfg.workers);
     if (!app->cq)

@@ -104,7 +104,7 @@ uint64_t tapiq_rt_estimate(const struct tapiq_config *c)
                        pow2_at_least(cells, 1) * 8 + 8 * ((uint64_t)c->devices / c->workers + 1));
     b += (uint64_t)c->devices * (sizeof(struct tapiq_dev) + lamps * (4 + 1 + 12 + 4) +
                                  lamps * 1); /* + the mem backend's copy */
-    b += c->workers * 16 * pow2_at_least(4 * q, 64) + 16 * pow2_at_least(c->events, 2);
+    b += c->workers * 16 * tapiq_cq_entries(q) + 16 * pow2_at_least(c->events, 2);
     b += c->workers * (uint64_t)c->payloads * (c->payload_bytes + 40); /* payload pools */
     b += (uint64_t)c->devices * 64 * 5; /* a batch's attribute updates, per device */
     return b;
