@@ -36,9 +36,9 @@
  * A reply that finds its queue full is kept by the worker and posted again
  * later, which costs more per reply than one write: with 64 issuing threads
  * on 200 consoles and a reader that falls behind, room for 4 rings (4,096
- * entries with the default queue) ran 5-30% slower than 8,192 in paired
- * runs; 16,384 gained no more there and seemed to lose at 10,000 consoles,
- * where every line a request touches counts. */
+ * entries with the default queue) ran 5-9% slower than 8,192 and 7-29%
+ * slower than 16,384 in paired runs; 16,384 seemed to lose 3-19% at 10,000
+ * consoles, where every line a request touches counts, 8,192 did not. */
 static inline uint64_t tapiq_cq_entries(uint64_t q)
 {
     uint64_t n = 16 * q < 8192 ? 16 * q : 8192;
