@@ -22,12 +22,12 @@
 #include <thread>
 
 #include <sys/resource.h>
-#include <time.h>
 
 #include <tapiq/tapi.h>
 #include <tapiq/tapiq.h>
 
 #include "bench/handwritten.h"
+#include "bench/util.h"
 
 namespace {
 
@@ -53,32 +53,30 @@ Usage usage_of(int who)
     return {(double)ts.tv_sec + (double)ts.tv_nsec / 1e9, ru.ru_nvcsw + ru.ru_nivcsw};
 }
 
-void sleep_s(double s)
+// Measures the window once everything has settled (the window's wall time
+// is read from the clock, so a sleep cut short only shortens it).
+void measure(double window, IdleResult &res)
 {
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
-double mono_s()
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-// Measures the window once everything has settled; "" or what failed.
-std::string measure(double window, IdleResult &res)
-{
-    sleep_s(0.05);
+    bench_util::sleep_ns(50000000);
     Usage all0 = usage_of(RUSAGE_SELF), mine0 = usage_of(RUSAGE_THREAD);
-    double t0 = mono_s();
-    sleep_s(window);
-    double t1 = mono_s();
+    uint64_t t0 = bench_util::now_ns();
+    bench_util::sleep_ns((uint64_t)(window * 1e9));
+    uint64_t t1 = bench_util::now_ns();
     Usage mine1 = usage_of(RUSAGE_THREAD), all1 = usage_of(RUSAGE_SELF);
-    res.wall_s = t1 - t0;
+    res.wall_s = (double)(t1 - t0) / 1e9;
     res.cpu_s = (all1.cpu_s - all0.cpu_s) - (mine1.cpu_s - mine0.cpu_s);
     res.switches = (all1.switches - all0.switches) - (mine1.switches - mine0.switches);
+}
+
+// Waits up to 10 s for the reader to count @want replies; "" or what failed.
+// relaxed: a count; the replies' own ordering is the dispatcher's.
+std::string wait_replies(const std::atomic<uint64_t> &replies, uint64_t want)
+{
+    for (int k = 0; replies.load(std::memory_order_relaxed) < want; k++) {
+        if (k == 10000)
+            return "replies missing after 10 s";
+        bench_util::sleep_ns(1000000);
+    }
     return "";
 }
 
@@ -121,18 +119,16 @@ std::string run_tapiq(double window, IdleResult &res)
         else
             err = "phoneSetLamp: " + std::to_string(rc);
     }
-    // relaxed: a count; the replies' own ordering is tapiq's.
-    for (int k = 0; err.empty() && replies.load(std::memory_order_relaxed) < sent; k++) {
-        if (k == 10000)
-            err = "replies missing after 10 s";
-        sleep_s(0.001);
-    }
     if (err.empty())
-        err = measure(window, res);
+        err = wait_replies(replies, sent);
+    if (err.empty())
+        measure(window, res);
     phoneShutdown(app); // the reader's phoneGetMessage returns INVALAPPHANDLE
     reader.join();
-    if (err.empty() && replies.load(std::memory_order_relaxed) != sent)
-        err = "replies " + std::to_string(replies.load()) + " for " + std::to_string(sent);
+    // relaxed: the reader has been joined.
+    uint64_t got = replies.load(std::memory_order_relaxed);
+    if (err.empty() && got != sent)
+        err = "replies " + std::to_string(got) + " for " + std::to_string(sent);
     return err;
 }
 
@@ -153,15 +149,16 @@ std::string run_handwritten(double window, IdleResult &res)
         if (!hw_set_lamp((uint32_t)(i % kConsoles), (uint32_t)(i / kConsoles % kLamps),
                          (i & 1) ? PHONELAMPMODE_STEADY : PHONELAMPMODE_OFF))
             err = "hw_set_lamp failed";
-    for (int k = 0; err.empty() && replies.load(std::memory_order_relaxed) < kRequests; k++) {
-        if (k == 10000)
-            err = "replies missing after 10 s";
-        sleep_s(0.001);
-    }
     if (err.empty())
-        err = measure(window, res);
+        err = wait_replies(replies, kRequests);
+    if (err.empty())
+        measure(window, res);
     hw_shutdown();
     reader.join();
+    // relaxed: the reader has been joined.
+    uint64_t got = replies.load(std::memory_order_relaxed);
+    if (err.empty() && got != kRequests)
+        err = "replies " + std::to_string(got) + " for " + std::to_string(kRequests);
     return err;
 }
 

@@ -545,14 +545,15 @@ def targets_section(med, cg):
         rows.append(["p99 issue→reply ≤ 50 µs at half of peak", fig, "—",
                      yes(kept_up and p99 <= 50)])
     cpu, wk = rate(med, "idle/lockfree", "cpu_share"), rate(med, "idle/lockfree", "wakeups_per_s")
+    hcpu = rate(med, "idle/handwritten", "cpu_share")
+    hwk = rate(med, "idle/handwritten", "wakeups_per_s")
     if cpu is not None and wk is not None:
         # 0.01% of a CPU: the measurement's own reads stay below it; one
         # timer or poll would not (a 1 kHz tick alone is 1,000 wake-ups/s).
         rows.append(["idle: 0% CPU, no periodic wake-ups",
-                     "%.4f%% CPU, %.1f wake-ups/s (hand-written: %s%% CPU, %s wake-ups/s)"
-                     % (100 * cpu, wk,
-                        "%.4f" % (100 * (rate(med, "idle/handwritten", "cpu_share") or 0)),
-                        "%.1f" % (rate(med, "idle/handwritten", "wakeups_per_s") or 0)),
+                     "%.4f%% CPU, %.1f wake-ups/s (hand-written: %s CPU, %s wake-ups/s)"
+                     % (100 * cpu, wk, "—" if hcpu is None else "%.4f%%" % (100 * hcpu),
+                        "—" if hwk is None else "%.1f" % hwk),
                      "—", yes(cpu < 1e-4 and wk == 0)])
     if cg:
         for reap in ("single", "bulk"):

@@ -1,6 +1,6 @@
 // bench/util.h - small helpers of the end-to-end runs (e2e.cc,
-// hw_selfcheck.cc): a monotonic clock, a sleep, a fast random generator,
-// the lamp modes of the workloads.
+// hw_selfcheck.cc, idle.cc): a monotonic clock, a sleep, a fast random
+// generator, the lamp modes of the workloads.
 #ifndef TAPIQ_BENCH_UTIL_H
 #define TAPIQ_BENCH_UTIL_H
 

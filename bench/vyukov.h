@@ -11,7 +11,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* Vyukov's bounded MPMC queue (1024cores.net), one item per operation. */
+/* A cell: seq = the position it may be pushed at (pos) or popped at
+ * (pos + 1). */
 struct vy_cell {
     _Atomic uint64_t seq;
     uint64_t v;

@@ -32,7 +32,8 @@
 #define TAPIQ_APP_BITS 16
 /* A completion queue's entries (16 bytes each) for rings of @q entries:
  * room for the replies of 16 full rings, at most 8,192 entries (128 KiB)
- * unless 4 rings need more, at least 64: max(64, 4 q, min(16 q, 8192)).
+ * unless 4 rings need more, at least 64: max(64, 4 q, min(16 q, 8192));
+ * a power of two, as @q is (the queue's mask needs it).
  * A reply that finds its queue full is kept by the worker and posted again
  * later, which costs more per reply than one write: with 64 issuing threads
  * on 200 consoles and a reader that falls behind, room for 4 rings (4,096
